@@ -1,0 +1,5 @@
+//===- KanInterfaces.cpp - interfaces of the kan dialect --------*- C++ -*-===//
+
+#include "kan/KanInterfaces.h"
+
+#include "kan/KanInterfaces.cpp.inc"

@@ -1,0 +1,318 @@
+//===- KanOps.cpp - verifiers and folds of the kan dialect ------*- C++ -*-===//
+
+#include "kan/KanOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::kan;
+
+namespace {
+
+/// Prints a shape the way users write it in a tensor type ("?x5x8").
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << '?';
+        else
+          os << d;
+      },
+      "x");
+  return s;
+}
+
+/// Checks `type` against `expected`, where kDynamic in `expected` accepts
+/// any size and a dynamic actual size is accepted only where `allowDynamic`.
+LogicalResult checkShape(Operation *op, StringRef name, ShapedType type,
+                         ArrayRef<int64_t> expected, Type elementType,
+                         ArrayRef<bool> allowDynamic = {}) {
+  if (type.getElementType() != elementType)
+    return op->emitOpError() << "operand '" << name << "' has element type "
+                             << type.getElementType() << " but expected "
+                             << elementType;
+  bool ok = type.getRank() == (int64_t)expected.size();
+  for (unsigned i = 0; ok && i < expected.size(); ++i) {
+    int64_t actual = type.getDimSize(i);
+    bool dynOk = i < allowDynamic.size() && allowDynamic[i];
+    if (ShapedType::isDynamic(actual)) {
+      ok = dynOk || ShapedType::isDynamic(expected[i]);
+      continue;
+    }
+    if (!ShapedType::isDynamic(expected[i]) && actual != expected[i])
+      ok = false;
+  }
+  if (!ok)
+    return op->emitOpError()
+           << "operand '" << name << "' expected shape " << shapeStr(expected)
+           << " but got " << shapeStr(type.getShape());
+  return success();
+}
+
+/// The shared part of `kan.layer` and `kan.layer_jvp`: derives I, O, G from
+/// the static parameter shapes and checks every operand against them.
+struct LayerShape {
+  int64_t batch, in, out, gridSize, order;
+  Type elementType;
+};
+
+FailureOr<LayerShape> verifyLayerOperands(Operation *op, Value input,
+                                          Value grid, Value base,
+                                          Value spline, Value scaler,
+                                          int64_t order) {
+  auto xT = cast<RankedTensorType>(input.getType());
+  auto gT = cast<RankedTensorType>(grid.getType());
+  auto bT = cast<RankedTensorType>(base.getType());
+  auto sT = cast<RankedTensorType>(spline.getType());
+  Type elt = xT.getElementType();
+  if (!bT.hasStaticShape())
+    return op->emitOpError() << "operand 'base_weight' must have a static "
+                                "shape (O x I) but got "
+                             << shapeStr(bT.getShape()),
+           failure();
+  int64_t out = bT.getDimSize(0), in = bT.getDimSize(1);
+  if (!gT.hasStaticShape())
+    return op->emitOpError() << "operand 'grid' must have a static shape "
+                                "but got "
+                             << shapeStr(gT.getShape()),
+           failure();
+  int64_t gridCols = gT.getDimSize(1);
+  int64_t gridSize = gridCols - 2 * order - 1;
+  if (gridSize < 1)
+    return op->emitOpError()
+               << "operand 'grid' has " << gridCols
+               << " knots per input, too few for spline order " << order
+               << " (need G + 2k + 1 with G >= 1, i.e. at least "
+               << 2 * order + 2 << ")",
+           failure();
+  int64_t dyn = ShapedType::kDynamic;
+  if (failed(checkShape(op, "input", xT, {dyn, in}, elt, {true, false})) ||
+      failed(checkShape(op, "grid", gT, {in, gridCols}, elt)) ||
+      failed(checkShape(op, "base_weight", bT, {out, in}, elt)) ||
+      failed(checkShape(op, "spline_weight", sT, {out, in, gridSize + order},
+                        elt)))
+    return failure();
+  if (scaler && failed(checkShape(op, "spline_scaler",
+                                  cast<ShapedType>(scaler.getType()),
+                                  {out, in}, elt)))
+    return failure();
+  return LayerShape{xT.getDimSize(0), in, out, gridSize, order, elt};
+}
+
+} // namespace
+
+LogicalResult LayerOp::verify() {
+  auto shape = verifyLayerOperands(*this, getInput(), getGrid(),
+                                   getBaseWeight(), getSplineWeight(),
+                                   getSplineScaler(), getOrder());
+  if (failed(shape))
+    return failure();
+  auto yT = getOutput().getType();
+  if (yT.getElementType() != shape->elementType ||
+      yT.getDimSize(1) != shape->out ||
+      (!ShapedType::isDynamic(yT.getDimSize(0)) &&
+       !ShapedType::isDynamic(shape->batch) &&
+       yT.getDimSize(0) != shape->batch))
+    return emitOpError() << "result expected shape "
+                         << shapeStr({shape->batch, shape->out}) << "x"
+                         << shape->elementType << " but got " << yT;
+  return success();
+}
+
+LogicalResult LayerJvpOp::verify() {
+  auto shape = verifyLayerOperands(*this, getInput(), getGrid(),
+                                   getBaseWeight(), getSplineWeight(),
+                                   getSplineScaler(), getOrder());
+  if (failed(shape))
+    return failure();
+  const LayerShape &s = *shape;
+  int64_t width = getWidth();
+  if (ShapedType::isDynamic(width) || width < 1)
+    return emitOpError() << "result 'output_tangent' needs a static leading "
+                            "width dimension >= 1 but got "
+                         << getOutputTangent().getType();
+  if (getSplineScalerTangent() && !getSplineScaler())
+    return emitOpError() << "operand 'spline_scaler_tangent' given without "
+                            "a 'spline_scaler'";
+  Type elt = s.elementType;
+  auto check = [&](Value v, StringRef name,
+                   ArrayRef<int64_t> shape, ArrayRef<bool> dyn = {}) {
+    if (!v)
+      return success();
+    return checkShape(*this, name, cast<ShapedType>(v.getType()), shape, elt,
+                      dyn);
+  };
+  int64_t n = s.batch;
+  if (failed(check(getInputTangent(), "input_tangent", {width, n, s.in},
+                   {false, true, false})) ||
+      failed(check(getBaseWeightTangent(), "base_weight_tangent",
+                   {width, s.out, s.in})) ||
+      failed(check(getSplineWeightTangent(), "spline_weight_tangent",
+                   {width, s.out, s.in, s.gridSize + s.order})) ||
+      failed(check(getSplineScalerTangent(), "spline_scaler_tangent",
+                   {width, s.out, s.in})))
+    return failure();
+  auto yT = getOutput().getType();
+  if (yT.getElementType() != elt || yT.getDimSize(1) != s.out)
+    return emitOpError() << "result 'output' expected shape "
+                         << shapeStr({n, s.out}) << " but got "
+                         << shapeStr(yT.getShape());
+  return checkShape(*this, "output_tangent", getOutputTangent().getType(),
+                    {width, yT.getDimSize(0), s.out}, elt,
+                    {false, true, false});
+}
+
+LogicalResult BasisOp::verify() {
+  auto xT = getInput().getType();
+  auto gT = getGrid().getType();
+  Type elt = xT.getElementType();
+  int64_t order = getOrder();
+  if (!gT.hasStaticShape())
+    return emitOpError() << "operand 'grid' must have a static shape but got "
+                         << shapeStr(gT.getShape());
+  int64_t gridSize = gT.getDimSize(1) - 2 * order - 1;
+  if (gridSize < 1)
+    return emitOpError() << "operand 'grid' has " << gT.getDimSize(1)
+                         << " knots per input, too few for spline order "
+                         << order;
+  int64_t in = gT.getDimSize(0);
+  if (failed(checkShape(*this, "input", xT, {ShapedType::kDynamic, in}, elt,
+                        {true, false})) ||
+      failed(checkShape(*this, "grid", gT, {in, gT.getDimSize(1)}, elt)))
+    return failure();
+  auto rT = getOutput().getType();
+  return checkShape(*this, "output", rT,
+                    {xT.getDimSize(0), in, gridSize + order}, elt,
+                    {true, false, false});
+}
+
+namespace {
+LogicalResult verifyLossShapes(Operation *op, ShapedType pred, Type loss) {
+  if (loss != pred.getElementType())
+    return op->emitOpError() << "result 'loss' has type " << loss
+                             << " but the prediction's element type is "
+                             << pred.getElementType();
+  return success();
+}
+
+LogicalResult verifyLossTangent(Operation *op, ShapedType pred,
+                                ShapedType predTangent, ShapedType lossTangent) {
+  int64_t width = predTangent.getDimSize(0);
+  if (ShapedType::isDynamic(width))
+    return op->emitOpError() << "operand 'tangent' needs a static leading "
+                                "width dimension but got "
+                             << shapeStr(predTangent.getShape());
+  if (failed(checkShape(op, "tangent", predTangent,
+                        {width, pred.getDimSize(0), pred.getDimSize(1)},
+                        pred.getElementType(), {false, true, false})))
+    return failure();
+  return checkShape(op, "loss_tangent", lossTangent, {width},
+                    pred.getElementType());
+}
+
+LogicalResult verifyLabels(Operation *op, ShapedType logits,
+                           ShapedType labels) {
+  int64_t n = logits.getDimSize(0), m = labels.getDimSize(0);
+  if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(m) && n != m)
+    return op->emitOpError() << "operand 'labels' expected shape " << n
+                             << " but got " << m;
+  return success();
+}
+} // namespace
+
+LogicalResult MseOp::verify() {
+  auto p = getPrediction().getType();
+  if (failed(checkShape(*this, "target", getTarget().getType(), p.getShape(),
+                        p.getElementType(), {true, false})))
+    return failure();
+  return verifyLossShapes(*this, p, getLoss().getType());
+}
+
+LogicalResult SoftmaxCrossEntropyOp::verify() {
+  auto l = getLogits().getType();
+  if (failed(verifyLabels(*this, l, getLabels().getType())))
+    return failure();
+  return verifyLossShapes(*this, l, getLoss().getType());
+}
+
+LogicalResult MseJvpOp::verify() {
+  auto p = getPrediction().getType();
+  if (failed(checkShape(*this, "target", getTarget().getType(), p.getShape(),
+                        p.getElementType(), {true, false})) ||
+      failed(verifyLossShapes(*this, p, getLoss().getType())))
+    return failure();
+  return verifyLossTangent(*this, p, getPredictionTangent().getType(),
+                           getLossTangent().getType());
+}
+
+LogicalResult SoftmaxCrossEntropyJvpOp::verify() {
+  auto l = getLogits().getType();
+  if (failed(verifyLabels(*this, l, getLabels().getType())) ||
+      failed(verifyLossShapes(*this, l, getLoss().getType())))
+    return failure();
+  return verifyLossTangent(*this, l, getLogitsTangent().getType(),
+                           getLossTangent().getType());
+}
+
+namespace {
+LogicalResult verifyDistribution(Operation *op, Distribution dist,
+                                 FloatAttr densityAttr) {
+  std::optional<double> density;
+  if (densityAttr)
+    density = densityAttr.getValueAsDouble();
+  if (dist == Distribution::sparse_ternary) {
+    if (!density)
+      return op->emitOpError()
+             << "sparse_ternary perturbations need a 'density'";
+    if (!(*density > 0.0 && *density <= 1.0))
+      return op->emitOpError() << "'density' must be in (0, 1] but is "
+                               << *density;
+  } else if (density) {
+    return op->emitOpError() << "'density' is only meaningful for "
+                                "sparse_ternary perturbations";
+  }
+  return success();
+}
+} // namespace
+
+LogicalResult PerturbOp::verify() {
+  auto t = getResult().getType();
+  if (t.getRank() < 2 || !t.hasStaticShape())
+    return emitOpError() << "result must have a static shape of rank >= 2 "
+                            "(directions x parameter shape) but got "
+                         << t;
+  return verifyDistribution(*this, getDist(), getDensityAttr());
+}
+
+LogicalResult UpdateCoefficientsOp::verify() {
+  if (getAlphas().getType() != getCoefficients().getType())
+    return emitOpError() << "result type " << getCoefficients().getType()
+                         << " must equal the alphas' type "
+                         << getAlphas().getType();
+  if (getAlphas().getType().isDynamicDim(0))
+    return emitOpError() << "operand 'alphas' needs a static width";
+  return success();
+}
+
+LogicalResult UpdateOp::verify() {
+  auto p = getParam().getType();
+  if (p != getResult().getType())
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the parameter's type " << p;
+  if (!p.hasStaticShape())
+    return emitOpError() << "operand 'param' must have a static shape";
+  if (getCoefficients().getType().getElementType() != p.getElementType())
+    return emitOpError() << "operand 'coefficients' has element type "
+                         << getCoefficients().getType().getElementType()
+                         << " but expected " << p.getElementType();
+  return verifyDistribution(*this, getDist(), getDensityAttr());
+}
+
+#define GET_OP_CLASSES
+#include "kan/KanOps.cpp.inc"

@@ -1,0 +1,235 @@
+//===- KanOps.td - operations of the kan dialect -----------*- tablegen -*-===//
+
+#ifndef KAN_OPS_TD
+#define KAN_OPS_TD
+
+include "KanDialect.td"
+include "KanInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinTypes.td"
+
+def Kan_FloatTensor : RankedTensorOf<[F32, F64]>;
+def Kan_Matrix : 2DTensorOf<[F32, F64]>;
+def Kan_Tensor3 : 3DTensorOf<[F32, F64]>;
+def Kan_Float : AnyTypeOf<[F32, F64]>;
+def Kan_Labels : 1DTensorOf<[I32, I64]>;
+def Kan_Vector : 1DTensorOf<[F32, F64]>;
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
+  let summary = "one efficient-kan layer";
+  let description = [{
+    `y = act(x) Wb^T + flat(B(x)) flat(C * S)^T` where B(x) are the B-spline
+    basis values of order `order` on the per-input `grid`
+    (I x (G+2k+1)), Wb the base weight (O x I), C the spline weight
+    (O x I x (G+k)) and S the optional spline scaler (O x I, 1 if absent).
+    G is derived from the shapes. The batch dimension may be dynamic.
+
+    ```mlir
+    %y = kan.layer %x, %grid, %wb, %ws scaler %s order 3 act silu
+        : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>,
+          tensor<4x5x8xf64>, tensor<4x5xf64> -> tensor<?x4xf64>
+    ```
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
+      Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
+      Optional<Kan_Matrix>:$spline_scaler,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
+  let results = (outs Kan_Matrix:$output);
+  let assemblyFormat = [{
+    $input `,` $grid `,` $base_weight `,` $spline_weight
+    (`scaler` $spline_scaler^)? `order` $order `act` $act attr-dict `:`
+    type($input) `,` type($grid) `,` type($base_weight) `,`
+    type($spline_weight) (`,` type($spline_scaler)^)? `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Grid size G derived from the spline weight (G + k columns).
+    int64_t getGridSize() {
+      return getSplineWeight().getType().getDimSize(2) - getOrder();
+    }
+    int64_t getNumInputs() { return getBaseWeight().getType().getDimSize(1); }
+    int64_t getNumOutputs() { return getBaseWeight().getType().getDimSize(0); }
+  }];
+}
+
+def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
+  let summary = "a layer and its tangents along `width` directions";
+  let description = [{
+    Computes the primal output of `kan.layer` and its directional
+    derivatives `y'[d] = [A'_d | A] [W ; W'_d]^T` for every direction d.
+    Tangent operands carry a leading dimension of size `width`; an absent
+    tangent is zero. Without an input tangent the A' half vanishes (the
+    first layer of a model), which the lowering exploits.
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
+      Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
+      Optional<Kan_Matrix>:$spline_scaler,
+      Optional<Kan_Tensor3>:$input_tangent,
+      Optional<Kan_Tensor3>:$base_weight_tangent,
+      Optional<AnyRankedTensor>:$spline_weight_tangent,
+      Optional<Kan_Tensor3>:$spline_scaler_tangent,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
+  let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
+  let assemblyFormat = [{
+    $input `,` $grid `,` $base_weight `,` $spline_weight
+    (`scaler` $spline_scaler^)?
+    (`dinput` $input_tangent^)? (`dbase` $base_weight_tangent^)?
+    (`dspline` $spline_weight_tangent^)? (`dscaler` $spline_scaler_tangent^)?
+    `order` $order `act` $act attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getOutputTangent().getType().getDimSize(0); }
+    int64_t getGridSize() {
+      return getSplineWeight().getType().getDimSize(2) - getOrder();
+    }
+  }];
+}
+
+def Kan_BasisOp : Kan_Op<"basis", [Pure]> {
+  let summary = "B-spline basis values (or first derivatives) of an input";
+  let description = [{
+    `B[n, i, j]` = the order-`order` B-spline basis function j on the grid of
+    input i, evaluated at `x[n, i]` (derivative 0), or its derivative with
+    respect to x (derivative 1). Result N x I x (G+k).
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1>]>, "0">:$derivative);
+  let results = (outs Kan_Tensor3:$output);
+  let assemblyFormat = [{
+    $input `,` $grid `order` $order `derivative` $derivative attr-dict `:`
+    type($input) `,` type($grid) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Kan_MseOp : Kan_Op<"mse", [Pure]> {
+  let summary = "mean squared error `mean((z - y)^2)`";
+  let arguments = (ins Kan_Matrix:$prediction, Kan_Matrix:$target);
+  let results = (outs Kan_Float:$loss);
+  let assemblyFormat = [{
+    $prediction `,` $target attr-dict `:` type($prediction) `,` type($target)
+    `->` type($loss)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_SoftmaxCrossEntropyOp : Kan_Op<"softmax_cross_entropy", [Pure]> {
+  let summary = "softmax cross-entropy with integer class labels, batch mean";
+  let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels);
+  let results = (outs Kan_Float:$loss);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels)
+    `->` type($loss)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_MseJvpOp : Kan_Op<"mse_jvp", [Pure]> {
+  let summary = "MSE and its directional derivatives `mean(2 (z-y) z'_d)`";
+  let arguments = (ins Kan_Matrix:$prediction, Kan_Matrix:$target,
+                       Kan_Tensor3:$prediction_tangent);
+  let results = (outs Kan_Float:$loss, Kan_Vector:$loss_tangent);
+  let assemblyFormat = [{
+    $prediction `,` $target `,` $prediction_tangent attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_SoftmaxCrossEntropyJvpOp
+    : Kan_Op<"softmax_cross_entropy_jvp", [Pure]> {
+  let summary = "cross-entropy and its directional derivatives";
+  let description = [{
+    `L'_d = mean_n sum_c (softmax(z)_c - onehot(y)_c) z'_d[n, c]`.
+  }];
+  let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels,
+                       Kan_Tensor3:$logits_tangent);
+  let results = (outs Kan_Float:$loss, Kan_Vector:$loss_tangent);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $logits_tangent attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Perturbations and updates
+//===----------------------------------------------------------------------===//
+
+def Kan_PerturbOp : Kan_Op<"perturb", [Pure]> {
+  let summary = "seeded counter-based perturbations of a parameter tensor";
+  let description = [{
+    `result[d, e]` is the draw of direction `first_direction + d` for flat
+    element e of a tensor of the remaining shape, from Philox4x32-10 keyed
+    by `seed` with counter (e, direction, step, `stream`), mapped to the
+    distribution exactly as the runtime does (runtime/README.md). Sparse
+    ternary draws have about `density * size` non-zeros per direction.
+    The leading dimension is the number of directions.
+
+    ```mlir
+    %v = kan.perturb sparse_ternary seed %s step %t stream 1 density 2.0e-03
+        : tensor<32x64x784x8xf64>
+    ```
+  }];
+  let arguments = (ins I64:$seed, I64:$step, Kan_DistributionAttr:$dist,
+      ConfinedAttr<I64Attr, [IntMinValue<0>]>:$stream,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction,
+      OptionalAttr<F64Attr>:$density);
+  let results = (outs Kan_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dist `seed` $seed `step` $step `stream` $stream
+    (`density` $density^)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getResult().getType().getDimSize(0); }
+  }];
+}
+
+def Kan_UpdateCoefficientsOp : Kan_Op<"update_coefficients", [Pure]> {
+  let summary = "per-direction update coefficients from the JVP scalars";
+  let description = [{
+    `fg`: c_i = a_i (the update scales by lr / n). `ternary` (noise_step):
+    c_i = sign(a_i) * [|a_i| >= median_j |a_j|] (the update scales by lr).
+  }];
+  let arguments = (ins Kan_Vector:$alphas, Kan_UpdateRuleAttr:$rule);
+  let results = (outs Kan_Vector:$coefficients);
+  let assemblyFormat = [{
+    $rule $alphas attr-dict `:` type($alphas) `->` type($coefficients)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> {
+  let summary = "`theta - scale * sum_d c_d v_d` with v regenerated from the seed";
+  let description = [{
+    The perturbation of every direction is regenerated from (seed, step,
+    direction, stream) exactly as `kan.perturb` defines it; it is never
+    stored. Matches the runtime's optimiser bit for bit.
+  }];
+  let arguments = (ins Kan_FloatTensor:$param, Kan_Vector:$coefficients,
+      I64:$seed, I64:$step, Kan_DistributionAttr:$dist,
+      ConfinedAttr<I64Attr, [IntMinValue<0>]>:$stream,
+      F64Attr:$scale, OptionalAttr<F64Attr>:$density);
+  let results = (outs Kan_FloatTensor:$result);
+  let assemblyFormat = [{
+    $param `,` $coefficients `seed` $seed `step` $step $dist `stream` $stream
+    `scale` $scale (`density` $density^)? attr-dict `:` type($param) `,`
+    type($coefficients)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // KAN_OPS_TD

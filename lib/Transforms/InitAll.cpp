@@ -1,0 +1,30 @@
+//===- InitAll.cpp - register the kan dialects and passes -------*- C++ -*-===//
+
+#include "kan/InitAll.h"
+#include "kan/KanDialect.h"
+#include "kan/KanInterfaces.h"
+#include "kan/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+void mlir::kan::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<KanDialect, func::FuncDialect, arith::ArithDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect>();
+  registerJvpExternalModels(registry);
+}
+
+void mlir::kan::registerAllPasses() {
+  registerKanPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::registerInlinerPass();
+  mlir::registerSymbolDCEPass();
+}

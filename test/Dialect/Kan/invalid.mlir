@@ -1,0 +1,304 @@
+// RUN: kan-opt %s -split-input-file -verify-diagnostics
+
+func.func @wrong_element_type(%x: tensor<?x5xf64>, %g: tensor<5x12xf32>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'grid' has element type 'f32' but expected 'f64'}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x12xf32>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @input_columns(%x: tensor<?x6xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'input' expected shape ?x5 but got ?x6}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x6xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @grid_rows(%x: tensor<?x5xf64>, %g: tensor<4x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'grid' expected shape 5x12 but got 4x12}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<4x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @grid_too_small(%x: tensor<?x5xf64>, %g: tensor<5x7xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'grid' has 7 knots per input, too few for spline order 3}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x7xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @spline_width(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x9xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'spline_weight' expected shape 4x5x8 but got 4x5x9}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x9xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @scaler_shape(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %s: tensor<5x4xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'spline_scaler' expected shape 4x5 but got 5x4}}
+  %y = kan.layer %x, %g, %wb, %ws scaler %s order 3 act silu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<5x4xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @dynamic_weights(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<?x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'base_weight' must have a static shape (O x I) but got ?x5}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<?x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @dynamic_grid(%x: tensor<?x5xf64>, %g: tensor<5x?xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'grid' must have a static shape but got 5x?}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x?xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @result_shape(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x3xf64> {
+  // expected-error @+1 {{result expected shape ?x4}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x3xf64>
+  return %y : tensor<?x3xf64>
+}
+
+// -----
+
+func.func @jvp_tangent_width(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %dwb: tensor<2x4x5xf64>) -> tensor<4x16x4xf64> {
+  // expected-error @+1 {{operand 'base_weight_tangent' expected shape 4x4x5 but got 2x4x5}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws dbase %dwb order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<2x4x5xf64>) -> (tensor<16x4xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
+func.func @jvp_input_tangent(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %dx: tensor<4x16x4xf64>) -> tensor<4x16x4xf64> {
+  // expected-error @+1 {{operand 'input_tangent' expected shape 4x16x5 but got 4x16x4}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws dinput %dx order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<4x16x4xf64>) -> (tensor<16x4xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
+func.func @jvp_spline_tangent(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %dws: tensor<4x4x5xf64>) -> tensor<4x16x4xf64> {
+  // expected-error @+1 {{operand 'spline_weight_tangent' expected shape 4x4x5x8 but got 4x4x5}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws dspline %dws order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<4x4x5xf64>) -> (tensor<16x4xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
+func.func @jvp_scaler_without_scaler(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %ds: tensor<4x4x5xf64>) -> tensor<4x16x4xf64> {
+  // expected-error @+1 {{operand 'spline_scaler_tangent' given without a 'spline_scaler'}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws dscaler %ds order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<4x4x5xf64>) -> (tensor<16x4xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
+func.func @jvp_output_tangent(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<4x16x3xf64> {
+  // expected-error @+1 {{operand 'output_tangent' expected shape 4x16x4 but got 4x16x3}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>) -> (tensor<16x4xf64>, tensor<4x16x3xf64>)
+  return %dy : tensor<4x16x3xf64>
+}
+
+// -----
+
+func.func @jvp_output(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<4x16x4xf64> {
+  // expected-error @+1 {{result 'output' expected shape 16x4 but got 16x3}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>) -> (tensor<16x3xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
+func.func @jvp_dynamic_width(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x16x4xf64> {
+  // expected-error @+1 {{needs a static leading width dimension >= 1}}
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws order 3 act silu : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>) -> (tensor<16x4xf64>, tensor<?x16x4xf64>)
+  return %dy : tensor<?x16x4xf64>
+}
+
+// -----
+
+func.func @basis_grid(%x: tensor<?x5xf64>, %g: tensor<5x?xf64>) -> tensor<?x5x8xf64> {
+  // expected-error @+1 {{operand 'grid' must have a static shape but got 5x?}}
+  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x?xf64> -> tensor<?x5x8xf64>
+  return %b : tensor<?x5x8xf64>
+}
+
+// -----
+
+func.func @basis_knots(%x: tensor<?x5xf64>, %g: tensor<5x6xf64>) -> tensor<?x5x2xf64> {
+  // expected-error @+1 {{operand 'grid' has 6 knots per input, too few for spline order 3}}
+  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x6xf64> -> tensor<?x5x2xf64>
+  return %b : tensor<?x5x2xf64>
+}
+
+// -----
+
+func.func @basis_input(%x: tensor<?x4xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
+  // expected-error @+1 {{operand 'input' expected shape ?x5 but got ?x4}}
+  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x4xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
+  return %b : tensor<?x5x8xf64>
+}
+
+// -----
+
+func.func @basis_output(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x9xf64> {
+  // expected-error @+1 {{operand 'output' expected shape ?x5x8 but got ?x5x9}}
+  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x9xf64>
+  return %b : tensor<?x5x9xf64>
+}
+
+// -----
+
+func.func @basis_derivative(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
+  // expected-error @+1 {{attribute 'derivative' failed to satisfy constraint}}
+  %b = kan.basis %x, %g order 3 derivative 2 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
+  return %b : tensor<?x5x8xf64>
+}
+
+// -----
+
+func.func @mse_target(%z: tensor<?x3xf64>, %t: tensor<?x4xf64>) -> f64 {
+  // expected-error @+1 {{operand 'target' expected shape ?x3 but got ?x4}}
+  %l = kan.mse %z, %t : tensor<?x3xf64>, tensor<?x4xf64> -> f64
+  return %l : f64
+}
+
+// -----
+
+func.func @mse_loss_type(%z: tensor<?x3xf64>, %t: tensor<?x3xf64>) -> f32 {
+  // expected-error @+1 {{result 'loss' has type 'f32' but the prediction's element type is 'f64'}}
+  %l = kan.mse %z, %t : tensor<?x3xf64>, tensor<?x3xf64> -> f32
+  return %l : f32
+}
+
+// -----
+
+func.func @ce_labels(%z: tensor<16x3xf64>, %y: tensor<8xi64>) -> f64 {
+  // expected-error @+1 {{operand 'labels' expected shape 16 but got 8}}
+  %l = kan.softmax_cross_entropy %z, %y : tensor<16x3xf64>, tensor<8xi64> -> f64
+  return %l : f64
+}
+
+// -----
+
+func.func @ce_jvp_tangent(%z: tensor<16x3xf64>, %y: tensor<16xi64>, %dz: tensor<4x16x4xf64>) -> tensor<4xf64> {
+  // expected-error @+1 {{operand 'tangent' expected shape 4x16x3 but got 4x16x4}}
+  %l, %d = kan.softmax_cross_entropy_jvp %z, %y, %dz : (tensor<16x3xf64>, tensor<16xi64>, tensor<4x16x4xf64>) -> (f64, tensor<4xf64>)
+  return %d : tensor<4xf64>
+}
+
+// -----
+
+func.func @mse_jvp_alphas(%z: tensor<16x3xf64>, %t: tensor<16x3xf64>, %dz: tensor<4x16x3xf64>) -> tensor<5xf64> {
+  // expected-error @+1 {{operand 'loss_tangent' expected shape 4 but got 5}}
+  %l, %d = kan.mse_jvp %z, %t, %dz : (tensor<16x3xf64>, tensor<16x3xf64>, tensor<4x16x3xf64>) -> (f64, tensor<5xf64>)
+  return %d : tensor<5xf64>
+}
+
+// -----
+
+func.func @mse_jvp_dynamic_width(%z: tensor<16x3xf64>, %t: tensor<16x3xf64>, %dz: tensor<?x16x3xf64>) -> tensor<?xf64> {
+  // expected-error @+1 {{operand 'tangent' needs a static leading width dimension}}
+  %l, %d = kan.mse_jvp %z, %t, %dz : (tensor<16x3xf64>, tensor<16x3xf64>, tensor<?x16x3xf64>) -> (f64, tensor<?xf64>)
+  return %d : tensor<?xf64>
+}
+
+// -----
+
+func.func @perturb_no_density(%s: i64, %t: i64) -> tensor<4x3x2xf64> {
+  // expected-error @+1 {{sparse_ternary perturbations need a 'density'}}
+  %v = kan.perturb sparse_ternary seed %s step %t stream 0 : tensor<4x3x2xf64>
+  return %v : tensor<4x3x2xf64>
+}
+
+// -----
+
+func.func @perturb_bad_density(%s: i64, %t: i64) -> tensor<4x3x2xf64> {
+  // expected-error @+1 {{'density' must be in (0, 1] but is 1.5}}
+  %v = kan.perturb sparse_ternary seed %s step %t stream 0 density 1.5 : tensor<4x3x2xf64>
+  return %v : tensor<4x3x2xf64>
+}
+
+// -----
+
+func.func @perturb_density_normal(%s: i64, %t: i64) -> tensor<4x3x2xf64> {
+  // expected-error @+1 {{'density' is only meaningful for sparse_ternary perturbations}}
+  %v = kan.perturb normal seed %s step %t stream 0 density 0.5 : tensor<4x3x2xf64>
+  return %v : tensor<4x3x2xf64>
+}
+
+// -----
+
+func.func @perturb_rank(%s: i64, %t: i64) -> tensor<4xf64> {
+  // expected-error @+1 {{result must have a static shape of rank >= 2}}
+  %v = kan.perturb normal seed %s step %t stream 0 : tensor<4xf64>
+  return %v : tensor<4xf64>
+}
+
+// -----
+
+func.func @perturb_negative_stream(%s: i64, %t: i64) -> tensor<4x3xf64> {
+  // expected-error @+1 {{attribute 'stream' failed to satisfy constraint}}
+  %v = kan.perturb normal seed %s step %t stream -1 : tensor<4x3xf64>
+  return %v : tensor<4x3xf64>
+}
+
+// -----
+
+func.func @coefficients_type(%a: tensor<4xf64>) -> tensor<5xf64> {
+  // expected-error @+1 {{result type 'tensor<5xf64>' must equal the alphas' type 'tensor<4xf64>'}}
+  %c = kan.update_coefficients fg %a : tensor<4xf64> -> tensor<5xf64>
+  return %c : tensor<5xf64>
+}
+
+// -----
+
+func.func @coefficients_dynamic(%a: tensor<?xf64>) -> tensor<?xf64> {
+  // expected-error @+1 {{operand 'alphas' needs a static width}}
+  %c = kan.update_coefficients fg %a : tensor<?xf64> -> tensor<?xf64>
+  return %c : tensor<?xf64>
+}
+
+// -----
+
+func.func @update_coefficient_type(%w: tensor<4x5xf64>, %c: tensor<4xf32>, %s: i64, %t: i64) -> tensor<4x5xf64> {
+  // expected-error @+1 {{operand 'coefficients' has element type 'f32' but expected 'f64'}}
+  %w2 = kan.update %w, %c seed %s step %t normal stream 0 scale 1.0 : tensor<4x5xf64>, tensor<4xf32>
+  return %w2 : tensor<4x5xf64>
+}
+
+// -----
+
+func.func @update_dynamic(%w: tensor<?x5xf64>, %c: tensor<4xf64>, %s: i64, %t: i64) -> tensor<?x5xf64> {
+  // expected-error @+1 {{operand 'param' must have a static shape}}
+  %w2 = kan.update %w, %c seed %s step %t normal stream 0 scale 1.0 : tensor<?x5xf64>, tensor<4xf64>
+  return %w2 : tensor<?x5xf64>
+}
+
+// -----
+
+func.func @update_density(%w: tensor<4x5xf64>, %c: tensor<4xf64>, %s: i64, %t: i64) -> tensor<4x5xf64> {
+  // expected-error @+1 {{sparse_ternary perturbations need a 'density'}}
+  %w2 = kan.update %w, %c seed %s step %t sparse_ternary stream 0 scale 1.0 : tensor<4x5xf64>, tensor<4xf64>
+  return %w2 : tensor<4x5xf64>
+}
+
+// -----
+
+func.func @bad_activation(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+2 {{expected ::mlir::kan::Activation to be one of: silu, identity}}
+  // expected-error @+1 {{failed to parse Kan_ActivationAttr parameter 'value'}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act relu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}

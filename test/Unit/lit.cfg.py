@@ -1,0 +1,12 @@
+# -*- Python -*-
+# Runs every GoogleTest binary built into <build>/test/Unit (kan_add_unittest).
+import os
+
+import lit.formats
+
+config.name = "KAN-Unit"
+config.suffixes = []
+config.test_exec_root = os.path.join(config.kan_obj_root, "test", "Unit")
+config.test_source_root = config.test_exec_root
+config.test_format = lit.formats.GoogleTest(".", "Tests")
+config.environment["KAN_SOURCE_DIR"] = config.kan_src_root

@@ -1,0 +1,27 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "KAN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".s"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kan_obj_root, "test")
+# Unit/ holds the GoogleTest binaries and has its own config; Inputs/ are data.
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "golden", "runtime", "Unit", "fuzz"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%kan_src_root", config.kan_src_root))
+config.substitutions.append(("%cc", config.cc))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=False)
+tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train",
+         "nmc-sim"]
+llvm_config.add_tool_substitutions(
+    [t for t in tools if os.path.exists(os.path.join(config.kan_tools_dir, t))],
+    [config.kan_tools_dir])

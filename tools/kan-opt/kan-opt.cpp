@@ -1,0 +1,19 @@
+//===- kan-opt.cpp - the kan optimizer driver -------------------*- C++ -*-===//
+//
+// mlir-opt for the kan dialect: registers the kan dialect, the upstream
+// dialects the pipeline produces, every kan pass and the named pipelines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kan/InitAll.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::kan::registerAllDialects(registry);
+  mlir::kan::registerAllPasses();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "KAN optimizer driver\n", registry));
+}
