@@ -169,6 +169,8 @@ typedef struct kan_nmc_dma {
   unsigned words;
   int pending;
 } kan_nmc_dma;
+/* Initialiser for a handle that has no copy in flight. */
+#define KAN_NMC_DMA_INIT {0, 0, 0u, 0}
 
 #ifdef KAN_NMC_HOST_EMU
 void kan_nmc_dma_start(void *dst, const void *src, unsigned words,
