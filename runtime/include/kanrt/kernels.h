@@ -1,0 +1,155 @@
+/*===- kanrt/kernels.h - KAN layer micro-kernels ----------------*- C -*-===*/
+/** \file
+ * Micro-kernels the generated code calls for a KAN layer (efficient-kan
+ * semantics, see ALGORITHMS.md sections 1-2). Every kernel exists for
+ * double (suffix _f64) and float (suffix _f32); both share one source.
+ *
+ * Shapes (row-major, "ld" = leading dimension = row stride in elements):
+ *  - grid t: I x (G+2k+1), contiguous.
+ *  - aux: kan_grid_aux_size(I,G,k) elements filled by kan_grid_prepare_*.
+ *  - basis B: n rows, each I*(G+k) values, value j of input i at i*(G+k)+j.
+ *  - features A = [act(x) | flat(B(x))]: K = I*(G+k+1) columns.
+ *  - weights  W = [Wb | flat(C*S)]: O x K, so y = A W^T (kan_gemm_nt_*).
+ * The caller owns every buffer; kernels never allocate except the GEMM,
+ * which allocates packing buffers (and falls back to a loop if that fails).
+ */
+#ifndef KANRT_KERNELS_H
+#define KANRT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kanrt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest supported spline order k (kernels keep k+1 values on the stack). */
+#define KAN_MAX_SPLINE_ORDER 15
+
+/** Base activation of a layer. */
+typedef enum kan_activation {
+  KAN_ACT_SILU = 0,    /**< silu(x) = x * sigmoid(x) (efficient-kan default) */
+  KAN_ACT_IDENTITY = 1 /**< act(x) = x */
+} kan_activation;
+
+/** Number of elements (of the kernel's float type) of the aux buffer for a
+ * grid of `in` inputs: in * (4 + k*(G+2k)). Returns 0 when G < 1, k < 0,
+ * k > KAN_MAX_SPLINE_ORDER or the size overflows. */
+size_t kan_grid_aux_size(size_t in, int G, int k);
+
+/** Precomputes per input the reciprocals 1/(t[j+p]-t[j]) (0 where the
+ * difference is 0) for p = 1..k and whether the knots are uniform (then the
+ * span is found arithmetically, otherwise by binary search). grid must be
+ * non-decreasing per row and finite: otherwise KAN_ERR_INVALID_ARGUMENT. */
+kan_status kan_grid_prepare_f64(size_t in, int G, int k, const double *grid,
+                                double *aux);
+/** Float version of kan_grid_prepare_f64. */
+kan_status kan_grid_prepare_f32(size_t in, int G, int k, const float *grid,
+                                float *aux);
+
+/** B-spline basis values (and first derivatives if dB != NULL) of n rows of
+ * x (n x in, stride ldx): B[r*ldb + i*(G+k) + j] = B_j(x[r*ldx+i]) with the
+ * Cox-de Boor semantics of efficient-kan (half-open intervals, 0 outside
+ * [t0, t_{G+2k}), zero-denominator terms 0). Span-local evaluation. */
+void kan_basis_f64(size_t n, size_t in, int G, int k, const double *x,
+                   size_t ldx, const double *grid, const double *aux,
+                   double *B, size_t ldb, double *dB, size_t lddb);
+/** Float version of kan_basis_f64. */
+void kan_basis_f32(size_t n, size_t in, int G, int k, const float *x,
+                   size_t ldx, const float *grid, const float *aux, float *B,
+                   size_t ldb, float *dB, size_t lddb);
+
+/** Writes rows [0,m) of A = [act(x) | flat(B(x))] into panel (stride ldp,
+ * K = in*(G+k+1) columns). act is a kan_activation. */
+void kan_pack_features_f64(size_t m, size_t in, int G, int k, int act,
+                           const double *x, size_t ldx, const double *grid,
+                           const double *aux, double *panel, size_t ldp);
+/** Float version of kan_pack_features_f64. */
+void kan_pack_features_f32(size_t m, size_t in, int G, int k, int act,
+                           const float *x, size_t ldx, const float *grid,
+                           const float *aux, float *panel, size_t ldp);
+
+/** Tangent feature packing for ndir directions. Direction d's input tangent
+ * is xt + d*xt_dir_stride (rows of stride ldxt); its output is
+ * A'_d = [act'(x) x'_d | flat(B'(x) x'_d)] at tpanel + d*tpanel_dir_stride
+ * (rows of stride ldtp). panel (may be NULL) receives A as in
+ * kan_pack_features_f64. Basis values and derivatives are evaluated once per
+ * element and reused for every direction. */
+void kan_pack_features_jvp_f64(size_t m, size_t in, int G, int k, int act,
+                               const double *x, size_t ldx, size_t ndir,
+                               const double *xt, size_t ldxt,
+                               size_t xt_dir_stride, const double *grid,
+                               const double *aux, double *panel, size_t ldp,
+                               double *tpanel, size_t ldtp,
+                               size_t tpanel_dir_stride);
+/** Float version of kan_pack_features_jvp_f64. */
+void kan_pack_features_jvp_f32(size_t m, size_t in, int G, int k, int act,
+                               const float *x, size_t ldx, size_t ndir,
+                               const float *xt, size_t ldxt,
+                               size_t xt_dir_stride, const float *grid,
+                               const float *aux, float *panel, size_t ldp,
+                               float *tpanel, size_t ldtp,
+                               size_t tpanel_dir_stride);
+
+/** W = [Wb | flat(C*S)] (O x K, stride ldw) from base_w (O x I), spline_w
+ * (O x I x (G+k)) and scaler (O x I, NULL means all ones). */
+void kan_pack_weights_f64(size_t out, size_t in, int G, int k,
+                          const double *base_w, const double *spline_w,
+                          const double *scaler, double *W, size_t ldw);
+/** Float version of kan_pack_weights_f64. */
+void kan_pack_weights_f32(size_t out, size_t in, int G, int k,
+                          const float *base_w, const float *spline_w,
+                          const float *scaler, float *W, size_t ldw);
+
+/** Tangent weights W' = [Wb' | flat(C'*S + C*S')]. Any tangent pointer may
+ * be NULL (zero tangent); scaler NULL means S = 1 (and then S' is ignored). */
+void kan_pack_weights_jvp_f64(size_t out, size_t in, int G, int k,
+                              const double *spline_w, const double *scaler,
+                              const double *base_wt, const double *spline_wt,
+                              const double *scaler_t, double *Wt, size_t ldw);
+/** Float version of kan_pack_weights_jvp_f64. */
+void kan_pack_weights_jvp_f32(size_t out, size_t in, int G, int k,
+                              const float *spline_w, const float *scaler,
+                              const float *base_wt, const float *spline_wt,
+                              const float *scaler_t, float *Wt, size_t ldw);
+
+/** C = alpha * A * B^T + beta * C with A m x k (stride lda), B n x k
+ * (stride ldb, like W), C m x n (stride ldc). beta == 0 never reads C.
+ * Register-blocked portable kernel, or cblas when built with
+ * KANRT_USE_CBLAS. */
+void kan_gemm_nt_f64(size_t m, size_t n, size_t k, double alpha,
+                     const double *A, size_t lda, const double *B, size_t ldb,
+                     double beta, double *C, size_t ldc);
+/** Float version of kan_gemm_nt_f64. */
+void kan_gemm_nt_f32(size_t m, size_t n, size_t k, float alpha,
+                     const float *A, size_t lda, const float *B, size_t ldb,
+                     float beta, float *C, size_t ldc);
+/** The portable kernel regardless of KANRT_USE_CBLAS (for comparisons). */
+void kan_gemm_nt_portable_f64(size_t m, size_t n, size_t k, double alpha,
+                              const double *A, size_t lda, const double *B,
+                              size_t ldb, double beta, double *C, size_t ldc);
+/** Float version of kan_gemm_nt_portable_f64. */
+void kan_gemm_nt_portable_f32(size_t m, size_t n, size_t k, float alpha,
+                              const float *A, size_t lda, const float *B,
+                              size_t ldb, float beta, float *C, size_t ldc);
+/** 1 when kan_gemm_nt_* forwards to cblas, 0 for the portable kernel. */
+int kan_gemm_uses_cblas(void);
+
+/** Sparse tangent y' = A W'^T for a sparse W': for e = 0..nnz-1 in order,
+ * Y[:, rows_o[e]] += vals[e] * A[:, cols[e]] over the m rows of A (stride
+ * lda) and Y (stride ldy). O(m * nnz); duplicates add. */
+void kan_sparse_tangent_f64(size_t m, const double *A, size_t lda,
+                            size_t nnz, const uint32_t *cols,
+                            const uint32_t *rows_o, const double *vals,
+                            double *Y, size_t ldy);
+/** Float version of kan_sparse_tangent_f64. */
+void kan_sparse_tangent_f32(size_t m, const float *A, size_t lda, size_t nnz,
+                            const uint32_t *cols, const uint32_t *rows_o,
+                            const float *vals, float *Y, size_t ldy);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KANRT_KERNELS_H */

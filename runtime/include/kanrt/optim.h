@@ -1,0 +1,165 @@
+/*===- kanrt/optim.h - backprop-free optimisers and replay log --*- C -*-===*/
+/** \file
+ * Optimiser updates that regenerate every perturbation v_i from its seed
+ * (kanrt/rng.h) instead of storing it, and a replay log from which the final
+ * weights are rebuilt bit-exactly.
+ *
+ * Order of floating-point operations (all in double, no fused multiply-add;
+ * other code that calls these primitives in the same order is bit-identical):
+ *  - dense update (kan_update_dense_*): for each element j in increasing
+ *    order: acc = 0.0; for i = 0..n-1: acc = acc + coef[i] * v_i[j];
+ *    theta[j] = theta[j] - scale * acc  (f32: computed in double from the
+ *    float theta, rounded once to float).
+ *  - sparse update (kan_update_sparse_*): for i = 0..n-1 with coef[i] != 0,
+ *    for draws e = 0..m-1 in draw order: theta[idx] = theta[idx] - scale *
+ *    (coef[i] * sign) (f32: rounded to float after each draw).
+ *  - kan_optimizer_step: parameters in the order given; fg uses
+ *    coef[i] = a_i and scale = lr / (double)n; ternary uses
+ *    coef[i] = tau_i (kan_ternary_coefficients) and scale = lr.
+ */
+#ifndef KANRT_OPTIM_H
+#define KANRT_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kanrt/rng.h"
+#include "kanrt/status.h"
+#include "kanrt/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Stream id of a layer's tensors: which = 0 base_weight, 1 spline_weight,
+ * 2 spline_scaler. */
+#define KAN_STREAM_ID(layer, which) ((uint32_t)(3u * (uint32_t)(layer) + (uint32_t)(which)))
+
+/** Optimiser kinds. */
+typedef enum kan_optimizer_kind {
+  KAN_OPT_FG = 0,     /**< theta -= lr * (1/n) * sum_i a_i v_i */
+  KAN_OPT_TERNARY = 1 /**< noise_step: theta -= lr * sum_i tau_i v_i */
+} kan_optimizer_kind;
+
+/** Configuration of an optimiser run (stored in the replay log). */
+typedef struct kan_optim_config {
+  int kind;       /**< kan_optimizer_kind */
+  int dist;       /**< kan_distribution of the directions v_i */
+  uint32_t ndir;  /**< directions per step, n >= 1 */
+  uint64_t seed;  /**< Philox key */
+  double lr;      /**< learning rate */
+  double density; /**< fraction of non-zeros for KAN_DIST_SPARSE */
+} kan_optim_config;
+
+/** One trainable tensor (the grid is not trained). */
+typedef struct kan_param {
+  const char *name; /**< e.g. "layers.0.base_weight" */
+  uint32_t stream;  /**< KAN_STREAM_ID(layer, which) */
+  kan_dtype dtype;  /**< KAN_DTYPE_F32 or KAN_DTYPE_F64 */
+  size_t size;      /**< number of elements */
+  void *data;       /**< the values, updated in place */
+} kan_param;
+
+/** tau_i = sign(a_i) if |a_i| >= med else 0, where med is the lower median
+ * of |a_j| (element (n-1)/2, 0-based, of the ascending sort); sign(0) = 0
+ * and NaN a_i gives 0. tau receives -1.0, 0.0 or +1.0. */
+kan_status kan_ternary_coefficients(size_t n, const double *alpha,
+                                    double *tau);
+
+/** theta -= scale * sum_i coef[i] v_i for a dense distribution (normal or
+ * rademacher) with v_i = perturbation(seed, step, dir i, stream). */
+kan_status kan_update_dense_f64(uint64_t seed, uint32_t step, uint32_t ndir,
+                                uint32_t stream, int dist, size_t size,
+                                const double *coef, double scale,
+                                double *theta);
+/** Float-parameter version of kan_update_dense_f64. */
+kan_status kan_update_dense_f32(uint64_t seed, uint32_t step, uint32_t ndir,
+                                uint32_t stream, int dist, size_t size,
+                                const double *coef, double scale,
+                                float *theta);
+
+/** theta -= scale * sum_i coef[i] v_i for sparse ternary v_i with
+ * m = kan_sparse_count(size, density) draws each. O(n * m). */
+kan_status kan_update_sparse_f64(uint64_t seed, uint32_t step, uint32_t ndir,
+                                 uint32_t stream, size_t size,
+                                 double density, const double *coef,
+                                 double scale, double *theta);
+/** Float-parameter version of kan_update_sparse_f64. */
+kan_status kan_update_sparse_f32(uint64_t seed, uint32_t step, uint32_t ndir,
+                                 uint32_t stream, size_t size,
+                                 double density, const double *coef,
+                                 double scale, float *theta);
+
+/** Validates a configuration (kind, dist, ndir >= 1, finite lr, density in
+ * (0,1] for sparse). */
+kan_status kan_optim_config_check(const kan_optim_config *cfg);
+
+/** The per-direction coefficients and scale of one step from the n JVP
+ * scalars (see the file comment). coef has cfg->ndir entries. */
+kan_status kan_optimizer_coefficients(const kan_optim_config *cfg,
+                                      const double *jvp, double *coef,
+                                      double *scale);
+
+/** One optimiser step over all parameters from the n JVP scalars a_i. */
+kan_status kan_optimizer_step(const kan_optim_config *cfg, uint32_t step,
+                              const double *jvp, size_t nparams,
+                              const kan_param *params);
+
+/** Replay log (little-endian binary, version 1):
+ *   header: "KANRPLAY" (8 bytes), u32 version = 1, u32 kind, u32 dist,
+ *           u32 ndir, u64 seed, f64 lr, f64 density, u32 nparams,
+ *           u32 L, L bytes: path of the safetensors checkpoint holding the
+ *           initial weights (may be empty; not NUL-terminated),
+ *           nparams x { u32 N, N bytes name, u32 stream, u32 dtype,
+ *           u64 size }, u32 0x444E4548 ("HEND").
+ *   records (fixed size, appended): u32 0x50455453 ("STEP"), u32 step,
+ *           ndir x f64 JVP scalars a_i.
+ * Limits: ndir <= 2^20, nparams <= 2^16, names and path <= 4096 bytes. */
+typedef struct kan_replay_writer kan_replay_writer;
+
+/** Creates (truncates) path and writes the header; init_checkpoint may be
+ * NULL. */
+kan_status kan_replay_writer_open(const char *path,
+                                  const kan_optim_config *cfg,
+                                  const char *init_checkpoint, size_t nparams,
+                                  const kan_param *params,
+                                  kan_replay_writer **out);
+/** Appends one step record and flushes it to the OS. */
+kan_status kan_replay_writer_append(kan_replay_writer *w, uint32_t step,
+                                    const double *jvp);
+/** fsyncs and closes the log (NULL is a no-op). */
+kan_status kan_replay_writer_close(kan_replay_writer *w);
+
+/** One row of the log's parameter table. */
+typedef struct kan_replay_param {
+  char *name;      /**< tensor name */
+  uint32_t stream; /**< stream id */
+  kan_dtype dtype; /**< parameter dtype */
+  size_t size;     /**< element count */
+} kan_replay_param;
+
+/** A parsed replay log. */
+typedef struct kan_replay_log {
+  kan_optim_config config;  /**< optimiser configuration */
+  char *init_checkpoint;    /**< initial-weights path ("" if none) */
+  size_t nparams;           /**< parameter table size */
+  kan_replay_param *params; /**< parameter table */
+  size_t nsteps;            /**< number of step records */
+  uint32_t *steps;          /**< step index of each record */
+  double *jvp;              /**< nsteps x ndir JVP scalars */
+} kan_replay_log;
+
+/** Reads and validates a replay log (a truncated last record is an error). */
+kan_status kan_replay_read(const char *path, kan_replay_log *out);
+/** Frees a log read by kan_replay_read. */
+void kan_replay_log_free(kan_replay_log *log);
+/** Applies every step of the log, in order, to params (which must hold the
+ * initial weights and match the log's table by name, stream, dtype and
+ * size). Bit-identical to the kan_optimizer_step calls that were logged. */
+kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
+                            const kan_param *params);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KANRT_OPTIM_H */

@@ -1,0 +1,78 @@
+/*===- internal.h - shared helpers of the kanrt sources ---------*- C -*-===*/
+#ifndef KANRT_INTERNAL_H
+#define KANRT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kanrt/kanrt.h"
+
+#if defined(__GNUC__)
+#define KAN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define KAN_PRINTF(a, b)
+#endif
+
+/** Records a printf-style message as the thread's last error; returns st. */
+kan_status kan_set_error(kan_status st, const char *fmt, ...) KAN_PRINTF(2, 3);
+
+/** a*b into *r; returns 0 on overflow. */
+static inline int kan_mul_ok(size_t a, size_t b, size_t *r) {
+  if (a != 0 && b > (size_t)-1 / a)
+    return 0;
+  *r = a * b;
+  return 1;
+}
+
+/** a+b into *r; returns 0 on overflow. */
+static inline int kan_add_ok(size_t a, size_t b, size_t *r) {
+  if (b > (size_t)-1 - a)
+    return 0;
+  *r = a + b;
+  return 1;
+}
+
+/** Reads a whole file (at most KAN_IO_MAX_BYTES) into a malloc'ed buffer. */
+kan_status kan_read_file(const char *path, unsigned char **data, size_t *size);
+
+/** Atomic write: path.tmp.<pid>, fsync, rename. The chunks are written in
+ * order. */
+kan_status kan_write_file_atomic(const char *path, size_t nchunks,
+                                 const void *const *chunks,
+                                 const size_t *sizes);
+
+/** Little-endian loads and stores. */
+static inline uint32_t kan_load_u32le(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+static inline uint64_t kan_load_u64le(const unsigned char *p) {
+  return (uint64_t)kan_load_u32le(p) | (uint64_t)kan_load_u32le(p + 4) << 32;
+}
+static inline void kan_store_u32le(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v & 0xff);
+  p[1] = (unsigned char)((v >> 8) & 0xff);
+  p[2] = (unsigned char)((v >> 16) & 0xff);
+  p[3] = (unsigned char)((v >> 24) & 0xff);
+}
+static inline void kan_store_u64le(unsigned char *p, uint64_t v) {
+  kan_store_u32le(p, (uint32_t)v);
+  kan_store_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
+/** Checks that data (numel elements of a float dtype) is finite; returns
+ * the index of the first non-finite element or (size_t)-1. */
+size_t kan_find_nonfinite(kan_dtype dtype, const void *data, size_t numel);
+
+/** Host is little-endian (checked once at run time). */
+int kan_host_little_endian(void);
+
+/** Sparse draws e0..e0+count-1 of one tensor (no argument checks). */
+void kan_sparse_draws(uint64_t seed, uint32_t step, uint32_t dir,
+                      uint32_t stream, size_t size, size_t e0, size_t count,
+                      uint32_t *index, int32_t *sign);
+
+/** strdup for C99. */
+char *kan_strdup(const char *s);
+
+#endif /* KANRT_INTERNAL_H */
