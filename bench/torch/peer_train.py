@@ -16,9 +16,8 @@ import os
 import sys
 import time
 
-import numpy as np
-
 try:
+    import numpy as np
     import torch
 except ImportError:
     print(json.dumps({"skipped": "torch not available"}))
