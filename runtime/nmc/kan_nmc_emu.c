@@ -230,8 +230,9 @@ static void core_fail(emu_core *c, unsigned code, const char *fmt, ...) {
   c->result = code;
   c->running = 0;
   c->where = "stopped";
+  /* A value the core already posted stays for the host to take; a host
+   * value can no longer be taken. */
   c->h_full = 0;
-  c->c_full = 0;
   if (b->failed_core < 0)
     b->failed_core = c->index;
   pthread_cond_broadcast(&b->cv);
