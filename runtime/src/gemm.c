@@ -13,6 +13,19 @@
 #define KAN_RESTRICT
 #endif
 
+/* Vector width of the micro-kernel: 32-byte vectors with AVX, 16 otherwise
+   (GCC lowers vector_size types to what the target has). */
+#if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR)
+#define KAN_GEMM_VECTOR 1
+#if defined(__AVX__)
+#define KAN_VBYTES 32
+#else
+#define KAN_VBYTES 16
+#endif
+#else
+#define KAN_GEMM_VECTOR 0
+#endif
+
 /* Tile sizes: MR x NR accumulators = 12 AVX2 registers; MC x KC of A stays
    in L2, a KC x NR panel of B in L1. */
 #define T double

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "kan_nmc_memmap.h"
-#include "nm6408load_nmc.h"
+#include <nm6408load_nmc.h> /* the SDK copy when its directory comes first */
 
 #ifdef __cplusplus
 extern "C" {

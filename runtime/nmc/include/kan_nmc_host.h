@@ -7,7 +7,7 @@
 #define KAN_NMC_HOST_H
 
 #include "kan_nmc_memmap.h"
-#include "nm_quad_load.h"
+#include <nm_quad_load.h> /* the SDK copy when its directory comes first */
 
 /* Offset of the DDR-stream limit inside the control block (kan_nmc.h). */
 #define KAN_NMC_HOST_CTRL_SEM_LIMIT 65u
