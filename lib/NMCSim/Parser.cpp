@@ -264,12 +264,12 @@ private:
       o.imm = parseNumber(true);
       return o;
     }
-    if (t.kind == Token::Kind::Ident && t.text[0] != '.') {
-      o.kind = Operand::Kind::Label;
-      o.label = t.text;
-      next();
-      return o;
-    }
+    if (t.kind == Token::Kind::Ident && t.text.size() > 2 &&
+        (t.text.compare(0, 2, "ar") == 0 || t.text.compare(0, 2, "gr") == 0) &&
+        t.text.find_first_not_of("0123456789", 2) == std::string::npos)
+      fail(t, "expected a register ar0-ar7 or gr0-gr7, found " + describe(t));
+    if (t.kind == Token::Kind::Ident && t.text[0] != '.')
+      fail(t, "data labels are not supported ('" + t.text + "')");
     fail(t, "expected a register, a number or a label, found " + describe(t));
   }
 
@@ -544,11 +544,6 @@ void StatementParser::parseScalar(Instruction &inst) {
                  describe(op));
   }
   if (inst.opcode == Opcode::ScalarAlu) {
-    if (inst.a.kind == Operand::Kind::Label || inst.b.kind == Operand::Kind::Label)
-      fail(toks[0], "data labels are not supported ('" +
-                        (inst.a.kind == Operand::Kind::Label ? inst.a.label
-                                                             : inst.b.label) +
-                        "')");
     // Plain moves leave the flags alone, gr arithmetic sets them (nmpp code
     // re-tests a moved register with `with grN` before branching).
     inst.setsFlags = dst.kind == Operand::Kind::GR && inst.alu != ScalarOp::Mov;
