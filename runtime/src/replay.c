@@ -40,6 +40,8 @@ kan_status kan_replay_writer_open(const char *path,
                                   kan_replay_writer **out) {
   kan_replay_writer *w;
   unsigned char *h, *q;
+  /* magic, 5 x u32 (version kind dist ndir nparams), 3 x u64, path length,
+     end marker */
   size_t hsize = 8 + 4 * 5 + 8 * 3 + 4 + 4, i, ilen;
   kan_status st = kan_optim_config_check(cfg);
   *out = NULL;
@@ -52,7 +54,7 @@ kan_status kan_replay_writer_open(const char *path,
     return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
                          "%s: checkpoint path or parameter table too large",
                          path);
-  hsize += ilen + 4;
+  hsize += ilen;
   for (i = 0; i < nparams; ++i) {
     if (!params[i].name || strlen(params[i].name) > RPL_MAX_NAME ||
         (params[i].dtype != KAN_DTYPE_F32 && params[i].dtype != KAN_DTYPE_F64))
