@@ -158,8 +158,9 @@ TEST(NMQuadGemmTile, EstimateCountsMatchTheSchedule) {
     EXPECT_EQ(st.bankLanes[2], 2 * m * 32);             // C in bank 2
     EXPECT_EQ(st.branches, kk + 2);                     // guard, loop, return
     EXPECT_EQ(st.takenBranches, kk - 1 + 1);
-    if (r != 32)
+    if (r != 32) {
       EXPECT_EQ(st.repHistogram.at(static_cast<int>(r)), kk * cells);
+    }
     EXPECT_EQ(st.fpuCopies, 0u);
     EXPECT_GT(e.cycles, 0u);
     EXPECT_NEAR(e.efficiency, e.gflops / e.peakGflops, 1e-12);
