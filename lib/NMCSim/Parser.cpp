@@ -127,8 +127,8 @@ std::vector<Token> lexLine(std::string_view line) {
         }
       }
       if (!found)
-        throw ParseError{t.col, std::string("unexpected character '") + c +
-                                    "'"};
+        throw ParseError{t.col,
+                         std::string("unexpected character '") + c + "'"};
     }
     toks.push_back(std::move(t));
   }
@@ -187,8 +187,8 @@ private:
   }
   void expectPunct(const char *p) {
     if (!isPunct(p))
-      fail(peek(), std::string("expected '") + p + "', found " +
-                       describe(peek()));
+      fail(peek(),
+           std::string("expected '") + p + "', found " + describe(peek()));
     next();
   }
   void expectEnd() {
@@ -320,7 +320,8 @@ MemRef StatementParser::parseMem() {
       m.imm = -m.imm;
   } else {
     fail(peek(), "expected ']', '++', '+=', '-=', '+' or '-' in address, "
-                 "found " + describe(peek()));
+                 "found " +
+                     describe(peek()));
   }
   expectPunct("]");
   return m;
@@ -465,8 +466,9 @@ void StatementParser::parseFpu(Instruction &inst) {
     inst.vreg = parseVreg();
     expectPunct("=");
     if (!isIdent("fpu"))
-      fail(peek(), "expected 'fpu <cell> vregN' (a move between cells), found " +
-                       describe(peek()));
+      fail(peek(),
+           "expected 'fpu <cell> vregN' (a move between cells), found " +
+               describe(peek()));
     next();
     Token src = next();
     if (src.kind != Token::Kind::Number || src.value > 3)
@@ -621,9 +623,9 @@ Instruction StatementParser::parse() {
 }
 
 bool isDirective(const std::string &s) {
-  static const std::set<std::string> names = {
-      ".global", ".globl", ".section", ".text", ".align", ".p2align", ".type",
-      ".size"};
+  static const std::set<std::string> names = {".global", ".globl", ".section",
+                                              ".text",   ".align", ".p2align",
+                                              ".type",   ".size"};
   return names.count(s) != 0;
 }
 
@@ -700,8 +702,8 @@ bool parseProgram(std::string_view text, Program &program,
       }
       // An instruction: tokens up to ';'.
       size_t j = i;
-      while (j < toks.size() && !(toks[j].kind == Token::Kind::Punct &&
-                                  toks[j].text == ";"))
+      while (j < toks.size() &&
+             !(toks[j].kind == Token::Kind::Punct && toks[j].text == ";"))
         ++j;
       unsigned startCol = toks[i].col;
       unsigned endCol = j < toks.size()
@@ -714,8 +716,8 @@ bool parseProgram(std::string_view text, Program &program,
         try {
           Instruction inst = StatementParser(std::move(stmt), endCol).parse();
           inst.loc = {lineNo, startCol};
-          inst.text = std::string(origLine.substr(startCol - 1,
-                                                  endCol - startCol));
+          inst.text =
+              std::string(origLine.substr(startCol - 1, endCol - startCol));
           while (!inst.text.empty() && inst.text.back() == ' ')
             inst.text.pop_back();
           program.instructions.push_back(std::move(inst));

@@ -68,7 +68,8 @@ bool Simulator::validRange(uint32_t addr, uint32_t words) const {
   uint64_t end = static_cast<uint64_t>(addr) + words;
   if (end <= kLocalWords)
     return true;
-  return addr >= kDdrBase && end <= static_cast<uint64_t>(kDdrBase) + ddr.size();
+  return addr >= kDdrBase &&
+         end <= static_cast<uint64_t>(kDdrBase) + ddr.size();
 }
 
 uint32_t *Simulator::wordPtr(uint32_t addr) {
@@ -119,8 +120,8 @@ void Simulator::readFloats(uint32_t addr, float *data, size_t count) const {
 bool Simulator::fail(const Instruction *inst, const std::string &msg) {
   if (inst)
     lastError = std::to_string(inst->loc.line) + ":" +
-                std::to_string(inst->loc.column) + ": error: " + msg + " (in '" +
-                inst->text + "')";
+                std::to_string(inst->loc.column) + ": error: " + msg +
+                " (in '" + inst->text + "')";
   else
     lastError = "error: " + msg;
   return false;
@@ -144,7 +145,8 @@ bool Simulator::write32(const Instruction &inst, uint32_t addr, uint32_t v) {
 
 bool Simulator::read64(const Instruction &inst, uint32_t addr, uint64_t &v) {
   if (addr & 1)
-    return fail(&inst, "misaligned 64-bit read at odd word address " + hex(addr));
+    return fail(&inst,
+                "misaligned 64-bit read at odd word address " + hex(addr));
   uint32_t lo, hi;
   if (!read32(inst, addr, lo) || !read32(inst, addr + 1, hi))
     return false;
@@ -259,8 +261,10 @@ bool Simulator::evalArith(const Instruction &inst) {
     if (!s->retrieve && v.length < length)
       return fail(&inst, "vreg" + std::to_string(s->vreg) + " of cell " +
                              std::to_string(inst.cell) + " holds " +
-                             std::to_string(v.length) + " words, the operation "
-                             "needs " + std::to_string(length));
+                             std::to_string(v.length) +
+                             " words, the operation "
+                             "needs " +
+                             std::to_string(length));
   }
   const bool isFloat = inst.precision == Precision::Float;
   // One broadcast value per .retrive operand per instruction; the pointer
@@ -274,7 +278,8 @@ bool Simulator::evalArith(const Instruction &inst) {
     if (isFloat) {
       int n = 2 * v.length;
       int idx = v.retrieve % n;
-      uint32_t half = static_cast<uint32_t>(v.words[idx / 2] >> (32 * (idx % 2)));
+      uint32_t half =
+          static_cast<uint32_t>(v.words[idx / 2] >> (32 * (idx % 2)));
       retrieved[i] = half | static_cast<uint64_t>(half) << 32;
       v.retrieve = (idx + 1) % n;
     } else {
@@ -355,10 +360,10 @@ bool Simulator::execFpu(const Instruction &inst) {
     uint32_t count = inst.repVlen ? regs.vlen + 1 : inst.rep;
     VReg &v = cell.vregs[inst.vreg];
     if (!isLoad && static_cast<int>(count) > v.length)
-      return fail(&inst, "store of " + std::to_string(count) + " words from vreg" +
-                             std::to_string(inst.vreg) + " of cell " +
-                             std::to_string(inst.cell) + " which holds " +
-                             std::to_string(v.length));
+      return fail(&inst, "store of " + std::to_string(count) +
+                             " words from vreg" + std::to_string(inst.vreg) +
+                             " of cell " + std::to_string(inst.cell) +
+                             " which holds " + std::to_string(v.length));
     uint32_t addr, stride;
     if (!effectiveAddress(inst, inst.mem, 2, count, addr, stride))
       return false;
@@ -412,8 +417,7 @@ bool Simulator::execFpu(const Instruction &inst) {
     if (src.length == 0)
       return fail(&inst, "copy from empty vreg" + std::to_string(inst.srcVreg) +
                              " of cell " + std::to_string(inst.srcCell));
-    double start =
-        std::max({issueFpu(inst.cell), cell.freeAt, src.readyAt});
+    double start = std::max({issueFpu(inst.cell), cell.freeAt, src.readyAt});
     VReg &dst = cell.vregs[inst.vreg];
     dst.words = src.words;
     dst.length = src.length;
@@ -478,7 +482,8 @@ bool Simulator::execute(const Instruction &inst, int &pc, bool &returned,
   bool isControl = inst.opcode == Opcode::Branch ||
                    inst.opcode == Opcode::Call || inst.opcode == Opcode::Return;
   if (inDelaySlot && isControl)
-    return fail(&inst, "control transfer in the delay slot of a delayed branch");
+    return fail(&inst,
+                "control transfer in the delay slot of a delayed branch");
 
   switch (inst.opcode) {
   case Opcode::Nop:
@@ -591,7 +596,8 @@ bool Simulator::execute(const Instruction &inst, int &pc, bool &returned,
     } else if (inst.opcode == Opcode::Return) {
       uint32_t status, ret;
       regs.ar[7] -= 2;
-      if (!read32(inst, regs.ar[7], ret) || !read32(inst, regs.ar[7] + 1, status))
+      if (!read32(inst, regs.ar[7], ret) ||
+          !read32(inst, regs.ar[7] + 1, status))
         return false;
       if (ret == kReturnSentinel)
         target = kStop;
@@ -632,9 +638,9 @@ bool Simulator::runFrom(const std::string &label) {
     if (pc < 0 || pc >= static_cast<int>(prog.instructions.size()))
       return fail(nullptr, "execution ran past the end of the program");
     if (++steps > config.maxSteps)
-      return fail(&prog.instructions[pc],
-                  "step limit of " + std::to_string(config.maxSteps) +
-                      " instructions exceeded");
+      return fail(&prog.instructions[pc], "step limit of " +
+                                              std::to_string(config.maxSteps) +
+                                              " instructions exceeded");
     const Instruction &inst = prog.instructions[pc];
     bool inSlot = pendingCount > 0;
     int next = pc + 1;
@@ -665,8 +671,9 @@ bool Simulator::call(const std::string &symbol,
   lastError.clear();
   if (std::find(prog.globals.begin(), prog.globals.end(), symbol) ==
       prog.globals.end())
-    return fail(nullptr, "symbol '" + symbol + "' is not a .global of the "
-                                               "loaded program");
+    return fail(nullptr, "symbol '" + symbol +
+                             "' is not a .global of the "
+                             "loaded program");
   // Arguments: the last is pushed first so the first ends at the highest
   // address; 64-bit values are even-aligned (CONVENTN.pdf).
   uint32_t sp = stackPointer;
@@ -697,7 +704,8 @@ bool Simulator::call(const std::string &symbol,
     return false;
   if (regs.ar[7] != sp - 2)
     return fail(nullptr, "stack pointer ar7 not restored on return (" +
-                             hex(regs.ar[7]) + ", expected " + hex(sp - 2) + ")");
+                             hex(regs.ar[7]) + ", expected " + hex(sp - 2) +
+                             ")");
   for (int r : {0, 1, 2, 3, 4, 6})
     if (regs.ar[r] != saved.ar[r])
       return fail(nullptr, "callee-saved register ar" + std::to_string(r) +
@@ -718,12 +726,11 @@ std::string PerfStats::toJson(const PerfConfig &cfg) const {
      << ",\"efficiency\":" << (peak > 0 ? g / peak : 0.0)
      << ",\"instructions\":" << instructions << ",\"scalar\":" << scalar
      << ",\"scalar_memory\":" << scalarMemory << ",\"branches\":" << branches
-     << ",\"taken_branches\":" << takenBranches
-     << ",\"fpu_loads\":" << fpuLoads << ",\"fpu_stores\":" << fpuStores
-     << ",\"fpu_arith\":" << fpuArith << ",\"fpu_copies\":" << fpuCopies
-     << ",\"load_lanes\":" << loadLanes << ",\"store_lanes\":" << storeLanes
-     << ",\"arith_lanes\":" << arithLanes << ",\"fma_lanes\":" << fmaLanes
-     << ",\"bank_conflicts\":" << bankConflicts
+     << ",\"taken_branches\":" << takenBranches << ",\"fpu_loads\":" << fpuLoads
+     << ",\"fpu_stores\":" << fpuStores << ",\"fpu_arith\":" << fpuArith
+     << ",\"fpu_copies\":" << fpuCopies << ",\"load_lanes\":" << loadLanes
+     << ",\"store_lanes\":" << storeLanes << ",\"arith_lanes\":" << arithLanes
+     << ",\"fma_lanes\":" << fmaLanes << ",\"bank_conflicts\":" << bankConflicts
      << ",\"bank_conflict_cycles\":" << bankConflictCycles
      << ",\"queue_stall_cycles\":" << queueStallCycles << ",\"rep\":{";
   bool first = true;

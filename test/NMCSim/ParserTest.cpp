@@ -131,11 +131,12 @@ TEST(NMCSimParser, ReportsEveryErrorAndKeepsGoing) {
 
 // Random token soup must produce diagnostics, never a crash or a hang.
 TEST(NMCSimParser, SurvivesRandomInput) {
-  const char *pieces[] = {"fpu",  "0",   "rep", "32",     "vreg0", "=",  "[",
-                          "ar0",  "++",  "gr0", "]",      ";",     ".double",
-                          "*",    ".retrive", "(", ")",   "+",     "if", "<>0",
-                          "delayed", "goto", "L", ":",    "\n",    "-",  "<",
-                          ">",    "push", ",",  "99999999999", "0x", "@", "vlen"};
+  const char *pieces[] = {
+      "fpu",      "0",  "rep",         "32", "vreg0", "=",       "[",
+      "ar0",      "++", "gr0",         "]",  ";",     ".double", "*",
+      ".retrive", "(",  ")",           "+",  "if",    "<>0",     "delayed",
+      "goto",     "L",  ":",           "\n", "-",     "<",       ">",
+      "push",     ",",  "99999999999", "0x", "@",     "vlen"};
   std::mt19937 rng(42);
   for (int iter = 0; iter < 2000; ++iter) {
     std::string text;

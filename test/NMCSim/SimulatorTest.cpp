@@ -334,8 +334,7 @@ INSTANTIATE_TEST_SUITE_P(
                          "no vector operand"},
         RuntimeErrorCase{"ar5 = 0; gr5 = 3; fpu 0 rep 2 vreg0 = [ar5++gr5];",
                          "odd stride"},
-        RuntimeErrorCase{"delayed goto L; goto L; nul;\nL: nul;",
-                         "delay slot"},
+        RuntimeErrorCase{"delayed goto L; goto L; nul;\nL: nul;", "delay slot"},
         RuntimeErrorCase{"L: goto L;", "step limit"},
         RuntimeErrorCase{"gr0 = 1;", "callee-saved register gr0"},
         RuntimeErrorCase{"ar4 = 1;", "callee-saved register ar4"},
@@ -366,8 +365,8 @@ notglobal:
   EXPECT_FALSE(sim.call("notglobal", {}));
   EXPECT_NE(sim.error().find("not a .global"), std::string::npos);
   sim.setStackPointer(bankBase(7)); // even: the 64-bit value lands first
-  ASSERT_TRUE(sim.call("_sum", {CallArg::i32(3), CallArg::i32(10),
-                                CallArg::f64(2.0)}))
+  ASSERT_TRUE(
+      sim.call("_sum", {CallArg::i32(3), CallArg::i32(10), CallArg::f64(2.0)}))
       << sim.error();
   EXPECT_EQ(sim.gr(7), 7u);
   uint64_t two;

@@ -171,8 +171,8 @@ int main(int argc, char **argv) {
     if (p != "f64" && p != "f32")
       return usage();
     nmquad::TileShape s;
-    s.precision = p == "f64" ? nmquad::TilePrecision::F64
-                             : nmquad::TilePrecision::F32;
+    s.precision =
+        p == "f64" ? nmquad::TilePrecision::F64 : nmquad::TilePrecision::F32;
     s.m = m;
     s.n = p == "f64" ? 32 : 64;
     s.kk = kk;

@@ -68,21 +68,21 @@ struct VecSrc {
 };
 
 enum class Opcode {
-  Nop,        // nul
-  ScalarAlu,  // dst = a [op b]
-  Test,       // grN;  (sets flags)
-  Load,       // reg = [mem]
-  Store,      // [mem] = reg
-  Push,       // push arN, grN
-  Pop,        // pop arN, grN
-  SetVlen,    // vlen = grN | imm
-  Branch,     // [if cond] [delayed] goto L
-  Call,       // [delayed] call L
-  Return,     // [delayed] return
-  FpuLoad,    // fpu C rep N vregX = [mem]
-  FpuStore,   // fpu C rep N [mem] = vregX
-  FpuArith,   // fpu C .double|.float vregD = [-]x [* y] [+|- z]
-  FpuCopy,    // fpu C vregX = fpu D vregY
+  Nop,       // nul
+  ScalarAlu, // dst = a [op b]
+  Test,      // grN;  (sets flags)
+  Load,      // reg = [mem]
+  Store,     // [mem] = reg
+  Push,      // push arN, grN
+  Pop,       // pop arN, grN
+  SetVlen,   // vlen = grN | imm
+  Branch,    // [if cond] [delayed] goto L
+  Call,      // [delayed] call L
+  Return,    // [delayed] return
+  FpuLoad,   // fpu C rep N vregX = [mem]
+  FpuStore,  // fpu C rep N [mem] = vregX
+  FpuArith,  // fpu C .double|.float vregD = [-]x [* y] [+|- z]
+  FpuCopy,   // fpu C vregX = fpu D vregY
 };
 
 struct Instruction {
@@ -108,7 +108,7 @@ struct Instruction {
   bool repVlen = false; // count = vlen + 1
   int vreg = 0;         // load/store register, arith destination, copy dest
   Precision precision = Precision::Double;
-  VecSrc x, y, z;       // x [* y] [+|- z]
+  VecSrc x, y, z; // x [* y] [+|- z]
   bool negateProduct = false;
   bool subtractZ = false;
   int srcCell = 0, srcVreg = 0; // copy source

@@ -59,11 +59,11 @@ struct PerfStats {
   uint64_t loadLanes = 0, storeLanes = 0, arithLanes = 0, copyLanes = 0;
   uint64_t fmaLanes = 0; // lanes of multiply-add instructions
   double flops = 0;      // fp64: 2 per fma lane; fp32: 4 per fma lane
-  std::map<int, uint64_t> repHistogram; // vector length -> count
+  std::map<int, uint64_t> repHistogram;            // vector length -> count
   std::array<uint64_t, kNumBanks + 1> bankLanes{}; // words moved per bank
-  uint64_t bankConflicts = 0;     // vector accesses delayed by a busy bank
+  uint64_t bankConflicts = 0; // vector accesses delayed by a busy bank
   uint64_t bankConflictCycles = 0;
-  uint64_t queueStallCycles = 0;  // issue waits for a full cell queue
+  uint64_t queueStallCycles = 0; // issue waits for a full cell queue
   std::array<uint64_t, 4> cellBusy{};
   uint64_t cycles = 0;
   bool usedF32 = false;

@@ -301,10 +301,10 @@ bool simulateTile(const TileShape &s, const std::string &text,
   fill(bankBase(0), aWords / elemWords);
   fill(bankBase(1), bWords / elemWords);
   fill(bankBase(2), cWords / elemWords);
-  if (!sim.call(tileSymbol(s), {CallArg::word(bankBase(0)),
-                                CallArg::word(bankBase(1)),
-                                CallArg::word(bankBase(2)), CallArg::i32(s.m),
-                                CallArg::i32(s.n), CallArg::i32(s.kk)})) {
+  if (!sim.call(tileSymbol(s),
+                {CallArg::word(bankBase(0)), CallArg::word(bankBase(1)),
+                 CallArg::word(bankBase(2)), CallArg::i32(s.m),
+                 CallArg::i32(s.n), CallArg::i32(s.kk)})) {
     error = sim.error();
     return false;
   }
@@ -353,7 +353,8 @@ KernelEstimate estimateGemmTile(const TileShape &s,
 
 std::string KernelEstimate::toJson() const {
   std::ostringstream os;
-  os << "{\"symbol\":\"" << symbol << "\",\"valid\":" << (valid ? "true" : "false");
+  os << "{\"symbol\":\"" << symbol
+     << "\",\"valid\":" << (valid ? "true" : "false");
   if (!valid) {
     std::string msg;
     for (char c : error)
@@ -365,8 +366,8 @@ std::string KernelEstimate::toJson() const {
      << ",\"gflops\":" << gflops << ",\"peak_gflops\":" << peakGflops
      << ",\"efficiency\":" << efficiency
      << ",\"steady_efficiency\":" << steadyEfficiency
-     << ",\"bank_conflicts\":" << bankConflicts << ",\"stats\":"
-     << stats.toJson(nmcsim::PerfConfig{}) << "}";
+     << ",\"bank_conflicts\":" << bankConflicts
+     << ",\"stats\":" << stats.toJson(nmcsim::PerfConfig{}) << "}";
   return os.str();
 }
 

@@ -32,7 +32,8 @@ void checkShape(const TileShape &s, unsigned seed) {
 
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  size_t na = size_t(s.m) * s.kk, nb = size_t(s.kk) * s.n, nc = size_t(s.m) * s.n;
+  size_t na = size_t(s.m) * s.kk, nb = size_t(s.kk) * s.n,
+         nc = size_t(s.m) * s.n;
   std::vector<double> a(na), b(nb), c(nc);
   std::vector<float> af(na), bf(nb), cf(nc);
   for (size_t i = 0; i < na; ++i)
@@ -52,10 +53,10 @@ void checkShape(const TileShape &s, unsigned seed) {
     sim.writeFloats(bAddr, bf.data(), nb);
     sim.writeFloats(cAddr, cf.data(), nc);
   }
-  ASSERT_TRUE(sim.call(tileSymbol(s),
-                       {CallArg::word(aAddr), CallArg::word(bAddr),
-                        CallArg::word(cAddr), CallArg::i32(s.m),
-                        CallArg::i32(s.n), CallArg::i32(s.kk)}))
+  ASSERT_TRUE(
+      sim.call(tileSymbol(s), {CallArg::word(aAddr), CallArg::word(bAddr),
+                               CallArg::word(cAddr), CallArg::i32(s.m),
+                               CallArg::i32(s.n), CallArg::i32(s.kk)}))
       << sim.error();
 
   if (f64) {
@@ -107,9 +108,11 @@ TEST(NMQuadGemmTile, SupportAgreesWithRuntimeHeader) {
       for (int kk : {1, 63, 64, 128}) {
         TileShape d{m, n, kk, TilePrecision::F64};
         TileShape f{m, n, kk, TilePrecision::F32};
-        EXPECT_EQ(isSupportedTile(d), kan_nmc_gemm_tile_f64_has_asm(m, n, kk) != 0)
+        EXPECT_EQ(isSupportedTile(d),
+                  kan_nmc_gemm_tile_f64_has_asm(m, n, kk) != 0)
             << shapeName(d);
-        EXPECT_EQ(isSupportedTile(f), kan_nmc_gemm_tile_f32_has_asm(m, n, kk) != 0)
+        EXPECT_EQ(isSupportedTile(f),
+                  kan_nmc_gemm_tile_f32_has_asm(m, n, kk) != 0)
             << shapeName(f);
       }
 }
@@ -118,7 +121,8 @@ TEST(NMQuadGemmTile, EmitterOutput) {
   TileShape s{24, 32, 64, TilePrecision::F64};
   std::string text = emitGemmTileF64(s);
   EXPECT_EQ(text, emitGemmTileF64(s)); // deterministic
-  EXPECT_NE(text.find(".global _kan_nmc_gemm_tile_f64_24x32"), std::string::npos);
+  EXPECT_NE(text.find(".global _kan_nmc_gemm_tile_f64_24x32"),
+            std::string::npos);
   EXPECT_NE(text.find("fpu 3 .double vreg7 = vreg0 * .retrive(vreg1) + vreg7;"),
             std::string::npos);
   EXPECT_NE(text.find("if <>0 delayed goto"), std::string::npos);
@@ -149,14 +153,14 @@ TEST(NMQuadGemmTile, EstimateCountsMatchTheSchedule) {
     EXPECT_EQ(st.fmaLanes, m * kk * 32);
     EXPECT_EQ(e.flops, 2.0 * m * 32 * kk);
     EXPECT_EQ(st.flops, e.flops);
-    EXPECT_EQ(st.fpuLoads, m + kk * 2 * cells);         // C, A columns, Bt rows
+    EXPECT_EQ(st.fpuLoads, m + kk * 2 * cells); // C, A columns, Bt rows
     EXPECT_EQ(st.loadLanes, m * 32 + kk * cells * (r + 32));
     EXPECT_EQ(st.fpuStores, m);
     EXPECT_EQ(st.storeLanes, m * 32);
-    EXPECT_EQ(st.bankLanes[0], m * kk);                 // A in bank 0
-    EXPECT_EQ(st.bankLanes[1], kk * 32 * cells);        // Bt in bank 1
-    EXPECT_EQ(st.bankLanes[2], 2 * m * 32);             // C in bank 2
-    EXPECT_EQ(st.branches, kk + 2);                     // guard, loop, return
+    EXPECT_EQ(st.bankLanes[0], m * kk);          // A in bank 0
+    EXPECT_EQ(st.bankLanes[1], kk * 32 * cells); // Bt in bank 1
+    EXPECT_EQ(st.bankLanes[2], 2 * m * 32);      // C in bank 2
+    EXPECT_EQ(st.branches, kk + 2);              // guard, loop, return
     EXPECT_EQ(st.takenBranches, kk - 1 + 1);
     if (r != 32) {
       EXPECT_EQ(st.repHistogram.at(static_cast<int>(r)), kk * cells);

@@ -60,10 +60,10 @@ struct KernelEstimate {
   std::string error;
   std::string symbol;
   uint64_t cycles = 0;
-  double flops = 0;          // 2 * m * n * kk
-  double gflops = 0;         // at PerfConfig::clockGHz
-  double peakGflops = 0;     // 8 (f64) / 32 (f32) per core
-  double efficiency = 0;     // gflops / peakGflops, whole call
+  double flops = 0;      // 2 * m * n * kk
+  double gflops = 0;     // at PerfConfig::clockGHz
+  double peakGflops = 0; // 8 (f64) / 32 (f32) per core
+  double efficiency = 0; // gflops / peakGflops, whole call
   /// Efficiency of the k loop alone: the cost of one more k (f64) or one
   /// more 64-wide k block (f32), i.e. without prologue, C load and store.
   double steadyEfficiency = 0;
