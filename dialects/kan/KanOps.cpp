@@ -314,5 +314,67 @@ LogicalResult UpdateOp::verify() {
   return verifyDistribution(*this, getDist(), getDensityAttr());
 }
 
+LogicalResult PackWeightsOp::verify() {
+  auto b = getBaseWeight().getType();
+  auto c = getSplineWeight().getType();
+  int64_t out = b.getDimSize(0), in = b.getDimSize(1);
+  Type elt = b.getElementType();
+  if (failed(checkShape(*this, "spline_weight", c, {out, in, c.getDimSize(2)},
+                        elt)))
+    return failure();
+  if (getSplineScaler() &&
+      failed(checkShape(*this, "spline_scaler", getSplineScaler().getType(),
+                        {out, in}, elt)))
+    return failure();
+  return checkShape(*this, "weights", getWeights().getType(),
+                    {out, in * (c.getDimSize(2) + 1)}, elt);
+}
+
+namespace {
+/// K of the concatenated GEMM: I * (G + k + 1) = I + I * (G + k).
+LogicalResult verifyFeatureGemm(Operation *op, ShapedType x, ShapedType grid,
+                                ShapedType w, int64_t order) {
+  int64_t in = x.getDimSize(1);
+  int64_t gridSize = grid.getDimSize(1) - 2 * order - 1;
+  if (gridSize < 1)
+    return op->emitOpError() << "operand 'grid' has too few knots for order "
+                             << order;
+  Type elt = x.getElementType();
+  if (failed(checkShape(op, "grid", grid, {in, grid.getDimSize(1)}, elt)))
+    return failure();
+  return checkShape(op, "weights", w,
+                    {w.getDimSize(0), in * (gridSize + order + 1)}, elt);
+}
+} // namespace
+
+LogicalResult FeatureGemmOp::verify() {
+  return verifyFeatureGemm(*this, getInput().getType(), getGrid().getType(),
+                           getWeights().getType(), getOrder());
+}
+
+LogicalResult FeatureGemmJvpOp::verify() {
+  if (failed(verifyFeatureGemm(*this, getInput().getType(),
+                               getGrid().getType(), getWeights().getType(),
+                               getOrder())))
+    return failure();
+  bool perturb = static_cast<bool>(getSeed());
+  if (perturb != static_cast<bool>(getDistAttr()) ||
+      perturb != static_cast<bool>(getStreamsAttr()))
+    return emitOpError() << "a fused perturbation needs 'seed', 'step', "
+                            "'dist' and 'streams' together";
+  if (perturb && getWeightsTangent())
+    return emitOpError() << "takes either 'weights_tangent' or a fused "
+                            "perturbation, not both";
+  if (perturb) {
+    if (getStreams()->size() != 3)
+      return emitOpError() << "'streams' lists base, spline and scaler "
+                              "streams (-1 = not perturbed); got "
+                           << getStreams()->size() << " entries";
+    if (failed(verifyDistribution(*this, *getDist(), getDensityAttr())))
+      return failure();
+  }
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "kan/KanOps.cpp.inc"

@@ -232,4 +232,94 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
   let hasVerifier = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// GEMM form (produced by kan-lower-to-gemm)
+//===----------------------------------------------------------------------===//
+
+def Kan_PackWeightsOp : Kan_Op<"pack_weights", [Pure]> {
+  let summary = "concatenated weights W = [Wb | flat(C * S)], O x I(G+k+1)";
+  let arguments = (ins Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
+                       Optional<Kan_Matrix>:$spline_scaler);
+  let results = (outs Kan_Matrix:$weights);
+  let assemblyFormat = [{
+    $base_weight `,` $spline_weight (`scaler` $spline_scaler^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_PackWeightsTangentOp
+    : Kan_Op<"pack_weights_tangent", [Pure, AttrSizedOperandSegments]> {
+  let summary = "W'_d = [Wb'_d | flat(C'_d * S + C * S'_d)] for every direction";
+  let arguments = (ins Kan_Tensor3:$spline_weight,
+                       Optional<Kan_Matrix>:$spline_scaler,
+                       Optional<Kan_Tensor3>:$base_weight_tangent,
+                       Optional<AnyRankedTensor>:$spline_weight_tangent,
+                       Optional<Kan_Tensor3>:$spline_scaler_tangent);
+  let results = (outs Kan_Tensor3:$weights_tangent);
+  let assemblyFormat = [{
+    $spline_weight (`scaler` $spline_scaler^)? (`dbase` $base_weight_tangent^)?
+    (`dspline` $spline_weight_tangent^)? (`dscaler` $spline_scaler_tangent^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure]> {
+  let summary = "y = A(x) W^T with the feature matrix A = [act(x) | B(x)] fused";
+  let description = [{
+    The primal GEMM of a layer. The A operand is not a value: its rows are
+    produced from `input` and `grid` inside each row tile of `tile_rows`
+    (set by kan-tile-and-fuse from the target), straight into the GEMM
+    panel, so the N x I(G+k+1) matrix never exists.
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
+      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
+      OptionalAttr<I64Attr>:$tile_rows);
+  let results = (outs Kan_Matrix:$output);
+  let assemblyFormat = [{
+    $input `,` $grid `,` $weights `order` $order `act` $act attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_FeatureGemmJvpOp
+    : Kan_Op<"feature_gemm_jvp", [Pure, AttrSizedOperandSegments]> {
+  let summary = "primal and tangent GEMMs [A'_d | A] [W ; W'_d]^T of a layer";
+  let description = [{
+    `y = A W^T` and, for each direction d, `y'_d = A'_d W^T + A W'_d^T`.
+    A and A'_d are produced per row tile from `input` and `input_tangent`
+    (absent: A' = 0, the first-layer shortcut). W'_d is either a value
+    (`weights_tangent`) or, when `dist` is set, regenerated from
+    (`seed`, `step`, direction, `streams`) inside the op: sparse ternary
+    directions are never densified, the tangent product touches only the
+    s*|W| non-zero columns of the feature tile.
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
+      Kan_Tensor3:$spline_weight, Optional<Kan_Matrix>:$spline_scaler,
+      Optional<Kan_Tensor3>:$input_tangent,
+      Optional<Kan_Tensor3>:$weights_tangent,
+      Optional<I64>:$seed, Optional<I64>:$step,
+      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
+      OptionalAttr<Kan_DistributionAttr>:$dist,
+      OptionalAttr<F64Attr>:$density,
+      OptionalAttr<DenseI64ArrayAttr>:$streams,
+      OptionalAttr<I64Attr>:$tile_rows);
+  let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
+  let assemblyFormat = [{
+    $input `,` $grid `,` $weights `,` $spline_weight
+    (`scaler` $spline_scaler^)? (`dinput` $input_tangent^)?
+    (`dweights` $weights_tangent^)?
+    (`perturb` `seed` $seed^ `step` $step)?
+    `order` $order `act` $act attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getOutputTangent().getType().getDimSize(0); }
+  }];
+}
+
 #endif // KAN_OPS_TD

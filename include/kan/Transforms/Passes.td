@@ -64,4 +64,36 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+
+def KanLowerToGemm : Pass<"kan-lower-to-gemm", "::mlir::func::FuncOp"> {
+  let summary = "Lower layers and their JVPs to the concatenated-feature GEMMs";
+  let description = [{
+    `kan.layer` becomes `kan.pack_weights` + `kan.feature_gemm` over
+    A = [act(x) | B(x)]; `kan.layer_jvp` becomes `kan.feature_gemm_jvp`
+    (y'_d = [A'_d | A] [W ; W'_d]^T) with no A' half when the input tangent
+    is zero. Weight tangents drawn by `kan.perturb` with one seed are fused
+    into the GEMM (regenerated per direction, sparse directions kept
+    sparse); other weight tangents go through `kan.pack_weights_tangent`.
+  }];
+  let dependentDialects = ["::mlir::kan::KanDialect"];
+}
+
+def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Choose row tiles of the layer GEMMs from the target's budget";
+  let description = [{
+    Sets `tile_rows` of every `kan.feature_gemm(_jvp)`: the largest number
+    of rows (at most `max-rows`, a multiple of `row-multiple`) whose feature
+    panel (tile_rows x I(G+k+1)) and, with an input tangent, the tangent
+    panels of all directions fit in `panel-bytes`. The feature and
+    perturbation producers then run inside each tile.
+  }];
+  let options = [
+    Option<"maxRows", "max-rows", "int64_t", "64", "Upper bound of a row tile">,
+    Option<"rowMultiple", "row-multiple", "int64_t", "4",
+           "Row tiles are multiples of this (micro-kernel height)">,
+    Option<"panelBytes", "panel-bytes", "int64_t", "1048576",
+           "Budget for the panels of one tile (cache or local bank size)">,
+  ];
+}
+
 #endif // KAN_TRANSFORMS_PASSES_TD

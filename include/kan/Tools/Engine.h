@@ -1,0 +1,91 @@
+//===- Engine.h - evaluating and training a model ---------------*- C++ -*-===//
+//
+// An Engine runs the generated C ABI of a model (see CPUTarget.h): forward
+// and one noise_step train step. CompiledEngine JIT-compiles the CPU
+// target's C output with the system C compiler; KernelEngine calls the
+// runtime's layer kernels directly (no compiler needed; also the reference
+// for the JVP of kan-run).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KAN_TOOLS_ENGINE_H
+#define KAN_TOOLS_ENGINE_H
+
+#include "kan/Tools/Model.h"
+
+#include <memory>
+
+namespace kan::tools {
+
+/// Options of the training step (mirror of the kan-build-train-step pass).
+struct TrainConfig {
+  std::string rule = "ternary"; ///< fg | ternary
+  std::string dist = "";        ///< "" = rule default; normal|rademacher|sparse
+  int64_t directions = 32;
+  double density = 2e-3;
+  double lr = 3e-3;
+  /// The distribution actually used ("" resolved).
+  std::string resolvedDist() const;
+};
+
+/// The runtime optimiser configuration and the trainable tensors of a model
+/// (base_weight, spline_weight, spline_scaler of every layer, in this order
+/// per layer), as the replay log and kan_optimizer_step see them.
+struct OptimSetup {
+  int kind = 0, dist = 0;
+  std::vector<std::string> names;
+  std::vector<uint32_t> streams;
+  std::vector<size_t> tensorIndex; ///< into Model::tensors
+};
+llvm::Expected<OptimSetup> makeOptimSetup(const Model &model,
+                                          const TrainConfig &cfg);
+
+class Engine {
+public:
+  virtual ~Engine();
+  virtual llvm::StringRef name() const = 0;
+  /// y (n x O) = model(x (n x I)); x and y in the model's float type.
+  virtual llvm::Error forward(Model &model, const void *x, int64_t n,
+                              void *y) = 0;
+  /// One step on (x, labels); updates the model in place, returns the batch
+  /// loss and the n JVP scalars.
+  virtual llvm::Error trainStep(Model &model, const void *x,
+                                const int64_t *labels, int64_t n,
+                                uint64_t seed, int64_t step, double &loss,
+                                std::vector<double> &alphas) = 0;
+};
+
+/// Runtime-kernel engine (trainStep needs the config).
+std::unique_ptr<Engine> createKernelEngine(const TrainConfig *train);
+
+/// The JVP of the model output along tangents (names like the parameters,
+/// plus optional "input"): y (n x O) and dy (n x O), in the model's type.
+llvm::Error kernelForwardJvp(const Model &model, const void *x, int64_t n,
+                             const Model &tangents, const void *xTangent,
+                             void *y, void *dy);
+
+/// Whether the CPU target was available when the tools were built.
+bool haveCompiledEngine();
+
+struct CompileOptions {
+  std::string workDir;   ///< cache root ("" = $XDG_CACHE_HOME/kan)
+  int64_t threads = 1;
+  int64_t tileRows = 64;
+  bool verbose = false;
+};
+
+/// Builds the model (and, if `train`, its train step), runs the CPU
+/// pipeline, emits C, compiles and loads it (cached by source hash).
+llvm::Expected<std::unique_ptr<Engine>>
+createCompiledEngine(const ModelShape &shape, const TrainConfig *train,
+                     const CompileOptions &opts);
+
+/// Compiles a C source into a shared library in a cache directory keyed by
+/// the hash of source, header and command; returns the .so path.
+llvm::Expected<std::string> compileCached(llvm::StringRef source,
+                                          llvm::StringRef header,
+                                          const CompileOptions &opts);
+
+} // namespace kan::tools
+
+#endif // KAN_TOOLS_ENGINE_H

@@ -1,0 +1,132 @@
+//===- Model.h - KAN parameters as the tools hold them ----------*- C++ -*-===//
+//
+// The tools exchange one in-memory form of a model: its shape plus one flat
+// buffer per efficient-kan tensor, in the order of the generated C ABI
+// (per layer: grid, base_weight, spline_weight[, spline_scaler]).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KAN_TOOLS_MODEL_H
+#define KAN_TOOLS_MODEL_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+class ModuleOp;
+template <typename OpTy>
+class OwningOpRef;
+} // namespace mlir
+
+namespace kan::tools {
+
+/// Shape of a KAN (efficient-kan formulation, SiLU base activation).
+struct ModelShape {
+  std::vector<int64_t> widths{784, 64, 10};
+  int64_t gridSize = 5;
+  int64_t order = 3;
+  bool f32 = false;
+  bool withScaler = true;
+
+  size_t numLayers() const { return widths.size() - 1; }
+  /// Tensors per layer (3 or 4).
+  size_t tensorsPerLayer() const { return withScaler ? 4 : 3; }
+  std::string widthsString() const;
+};
+
+/// One named tensor; the data is kept in doubles (or floats packed into the
+/// same storage for f32 models) so the buffer is suitably aligned for both.
+struct Tensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<double> storage;
+  bool f32 = false;
+
+  size_t numel() const;
+  size_t bytes() const { return numel() * (f32 ? 4 : 8); }
+  void *data() { return storage.data(); }
+  const void *data() const { return storage.data(); }
+  void allocate(llvm::ArrayRef<int64_t> newShape, bool isF32);
+  double get(size_t i) const;
+  void set(size_t i, double v);
+};
+
+/// Parameters of a model plus free-form metadata (kept in checkpoints).
+struct Model {
+  ModelShape shape;
+  /// In the generated ABI's order, see tensorsPerLayer().
+  std::vector<Tensor> tensors;
+  /// Kept in insertion order (files are rewritten byte-identically).
+  std::vector<std::pair<std::string, std::string>> metadata;
+
+  void setMeta(llvm::StringRef key, llvm::StringRef value);
+  /// The value or "" if absent.
+  std::string getMeta(llvm::StringRef key) const;
+
+  Tensor &tensor(size_t layer, size_t which) {
+    return tensors[layer * shape.tensorsPerLayer() + which];
+  }
+  const Tensor &tensor(size_t layer, size_t which) const {
+    return tensors[layer * shape.tensorsPerLayer() + which];
+  }
+  /// Pointers in ABI order, for the generated entry points.
+  std::vector<void *> pointers();
+};
+
+/// Index of a tensor kind within a layer.
+enum TensorKind : size_t { Grid = 0, BaseWeight = 1, SplineWeight = 2,
+                           SplineScaler = 3 };
+const char *tensorKindName(size_t which);
+
+/// Allocates the tensors of `shape` (zero-filled).
+Model allocateModel(const ModelShape &shape);
+
+/// Checks the shape is usable (at least one layer, positive widths, G >= 1,
+/// 0 <= k <= 15); `what` names the source in the message.
+llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
+
+/// Efficient-kan-like initialisation, deterministic from `seed` (see the
+/// implementation for the distributions).
+void initializeModel(Model &model, uint64_t seed);
+
+/// Reads a safetensors file with efficient-kan keys; G and k come from the
+/// shapes (grid columns G+2k+1, spline_weight last dim G+k).
+llvm::Expected<Model> readSafetensors(llvm::StringRef path);
+/// Writes the model (and its metadata) atomically.
+llvm::Error writeSafetensors(const Model &model, llvm::StringRef path);
+
+/// Reads a tangents file for `model`: the parameter keys (without grid; a
+/// missing key means a zero tangent) plus optional `input` (n x I).
+llvm::Error readTangents(llvm::StringRef path, const Model &model,
+                         Model &tangents, Tensor &input);
+
+/// Builds `func.func @model(x, params...)` of kan.layer ops and attaches the
+/// weights as `dense_resource` blobs in the module attribute `kan.weights`.
+mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &ctx,
+                                                   const Model &model);
+/// Reads the model back from a module written by buildModelModule (or any
+/// module with @model of kan.layer ops and a `kan.weights` dictionary).
+llvm::Expected<Model> readModelModule(mlir::ModuleOp module,
+                                      llvm::StringRef what);
+/// Parses an .mlir file and reads the model from it.
+llvm::Expected<Model> readMlirFile(mlir::MLIRContext &ctx,
+                                   llvm::StringRef path);
+/// Reads .safetensors or .mlir by extension.
+llvm::Expected<Model> readModelFile(mlir::MLIRContext &ctx,
+                                    llvm::StringRef path);
+
+/// Registers the dialects the tools parse and build.
+void registerToolDialects(mlir::MLIRContext &ctx);
+
+/// An error carrying the runtime's last message (it names the file).
+llvm::Error runtimeError(int status, llvm::StringRef context = "");
+
+} // namespace kan::tools
+
+#endif // KAN_TOOLS_MODEL_H
