@@ -67,8 +67,6 @@ TEST_P(BasisTest, MatchesReferenceValuesAndDerivatives) {
 
 TEST_P(BasisTest, DerivativeMatchesCentralDifferences) {
   const Config c = GetParam();
-  if (c.k < 2)
-    GTEST_SKIP() << "order < 2 is not differentiable at knots";
   std::mt19937 rng(7 + c.G);
   const size_t in = 2, n = 200;
   auto grid = c.uniform ? uniformGrid(in, c.G, c.k) : randomGrid(in, c.G, c.k, rng);
@@ -80,10 +78,21 @@ TEST_P(BasisTest, DerivativeMatchesCentralDifferences) {
   auto b = runKernel(n, in, c.G, c.k, x, grid);
   auto bp = runKernel(n, in, c.G, c.k, xp, grid);
   auto bm = runKernel(n, in, c.G, c.k, xm, grid);
+  const int nk = c.G + 2 * c.k + 1, nb = c.G + c.k;
+  size_t checked = 0;
   for (size_t e = 0; e < b.dB.size(); ++e) {
+    // Orders 0 and 1 are not differentiable at knots: skip points within h.
+    const size_t r = e / (in * nb), i = e / nb % in;
+    bool nearKnot = false;
+    for (int j = 0; j < nk; ++j)
+      nearKnot |= std::abs(x[r * in + i] - grid[i * nk + j]) < 2 * h;
+    if (c.k < 2 && nearKnot)
+      continue;
+    ++checked;
     double fd = (bp.B[e] - bm.B[e]) / (2 * h);
     ASSERT_NEAR(b.dB[e], fd, 1e-6 * (1 + std::abs(fd))) << e;
   }
+  EXPECT_GT(checked, b.dB.size() / 2);
 }
 
 TEST_P(BasisTest, PartitionOfUnityInsideAndZeroOutside) {

@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <vector>
 
+extern "C" int kanrt_c_abi_check(void);
+
 namespace {
+
+TEST(Abi, UsableFromC99) { EXPECT_EQ(kanrt_c_abi_check(), 0); }
 
 struct Kat {
   uint32_t ctr[4];
