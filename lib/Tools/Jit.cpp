@@ -1,0 +1,297 @@
+//===- Jit.cpp - compile generated C with the system compiler, dlopen it --===//
+//
+// The CPU target emits C99; the tools compile it into a shared object in a
+// cache directory keyed by a hash of the source and the command line, so a
+// second run with the same model shape and options starts immediately.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kan/Tools/Engine.h"
+
+#ifdef KAN_HAVE_CPU_TARGET
+#include "kan/InitAll.h"
+#include "kan/Target/CPU/CPUTarget.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#endif
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
+
+#include <dlfcn.h>
+
+using namespace kan::tools;
+using llvm::Error;
+using llvm::Expected;
+
+static Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// Runtime include dir and static library: the build tree's (compiled in),
+/// else an installed layout next to the executable (<prefix>/bin/..).
+static void findRuntime(std::string &includeDir, std::string &library) {
+  includeDir = KAN_RUNTIME_INCLUDE_DIR;
+  library = KAN_RUNTIME_LIBRARY;
+  if (llvm::sys::fs::exists(includeDir + "/kanrt/kanrt.h") &&
+      llvm::sys::fs::exists(library))
+    return;
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&findRuntime));
+  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> inc(prefix), lib(prefix);
+  llvm::sys::path::append(inc, "include");
+  llvm::sys::path::append(lib, "lib", "libkanrt.a");
+  includeDir = std::string(inc);
+  library = std::string(lib);
+}
+
+static std::string cacheRoot(const CompileOptions &opts) {
+  if (!opts.workDir.empty()) {
+    llvm::SmallString<256> p(opts.workDir);
+    llvm::sys::path::append(p, "jit");
+    return std::string(p);
+  }
+  llvm::SmallString<256> p;
+  if (auto xdg = llvm::sys::Process::GetEnv("XDG_CACHE_HOME"); xdg && !xdg->empty())
+    p = *xdg;
+  else if (auto home = llvm::sys::Process::GetEnv("HOME"); home && !home->empty()) {
+    p = *home;
+    llvm::sys::path::append(p, ".cache");
+  } else {
+    llvm::sys::path::system_temp_directory(true, p);
+  }
+  llvm::sys::path::append(p, "kan");
+  return std::string(p);
+}
+
+static Error writeFile(llvm::StringRef path, llvm::StringRef text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return makeError(path + ": cannot write: " + ec.message());
+  os << text;
+  os.close();
+  if (os.has_error())
+    return makeError(path + ": write failed");
+  return Error::success();
+}
+
+Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
+                                                llvm::StringRef header,
+                                                const CompileOptions &opts) {
+  std::string includeDir, library;
+  findRuntime(includeDir, library);
+  if (!llvm::sys::fs::exists(library))
+    return makeError("cannot find the runtime library libkanrt.a (looked at " +
+                     llvm::Twine(KAN_RUNTIME_LIBRARY) + " and " + library + ")");
+  std::string cc = "cc";
+  if (auto env = llvm::sys::Process::GetEnv("CC"); env && !env->empty())
+    cc = *env;
+  auto ccPath = llvm::sys::findProgramByName(cc);
+  if (!ccPath)
+    return makeError("cannot find the C compiler '" + cc +
+                     "' (set CC or install gcc)");
+  std::vector<std::string> args{*ccPath, "-std=c99", "-O3", "-march=native",
+                                "-fPIC", "-shared", "model.c",
+                                "-I" + includeDir, library, "-lm",
+                                "-o", "model.so"};
+  std::string key;
+  for (auto &a : args)
+    key += a + '\0';
+  uint64_t h = llvm::xxh3_64bits(llvm::StringRef(key + source.str() + '\0' + header.str()));
+  llvm::SmallString<256> dir(cacheRoot(opts));
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  llvm::sys::path::append(dir, hex);
+  llvm::SmallString<256> so(dir);
+  llvm::sys::path::append(so, "model.so");
+  if (llvm::sys::fs::exists(so))
+    return std::string(so);
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError(dir + ": cannot create the cache directory: " + ec.message());
+  llvm::SmallString<256> c(dir), hdr(dir), log(dir);
+  llvm::sys::path::append(c, "model.c");
+  llvm::sys::path::append(hdr, "model.h");
+  llvm::sys::path::append(log, "compile.log");
+  if (Error e = writeFile(c, source))
+    return std::move(e);
+  if (Error e = writeFile(hdr, header))
+    return std::move(e);
+  // Compile to a temporary name and rename: concurrent runs never load a
+  // half-written object.
+  std::string tmp = "model.so.tmp." + std::to_string(llvm::sys::Process::getProcessId());
+  args[args.size() - 1] = tmp;
+  // Run in the cache dir so the command line (part of the key) is relative.
+  std::vector<llvm::StringRef> argv;
+  std::string script;
+  for (auto &a : args)
+    script += "'" + a + "' ";
+  std::string shell = "cd '" + std::string(dir) + "' && exec " + script;
+  argv = {"/bin/sh", "-c", shell};
+  std::string logPath(log);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
+                                                llvm::StringRef(logPath)};
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait("/bin/sh", argv, std::nullopt, redirects,
+                                     0, 0, &err);
+  if (rc != 0) {
+    std::string out;
+    if (auto buf = llvm::MemoryBuffer::getFile(logPath))
+      out = (*buf)->getBuffer().str();
+    return makeError("compiling the generated C failed (" + c + "):\n" + out +
+                     (err.empty() ? "" : err));
+  }
+  llvm::SmallString<256> tmpPath(dir);
+  llvm::sys::path::append(tmpPath, tmp);
+  if (std::error_code ec = llvm::sys::fs::rename(tmpPath, so))
+    return makeError(so + ": cannot rename: " + ec.message());
+  return std::string(so);
+}
+
+bool kan::tools::haveCompiledEngine() {
+#ifdef KAN_HAVE_CPU_TARGET
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef KAN_HAVE_CPU_TARGET
+namespace {
+using ForwardFn = int (*)(const void *, int64_t, void *const *, void *);
+using TrainF64 = int (*)(const double *, const int64_t *, int64_t, uint64_t,
+                         int64_t, double *const *, double *, double *);
+using TrainF32 = int (*)(const float *, const int64_t *, int64_t, uint64_t,
+                         int64_t, float *const *, float *, float *);
+
+class CompiledEngine final : public Engine {
+public:
+  CompiledEngine(void *handle, int64_t ndir) : handle(handle), ndir(ndir) {}
+  ~CompiledEngine() override {
+    // Keep the library mapped: functions may still be referenced by the
+    // caller's error paths at exit; the OS unmaps it.
+  }
+  llvm::StringRef name() const override { return "compiled"; }
+  Error load() {
+    fwd = reinterpret_cast<ForwardFn>(dlsym(handle, "kan_forward"));
+    train = dlsym(handle, "kan_train_step");
+    if (!fwd)
+      return makeError("the compiled model has no kan_forward");
+    return Error::success();
+  }
+  Error forward(Model &m, const void *x, int64_t n, void *y) override {
+    std::vector<void *> p = m.pointers();
+    if (int st = fwd(x, n, p.data(), y))
+      return runtimeError(st, "kan_forward");
+    return Error::success();
+  }
+  Error trainStep(Model &m, const void *x, const int64_t *labels, int64_t n,
+                  uint64_t seed, int64_t step, double &loss,
+                  std::vector<double> &alphas) override {
+    if (!train)
+      return makeError("the compiled model has no kan_train_step");
+    std::vector<void *> p = m.pointers();
+    alphas.assign(static_cast<size_t>(ndir), 0.0);
+    int st;
+    if (m.shape.f32) {
+      float l = 0;
+      std::vector<float> a(static_cast<size_t>(ndir));
+      st = reinterpret_cast<TrainF32>(train)(
+          static_cast<const float *>(x), labels, n, seed, step,
+          reinterpret_cast<float *const *>(p.data()), &l, a.data());
+      loss = l;
+      for (size_t i = 0; i < a.size(); ++i)
+        alphas[i] = a[i];
+    } else {
+      st = reinterpret_cast<TrainF64>(train)(
+          static_cast<const double *>(x), labels, n, seed, step,
+          reinterpret_cast<double *const *>(p.data()), &loss, alphas.data());
+    }
+    if (st)
+      return runtimeError(st, "kan_train_step");
+    return Error::success();
+  }
+
+private:
+  void *handle;
+  int64_t ndir;
+  ForwardFn fwd = nullptr;
+  void *train = nullptr;
+};
+} // namespace
+#endif
+
+Expected<std::unique_ptr<Engine>>
+kan::tools::createCompiledEngine(const ModelShape &shape,
+                                 const TrainConfig *train,
+                                 const CompileOptions &opts) {
+#ifndef KAN_HAVE_CPU_TARGET
+  (void)shape;
+  (void)train;
+  (void)opts;
+  return makeError("this build has no CPU target (KanTargetCPU); use "
+                   "--engine=kernels");
+#else
+  mlir::MLIRContext ctx;
+  mlir::DialectRegistry registry;
+  mlir::kan::registerAllDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  mlir::kan::ModelSpec spec;
+  spec.widths = shape.widths;
+  spec.gridSize = shape.gridSize;
+  spec.order = shape.order;
+  spec.f32 = shape.f32;
+  spec.withScaler = shape.withScaler;
+  spec.batch = -1;
+  auto module = mlir::kan::buildModel(ctx, spec);
+  if (!module)
+    return makeError("building the model IR failed");
+  mlir::kan::TrainStepOptions to;
+  if (train) {
+    to.rule = train->rule;
+    to.dist = train->dist;
+    to.directions = train->directions;
+    to.density = train->density;
+    to.lr = train->lr;
+  }
+  mlir::kan::CPUSchedule sched;
+  sched.threads = opts.threads;
+  sched.tileRows = opts.tileRows;
+  mlir::PassManager pm(&ctx);
+  mlir::kan::buildCPUPipeline(pm, train ? &to : nullptr, sched);
+  std::string diag;
+  {
+    llvm::raw_string_ostream os(diag);
+    mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+      os << d << "\n";
+      return mlir::success();
+    });
+    if (mlir::failed(pm.run(*module)))
+      return makeError("the CPU pipeline failed:\n" + diag);
+  }
+  std::string src, hdr;
+  llvm::raw_string_ostream srcOs(src), hdrOs(hdr);
+  if (mlir::failed(mlir::kan::emitCPUSource(*module, srcOs, hdrOs)))
+    return makeError("emitting C failed:\n" + diag);
+  auto so = compileCached(src, hdr, opts);
+  if (!so)
+    return so.takeError();
+  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return makeError(*so + ": cannot load: " + dlerror());
+  auto engine = std::make_unique<CompiledEngine>(
+      handle, train ? train->directions : 0);
+  if (Error e = engine->load())
+    return std::move(e);
+  return std::unique_ptr<Engine>(std::move(engine));
+#endif
+}

@@ -1,0 +1,365 @@
+//===- Model.cpp - KAN parameters: shapes, files, initialisation ----------===//
+
+#include "kan/Tools/Model.h"
+
+#include "kanrt/kanrt.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace kan::tools;
+using llvm::Error;
+using llvm::Expected;
+
+std::string ModelShape::widthsString() const {
+  std::string s;
+  for (auto [i, w] : llvm::enumerate(widths))
+    s += (i ? "," : "") + std::to_string(w);
+  return s;
+}
+
+size_t Tensor::numel() const {
+  size_t n = 1;
+  for (int64_t d : shape)
+    n *= static_cast<size_t>(d);
+  return n;
+}
+
+void Tensor::allocate(llvm::ArrayRef<int64_t> newShape, bool isF32) {
+  shape.assign(newShape.begin(), newShape.end());
+  f32 = isF32;
+  storage.assign((bytes() + 7) / 8, 0.0);
+}
+
+double Tensor::get(size_t i) const {
+  return f32 ? static_cast<double>(
+                   reinterpret_cast<const float *>(storage.data())[i])
+             : storage[i];
+}
+
+void Tensor::set(size_t i, double v) {
+  if (f32)
+    reinterpret_cast<float *>(storage.data())[i] = static_cast<float>(v);
+  else
+    storage[i] = v;
+}
+
+void Model::setMeta(llvm::StringRef key, llvm::StringRef value) {
+  for (auto &kv : metadata)
+    if (kv.first == key) {
+      kv.second = value.str();
+      return;
+    }
+  metadata.emplace_back(key.str(), value.str());
+}
+
+std::string Model::getMeta(llvm::StringRef key) const {
+  for (const auto &kv : metadata)
+    if (kv.first == key)
+      return kv.second;
+  return "";
+}
+
+std::vector<void *> Model::pointers() {
+  std::vector<void *> p;
+  for (Tensor &t : tensors)
+    p.push_back(t.data());
+  return p;
+}
+
+const char *kan::tools::tensorKindName(size_t which) {
+  static const char *names[] = {"grid", "base_weight", "spline_weight",
+                                "spline_scaler"};
+  return which < 4 ? names[which] : "?";
+}
+
+Error kan::tools::runtimeError(int status, llvm::StringRef context) {
+  std::string msg = kan_last_error();
+  if (msg.empty())
+    msg = kan_status_string(static_cast<kan_status>(status));
+  if (!context.empty())
+    msg = context.str() + ": " + msg;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+Error kan::tools::validateShape(const ModelShape &shape, llvm::StringRef what) {
+  if (shape.widths.size() < 2)
+    return makeError(what + ": a model needs at least two widths (one layer)");
+  for (int64_t w : shape.widths)
+    if (w < 1 || w > (int64_t(1) << 24))
+      return makeError(what + ": width " + llvm::Twine(w) +
+                       " is out of range [1, 2^24]");
+  if (shape.gridSize < 1 || shape.gridSize > 4096)
+    return makeError(what + ": grid size G = " + llvm::Twine(shape.gridSize) +
+                     " must be in [1, 4096]");
+  if (shape.order < 0 || shape.order > KAN_MAX_SPLINE_ORDER)
+    return makeError(what + ": spline order k = " + llvm::Twine(shape.order) +
+                     " must be in [0, " + llvm::Twine(KAN_MAX_SPLINE_ORDER) +
+                     "]");
+  return Error::success();
+}
+
+Model kan::tools::allocateModel(const ModelShape &shape) {
+  Model m;
+  m.shape = shape;
+  int64_t G = shape.gridSize, k = shape.order;
+  for (size_t l = 0; l < shape.numLayers(); ++l) {
+    int64_t in = shape.widths[l], out = shape.widths[l + 1];
+    std::string p = "layers." + std::to_string(l) + ".";
+    auto add = [&](const char *n, llvm::ArrayRef<int64_t> s) {
+      Tensor t;
+      t.name = p + n;
+      t.allocate(s, shape.f32);
+      m.tensors.push_back(std::move(t));
+    };
+    add("grid", {in, G + 2 * k + 1});
+    add("base_weight", {out, in});
+    add("spline_weight", {out, in, G + k});
+    if (shape.withScaler)
+      add("spline_scaler", {out, in});
+  }
+  return m;
+}
+
+namespace {
+/// Uniform doubles in (0,1) from Philox, keyed by the init seed; counter
+/// (block, 0, layer-tensor, 0x1417) keeps init streams apart from the
+/// optimiser's (whose counters carry a step).
+class InitStream {
+public:
+  InitStream(uint64_t seed, uint32_t stream) : stream(stream) {
+    key[0] = static_cast<uint32_t>(seed);
+    key[1] = static_cast<uint32_t>(seed >> 32);
+  }
+  double next() {
+    if (used == 2) {
+      uint32_t ctr[4] = {block++, 0, stream, 0x1417u};
+      kan_philox4x32_10(ctr, key, words);
+      used = 0;
+    }
+    double u = kan_uniform53(words[2 * used], words[2 * used + 1]);
+    ++used;
+    return u;
+  }
+
+private:
+  uint32_t key[2];
+  uint32_t stream;
+  uint32_t block = 0;
+  uint32_t words[4] = {0, 0, 0, 0};
+  int used = 2;
+};
+} // namespace
+
+// Efficient-kan's KANLinear.reset_parameters, with these simplifications:
+// base_weight and spline_scaler use kaiming_uniform(a = sqrt(5)), i.e.
+// U(-1/sqrt(I), 1/sqrt(I)); spline_weight is U(-0.5, 0.5) * 0.1 / G directly
+// (efficient-kan least-squares-fits the spline to such noise, which gives
+// coefficients of the same scale).
+void kan::tools::initializeModel(Model &model, uint64_t seed) {
+  const ModelShape &s = model.shape;
+  int64_t G = s.gridSize, k = s.order;
+  for (size_t l = 0; l < s.numLayers(); ++l) {
+    int64_t in = s.widths[l];
+    Tensor &grid = model.tensor(l, Grid);
+    double h = 2.0 / static_cast<double>(G);
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t j = 0; j < G + 2 * k + 1; ++j)
+        grid.set(i * (G + 2 * k + 1) + j, -1.0 + static_cast<double>(j - k) * h);
+    double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    for (size_t which = BaseWeight; which < s.tensorsPerLayer(); ++which) {
+      Tensor &t = model.tensor(l, which);
+      InitStream rng(seed, static_cast<uint32_t>(3 * l + which - 1));
+      double scale = which == SplineWeight ? 0.1 / static_cast<double>(G)
+                                           : 2.0 * bound;
+      for (size_t e = 0; e < t.numel(); ++e)
+        t.set(e, (rng.next() - 0.5) * scale);
+    }
+  }
+}
+
+namespace {
+/// Owns a kan_tensor_map.
+struct TensorMap {
+  kan_tensor_map map;
+  TensorMap() { kan_tensor_map_init(&map); }
+  ~TensorMap() { kan_tensor_map_free(&map); }
+  TensorMap(const TensorMap &) = delete;
+  TensorMap &operator=(const TensorMap &) = delete;
+};
+
+std::string shapeString(const kan_tensor &t) {
+  std::string s = "[";
+  for (size_t d = 0; d < t.ndim; ++d)
+    s += (d ? "," : "") + std::to_string(t.shape[d]);
+  return s + "]";
+}
+} // namespace
+
+static Error copyInto(const kan_tensor &src, Tensor &dst, llvm::StringRef path) {
+  if (src.ndim != dst.shape.size() ||
+      !std::equal(dst.shape.begin(), dst.shape.end(), src.shape,
+                  [](int64_t a, size_t b) { return static_cast<size_t>(a) == b; })) {
+    std::string want = "[";
+    for (auto [i, d] : llvm::enumerate(dst.shape))
+      want += (i ? "," : "") + std::to_string(d);
+    return makeError(path + ": tensor '" + dst.name + "' has shape " +
+                     shapeString(src) + ", expected " + want + "]");
+  }
+  kan_dtype want = dst.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
+  if (src.dtype != want)
+    return makeError(path + ": tensor '" + dst.name + "' has dtype " +
+                     kan_dtype_name(src.dtype) + ", expected " +
+                     kan_dtype_name(want));
+  std::memcpy(dst.data(), src.data, dst.bytes());
+  return Error::success();
+}
+
+Expected<Model> kan::tools::readSafetensors(llvm::StringRef path) {
+  TensorMap tm;
+  std::string p = path.str();
+  if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
+    return runtimeError(st);
+  kan_tensor_map &m = tm.map;
+  auto find = [&](size_t l, const char *n) {
+    return kan_tensor_map_find(&m, ("layers." + std::to_string(l) + "." + n).c_str());
+  };
+  ModelShape shape;
+  shape.widths.clear();
+  size_t layers = 0;
+  while (find(layers, "base_weight"))
+    ++layers;
+  if (layers == 0)
+    return makeError(path + ": no tensor 'layers.0.base_weight' (expected "
+                            "efficient-kan keys layers.{l}.grid, base_weight, "
+                            "spline_weight, spline_scaler)");
+  kan_tensor *first = find(0, "base_weight");
+  if (first->dtype != KAN_DTYPE_F32 && first->dtype != KAN_DTYPE_F64)
+    return makeError(path + ": 'layers.0.base_weight' has dtype " +
+                     kan_dtype_name(first->dtype) + ", expected f32 or f64");
+  shape.f32 = first->dtype == KAN_DTYPE_F32;
+  shape.withScaler = find(0, "spline_scaler") != nullptr;
+  for (size_t l = 0; l < layers; ++l) {
+    kan_tensor *bw = find(l, "base_weight");
+    if (bw->ndim != 2)
+      return makeError(path + ": 'layers." + llvm::Twine(l) +
+                       ".base_weight' must be 2-D (out x in), has shape " +
+                       shapeString(*bw));
+    if (l == 0)
+      shape.widths.push_back(static_cast<int64_t>(bw->shape[1]));
+    shape.widths.push_back(static_cast<int64_t>(bw->shape[0]));
+    for (const char *n : {"grid", "spline_weight"})
+      if (!find(l, n))
+        return makeError(path + ": missing tensor 'layers." + llvm::Twine(l) +
+                         "." + n + "'");
+    if ((find(l, "spline_scaler") != nullptr) != shape.withScaler)
+      return makeError(path + ": 'spline_scaler' must be present in every "
+                              "layer or in none");
+  }
+  kan_tensor *grid = find(0, "grid"), *spline = find(0, "spline_weight");
+  if (grid->ndim != 2 || spline->ndim != 3)
+    return makeError(path + ": 'layers.0.grid' must be 2-D and "
+                            "'layers.0.spline_weight' 3-D, have shapes " +
+                     shapeString(*grid) + " and " + shapeString(*spline));
+  int64_t cols = static_cast<int64_t>(grid->shape[1]);
+  int64_t last = static_cast<int64_t>(spline->shape[2]);
+  shape.order = cols - last - 1;
+  shape.gridSize = last - shape.order;
+  if (shape.order < 0 || shape.gridSize < 1)
+    return makeError(path + ": grid columns (" + llvm::Twine(cols) +
+                     ") and spline_weight last dimension (" +
+                     llvm::Twine(last) +
+                     ") do not fit G+2k+1 and G+k with G >= 1, k >= 0");
+  if (Error e = validateShape(shape, path))
+    return std::move(e);
+  Model model = allocateModel(shape);
+  for (Tensor &t : model.tensors) {
+    kan_tensor *src = kan_tensor_map_find(&m, t.name.c_str());
+    if (!src)
+      return makeError(path + ": missing tensor '" + t.name + "'");
+    if (Error e = copyInto(*src, t, path))
+      return std::move(e);
+  }
+  for (size_t i = 0; i < m.meta_count; ++i)
+    model.metadata.emplace_back(m.meta_keys[i], m.meta_values[i]);
+  return model;
+}
+
+Error kan::tools::readTangents(llvm::StringRef path, const Model &model,
+                               Model &tangents, Tensor &input) {
+  TensorMap tm;
+  std::string p = path.str();
+  if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
+    return runtimeError(st);
+  tangents = allocateModel(model.shape);
+  size_t used = 0;
+  for (Tensor &t : tangents.tensors) {
+    if (kan_tensor *src = kan_tensor_map_find(&tm.map, t.name.c_str())) {
+      if (Error e = copyInto(*src, t, path))
+        return e;
+      ++used;
+    }
+  }
+  input = Tensor();
+  if (kan_tensor *src = kan_tensor_map_find(&tm.map, "input")) {
+    input.name = "input";
+    if (src->ndim != 2 || src->shape[1] != static_cast<size_t>(model.shape.widths[0]))
+      return makeError(path + ": tangent 'input' has shape " +
+                       shapeString(*src) + ", expected [N," +
+                       llvm::Twine(model.shape.widths[0]) + "]");
+    input.allocate({static_cast<int64_t>(src->shape[0]),
+                    static_cast<int64_t>(src->shape[1])},
+                   model.shape.f32);
+    if (Error e = copyInto(*src, input, path))
+      return e;
+    ++used;
+  }
+  if (used != tm.map.count) {
+    for (size_t i = 0; i < tm.map.count; ++i) {
+      llvm::StringRef n = tm.map.names[i];
+      if (n != "input" && !llvm::any_of(tangents.tensors, [&](const Tensor &t) {
+            return t.name == n;
+          }))
+        return makeError(path + ": tensor '" + n +
+                         "' is not a parameter of the model");
+    }
+  }
+  return Error::success();
+}
+
+Error kan::tools::writeSafetensors(const Model &model, llvm::StringRef path) {
+  TensorMap tm;
+  // Sorted names: the layout efficient-kan checkpoints and the golden files
+  // use, so an import/export round trip rewrites a file byte for byte.
+  std::vector<const Tensor *> order;
+  for (const Tensor &t : model.tensors)
+    order.push_back(&t);
+  llvm::sort(order, [](const Tensor *a, const Tensor *b) { return a->name < b->name; });
+  for (auto &kv : model.metadata)
+    if (int st = kan_tensor_map_set_meta(&tm.map, kv.first.c_str(), kv.second.c_str()))
+      return runtimeError(st, path);
+  for (const Tensor *t : order) {
+    kan_tensor kt;
+    std::memset(&kt, 0, sizeof(kt));
+    kt.dtype = t->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
+    kt.ndim = t->shape.size();
+    for (size_t d = 0; d < kt.ndim; ++d)
+      kt.shape[d] = static_cast<size_t>(t->shape[d]);
+    kt.data = const_cast<void *>(t->data());
+    if (int st = kan_tensor_map_add_copy(&tm.map, t->name.c_str(), &kt))
+      return runtimeError(st, path);
+  }
+  std::string p = path.str();
+  if (int st = kan_safetensors_write(p.c_str(), &tm.map))
+    return runtimeError(st);
+  return Error::success();
+}

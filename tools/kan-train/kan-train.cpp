@@ -1,0 +1,675 @@
+//===- kan-train.cpp - train a KAN without backpropagation ------*- C++ -*-===//
+//
+// Trains a KAN classifier with noise_step / forward-gradient updates (one
+// forward pass with n tangent directions per step, ALGORITHMS.md section 3)
+// on IDX or CSV data. Without arguments: KAN [784, 64, 10] on Fashion-MNIST
+// for ten minutes. Progress goes to stderr, one JSON summary line to stdout.
+//
+// Determinism: the batch at step s is a pure function of (--seed, s) and the
+// perturbations of (--seed, s, direction, tensor), so a run resumed from a
+// checkpoint ends with the same weights as an uninterrupted one, and the
+// replay log (initial weights + n JVP scalars per step) rebuilds them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kan/Tools/Data.h"
+#include "kan/Tools/Engine.h"
+#include "kan/Tools/Model.h"
+#include "kan/Tools/Progress.h"
+
+#include "kanrt/kanrt.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <csignal>
+#include <cstring>
+
+using namespace kan::tools;
+using llvm::Error;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory modelCat("Model");
+static cl::OptionCategory trainCat("Training step");
+static cl::OptionCategory runCat("Run control");
+static cl::OptionCategory dataCat("Data");
+static cl::OptionCategory replayCat("Replay (rebuild weights from a log)");
+
+// Model.
+static cl::opt<std::string> widthsOpt("widths", cl::init("784,64,10"),
+    cl::desc("Layer widths, inputs first, classes last (default 784,64,10)"),
+    cl::cat(modelCat));
+static cl::opt<int> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), cl::cat(modelCat));
+static cl::opt<int> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3)"), cl::cat(modelCat));
+static cl::opt<std::string> dtypeOpt("dtype", cl::init("f64"), cl::desc("Parameter type: f64 or f32 (default f64)"), cl::cat(modelCat));
+static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
+    cl::desc("Seed of the initial weights (efficient-kan-like: uniform grid "
+             "on [-1,1], base weight and scaler U(+-1/sqrt(in)), spline "
+             "weight U(+-0.05/G)); default 0"),
+    cl::cat(modelCat));
+
+// Training step.
+static cl::opt<std::string> ruleOpt("rule", cl::init("ternary"),
+    cl::desc("Update rule: ternary (noise_step: theta -= lr * sum_i "
+             "tau_i v_i) or fg (forward gradient: theta -= lr/n * sum_i a_i v_i)"),
+    cl::cat(trainCat));
+static cl::opt<std::string> distOpt("dist", cl::init(""),
+    cl::desc("Direction distribution: sparse (sparse ternary), normal or "
+             "rademacher; default sparse for ternary, normal for fg"),
+    cl::cat(trainCat));
+static cl::opt<int> directionsOpt("directions", cl::init(32),
+    cl::desc("Directions (JVPs) per step (default 32)"), cl::cat(trainCat));
+static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
+static cl::opt<double> densityOpt("density", cl::init(2e-3),
+    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
+static cl::opt<double> lrOpt("lr", cl::init(3e-3), cl::desc("Learning rate (default 3e-3)"), cl::cat(trainCat));
+static cl::opt<int> batchOpt("batch", cl::init(256), cl::desc("Batch size (default 256)"), cl::cat(trainCat));
+static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
+    cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
+static cl::opt<std::string> engineOpt("engine", cl::init("auto"),
+    cl::desc("Train-step implementation: compiled (CPU target, JIT-compiled "
+             "C), kernels (runtime kernels directly) or auto (compiled when "
+             "this build has the CPU target)"),
+    cl::cat(trainCat));
+
+// Run control.
+static cl::opt<double> timeBudget("time-budget", cl::init(600),
+    cl::desc("Stop after this many seconds of training (default 600; 0 = no limit)"),
+    cl::value_desc("seconds"), cl::cat(runCat));
+static cl::opt<int64_t> stepsOpt("steps", cl::init(0),
+    cl::desc("Stop when this many steps are done in total, counting resumed "
+             "ones (default 0 = until the time budget)"),
+    cl::cat(runCat));
+static cl::opt<int64_t> evalEvery("eval-every", cl::init(500),
+    cl::desc("Evaluate test accuracy every N steps (default 500; 0 = only at the end)"),
+    cl::cat(runCat));
+static cl::opt<std::string> workDirOpt("work-dir", cl::init("."),
+    cl::desc("Directory for the default checkpoint and the compiled-model "
+             "cache (default: current directory for the checkpoint, "
+             "$XDG_CACHE_HOME/kan for the cache)"),
+    cl::cat(runCat));
+static cl::opt<std::string> checkpointOpt("checkpoint",
+    cl::desc("Checkpoint path (safetensors, written atomically; default "
+             "<work-dir>/kan-train-checkpoint.safetensors)"),
+    cl::cat(runCat));
+static cl::opt<int64_t> checkpointEvery("checkpoint-every", cl::init(1000),
+    cl::desc("Write the checkpoint every N steps, and at the end (default 1000; 0 = only at the end)"),
+    cl::cat(runCat));
+static cl::opt<std::string> resumeOpt("resume",
+    cl::desc("Continue from this checkpoint at its stored step (model shape, "
+             "seeds and optimiser options come from its metadata)"),
+    cl::cat(runCat));
+static cl::opt<std::string> replayLogOpt("replay-log",
+    cl::desc("Write the replay log (seeds and JVP scalars of every step) "
+             "here; the initial weights go to <log>.init.safetensors (or the "
+             "--resume checkpoint is referenced)"),
+    cl::cat(runCat));
+
+// Data.
+static cl::opt<std::string> dataDir("data-dir", cl::init("/usr/share/datasets/fashion-mnist"),
+    cl::desc("Directory with the MNIST-family IDX files used when no data "
+             "file is given (default /usr/share/datasets/fashion-mnist)"),
+    cl::cat(dataCat));
+static cl::opt<std::string> trainImages("train-images", cl::desc("Training images (IDX, gz or plain)"), cl::cat(dataCat));
+static cl::opt<std::string> trainLabels("train-labels", cl::desc("Training labels (IDX, gz or plain)"), cl::cat(dataCat));
+static cl::opt<std::string> testImages("test-images", cl::desc("Test images (IDX)"), cl::cat(dataCat));
+static cl::opt<std::string> testLabels("test-labels", cl::desc("Test labels (IDX)"), cl::cat(dataCat));
+static cl::opt<std::string> trainCsv("train-csv",
+    cl::desc("Training CSV: integer label in the first column, features after (used as they are)"),
+    cl::cat(dataCat));
+static cl::opt<std::string> testCsv("test-csv", cl::desc("Test CSV, same layout"), cl::cat(dataCat));
+static cl::opt<bool> csvHeader("csv-header", cl::desc("The CSV files start with a header line"), cl::cat(dataCat));
+static cl::opt<bool> standardizeOpt("standardize",
+    cl::desc("Standardise every feature with the training set's mean and "
+             "deviation (IDX pixels are otherwise mapped to b/127.5-1, the "
+             "grid range [-1,1])"),
+    cl::cat(dataCat));
+
+// Replay.
+static cl::opt<std::string> replayOpt("replay",
+    cl::desc("Rebuild the final weights from this replay log instead of training"),
+    cl::cat(replayCat));
+static cl::opt<std::string> checkpointIn("checkpoint-in",
+    cl::desc("Initial weights for --replay (default: the path stored in the log)"),
+    cl::cat(replayCat));
+static cl::opt<std::string> outputOpt("output", cl::desc("Where --replay writes the rebuilt weights"), cl::cat(replayCat));
+static cl::opt<std::string> compareOpt("compare",
+    cl::desc("Check that the rebuilt weights equal this checkpoint bit for bit"),
+    cl::cat(replayCat));
+
+static volatile std::sig_atomic_t interrupted = 0;
+static void onSignal(int) { interrupted = 1; }
+
+static Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static int fail(Error e) {
+  llvm::errs().flush();
+  llvm::WithColor::error(llvm::errs(), "kan-train") << llvm::toString(std::move(e)) << "\n";
+  return 1;
+}
+
+static std::string fmtDouble(double v) {
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+static std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+static llvm::Expected<std::vector<int64_t>> parseWidths(llvm::StringRef s) {
+  std::vector<int64_t> w;
+  llvm::SmallVector<llvm::StringRef> parts;
+  s.split(parts, ',');
+  for (llvm::StringRef p : parts) {
+    int64_t v;
+    if (p.trim().getAsInteger(10, v) || v < 1)
+      return makeError("--widths: '" + s + "' is not a list of positive integers like 784,64,10");
+    w.push_back(v);
+  }
+  if (w.size() < 2)
+    return makeError("--widths needs at least two entries (inputs and classes)");
+  return w;
+}
+
+/// The training configuration: from the options, or from a checkpoint's
+/// metadata when resuming (explicit options must then agree with it).
+struct RunConfig {
+  ModelShape shape;
+  TrainConfig train;
+  int64_t batch = 256;
+  uint64_t seed = 0, initSeed = 0;
+  int64_t startStep = 0;
+};
+
+static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
+  m.setMeta("format", "efficient-kan");
+  m.setMeta("base_activation", "silu");
+  m.setMeta("widths", rc.shape.widthsString());
+  m.setMeta("grid_size", std::to_string(rc.shape.gridSize));
+  m.setMeta("spline_order", std::to_string(rc.shape.order));
+  m.setMeta("dtype", rc.shape.f32 ? "f32" : "f64");
+  m.setMeta("step", std::to_string(step));
+  m.setMeta("seed", std::to_string(rc.seed));
+  m.setMeta("init_seed", std::to_string(rc.initSeed));
+  m.setMeta("batch", std::to_string(rc.batch));
+  m.setMeta("rule", rc.train.rule);
+  m.setMeta("dist", rc.train.resolvedDist());
+  m.setMeta("directions", std::to_string(rc.train.directions));
+  m.setMeta("density", fmtDouble(rc.train.density));
+  m.setMeta("lr", fmtDouble(rc.train.lr));
+}
+
+/// Takes a value from checkpoint metadata unless the option was given, in
+/// which case both must agree.
+template <typename T>
+static Error adopt(const Model &ckpt, llvm::StringRef key, cl::opt<T> &opt,
+                   T &dst, llvm::StringRef path) {
+  std::string v = ckpt.getMeta(key);
+  if (v.empty()) {
+    dst = opt;
+    return Error::success();
+  }
+  T parsed{};
+  if constexpr (std::is_same_v<T, std::string>) {
+    parsed = v;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (llvm::StringRef(v).getAsDouble(parsed))
+      return makeError(path + ": metadata '" + key + "' = '" + v + "' is not a number");
+  } else {
+    if (llvm::StringRef(v).getAsInteger(10, parsed))
+      return makeError(path + ": metadata '" + key + "' = '" + v + "' is not an integer");
+  }
+  if (opt.getNumOccurrences() && !(opt.getValue() == parsed))
+    return makeError("--" + opt.ArgStr + " differs from the value '" + v +
+                     "' stored in the checkpoint " + path +
+                     " (a resumed run keeps its configuration)");
+  dst = parsed;
+  return Error::success();
+}
+
+static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
+  RunConfig rc;
+  if (resumed) {
+    rc.shape = resumed->shape;
+    const std::string &p = resumeOpt;
+    if (widthsOpt.getNumOccurrences() && widthsOpt != rc.shape.widthsString())
+      return makeError("--widths " + widthsOpt + " differs from the checkpoint " + p +
+                       " (" + rc.shape.widthsString() + ")");
+    if ((gridOpt.getNumOccurrences() && gridOpt != rc.shape.gridSize) ||
+        (orderOpt.getNumOccurrences() && orderOpt != rc.shape.order) ||
+        (dtypeOpt.getNumOccurrences() && (dtypeOpt == "f32") != rc.shape.f32))
+      return makeError("--grid/--order/--dtype differ from the checkpoint " + p);
+    std::string stepStr = resumed->getMeta("step");
+    if (stepStr.empty() || llvm::StringRef(stepStr).getAsInteger(10, rc.startStep) ||
+        rc.startStep < 0)
+      return makeError(p + ": checkpoint metadata has no valid 'step'");
+    int dirs = 0, batch = 0;
+    if (Error e = adopt(*resumed, "rule", ruleOpt, rc.train.rule, p))
+      return std::move(e);
+    std::string dist;
+    if (Error e = adopt(*resumed, "dist", distOpt, dist, p))
+      return std::move(e);
+    rc.train.dist = dist;
+    if (Error e = adopt(*resumed, "directions", directionsOpt, dirs, p))
+      return std::move(e);
+    rc.train.directions = dirs;
+    if (Error e = adopt(*resumed, "density", densityOpt, rc.train.density, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "lr", lrOpt, rc.train.lr, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "batch", batchOpt, batch, p))
+      return std::move(e);
+    rc.batch = batch;
+    if (Error e = adopt(*resumed, "seed", seedOpt, rc.seed, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "init_seed", initSeed, rc.initSeed, p))
+      return std::move(e);
+  } else {
+    auto w = parseWidths(widthsOpt);
+    if (!w)
+      return w.takeError();
+    rc.shape.widths = *w;
+    rc.shape.gridSize = gridOpt;
+    rc.shape.order = orderOpt;
+    if (dtypeOpt != "f64" && dtypeOpt != "f32")
+      return makeError("--dtype must be f64 or f32, not '" + dtypeOpt + "'");
+    rc.shape.f32 = dtypeOpt == "f32";
+    rc.train.rule = ruleOpt;
+    rc.train.dist = distOpt;
+    rc.train.directions = directionsOpt;
+    rc.train.density = densityOpt;
+    rc.train.lr = lrOpt;
+    rc.batch = batchOpt;
+    rc.seed = seedOpt;
+    rc.initSeed = initSeed;
+  }
+  if (Error e = validateShape(rc.shape, "model"))
+    return std::move(e);
+  if (rc.batch < 1 || rc.batch > (1 << 24))
+    return makeError("--batch must be in [1, 2^24]");
+  return rc;
+}
+
+/// Training and test data per the options; test may come back empty.
+static Error loadData(Dataset &train, Dataset &test, bool &haveTest) {
+  haveTest = false;
+  if (!trainCsv.empty()) {
+    if (!trainImages.empty() || !trainLabels.empty())
+      return makeError("give either --train-csv or --train-images/--train-labels");
+    auto d = loadCsv(trainCsv, csvHeader);
+    if (!d)
+      return d.takeError();
+    train = std::move(*d);
+    if (!testCsv.empty()) {
+      auto t = loadCsv(testCsv, csvHeader);
+      if (!t)
+        return t.takeError();
+      test = std::move(*t);
+      haveTest = true;
+    }
+  } else {
+    auto path = [](const std::string &given, const char *name) {
+      if (!given.empty())
+        return given;
+      llvm::SmallString<256> p(dataDir.getValue());
+      llvm::sys::path::append(p, name);
+      return std::string(p);
+    };
+    bool explicitTrain = !trainImages.empty() || !trainLabels.empty();
+    if (explicitTrain && (trainImages.empty() || trainLabels.empty()))
+      return makeError("--train-images and --train-labels go together");
+    auto d = loadIdx(path(trainImages, "train-images-idx3-ubyte.gz"),
+                     path(trainLabels, "train-labels-idx1-ubyte.gz"),
+                     PixelScaling::Unit);
+    if (!d)
+      return d.takeError();
+    train = std::move(*d);
+    bool explicitTest = !testImages.empty() || !testLabels.empty();
+    if (explicitTest && (testImages.empty() || testLabels.empty()))
+      return makeError("--test-images and --test-labels go together");
+    if (explicitTest || !explicitTrain) {
+      auto t = loadIdx(path(testImages, "t10k-images-idx3-ubyte.gz"),
+                       path(testLabels, "t10k-labels-idx1-ubyte.gz"),
+                       PixelScaling::Unit);
+      if (!t)
+        return t.takeError();
+      test = std::move(*t);
+      haveTest = true;
+    }
+  }
+  if (standardizeOpt)
+    standardize(train, haveTest ? &test : nullptr);
+  return Error::success();
+}
+
+/// Copies rows of the data set into a batch buffer of the model's type.
+static void gather(const Dataset &d, const int64_t *rows, int64_t n, bool f32,
+                   std::vector<double> &storage) {
+  size_t f = static_cast<size_t>(d.features);
+  storage.resize((static_cast<size_t>(n) * f * (f32 ? 4 : 8) + 7) / 8);
+  for (int64_t r = 0; r < n; ++r) {
+    const double *src = d.x.data() + static_cast<size_t>(rows[r]) * f;
+    if (f32) {
+      float *dst = reinterpret_cast<float *>(storage.data()) + r * f;
+      for (size_t j = 0; j < f; ++j)
+        dst[j] = static_cast<float>(src[j]);
+    } else {
+      std::memcpy(storage.data() + r * f, src, f * sizeof(double));
+    }
+  }
+}
+
+static llvm::Expected<double> evaluate(Engine &engine, Model &model,
+                                       const Dataset &d) {
+  const int64_t chunk = 1000;
+  int64_t classes = model.shape.widths.back(), correct = 0;
+  std::vector<double> xb;
+  std::vector<int64_t> rows;
+  Tensor y;
+  for (int64_t start = 0; start < d.rows; start += chunk) {
+    int64_t n = std::min(chunk, d.rows - start);
+    rows.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      rows[i] = start + i;
+    gather(d, rows.data(), n, model.shape.f32, xb);
+    y.allocate({n, classes}, model.shape.f32);
+    if (Error e = engine.forward(model, xb.data(), n, y.data()))
+      return std::move(e);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < classes; ++c)
+        if (y.get(i * classes + c) > y.get(i * classes + best))
+          best = c;
+      correct += best == d.labels[start + i];
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(d.rows);
+}
+
+/// The trainable tensors as the runtime optimiser sees them.
+static std::vector<kan_param> runtimeParams(Model &m, const OptimSetup &s) {
+  std::vector<kan_param> p;
+  for (size_t i = 0; i < s.names.size(); ++i) {
+    Tensor &t = m.tensors[s.tensorIndex[i]];
+    p.push_back({t.name.c_str(), s.streams[i],
+                 t.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, t.numel(), t.data()});
+  }
+  return p;
+}
+
+static int runReplay() {
+  if (outputOpt.empty() && compareOpt.empty())
+    return fail(makeError("--replay needs --output and/or --compare"));
+  kan_replay_log log{};
+  std::string lp = replayOpt;
+  if (int st = kan_replay_read(lp.c_str(), &log))
+    return fail(runtimeError(st));
+  auto freeLog = llvm::make_scope_exit([&] { kan_replay_log_free(&log); });
+  std::string init = checkpointIn;
+  if (init.empty())
+    init = log.init_checkpoint ? log.init_checkpoint : "";
+  if (init.empty())
+    return fail(makeError(replayOpt + ": the log names no initial checkpoint; give --checkpoint-in"));
+  auto model = readSafetensors(init);
+  if (!model)
+    return fail(model.takeError());
+  std::vector<kan_param> params;
+  for (size_t i = 0; i < log.nparams; ++i) {
+    const kan_replay_param &rp = log.params[i];
+    auto it = llvm::find_if(model->tensors, [&](const Tensor &t) { return t.name == rp.name; });
+    if (it == model->tensors.end())
+      return fail(makeError(init + ": no tensor '" + rp.name + "' named in the replay log " + replayOpt));
+    params.push_back({it->name.c_str(), rp.stream,
+                      it->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, it->numel(), it->data()});
+  }
+  if (int st = kan_replay_apply(&log, params.size(), params.data()))
+    return fail(runtimeError(st, replayOpt));
+  int64_t start = 0;
+  llvm::StringRef(model->getMeta("step")).getAsInteger(10, start);
+  int64_t finalStep = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1 : start;
+  model->setMeta("step", std::to_string(finalStep));
+  if (!outputOpt.empty())
+    if (Error e = writeSafetensors(*model, outputOpt))
+      return fail(std::move(e));
+  std::string verdict = "null";
+  if (!compareOpt.empty()) {
+    auto ref = readSafetensors(compareOpt);
+    if (!ref)
+      return fail(ref.takeError());
+    bool same = ref->tensors.size() == model->tensors.size();
+    std::string firstDiff;
+    for (size_t i = 0; same && i < model->tensors.size(); ++i) {
+      const Tensor &a = model->tensors[i], &b = ref->tensors[i];
+      if (a.name != b.name || a.shape != b.shape || a.f32 != b.f32 ||
+          std::memcmp(a.data(), b.data(), a.bytes()) != 0) {
+        same = false;
+        firstDiff = a.name;
+      }
+    }
+    verdict = same ? "true" : "false";
+    llvm::errs() << "replay: " << log.nsteps << " steps applied to " << init
+                 << "; the weights " << (same ? "equal " : "differ from ")
+                 << compareOpt << (same ? " bit for bit" : " (first: " + firstDiff + ")")
+                 << "\n";
+  }
+  llvm::outs() << "{\"replayed_steps\":" << log.nsteps << ",\"final_step\":" << finalStep
+               << ",\"identical\":" << verdict << "}\n";
+  return verdict == "false" ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  int64_t numThreads = takeThreadsOption(argc, argv, 1);
+  cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "kan-train: train a KAN classifier without backpropagation\n\n"
+      "With no arguments trains KAN [784,64,10] (G=5, k=3, f64) with "
+      "noise_step\n(sparse ternary directions) on Fashion-MNIST for 600 s. "
+      "Progress goes to\nstderr; the last line on stdout is a JSON summary "
+      "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
+      "  --threads=N  threads of the compiled train step (default 1)\n");
+  if (numThreads < 1)
+    return fail(makeError("--threads needs a positive integer"));
+  if (!replayOpt.empty())
+    return runReplay();
+
+  // Configuration and model.
+  Model model;
+  bool resuming = !resumeOpt.empty();
+  if (resuming) {
+    auto m = readSafetensors(resumeOpt);
+    if (!m)
+      return fail(m.takeError());
+    model = std::move(*m);
+  }
+  auto rcOr = makeConfig(resuming ? &model : nullptr);
+  if (!rcOr)
+    return fail(rcOr.takeError());
+  RunConfig rc = *rcOr;
+  if (!resuming) {
+    model = allocateModel(rc.shape);
+    initializeModel(model, rc.initSeed);
+  }
+  auto setupOr = makeOptimSetup(model, rc.train);
+  if (!setupOr)
+    return fail(setupOr.takeError());
+  OptimSetup setup = *setupOr;
+
+  // Data.
+  Dataset train, test;
+  bool haveTest = false;
+  if (Error e = loadData(train, test, haveTest))
+    return fail(std::move(e));
+  int64_t classes = rc.shape.widths.back();
+  if (Error e = checkDataset(train, rc.shape.widths[0], classes))
+    return fail(std::move(e));
+  if (haveTest)
+    if (Error e = checkDataset(test, rc.shape.widths[0], classes))
+      return fail(std::move(e));
+
+  // Engine.
+  if (engineOpt != "auto" && engineOpt != "compiled" && engineOpt != "kernels")
+    return fail(makeError("--engine must be auto, compiled or kernels"));
+  std::unique_ptr<Engine> engine;
+  Progress progress;
+  if (engineOpt == "compiled" || (engineOpt == "auto" && haveCompiledEngine())) {
+    CompileOptions co;
+    if (workDirOpt.getNumOccurrences())
+      co.workDir = workDirOpt;
+    co.threads = numThreads;
+    double t0 = nowSeconds();
+    auto eng = createCompiledEngine(rc.shape, &rc.train, co);
+    if (!eng)
+      return fail(eng.takeError());
+    engine = std::move(*eng);
+    progress.message("compiled the model in " +
+                     llvm::formatv("{0:f1}", nowSeconds() - t0).str() + " s");
+  } else {
+    engine = createKernelEngine(&rc.train);
+  }
+
+  std::string ckptPath = checkpointOpt;
+  if (ckptPath.empty()) {
+    llvm::SmallString<256> p(workDirOpt.getValue());
+    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
+    ckptPath = std::string(p);
+  }
+  if (workDirOpt.getNumOccurrences())
+    if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
+      return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
+
+  // Replay log: initial weights first (or the checkpoint resumed from).
+  kan_replay_writer *writer = nullptr;
+  auto closeWriter = llvm::make_scope_exit([&] { kan_replay_writer_close(writer); });
+  if (!replayLogOpt.empty()) {
+    std::string initPath = resumeOpt;
+    if (!resuming) {
+      initPath = replayLogOpt + ".init.safetensors";
+      setMetadata(model, rc, rc.startStep);
+      if (Error e = writeSafetensors(model, initPath))
+        return fail(std::move(e));
+    }
+    kan_optim_config oc{setup.kind, setup.dist,
+                        static_cast<uint32_t>(rc.train.directions), rc.seed,
+                        rc.train.lr, rc.train.density};
+    std::vector<kan_param> params = runtimeParams(model, setup);
+    std::string lp = replayLogOpt;
+    if (int st = kan_replay_writer_open(lp.c_str(), &oc, initPath.c_str(),
+                                        params.size(), params.data(), &writer))
+      return fail(runtimeError(st));
+  }
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+
+  BatchSampler sampler(train.rows, rc.batch, rc.seed);
+  std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
+  std::vector<double> xb, alphas;
+  double emaLoss = 0, emaWeight = 0, lastLoss = NAN;
+  double start = nowSeconds();
+  int64_t step = rc.startStep;
+  double accuracy = NAN;
+  auto writeCheckpoint = [&](int64_t s) -> Error {
+    setMetadata(model, rc, s);
+    return writeSafetensors(model, ckptPath);
+  };
+  auto evalNow = [&]() -> Error {
+    if (!haveTest)
+      return Error::success();
+    auto acc = evaluate(*engine, model, test);
+    if (!acc)
+      return acc.takeError();
+    accuracy = *acc;
+    progress.message(llvm::formatv("step {0}: test accuracy {1:f2}% ({2} samples), loss {3:f4}",
+                                   step, 100 * accuracy, test.rows, emaLoss).str());
+    return Error::success();
+  };
+  while (!interrupted) {
+    double elapsed = nowSeconds() - start;
+    if (stepsOpt > 0 && step >= stepsOpt)
+      break;
+    if (timeBudget > 0 && elapsed >= timeBudget)
+      break;
+    if (step >= (int64_t(1) << 32) - 1)
+      break; // step counters of the perturbations are 32-bit
+    sampler.indices(step, rows);
+    for (int64_t i = 0; i < rc.batch; ++i)
+      labels[i] = train.labels[rows[i]];
+    gather(train, rows.data(), rc.batch, rc.shape.f32, xb);
+    double loss = 0;
+    if (Error e = engine->trainStep(model, xb.data(), labels.data(), rc.batch,
+                                    rc.seed, step, loss, alphas))
+      return fail(std::move(e));
+    if (!std::isfinite(loss)) {
+      progress.finish();
+      return fail(makeError("the loss became " + fmtDouble(loss) + " at step " +
+                            llvm::Twine(step) + "; try a smaller --lr"));
+    }
+    if (writer)
+      if (int st = kan_replay_writer_append(writer, static_cast<uint32_t>(step), alphas.data()))
+        return fail(runtimeError(st));
+    ++step;
+    lastLoss = loss;
+    // Bias-corrected exponential moving average over ~100 steps.
+    emaWeight = 0.99 * emaWeight + 0.01;
+    emaLoss = emaLoss + (loss - emaLoss) * (0.01 / emaWeight);
+    double now = nowSeconds() - start;
+    double rate = static_cast<double>(step - rc.startStep) / std::max(now, 1e-9);
+    double eta = INFINITY;
+    if (stepsOpt > 0)
+      eta = static_cast<double>(stepsOpt - step) / rate;
+    if (timeBudget > 0)
+      eta = std::min(eta, timeBudget - now);
+    progress.update(step, stepsOpt > 0 ? stepsOpt : -1, emaLoss, rate, eta);
+    if (evalEvery > 0 && step % evalEvery == 0)
+      if (Error e = evalNow())
+        return fail(std::move(e));
+    if (checkpointEvery > 0 && step % checkpointEvery == 0)
+      if (Error e = writeCheckpoint(step))
+        return fail(std::move(e));
+  }
+  double seconds = nowSeconds() - start;
+  progress.finish();
+  if (interrupted)
+    progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
+  if (haveTest && !(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
+    if (Error e = evalNow())
+      return fail(std::move(e));
+  if (Error e = writeCheckpoint(step))
+    return fail(std::move(e));
+  if (writer) {
+    kan_status st = kan_replay_writer_close(writer);
+    writer = nullptr;
+    if (st)
+      return fail(runtimeError(st));
+  }
+  double rate = static_cast<double>(step - rc.startStep) / std::max(seconds, 1e-9);
+  llvm::outs() << "{\"steps\":" << step << ",\"seconds\":" << jsonNumber(seconds)
+               << ",\"loss\":" << jsonNumber(emaWeight > 0 ? emaLoss : NAN)
+               << ",\"test_accuracy\":" << jsonNumber(accuracy)
+               << ",\"last_loss\":" << jsonNumber(lastLoss)
+               << ",\"steps_per_second\":" << jsonNumber(rate)
+               << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
+               << engine->name() << "\",\"checkpoint\":\"";
+  llvm::printEscapedString(ckptPath, llvm::outs());
+  llvm::outs() << "\"}\n";
+  return interrupted ? 130 : 0;
+}
