@@ -117,8 +117,13 @@ TEST(Pack, FeaturesMatchNaiveConstruction) {
   }
 }
 
-TEST(Pack, FeatureTangentsReuseOneEvaluation) {
-  const int G = 6, k = 3;
+class PackJvp : public ::testing::TestWithParam<int> {};
+
+// G = 120 exceeds the kernel's on-stack row and takes the span-only path.
+INSTANTIATE_TEST_SUITE_P(GridSizes, PackJvp, ::testing::Values(6, 120));
+
+TEST_P(PackJvp, FeatureTangentsReuseOneEvaluation) {
+  const int G = GetParam(), k = 3;
   const size_t in = 5, m = 20, K = in * (G + k + 1), ndir = 3;
   std::mt19937 rng(12);
   auto grid = uniformGrid(in, G, k);
