@@ -16,10 +16,16 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%cc", config.cc))
+# Compile emitted C against the runtime: %kanrt-cc <sources> -o <exe>
+config.substitutions.append(
+    ("%kanrt-cc", "%s -std=c99 -O2 -Wall -Wextra -Werror -I%s" %
+     (config.cc, config.kanrt_include)))
+config.substitutions.append(("%kanrt-lib", "%s -lm -lz" % config.kanrt_lib))
+config.substitutions.append(("%golden", os.path.join(config.kan_src_root, "test", "golden")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=False)
+llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)
 tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train",
          "nmc-sim"]
 llvm_config.add_tool_substitutions(

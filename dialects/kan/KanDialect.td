@@ -37,9 +37,7 @@ def Kan_ActivationEnum : I32EnumAttr<"Activation", "base activation of a layer",
   let cppNamespace = "::mlir::kan";
   let genSpecializedAttr = 0;
 }
-def Kan_ActivationAttr : EnumAttr<Kan_Dialect, Kan_ActivationEnum, "activation"> {
-  let assemblyFormat = "`` $value";
-}
+def Kan_ActivationAttr : EnumAttr<Kan_Dialect, Kan_ActivationEnum, "activation">;
 
 def Kan_DistNormal : I32EnumAttrCase<"normal", 0>;
 def Kan_DistRademacher : I32EnumAttrCase<"rademacher", 1>;
@@ -50,9 +48,7 @@ def Kan_DistributionEnum : I32EnumAttr<"Distribution",
   let cppNamespace = "::mlir::kan";
   let genSpecializedAttr = 0;
 }
-def Kan_DistributionAttr : EnumAttr<Kan_Dialect, Kan_DistributionEnum, "dist"> {
-  let assemblyFormat = "`` $value";
-}
+def Kan_DistributionAttr : EnumAttr<Kan_Dialect, Kan_DistributionEnum, "dist">;
 
 def Kan_RuleFG : I32EnumAttrCase<"fg", 0>;
 def Kan_RuleTernary : I32EnumAttrCase<"ternary", 1>;
@@ -61,8 +57,6 @@ def Kan_UpdateRuleEnum : I32EnumAttr<"UpdateRule", "optimiser update rule",
   let cppNamespace = "::mlir::kan";
   let genSpecializedAttr = 0;
 }
-def Kan_UpdateRuleAttr : EnumAttr<Kan_Dialect, Kan_UpdateRuleEnum, "rule"> {
-  let assemblyFormat = "`` $value";
-}
+def Kan_UpdateRuleAttr : EnumAttr<Kan_Dialect, Kan_UpdateRuleEnum, "rule">;
 
 #endif // KAN_DIALECT_TD

@@ -10,6 +10,33 @@
 using namespace mlir;
 using namespace mlir::kan;
 
+//===----------------------------------------------------------------------===//
+// Enum keywords: ops print `act silu`, the attributes keep their generic form.
+//===----------------------------------------------------------------------===//
+
+#define KAN_ENUM_KEYWORD(Enum, Kinds)                                          \
+  static ParseResult parse##Enum(OpAsmParser &parser, Enum##Attr &attr) {      \
+    SMLoc loc = parser.getCurrentLocation();                                   \
+    StringRef keyword;                                                         \
+    if (parser.parseKeyword(&keyword))                                         \
+      return failure();                                                        \
+    std::optional<Enum> value = symbolize##Enum(keyword);                      \
+    if (!value)                                                                \
+      return parser.emitError(loc)                                             \
+             << "expected " #Enum " to be one of: " Kinds ", but got '"        \
+             << keyword << "'";                                                \
+    attr = Enum##Attr::get(parser.getContext(), *value);                       \
+    return success();                                                          \
+  }                                                                            \
+  static void print##Enum(OpAsmPrinter &printer, Operation *,                  \
+                          Enum##Attr attr) {                                   \
+    printer << stringify##Enum(attr.getValue());                               \
+  }
+
+KAN_ENUM_KEYWORD(Activation, "silu, identity")
+KAN_ENUM_KEYWORD(Distribution, "normal, rademacher, sparse_ternary")
+KAN_ENUM_KEYWORD(UpdateRule, "fg, ternary")
+
 namespace {
 
 /// Prints a shape the way users write it in a tensor type ("?x5x8").

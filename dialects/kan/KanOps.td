@@ -42,7 +42,7 @@ def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
     $input `,` $grid `,` $base_weight `,` $spline_weight
-    (`scaler` $spline_scaler^)? `order` $order `act` $act attr-dict `:`
+    (`scaler` $spline_scaler^)? `order` $order `act` custom<Activation>($act) attr-dict `:`
     type($input) `,` type($grid) `,` type($base_weight) `,`
     type($spline_weight) (`,` type($spline_scaler)^)? `->` type($output)
   }];
@@ -81,7 +81,7 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
     (`scaler` $spline_scaler^)?
     (`dinput` $input_tangent^)? (`dbase` $base_weight_tangent^)?
     (`dspline` $spline_weight_tangent^)? (`dscaler` $spline_scaler_tangent^)?
-    `order` $order `act` $act attr-dict `:` functional-type(operands, results)
+    `order` $order `act` custom<Activation>($act) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -189,7 +189,7 @@ def Kan_PerturbOp : Kan_Op<"perturb", [Pure]> {
       OptionalAttr<F64Attr>:$density);
   let results = (outs Kan_FloatTensor:$result);
   let assemblyFormat = [{
-    $dist `seed` $seed `step` $step `stream` $stream
+    custom<Distribution>($dist) `seed` $seed `step` $step `stream` $stream
     (`density` $density^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
@@ -207,7 +207,7 @@ def Kan_UpdateCoefficientsOp : Kan_Op<"update_coefficients", [Pure]> {
   let arguments = (ins Kan_Vector:$alphas, Kan_UpdateRuleAttr:$rule);
   let results = (outs Kan_Vector:$coefficients);
   let assemblyFormat = [{
-    $rule $alphas attr-dict `:` type($alphas) `->` type($coefficients)
+    custom<UpdateRule>($rule) $alphas attr-dict `:` type($alphas) `->` type($coefficients)
   }];
   let hasVerifier = 1;
 }
@@ -225,7 +225,7 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
       F64Attr:$scale, OptionalAttr<F64Attr>:$density);
   let results = (outs Kan_FloatTensor:$result);
   let assemblyFormat = [{
-    $param `,` $coefficients `seed` $seed `step` $step $dist `stream` $stream
+    $param `,` $coefficients `seed` $seed `step` $step custom<Distribution>($dist) `stream` $stream
     `scale` $scale (`density` $density^)? attr-dict `:` type($param) `,`
     type($coefficients)
   }];
@@ -279,7 +279,7 @@ def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure]> {
       OptionalAttr<I64Attr>:$tile_rows);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
-    $input `,` $grid `,` $weights `order` $order `act` $act attr-dict `:`
+    $input `,` $grid `,` $weights `order` $order `act` custom<Activation>($act) attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -314,7 +314,7 @@ def Kan_FeatureGemmJvpOp
     (`scaler` $spline_scaler^)? (`dinput` $input_tangent^)?
     (`dweights` $weights_tangent^)?
     (`perturb` `seed` $seed^ `step` $step)?
-    `order` $order `act` $act attr-dict `:` functional-type(operands, results)
+    `order` $order `act` custom<Activation>($act) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -135,7 +135,7 @@ struct KanJvpPass : public kan::impl::KanJvpBase<KanJvpPass> {
       return signalPassFailure();
     }
     if (width < 1) {
-      func.emitError() << "kan-jvp: 'width' must be >= 1 but is " << width;
+      func.emitError() << "kan-jvp: 'width' must be >= 1 but is " << (int64_t)width;
       return signalPassFailure();
     }
     FunctionType type = func.getFunctionType();

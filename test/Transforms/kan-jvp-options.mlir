@@ -1,5 +1,5 @@
 // RUN: kan-opt %s --pass-pipeline='builtin.module(kan-jvp{width=0})' -verify-diagnostics -split-input-file
-// RUN: kan-opt %s --pass-pipeline='builtin.module(kan-jvp{func=nosuch})' 2>&1 | FileCheck %s --check-prefix=NOFUNC
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-jvp{func=nosuch})' 2>&1 | FileCheck %s --check-prefix=NOFUNC
 // RUN: kan-opt %s --pass-pipeline='builtin.module(kan-jvp{width=3 activity=dup,dup})' | FileCheck %s --check-prefix=SCALAR
 
 // NOFUNC: error: kan-jvp: no function named 'nosuch'

@@ -26,6 +26,16 @@ using namespace mlir::kan;
 
 namespace {
 
+/// A double literal that reads back to the same bits.
+std::string exact(double v) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.17g", v);
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s;
+}
+
 class FunctionEmitter {
 public:
   FunctionEmitter(func::FuncOp func, llvm::raw_ostream &out)
@@ -315,10 +325,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
     buffers.push_back({idx, "uint32_t"});
     buffers.push_back({sgn, "int32_t"});
     os << llvm::formatv(
-        "  size_t {0} = {3} >= 0 ? kan_sparse_count({4}, {5:e}) : 0;\n"
-        "  size_t {1} = {6} >= 0 ? kan_sparse_count({7}, {5:e}) : 0;\n"
-        "  size_t {2} = {8} >= 0 ? kan_sparse_count({4}, {5:e}) : 0;\n",
-        mb, mc, ms, streams[0], out * in, density, streams[1],
+        "  size_t {0} = {3} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n"
+        "  size_t {1} = {6} >= 0 ? kan_sparse_count({7}, {5}) : 0;\n"
+        "  size_t {2} = {8} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n",
+        mb, mc, ms, streams[0], out * in, exact(density), streams[1],
         out * in * gk, streams[2]);
     os << llvm::formatv(
         "  size_t {0} = {1} + {2} + {3} * {4};\n"
@@ -494,7 +504,7 @@ LogicalResult FunctionEmitter::emitPerturb(PerturbOp op) {
   buffers.push_back({idx, "uint32_t"});
   buffers.push_back({sgn, "int32_t"});
   os << llvm::formatv(
-      "  {{ size_t {0} = kan_sparse_count({1}, {2:e}), e;\n"
+      "  {{ size_t {0} = kan_sparse_count({1}, {2}), e;\n"
       "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * {0});\n"
       "  {4} = (int32_t *)malloc(sizeof(int32_t) * {0});\n"
       "  if (!{3} || !{4}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
@@ -506,7 +516,7 @@ LogicalResult FunctionEmitter::emitPerturb(PerturbOp op) {
       "    for (e = 0; e < {0}; ++e) {5}[d * {1} + {3}[e]] += ({6}){4}[e];\n"
       "  }\n"
       "  free({3}); {3} = NULL; free({4}); {4} = NULL; }\n",
-      m, size, op.getDensity()->convertToDouble(), idx, sgn, r, T(),
+      m, size, exact(op.getDensity()->convertToDouble()), idx, sgn, r, T(),
       t.getNumElements(), width, seed, step, first, op.getStream());
   return success();
 }
@@ -621,18 +631,18 @@ LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
   std::string step = "(uint32_t)" + name(op.getStep());
   if (op.getDist() == Distribution::sparse_ternary)
     os << llvm::formatv("  status = kan_update_sparse_{0}({1}, {2}, {3}, {4}, "
-                        "{5}, {6:e}, cd, {7:e}, {8});\n",
+                        "{5}, {6}, cd, {7}, {8});\n",
                         sfx(), seed, step, width, op.getStream(), size,
-                        op.getDensity()->convertToDouble(),
-                        op.getScale().convertToDouble(), r);
+                        exact(op.getDensity()->convertToDouble()),
+                        exact(op.getScale().convertToDouble()), r);
   else
     os << llvm::formatv("  status = kan_update_dense_{0}({1}, {2}, {3}, {4}, "
-                        "{5}, {6}, cd, {7:e}, {8});\n",
+                        "{5}, {6}, cd, {7}, {8});\n",
                         sfx(), seed, step, width, op.getStream(),
                         op.getDist() == Distribution::normal
                             ? "KAN_DIST_NORMAL"
                             : "KAN_DIST_RADEMACHER",
-                        size, op.getScale().convertToDouble(), r);
+                        size, exact(op.getScale().convertToDouble()), r);
   os << "  if (status != KAN_OK) goto cleanup; }\n";
   return success();
 }
@@ -710,8 +720,8 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
           return c.emitOpError()
                  << "only scalar floating-point constants are supported by "
                     "the CPU emitter";
-        os << llvm::formatv("  {0} {1} = {2:e};\n", T(), name(c.getResult()),
-                            f.getValueAsDouble());
+        os << llvm::formatv("  {0} {1} = {2};\n", T(), name(c.getResult()),
+                            exact(f.getValueAsDouble()));
         return success();
       })
       .Case<tensor::SplatOp>([&](tensor::SplatOp s) -> LogicalResult {
@@ -813,7 +823,10 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
   {
     unsigned layer = 0, slot = 0;
     bool scaler = false;
-    model.walk([&](LayerOp l) { scaler = static_cast<bool>(l.getSplineScaler()); });
+    // The layers are in GEMM form by now: the scaler shows in pack_weights.
+    model.walk([&](PackWeightsOp p) {
+      scaler |= static_cast<bool>(p.getSplineScaler());
+    });
     const char *keys[] = {"grid", "base_weight", "spline_weight",
                           "spline_scaler"};
     unsigned perLayer = scaler ? 4 : 3;

@@ -1,0 +1,26 @@
+// RUN: kan-translate --target=cpu -o %t %S/Inputs/kan_small.mlir --train-step --n 8 && FileCheck %s --input-file=%t/kan_model.c
+// RUN: FileCheck %s --check-prefix=HDR --input-file=%t/kan_model.h
+
+// HDR: #define KAN_NUM_PARAMS 8
+// HDR: int kan_forward(const double *x, int64_t n, double *const *params, double *y);
+// HDR: #define KAN_DIRECTIONS 8
+// HDR: int kan_train_step(const double *x, const int64_t *target, int64_t n, uint64_t seed, int64_t step, double *const *params, double *loss, double *alphas);
+
+// CHECK: const char *const kan_param_names[8] = {"layers.0.grid", "layers.0.base_weight", "layers.0.spline_weight", "layers.0.spline_scaler", "layers.1.grid"
+// CHECK-LABEL: static int model_impl(
+// CHECK: kan_pack_weights_f64(4, 5, 8, 0,
+// CHECK: kan_grid_prepare_f64(5, 5, 3,
+// CHECK: for (int64_t r0 = 0; r0 < n; r0 += 64) {
+// CHECK: kan_pack_features_f64(m, 5, 5, 3, KAN_ACT_SILU,
+// CHECK: kan_gemm_nt_f64(m, 4, 45, 1,
+// CHECK-LABEL: static int train_step_impl(
+// First layer: sparse directions from the seed, no tangent panel (x' = 0).
+// CHECK: kan_sparse_count(20, 0.002)
+// CHECK: kan_perturb_sparse(
+// CHECK-NOT: kan_pack_features_jvp_f64
+// CHECK: kan_sparse_tangent_f64(
+// Second layer: the A' half from the input tangent, panels of 1 + 8 directions.
+// CHECK: kan_pack_features_jvp_f64(m, 4, 5, 3, KAN_ACT_SILU,
+// CHECK: kan_sparse_tangent_f64(
+// CHECK: kan_ternary_coefficients(8,
+// CHECK: kan_update_sparse_f64(
