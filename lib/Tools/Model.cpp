@@ -303,6 +303,9 @@ Error kan::tools::readTangents(llvm::StringRef path, const Model &model,
   tangents = allocateModel(model.shape);
   size_t used = 0;
   for (Tensor &t : tangents.tensors) {
+    // Grids are data, not trained: a grid key is reported below.
+    if (llvm::StringRef(t.name).ends_with(".grid"))
+      continue;
     if (kan_tensor *src = kan_tensor_map_find(&tm.map, t.name.c_str())) {
       if (Error e = copyInto(*src, t, path))
         return e;
@@ -327,7 +330,7 @@ Error kan::tools::readTangents(llvm::StringRef path, const Model &model,
     for (size_t i = 0; i < tm.map.count; ++i) {
       llvm::StringRef n = tm.map.names[i];
       if (n != "input" && !llvm::any_of(tangents.tensors, [&](const Tensor &t) {
-            return t.name == n;
+            return t.name == n && !n.ends_with(".grid");
           }))
         return makeError(path + ": tensor '" + n +
                          "' is not a parameter of the model");
