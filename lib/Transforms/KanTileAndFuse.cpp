@@ -33,7 +33,7 @@ struct KanTileAndFusePass
     if (panelBytes < bytesPerRow) {
       op->emitOpError() << "one row of its panels takes " << bytesPerRow
                         << " bytes, more than the panel budget of "
-                        << panelBytes << " bytes";
+                        << (int64_t)panelBytes << " bytes";
       return failure();
     }
     if (!ShapedType::isDynamic(batch))

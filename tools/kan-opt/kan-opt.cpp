@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/InitAll.h"
+#include "kan/Target/CPU/CPUTarget.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -14,6 +15,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::kan::registerAllDialects(registry);
   mlir::kan::registerAllPasses();
+  mlir::kan::registerCPUPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "KAN optimizer driver\n", registry));
 }

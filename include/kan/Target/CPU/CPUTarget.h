@@ -73,6 +73,10 @@ struct CPUSchedule {
 void buildCPUPipeline(OpPassManager &pm, const TrainStepOptions *train,
                       const CPUSchedule &schedule);
 
+/// Registers `kan-compile-cpu` (options: train-step, rule, dist, loss, n,
+/// density, lr, tile-rows) for kan-opt's --pass-pipeline.
+void registerCPUPipeline();
+
 /// Emits the C99 source and header of a lowered module (the output of
 /// buildCPUPipeline). Does not modify the IR. `prefix` prefixes every
 /// exported symbol (default "kan_").
