@@ -62,6 +62,10 @@ static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(3e-3),
 static cl::opt<int64_t> tileRows("tile-rows",
                                  cl::desc("Largest row tile of a layer GEMM"),
                                  cl::init(64), cl::cat(category));
+static cl::opt<std::string> prefix(
+    "prefix",
+    cl::desc("Prefix of every exported C symbol and of the file names"),
+    cl::init("kan_"), cl::cat(category));
 static cl::opt<bool> report(
     "report", cl::desc("Print the target's schedule report (nmquad)"),
     cl::init(false), cl::cat(category));
@@ -86,7 +90,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "kan-translate: turns a kan module into target sources\n\n"
       "  kan-translate --target=cpu -o DIR model.mlir\n"
-      "writes DIR/kan_model.c and DIR/kan_model.h (C99; link with kanrt).\n");
+      "writes DIR/kan_model.c and DIR/kan_model.h (C99; link with kanrt);\n"
+      "with --train-step also the noise_step training step.\n");
 
   DialectRegistry registry;
   kan::registerAllDialects(registry);
@@ -134,11 +139,11 @@ int main(int argc, char **argv) {
   if (target == "cpu") {
     std::string src, hdr;
     llvm::raw_string_ostream s(src), h(hdr);
-    if (failed(kan::emitCPUSource(*module, s, h)))
+    if (failed(kan::emitCPUSource(*module, s, h, prefix)))
       return 1;
     llvm::SmallString<256> c(outDir), hp(outDir);
-    llvm::sys::path::append(c, "kan_model.c");
-    llvm::sys::path::append(hp, "kan_model.h");
+    llvm::sys::path::append(c, prefix + "model.c");
+    llvm::sys::path::append(hp, prefix + "model.h");
     if (failed(writeFile(c, src)) || failed(writeFile(hp, hdr)))
       return 1;
     return 0;
