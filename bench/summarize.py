@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Reads the JSON lines of bench/run.sh and prints one {"summary": ...} object.
+
+    summarize.py results.jsonl [--pretty]
+
+Ratios (wall-clock medians; the peer reports wall-clock only):
+  forward_speedup_vs_peer          peer forward ms / ours, same widths, batch, dtype
+  forward_fraction_of_blas         ours dense-equivalent GFLOP/s / OpenBLAS ?gemm's on the
+                                   same GEMM shapes (also on process CPU time: *_cpu)
+  train_step_per_direction_speedup peer noise_step ms / ours, same n (so also per direction)
+  peak_train_memory_ratio          ours peak RSS of a step (ternary, n = 32, f64) / the peer's
+                                   backprop step; *_above_baseline compares the growth over
+                                   the RSS before the step (inputs and parameters in place)
+Targets: forward >= 8x the peer and >= 60 % of dgemm; train step per direction >= 10x
+the peer's; peak training memory <= 1/5 of backprop's.
+"""
+import json
+import math
+import sys
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    recs.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    return recs
+
+
+def key(r):
+    return (tuple(r.get("widths") or ()), r.get("batch"), r.get("dtype"))
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return round(math.exp(sum(map(math.log, xs)) / len(xs)), 3) if xs else None
+
+
+def stats(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"min": round(min(xs), 3), "geomean": geomean(xs), "max": round(max(xs), 3)}
+
+
+def rnd(x, d=3):
+    return None if x is None else round(x, d)
+
+
+def main():
+    recs = load(sys.argv[1])
+    pretty = "--pretty" in sys.argv
+    ours = [r for r in recs if r.get("impl") == "kan-cpu"]
+    peer = [r for r in recs if r.get("impl") == "torch-efficient-kan"]
+    skipped = [r["skipped"] for r in recs if "skipped" in r]
+
+    def find(rs, **kw):
+        for r in rs:
+            if all((key(r) if k == "key" else r.get(k)) == v for k, v in kw.items()):
+                return r
+        return None
+
+    out = {"notes": skipped}
+
+    # Forward.
+    fwd = []
+    for r in ours:
+        if r["bench"] != "forward":
+            continue
+        p = find(peer, bench="forward", key=key(r))
+        blas = find(recs, bench="gemm_dense_equiv", key=key(r),
+                    impl="openblas-dgemm" if r["dtype"] == "f64" else "openblas-sgemm")
+        rt = find(recs, bench="gemm_dense_equiv", key=key(r), impl="kanrt-gemm") or \
+            find(recs, bench="gemm_dense_equiv", key=key(r), impl="kanrt-gemm-cblas")
+        row = {"widths": r["widths"], "batch": r["batch"], "dtype": r["dtype"],
+               "ours_ms": r["median_ms"], "ours_cpu_ms": r.get("median_cpu_ms"),
+               "ours_gflops": r["gflops_dense_equiv"],
+               "peer_ms": p and p["median_ms"],
+               "speedup_vs_peer": rnd(p["median_ms"] / r["median_ms"]) if p else None,
+               "blas_ms": blas and blas["median_ms"],
+               "blas_gflops": blas and blas["gflops_dense_equiv"],
+               "fraction_of_blas": rnd(blas["median_ms"] / r["median_ms"]) if blas else None,
+               "fraction_of_blas_cpu": rnd(blas["median_cpu_ms"] / r["median_cpu_ms"])
+               if blas and r.get("median_cpu_ms") else None,
+               "kanrt_gemm_ms": rt and rt["median_ms"],
+               "kanrt_gemm_fraction_of_blas": rnd(blas["median_ms"] / rt["median_ms"])
+               if blas and rt else None}
+        fwd.append(row)
+    out["forward"] = fwd
+
+    # Train steps.
+    train = []
+    for r in ours:
+        if r["bench"] != "train_step":
+            continue
+        p = find(peer, bench="noise_step", key=key(r), ndir=r["ndir"])
+        n = r["ndir"]
+        train.append({"widths": r["widths"], "batch": r["batch"], "dtype": r["dtype"],
+                      "rule": r.get("rule"), "ndir": n, "ours_ms": r["median_ms"],
+                      "ours_cpu_ms": r.get("median_cpu_ms"),
+                      "ours_ms_per_dir": rnd(r["median_ms"] / n, 4),
+                      "peer_ms_per_dir": rnd(p["median_ms"] / n, 4) if p else None,
+                      "speedup_per_dir_vs_peer": rnd(p["median_ms"] / r["median_ms"]) if p else None})
+    out["train_step"] = train
+
+    # Peak memory of a training step.
+    mem = []
+    for r in ours:
+        if r["bench"] != "train_memory":
+            continue
+        bp = find(peer, bench="train_memory_backprop", key=key(r))
+        ns = find(peer, bench="train_memory_noise_step", key=key(r))
+        row = {"widths": r["widths"], "batch": r["batch"], "dtype": r["dtype"],
+               "rule": r.get("rule"), "ndir": r["ndir"],
+               "ours_peak_mb": r["peak_rss_mb"], "ours_baseline_mb": r["baseline_rss_mb"],
+               "data_mb": r.get("data_mb"),
+               "peer_backprop_peak_mb": bp and bp["peak_rss_mb"],
+               "peer_backprop_baseline_mb": bp and bp.get("baseline_rss_mb"),
+               "peer_noise_step_peak_mb": ns and ns["peak_rss_mb"]}
+        if bp:
+            row["ratio_vs_backprop"] = rnd(r["peak_rss_mb"] / bp["peak_rss_mb"])
+            grow = bp["peak_rss_mb"] - (bp.get("baseline_rss_mb") or 0)
+            if grow > 0:
+                row["ratio_vs_backprop_above_baseline"] = rnd(
+                    (r["peak_rss_mb"] - r["baseline_rss_mb"]) / grow)
+        mem.append(row)
+    out["train_memory"] = mem
+
+    # The big-layer memory benchmark.
+    lm = find(ours, bench="layer_forward_memory")
+    if lm:
+        plm = find(peer, bench="layer_forward_memory")
+        n, i, o, g, k = lm["batch"], lm["widths"][0], lm["widths"][-1], lm["grid_size"], lm["spline_order"]
+        out["layer_forward_memory"] = {
+            "shape": {"N": n, "I": i, "O": o, "G": g, "k": k, "dtype": lm["dtype"]},
+            "ours_peak_mb": lm["peak_rss_mb"], "ours_baseline_mb": lm["baseline_rss_mb"],
+            "inputs_outputs_weights_mb": lm["data_mb"], "ours_ms": lm["median_ms"],
+            "peer_materialised_A_mb": round(n * i * (g + k + 1) * 8 / 2**20, 1),
+            "peer_peak_mb": plm and plm["peak_rss_mb"],
+            "peer_baseline_mb": plm and plm.get("baseline_rss_mb"),
+            "peer_ms": plm and plm["median_ms"],
+            "peak_ratio_vs_peer": rnd(lm["peak_rss_mb"] / plm["peak_rss_mb"]) if plm else None}
+
+    # Cost of a step against n (sparse ternary, [784,64,10] x 256, f64).
+    w = ((784, 64, 10), 256, "f64")
+    f = find(ours, bench="forward", key=w)
+    small = find(recs, bench="gemm_tangent_small", impl="kanrt-gemm", shape=[64, 10, 576]) or \
+        find(recs, bench="gemm_tangent_small", impl="kanrt-gemm-cblas", shape=[64, 10, 576])
+    steps = sorted((r for r in ours if r["bench"] == "train_step" and key(r) == w
+                    and r.get("rule") == "ternary"), key=lambda r: r["ndir"])
+    if f and steps:
+        tiles = math.ceil(256 / 64)
+        per_dir_gemm = small["median_ms"] * tiles if small else None
+        rows = []
+        for r in steps:
+            pred = f["median_ms"] + r["ndir"] * per_dir_gemm if per_dir_gemm else None
+            rows.append({"ndir": r["ndir"], "step_ms": r["median_ms"],
+                         "step_cpu_ms": r.get("median_cpu_ms"),
+                         "step_over_forward": rnd(r["median_ms"] / f["median_ms"]),
+                         "forward_plus_n_gemms_ms": rnd(pred),
+                         "step_over_forward_plus_n_gemms": rnd(r["median_ms"] / pred) if pred else None})
+        xs = [r["ndir"] for r in steps]
+        for field in ("median_ms", "median_cpu_ms"):
+            ys = [r.get(field) for r in steps]
+            if None in ys or len(xs) < 2:
+                continue
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            out.setdefault("step_vs_n_fit", {})[field] = {
+                "ms_per_direction": rnd(slope, 4), "intercept_ms": rnd(my - slope * mx)}
+        out["step_vs_n"] = {"widths": list(w[0]), "batch": 256, "dtype": "f64",
+                            "forward_ms": f["median_ms"], "forward_cpu_ms": f.get("median_cpu_ms"),
+                            "small_gemm_per_direction_ms": rnd(per_dir_gemm, 4),
+                            "small_gemm": "4 x kan_gemm_nt 64x10x576 (layer 2, A'_d W^T)",
+                            "rows": rows}
+
+    ratios = {
+        "forward_speedup_vs_peer": stats([r["speedup_vs_peer"] for r in fwd]),
+        "forward_fraction_of_blas": stats([r["fraction_of_blas"] for r in fwd]),
+        "forward_fraction_of_blas_cpu": stats([r["fraction_of_blas_cpu"] for r in fwd]),
+        "train_step_per_direction_speedup_vs_peer": stats(
+            [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "ternary"]),
+        "train_step_per_direction_speedup_vs_peer_fg": stats(
+            [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "fg"]),
+        "peak_train_memory_ratio_vs_backprop": stats(
+            [r.get("ratio_vs_backprop") for r in mem if r["rule"] == "ternary"]),
+        "peak_train_memory_ratio_vs_backprop_above_baseline": stats(
+            [r.get("ratio_vs_backprop_above_baseline") for r in mem if r["rule"] == "ternary"]),
+    }
+    out["ratios"] = ratios
+
+    def meets(name, ok):
+        s = ratios[name]
+        return None if s is None else ok(s["min"])
+    out["targets"] = {
+        "forward_speedup_vs_peer >= 8": meets("forward_speedup_vs_peer", lambda v: v >= 8),
+        "forward_fraction_of_blas >= 0.6": meets("forward_fraction_of_blas", lambda v: v >= 0.6),
+        "train_step_per_direction_speedup_vs_peer >= 10": meets(
+            "train_step_per_direction_speedup_vs_peer", lambda v: v >= 10),
+        "peak_train_memory_ratio_vs_backprop <= 0.2": meets(
+            "peak_train_memory_ratio_vs_backprop", lambda v: v <= 0.2),
+        "rule": "each target is checked on the worst case (min speedup / fraction, max memory ratio)",
+    }
+    if ratios["peak_train_memory_ratio_vs_backprop"]:
+        out["targets"]["peak_train_memory_ratio_vs_backprop <= 0.2"] = \
+            ratios["peak_train_memory_ratio_vs_backprop"]["max"] <= 0.2
+    print(json.dumps({"summary": out}, indent=2 if pretty else None))
+
+
+if __name__ == "__main__":
+    main()
