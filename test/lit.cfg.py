@@ -7,6 +7,8 @@ from lit.llvm import llvm_config
 config.name = "KAN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".s"]
+# The tests call cmake and the C compiler of the build.
+config.environment["PATH"] = os.environ.get("PATH", "")
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kan_obj_root, "test")
 # Unit/ holds the GoogleTest binaries and has its own config; Inputs/ are data.
@@ -15,6 +17,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
+config.substitutions.append(("%kan_obj_root", config.kan_obj_root))
 config.substitutions.append(("%cc", config.cc))
 # Compile emitted C against the runtime: %kanrt-cc <sources> -o <exe>
 config.substitutions.append(
