@@ -2,8 +2,9 @@
 # Benchmarks of the CPU target, in one run; prints one JSON object per line on
 # stdout (progress goes to stderr) and ends with a {"summary": ...} object.
 #
-#   bench/run.sh [--quick] [--build-dir DIR] [--work-dir DIR] [--no-peer]
+#   bench/run.sh [--quick] [--build-dir DIR] [--work-dir DIR] [--no-peer] [--tile-rows R]
 #
+# --tile-rows R is passed to every kan-translate call (default: the target's).
 # DIR is a configured build of this repository (default: <repo>/build); the
 # script builds the kan-translate and kanrt targets there if needed. Steps:
 #   1. bench/make_model.py + kan-translate --target=cpu write the models
@@ -27,13 +28,15 @@ build="$repo/build"
 work=""
 quick=0
 peer=1
+tile_opts=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --build-dir) build=$(cd "$2" && pwd); shift ;;
     --work-dir) work="$2"; shift ;;
     --no-peer) peer=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --tile-rows) tile_opts="--tile-rows $2"; shift ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -87,7 +90,7 @@ for m in "${models[@]}"; do
   mkdir -p "$d"
   "$python" "$here/make_model.py" --widths "$widths" --grid-size "$G" --dtype "$dt" -o "$d/model.mlir"
   # shellcheck disable=SC2086
-  "$translate" --target=cpu -o "$d" "$d/model.mlir" $opts
+  "$translate" --target=cpu -o "$d" "$d/model.mlir" $opts $tile_opts
   cmake_models+=("$name=$d")
 done
 
@@ -103,7 +106,7 @@ results="$work/results.jsonl"
 : >"$results"
 emit() { tee -a "$results"; }
 {
-  echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"cores\": $(nproc), \"mem_gb\": $(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo), \"cc\": \"$(cc --version | head -1)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"commit\": \"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)\", \"quick\": $([[ $quick == 1 ]] && echo true || echo false)}}"
+  echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"cores\": $(getconf _NPROCESSORS_ONLN), \"mem_gb\": $(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo), \"cc\": \"$(cc --version | head -1)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"commit\": \"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)\", \"quick\": $([[ $quick == 1 ]] && echo true || echo false), \"translate_options\": \"$tile_opts\"}}"
 } | emit
 
 kb() { "$work/cmake/kan_bench_$1" "${@:2}"; }
