@@ -1,0 +1,271 @@
+//===- NMCOps.td - the NeuroMatrix (NM Quad) target dialect -*- tablegen -*-===//
+//
+// The concepts the NM Quad back end schedules with: the partition of a model
+// over chips and cores, buffers in the eight 64 KB local banks of an NMC4
+// core and in a chip's DDR, (double-buffered) block copies between them,
+// barriers and host synchronisation, and the FPU GEMM tile micro-kernel.
+// Sizes and addresses are in 32-bit words, as on the target.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NMC_OPS_TD
+#define NMC_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+
+def NMC_Dialect : Dialect {
+  let name = "nmc";
+  let cppNamespace = "::mlir::nmc";
+  let summary = "NeuroMatrix NM6408 / NM Quad: cores, banks, DDR, tile kernels";
+  let description = [{
+    Produced by `kan-to-nmc` from the GEMM form of the kan dialect and
+    printed by the NM Quad emitter. One `nmc.program` is the single core
+    program every core of every chip runs; `nmc.schedule` says how many run
+    and how a layer GEMM is split among them.
+  }];
+}
+
+class NMC_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NMC_Dialect, mnemonic, traits>;
+
+def NMC_ScheduleOp : NMC_Op<"schedule"> {
+  let summary = "partition of the model over chips and cores";
+  let description = [{
+    Data-parallel over `chips` (each chip takes a contiguous slice of the
+    batch, regenerates the same perturbations from the seed, and only the
+    JVP scalars cross chips); inside a chip each layer GEMM is split over
+    `cores` either by batch rows (`rows`) or by 32-wide blocks of output
+    rows of W (`outputs`). At most `ddr_streams` cores of a chip copy from
+    or to DDR at once. `batch` is the largest batch one launch of a chip
+    holds (the DDR map is sized for it).
+
+    ```mlir
+    nmc.schedule {chips = 4, cores = 16, split = "rows", ddr_streams = 8, batch = 256}
+    ```
+  }];
+  let arguments = (ins I64Attr:$chips, I64Attr:$cores, StrAttr:$split,
+                       I64Attr:$ddr_streams, I64Attr:$batch);
+  let assemblyFormat = "attr-dict";
+  let hasVerifier = 1;
+}
+
+def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
+    SingleBlock, NoRegionArguments]> {
+  let summary = "the core program (one image for every core)";
+  let description = [{
+    Holds the bank and DDR buffers and the entry points of the program.
+    The verifier checks that the buffers of each bank fit it: 16384 words
+    per bank, of which bank 0 (code, data and stack) gives buffers only its
+    upper 8192 words (docs/NMQUAD-RUNTIME.md).
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    static constexpr int64_t kBankWords = 16384;
+    static constexpr int64_t kBank0BufferWords = 8192;
+    static int64_t bankCapacity(int64_t bank) {
+      return bank == 0 ? kBank0BufferWords : kBankWords;
+    }
+  }];
+}
+
+def NMC_BankBufferOp : NMC_Op<"bank_buffer", [Symbol,
+    HasParent<"ProgramOp">]> {
+  let summary = "a buffer in one local bank (NMMB0-7) of every core";
+  let description = [{
+    `words` 32-bit words in bank `bank`. `double_buffered` buffers hold two
+    halves that block copies and kernels alternate between.
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$bank,
+                       I64Attr:$words, UnitAttr:$double_buffered);
+  let assemblyFormat = [{
+    $sym_name `bank` $bank `words` $words (`double_buffered` $double_buffered^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def NMC_DdrBufferOp : NMC_Op<"ddr_buffer", [Symbol, HasParent<"ProgramOp">]> {
+  let summary = "a region of a chip's DDR at a fixed word address";
+  let description = [{
+    `addr` is the word offset from KAN_NMC_DDR_USER_BASE; `kind` says who
+    writes it: `param` (host, efficient-kan tensor `name` of `shape`),
+    `input`, `labels`, `output` (host reads), `scratch` (cores only), `io`
+    (parameter block and host exchange).
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$addr, I64Attr:$words,
+                       StrAttr:$kind, OptionalAttr<StrAttr>:$name,
+                       OptionalAttr<DenseI64ArrayAttr>:$shape);
+  let assemblyFormat = [{
+    $sym_name `at` $addr `words` $words `kind` $kind attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def NMC_LayerOp : NMC_Op<"layer", [HasParent<"ProgramOp">]> {
+  let summary = "shape, DDR parameters and tile sizes of one KAN layer";
+  let description = [{
+    K = inputs * (grid_size + order + 1) feature columns are processed in
+    chunks of `chunk` inputs (chunk * (G+k+1) columns: one K panel) and
+    row tiles of `tile_rows` rows (at most 24, the largest tile kernel).
+  }];
+  let arguments = (ins I64Attr:$index, I64Attr:$inputs, I64Attr:$outputs,
+                       I64Attr:$grid_size, I64Attr:$order, StrAttr:$act,
+                       I64Attr:$chunk, I64Attr:$tile_rows,
+                       FlatSymbolRefAttr:$grid, FlatSymbolRefAttr:$base,
+                       FlatSymbolRefAttr:$spline,
+                       OptionalAttr<FlatSymbolRefAttr>:$scaler,
+                       FlatSymbolRefAttr:$packed);
+  let assemblyFormat = "$index attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getFeatures() { return getInputs() * (getGridSize() + getOrder() + 1); }
+    int64_t getChunkColumns() { return getChunk() * (getGridSize() + getOrder() + 1); }
+  }];
+}
+
+def NMC_EntryOp : NMC_Op<"entry", [NoTerminator, SingleBlock,
+    NoRegionArguments, HasParent<"ProgramOp">]> {
+  let summary = "a command of the core program (forward or train_step)";
+  let description = [{
+    The host starts a command with a sync; every core of every chip runs
+    the ops of the body in order.
+  }];
+  let arguments = (ins StrAttr:$kind);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$kind attr-dict-with-keyword $body";
+}
+
+def NMC_PackWeightsOp : NMC_Op<"pack_weights"> {
+  let summary = "W^T of a layer into DDR in (chunk, 32-output block) panels";
+  let description = [{
+    Each core packs its share of the (chunk, block) panels of
+    Bt = [Wb | flat(C*S)]^T: chunk c holds the feature columns of inputs
+    [c*chunk, (c+1)*chunk) (silu columns, then their spline columns), block
+    b the outputs [32b, 32b+32). The staging panel is `stage`.
+  }];
+  let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$packed,
+                       FlatSymbolRefAttr:$stage);
+  let assemblyFormat = "$layer `into` $packed `via` $stage attr-dict";
+}
+
+def NMC_FeaturesOp : NMC_Op<"features"> {
+  let summary = "feature rows A = [act(x) | B(x)] (and A'_d) into DDR";
+  let description = [{
+    For this core's rows, chunk by chunk: the x (and x'_d) chunk and the
+    grid chunk are copied into banks, the reciprocals of the knot
+    differences prepared, and the feature panel written back to DDR in the
+    chunk-major column order of the packed weights. With `direction` set it
+    packs the tangent features A'_d of direction d (the loop variable of
+    the enclosing tangent loop).
+  }];
+  let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$x,
+                       FlatSymbolRefAttr:$features, UnitAttr:$tangent);
+  let assemblyFormat = "$layer $x `->` $features (`tangent` $tangent^)? attr-dict";
+}
+
+def NMC_LayerGemmOp : NMC_Op<"layer_gemm", [NoTerminator, SingleBlock,
+    NoRegionArguments]> {
+  let summary = "C = A Bt of one layer, tiled over banks and split over cores";
+  let description = [{
+    Streams row tiles of `tile_rows` rows of A and (chunk, block) panels of
+    Bt from DDR through double-buffered bank buffers and accumulates each
+    32-wide block of the C tile with the tile kernel described by the
+    body's `nmc.gemm_tile`. The body lists the copies of one step.
+  }];
+  let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$a,
+                       FlatSymbolRefAttr:$bt, FlatSymbolRefAttr:$c,
+                       I64Attr:$rows_split, UnitAttr:$tangent);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $layer $a `,` $bt `->` $c (`tangent` $tangent^)? attr-dict-with-keyword $body
+  }];
+}
+
+def NMC_CopyOp : NMC_Op<"copy"> {
+  let summary = "block copy between DDR and a bank buffer";
+  let description = [{
+    `words` words from `src` to `dst`, one of which is a DDR buffer and the
+    other a bank buffer. `double_buffered`: the bank side alternates halves
+    and the next copy is started before the current one is consumed. Every
+    DDR copy holds a DDR-stream permit from start to wait.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$src, FlatSymbolRefAttr:$dst,
+                       I64Attr:$words, UnitAttr:$double_buffered);
+  let assemblyFormat = [{
+    $src `->` $dst `words` $words (`double_buffered` $double_buffered^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def NMC_GemmTileOp : NMC_Op<"gemm_tile"> {
+  let summary = "the FPU micro-kernel C (m x n) += A (m x k) * Bt (k x n)";
+  let description = [{
+    Calls `kan_nmc_gemm_tile_f64` on bank buffers: A panel, Bt panel and C
+    tile must sit in three different banks (two streams in one bank
+    serialise) and be large enough for the tile (doubles take 2 words).
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$a, FlatSymbolRefAttr:$bt,
+                       FlatSymbolRefAttr:$c, I64Attr:$m, I64Attr:$n,
+                       I64Attr:$k);
+  let assemblyFormat = [{
+    $a `,` $bt `,` $c `m` $m `n` $n `k` $k attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def NMC_SparseTangentOp : NMC_Op<"sparse_tangent"> {
+  let summary = "y'_d += A W'_d^T for sparse ternary W'_d regenerated from the seed";
+  let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$features,
+                       FlatSymbolRefAttr:$tangent, DenseI64ArrayAttr:$streams,
+                       F64Attr:$density);
+  let assemblyFormat = "$layer $features `->` $tangent attr-dict";
+}
+
+def NMC_TangentLoopOp : NMC_Op<"tangent_loop", [NoTerminator, SingleBlock,
+    NoRegionArguments]> {
+  let summary = "the body once per perturbation direction d = 0..width-1";
+  let arguments = (ins I64Attr:$width);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$width attr-dict-with-keyword $body";
+}
+
+def NMC_BarrierOp : NMC_Op<"barrier"> {
+  let summary = "the cores of a chip wait for each other";
+  let assemblyFormat = "attr-dict";
+}
+
+def NMC_HostSyncOp : NMC_Op<"host_sync"> {
+  let summary = "rendezvous with the host (PL_Sync); `what` names the exchange";
+  let arguments = (ins StrAttr:$what);
+  let assemblyFormat = "$what attr-dict";
+}
+
+def NMC_LossOp : NMC_Op<"loss"> {
+  let summary = "loss and unnormalised JVP sums of this chip's rows (core 0)";
+  let description = [{
+    Core 0 accumulates, over the chip's rows in order, the loss and for each
+    direction d the sum of dL_row/dz . z'_d into `partials` (1 + width
+    doubles); the host divides by the batch and combines the chips.
+  }];
+  let arguments = (ins StrAttr:$kind, FlatSymbolRefAttr:$logits,
+                       FlatSymbolRefAttr:$tangents, FlatSymbolRefAttr:$target,
+                       FlatSymbolRefAttr:$partials, I64Attr:$width);
+  let assemblyFormat = [{
+    $kind $logits `,` $tangents `,` $target `->` $partials attr-dict
+  }];
+}
+
+def NMC_UpdateOp : NMC_Op<"update"> {
+  let summary = "theta -= scale * sum_d c_d v_d in DDR, v regenerated";
+  let arguments = (ins FlatSymbolRefAttr:$param,
+                       FlatSymbolRefAttr:$coefficients, I64Attr:$stream,
+                       F64Attr:$scale, F64Attr:$density, I64Attr:$width,
+                       I64Attr:$owner);
+  let assemblyFormat = "$param `coefficients` $coefficients attr-dict";
+}
+
+#endif // NMC_OPS_TD

@@ -1,0 +1,20 @@
+//===- Passes.h - conversion passes of the kan project ----------*- C++ -*-===//
+
+#ifndef KAN_CONVERSION_PASSES_H
+#define KAN_CONVERSION_PASSES_H
+
+#include "nmc/NMCDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::kan {
+
+#define GEN_PASS_DECL
+#include "kan/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "kan/Conversion/Passes.h.inc"
+
+} // namespace mlir::kan
+
+#endif // KAN_CONVERSION_PASSES_H

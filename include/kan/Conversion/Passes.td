@@ -1,0 +1,32 @@
+//===- Passes.td - conversion passes of the kan project ----*- tablegen -*-===//
+
+#ifndef KAN_CONVERSION_PASSES_TD
+#define KAN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KanToNMC : Pass<"kan-to-nmc", "::mlir::ModuleOp"> {
+  let summary = "Schedule the GEMM-form kan IR on NM Quad cores (nmc dialect)";
+  let description = [{
+    Turns @model (and @train_step, if present) in GEMM form into one
+    `nmc.program` and its `nmc.schedule`: per layer the feature rows, the
+    packed W^T panels and the GEMM tiled over the 64 KB banks (K in chunks of
+    whole inputs so that a double-buffered Bt panel fits a bank, row tiles
+    of at most 24 rows), split over the cores of a chip by batch rows or by
+    32-wide output blocks, and over chips by batch slices (data-parallel
+    noise_step: only the JVP scalars cross chips). The functions are replaced.
+  }];
+  let options = [
+    Option<"chips", "chips", "int64_t", "1", "NM6408 chips (1..4)">,
+    Option<"cores", "cores", "int64_t", "16", "NMC4 cores per chip (1..16)">,
+    Option<"split", "split", "std::string", "\"rows\"",
+           "Split of a layer GEMM over cores: rows or outputs">,
+    Option<"ddrStreams", "ddr-streams", "int64_t", "8",
+           "Cores of a chip on DDR at once (1..8)">,
+    Option<"batch", "batch", "int64_t", "256",
+           "Largest batch slice of one chip (sizes the DDR map)">,
+  ];
+  let dependentDialects = ["::mlir::nmc::NMCDialect"];
+}
+
+#endif // KAN_CONVERSION_PASSES_TD

@@ -1,0 +1,417 @@
+//===- KanToNMC.cpp - schedule GEMM-form kan IR on NM Quad cores -*- C++ -*-===//
+//
+// Reads the layers of @model (kan.pack_weights + kan.feature_gemm) and, if
+// present, the noise_step of @train_step, and builds the nmc program every
+// core runs. Tile sizes come from the bank budget:
+//  - Bt panels are double-buffered in one bank: 2 x Kc x 32 fp64 <= 16384
+//    words, so K is cut into chunks of whole inputs, Kc = chunk * (G+k+1);
+//  - the A panel (tile_rows x Kc) and the C tile (every 32-wide block of
+//    tile_rows rows) each take their own bank; tile_rows <= 24 (the largest
+//    tile kernel).
+// The functions are replaced by the program: the emitter prints only nmc.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kan/Conversion/Passes.h"
+#include "kan/KanOps.h"
+#include "nmc/NMCOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+
+#include <cmath>
+
+namespace mlir::kan {
+#define GEN_PASS_DEF_KANTONMC
+#include "kan/Conversion/Passes.h.inc"
+} // namespace mlir::kan
+
+using namespace mlir;
+using namespace mlir::kan;
+
+namespace {
+
+constexpr int64_t kBank = nmc::ProgramOp::kBankWords;
+constexpr int64_t kNB = 32;
+
+struct LayerPlan {
+  int64_t in = 0, out = 0, g = 0, k = 0, chunk = 0, tileRows = 0;
+  std::string act;
+  unsigned gridArg = 0, baseArg = 0, splineArg = 0;
+  int scalerArg = -1;
+  // Train step.
+  SmallVector<int64_t, 3> streams{-1, -1, -1};
+  double density = 0;
+  int64_t nnz = 0, maxDraws = 0;
+  int64_t gk1() const { return g + k + 1; }
+  int64_t features() const { return in * gk1(); }
+  int64_t kc() const { return chunk * gk1(); }
+  int64_t blocks() const { return (out + kNB - 1) / kNB; }
+};
+
+/// kan_sparse_count of the runtime: max(1, floor(density*size + 0.5)).
+int64_t sparseCount(int64_t size, double density) {
+  double m = std::floor(density * (double)size + 0.5);
+  int64_t r = m < 1 ? 1 : (int64_t)m;
+  return r > size ? size : r;
+}
+
+struct KanToNMCPass : public kan::impl::KanToNMCBase<KanToNMCPass> {
+  using KanToNMCBase::KanToNMCBase;
+  void runOnOperation() override;
+};
+
+void KanToNMCPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto model = module.lookupSymbol<func::FuncOp>("model");
+  if (!model) {
+    module.emitError() << "kan-to-nmc needs a @model function in GEMM form";
+    return signalPassFailure();
+  }
+  // Layers of the model, in order.
+  SmallVector<LayerPlan> layers;
+  auto argNo = [&](Value v) -> int {
+    auto a = dyn_cast<BlockArgument>(v);
+    return a && a.getOwner()->getParentOp() == model ? (int)a.getArgNumber()
+                                                     : -1;
+  };
+  bool failedWalk = false;
+  model.walk([&](Operation *op) {
+    if (isa<kan::LayerOp, kan::LayerJvpOp>(op)) {
+      op->emitOpError() << "must be lowered by kan-lower-to-gemm before "
+                           "kan-to-nmc";
+      failedWalk = true;
+    }
+    auto fg = dyn_cast<FeatureGemmOp>(op);
+    if (!fg)
+      return;
+    auto pw = fg.getWeights().getDefiningOp<PackWeightsOp>();
+    auto gridT = fg.getGrid().getType();
+    if (!pw || !gridT.getElementType().isF64()) {
+      fg.emitOpError() << "nmquad needs f64 layers whose weights come from "
+                          "kan.pack_weights of @model arguments";
+      failedWalk = true;
+      return;
+    }
+    LayerPlan l;
+    l.k = fg.getOrder();
+    l.in = gridT.getDimSize(0);
+    l.g = gridT.getDimSize(1) - 2 * l.k - 1;
+    l.out = fg.getWeights().getType().getDimSize(0);
+    l.act = fg.getAct() == Activation::silu ? "silu" : "identity";
+    int g = argNo(fg.getGrid()), b = argNo(pw.getBaseWeight()),
+        s = argNo(pw.getSplineWeight());
+    int sc = pw.getSplineScaler() ? argNo(pw.getSplineScaler()) : -1;
+    if (g < 0 || b < 0 || s < 0 || (pw.getSplineScaler() && sc < 0)) {
+      fg.emitOpError() << "nmquad needs the grid and weights as @model "
+                          "arguments";
+      failedWalk = true;
+      return;
+    }
+    l.gridArg = g, l.baseArg = b, l.splineArg = s, l.scalerArg = sc;
+    layers.push_back(l);
+  });
+  if (failedWalk)
+    return signalPassFailure();
+  if (layers.empty()) {
+    model.emitError() << "@model has no kan.feature_gemm";
+    return signalPassFailure();
+  }
+
+  // The train step, if any: perturbations, loss, updates.
+  auto train = module.lookupSymbol<func::FuncOp>("train_step");
+  int64_t width = 0;
+  std::string lossKind, rule;
+  struct Upd {
+    unsigned param;
+    int64_t stream;
+    double scale, density;
+  };
+  SmallVector<Upd> updates;
+  if (train) {
+    unsigned li = 0;
+    WalkResult r = train.walk([&](Operation *op) -> WalkResult {
+      if (auto j = dyn_cast<FeatureGemmJvpOp>(op)) {
+        if (li >= layers.size())
+          return op->emitOpError() << "has more layers than @model";
+        if (!j.getDist() || *j.getDist() != Distribution::sparse_ternary ||
+            j.getWeightsTangent())
+          return op->emitOpError()
+                 << "nmquad supports sparse_ternary perturbations regenerated "
+                    "from the seed only";
+        LayerPlan &l = layers[li++];
+        auto st = *j.getStreams();
+        l.streams.assign(st.begin(), st.end());
+        l.density = j.getDensity()->convertToDouble();
+        width = j.getWidth();
+      } else if (isa<SoftmaxCrossEntropyJvpOp>(op)) {
+        lossKind = "cross_entropy";
+      } else if (isa<MseJvpOp>(op)) {
+        lossKind = "mse";
+      } else if (auto c = dyn_cast<UpdateCoefficientsOp>(op)) {
+        rule = c.getRule() == UpdateRule::fg ? "fg" : "ternary";
+      } else if (auto u = dyn_cast<kan::UpdateOp>(op)) {
+        auto a = dyn_cast<BlockArgument>(u.getParam());
+        if (!a || a.getArgNumber() < 4 ||
+            u.getDist() != Distribution::sparse_ternary)
+          return op->emitOpError() << "nmquad updates @train_step parameter "
+                                      "arguments with sparse_ternary draws";
+        updates.push_back({a.getArgNumber() - 3, (int64_t)u.getStream(),
+                           u.getScale().convertToDouble(),
+                           u.getDensity()->convertToDouble()});
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    if (li != layers.size() || lossKind.empty() || rule.empty()) {
+      train.emitError() << "nmquad could not read the noise_step (layers, "
+                           "loss, update rule) of @train_step";
+      return signalPassFailure();
+    }
+  }
+
+  // Tile sizes from the bank budget.
+  int64_t maxKc = 0, maxOut = 0, maxK = 0, maxTile = 0, maxChunk = 0;
+  int64_t maxGridWords = 0, maxNnz = 0, maxDraws = 0;
+  for (auto [i, l] : llvm::enumerate(layers)) {
+    l.chunk = std::max<int64_t>(1, std::min(l.in, (kBank / 4) / kNB / l.gk1()));
+    if (2 * 2 * l.kc() * kNB > kBank) {
+      model.emitError() << "layer " << i << ": one input's " << l.gk1()
+                        << " feature columns do not fit a Bt panel";
+      return signalPassFailure();
+    }
+    int64_t m = 24;
+    m = std::min(m, kBank / (2 * l.kc()));             // A panel, feature rows
+    m = std::min(m, kBank / (2 * kNB * l.blocks()));   // C tile
+    if (m < 1) {
+      model.emitError() << "layer " << i << ": " << l.out
+                        << " outputs do not fit the C tile bank";
+      return signalPassFailure();
+    }
+    l.tileRows = m;
+    maxKc = std::max(maxKc, l.kc());
+    maxOut = std::max(maxOut, l.out);
+    maxK = std::max(maxK, l.features());
+    maxTile = std::max(maxTile, m);
+    maxChunk = std::max(maxChunk, l.chunk);
+    int64_t gt = l.g + 2 * l.k + 1;
+    int64_t aux = l.chunk * (4 + l.k * (l.g + 2 * l.k));
+    maxGridWords = std::max(maxGridWords, 2 * (l.chunk * gt + aux));
+    if (train) {
+      int64_t gk = l.g + l.k, sizes[3] = {l.out * l.in, l.out * l.in * gk,
+                                          l.out * l.in};
+      for (int t = 0; t < 3; ++t)
+        if (l.streams[t] >= 0) {
+          int64_t c = sparseCount(sizes[t], l.density);
+          l.maxDraws = std::max(l.maxDraws, c);
+          l.nnz += t == 2 ? c * gk : c;
+        }
+      maxNnz = std::max(maxNnz, l.nnz);
+      maxDraws = std::max(maxDraws, l.maxDraws);
+    }
+  }
+
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = model.getLoc();
+  auto sched = b.create<nmc::ScheduleOp>(loc, chips, cores, split, ddrStreams,
+                                         batch);
+  if (failed(sched.verify()))
+    return signalPassFailure();
+  auto prog = b.create<nmc::ProgramOp>(loc, "kan_core");
+  prog.getBody().emplaceBlock();
+  b.setInsertionPointToStart(&prog.getBody().front());
+
+  // Banks 1-3: the three streams of the tile kernel; 4: grid, reciprocals
+  // and input rows; 5: feature rows; 6: sparse-tangent rows; 7: draws.
+  auto bank = [&](StringRef name, int64_t bk, int64_t words, bool db = false) {
+    words = (words + 3) & ~int64_t(3);
+    b.create<nmc::BankBufferOp>(loc, name, bk, words, db);
+  };
+  int64_t rows = maxTile, chunkRows = rows * maxChunk;
+  bank("a_panel", 1, 2 * rows * maxKc);
+  bank("bt_panel", 2, 2 * 2 * maxKc * kNB, true);
+  int64_t maxBlocks = (maxOut + kNB - 1) / kNB;
+  bank("c_tile", 3, 2 * rows * kNB * maxBlocks);
+  bank("grid", 4, maxGridWords);
+  bank("x_rows", 4, 2 * chunkRows);
+  if (train)
+    bank("xt_rows", 4, 2 * chunkRows);
+  bank("feat", 5, 2 * rows * maxKc);
+  if (train) {
+    int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
+    bank("yrow", 6, 2 * maxOut);
+    bank("seg", 6, 2 * seg);
+    bank("draws", 7, 2 * maxDraws);
+    bank("triples", 7, 4 * maxNnz);
+    bank("coef", 0, 2 * width);
+  }
+  if (failed(prog.verify())) {
+    prog.emitError() << "the schedule does not fit the banks; reduce the "
+                        "density or the layer widths";
+    return signalPassFailure();
+  }
+
+  // DDR map.
+  int64_t addr = 0;
+  auto ddr = [&](StringRef name, int64_t words, StringRef kind)
+      -> nmc::DdrBufferOp {
+    auto d = b.create<nmc::DdrBufferOp>(loc, name, addr, words, kind,
+                                        StringAttr(), DenseI64ArrayAttr());
+    addr += (words + 63) & ~int64_t(63);
+    return d;
+  };
+  ddr("io", 64, "io");
+  const char *keys[] = {"grid", "base_weight", "spline_weight",
+                        "spline_scaler"};
+  SmallVector<std::string> argSym(model.getNumArguments());
+  for (auto [li, l] : llvm::enumerate(layers)) {
+    unsigned args[4] = {l.gridArg, l.baseArg, l.splineArg,
+                        (unsigned)l.scalerArg};
+    for (int t = 0; t < 4; ++t) {
+      if (t == 3 && l.scalerArg < 0)
+        continue;
+      auto ty = cast<ShapedType>(model.getArgumentTypes()[args[t]]);
+      std::string sym = "p" + std::to_string(li) + "_" + keys[t];
+      argSym[args[t]] = sym;
+      auto d = ddr(sym, 2 * ty.getNumElements(), "param");
+      d.setNameAttr(b.getStringAttr("layers." + std::to_string(li) + "." +
+                                    keys[t]));
+      d.setShapeAttr(b.getDenseI64ArrayAttr(ty.getShape()));
+    }
+  }
+  ddr("x", 2 * batch * layers.front().in, "input");
+  for (auto [li, l] : llvm::enumerate(layers)) {
+    ddr("w" + std::to_string(li), 2 * l.out * l.features(), "scratch");
+    ddr("f" + std::to_string(li), 2 * batch * l.features(), "scratch");
+    ddr("y" + std::to_string(li), 2 * batch * l.out,
+        li + 1 == layers.size() ? "output" : "scratch");
+  }
+  if (train) {
+    for (auto [li, l] : llvm::enumerate(layers))
+      ddr("yt" + std::to_string(li), 2 * width * batch * l.out, "scratch");
+    ddr("ft", 2 * batch * maxK, "scratch");
+    int64_t classes = layers.back().out;
+    ddr("target", lossKind == "mse" ? 2 * batch * classes : batch, "labels");
+    ddr("partials", 2 * (1 + width), "output");
+    ddr("coefficients", 2 * width, "io");
+  }
+  // Word addresses are 32-bit on the target; the emulated DDR is smaller.
+  if (addr > 0x07F30000 - 0x000D0400) {
+    prog.emitError() << "the DDR map needs " << addr
+                     << " words, more than a chip's window; lower the batch";
+    return signalPassFailure();
+  }
+
+  for (auto [li, l] : llvm::enumerate(layers)) {
+    std::string s = std::to_string(li);
+    auto lo = b.create<nmc::LayerOp>(
+        loc, li, l.in, l.out, l.g, l.k, l.act, l.chunk, l.tileRows,
+        argSym[l.gridArg], argSym[l.baseArg], argSym[l.splineArg],
+        l.scalerArg >= 0 ? FlatSymbolRefAttr::get(b.getContext(),
+                                                  argSym[l.scalerArg])
+                         : FlatSymbolRefAttr(),
+        "w" + s);
+    (void)lo;
+  }
+
+  bool outputs = split == "outputs";
+  auto sym = [&](StringRef n) {
+    return FlatSymbolRefAttr::get(b.getContext(), n);
+  };
+  auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
+    LayerPlan &l = layers[li];
+    auto g = b.create<nmc::LayerGemmOp>(loc, li, a, "w" + std::to_string(li),
+                                        c, outputs ? 0 : 1, tangent);
+    g.getBody().emplaceBlock();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&g.getBody().front());
+    int64_t m = l.tileRows;
+    b.create<nmc::CopyOp>(loc, a, "a_panel", 2 * m * l.kc(), false);
+    b.create<nmc::CopyOp>(loc, "w" + std::to_string(li), "bt_panel",
+                          2 * l.kc() * std::min(kNB, l.out), true);
+    b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m,
+                              std::min(kNB, l.out), l.kc());
+    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * std::min(kNB, l.out),
+                          false);
+  };
+
+  // forward: pack, then per layer features and GEMM.
+  auto emitPack = [&]() {
+    for (auto [li, l] : llvm::enumerate(layers))
+      b.create<nmc::PackWeightsOp>(loc, li, "w" + std::to_string(li),
+                                   "bt_panel");
+    b.create<nmc::BarrierOp>(loc);
+  };
+  {
+    auto e = b.create<nmc::EntryOp>(loc, "forward");
+    e.getBody().emplaceBlock();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&e.getBody().front());
+    emitPack();
+    for (auto [li, l] : llvm::enumerate(layers)) {
+      std::string s = std::to_string(li);
+      b.create<nmc::FeaturesOp>(loc, li, li ? "y" + std::to_string(li - 1) : "x",
+                                "f" + s, false);
+      if (outputs)
+        b.create<nmc::BarrierOp>(loc);
+      gemm(li, "f" + s, "y" + s, false);
+      b.create<nmc::BarrierOp>(loc);
+    }
+  }
+  if (train) {
+    auto e = b.create<nmc::EntryOp>(loc, "train_step");
+    e.getBody().emplaceBlock();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&e.getBody().front());
+    emitPack();
+    for (auto [li, l] : llvm::enumerate(layers)) {
+      std::string s = std::to_string(li);
+      b.create<nmc::FeaturesOp>(loc, li, li ? "y" + std::to_string(li - 1) : "x",
+                                "f" + s, false);
+      if (outputs)
+        b.create<nmc::BarrierOp>(loc);
+      gemm(li, "f" + s, "y" + s, false);
+      auto loop = b.create<nmc::TangentLoopOp>(loc, width);
+      loop.getBody().emplaceBlock();
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&loop.getBody().front());
+        if (li) {
+          b.create<nmc::FeaturesOp>(loc, li, "yt" + std::to_string(li - 1), "ft",
+                                    true);
+          if (outputs)
+            b.create<nmc::BarrierOp>(loc);
+          gemm(li, "ft", "yt" + s, true);
+          if (outputs)
+            b.create<nmc::BarrierOp>(loc);
+        }
+        b.create<nmc::SparseTangentOp>(
+            loc, b.getI64IntegerAttr(li), sym("f" + s), sym("yt" + s),
+            b.getDenseI64ArrayAttr(l.streams), b.getF64FloatAttr(l.density));
+      }
+      b.create<nmc::BarrierOp>(loc);
+    }
+    b.create<nmc::LossOp>(loc, lossKind, "y" + std::to_string(layers.size() - 1),
+                          "yt" + std::to_string(layers.size() - 1), "target",
+                          "partials", width);
+    auto hs = b.create<nmc::HostSyncOp>(loc, "coefficients");
+    hs->setAttr("rule", b.getStringAttr(rule));
+    for (auto [i, u] : llvm::enumerate(updates))
+      b.create<nmc::UpdateOp>(
+          loc, sym(argSym[u.param]), sym("coefficients"),
+          b.getI64IntegerAttr(u.stream), b.getF64FloatAttr(u.scale),
+          b.getF64FloatAttr(u.density), b.getI64IntegerAttr(width),
+          b.getI64IntegerAttr((int64_t)i % cores));
+    b.create<nmc::BarrierOp>(loc);
+  }
+  if (failed(mlir::verify(prog)))
+    return signalPassFailure();
+  model.erase();
+  if (train)
+    train.erase();
+}
+
+} // namespace

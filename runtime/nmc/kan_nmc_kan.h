@@ -1,0 +1,379 @@
+/*===- kan_nmc_kan.h - core-side KAN layer routines for emitted programs --===*
+ *
+ * Header-only (static functions): included once by the model_core.c that
+ * kan-translate --target=nmquad emits. The emitted file owns the schedule
+ * (bank buffers, DDR map, the order of the calls); these routines do the
+ * per-core work of one step of it. Features and perturbations come from
+ * the kanrt kernels (kernels.c, rng.c, optim.c), compiled into the core
+ * program, so the numbers are those of the CPU target.
+ *
+ * Layouts (DDR, fp64, word addresses):
+ *   feature rows  N x K, chunk-major: chunk q (inputs [q*ic, q*ic+icq)) at
+ *                 column q*ic*(G+k+1), holding [act(x) (icq) | B(x) (icq*gk)]
+ *   packed W^T    panel (q, b) = rows of chunk q, outputs [32b, 32b+nb):
+ *                 Kc_q x nb row-major at (q*ic*(G+k+1)*out + 32b*Kc_q)
+ *   tangents      direction-major: (d*N + r)*out, as the CPU target
+ *
+ * C99 (gnu99) as nmc-gcc 4.8 accepts it; sizes and addresses in words.
+ *===----------------------------------------------------------------------===*/
+#ifndef KAN_NMC_KAN_H
+#define KAN_NMC_KAN_H
+
+#include <math.h>
+
+#include <kanrt/kernels.h>
+#include <kanrt/optim.h>
+#include <kanrt/rng.h>
+
+#include "kan_nmc.h"
+#include "kan_nmc_tile.h"
+
+#define KAN_NMC_KAN_NB 32u
+
+typedef struct kan_nmc_layer_desc {
+  unsigned in, out, G, k, act, chunk, tile_rows;
+  unsigned grid, base, spline, scaler; /* DDR addresses; scaler 0: none */
+  unsigned packed;                     /* packed W^T panels */
+  int streams[3];                      /* perturbation streams, -1: none */
+  double density;
+} kan_nmc_layer_desc;
+
+typedef struct kan_nmc_kan_bufs {
+  double *a;     /* A panel: tile_rows x Kc */
+  double *bt;    /* Bt panels: 2 halves of Kc_max x 32 */
+  double *c;     /* C tile: blocks of tile_rows x 32 */
+  double *grid;  /* chunk x (G+2k+1) */
+  double *aux;   /* kan_grid_aux_size(chunk, G, k) */
+  double *x;     /* tile_rows x chunk */
+  double *xt;    /* tile_rows x chunk */
+  double *feat;  /* tile_rows x Kc: feature rows on their way to DDR */
+  double *seg;   /* one segment of a feature row (sparse tangents) */
+  double *yrow;  /* one tangent row */
+  unsigned *idx; /* sparse draws */
+  int *sgn;
+  unsigned *cols, *orow;
+  double *vals;
+  unsigned bt_half;  /* doubles per Bt half */
+  unsigned seg_cols; /* feature columns per segment */
+  unsigned max_nnz;  /* entries of cols/orow/vals */
+} kan_nmc_kan_bufs;
+
+typedef struct kan_nmc_kan_core {
+  unsigned me, ncores, split_outputs;
+} kan_nmc_kan_core;
+
+static unsigned kan_nmc_kan_gk1(const kan_nmc_layer_desc *L) {
+  return L->G + L->k + 1u;
+}
+static unsigned kan_nmc_kan_min(unsigned a, unsigned b) { return a < b ? a : b; }
+
+/* Blocking copies, each under a DDR-stream permit. */
+static void kan_nmc_kan_get(void *dst, unsigned addr, unsigned words) {
+  kan_nmc_dma h = KAN_NMC_DMA_INIT;
+  kan_nmc_ddr_acquire();
+  kan_nmc_dma_start(dst, kan_nmc_ddr_range(addr, words), words, &h);
+  kan_nmc_dma_wait(&h);
+  kan_nmc_ddr_release();
+}
+static void kan_nmc_kan_put(unsigned addr, const void *src, unsigned words) {
+  kan_nmc_dma h = KAN_NMC_DMA_INIT;
+  kan_nmc_ddr_acquire();
+  kan_nmc_dma_start(kan_nmc_ddr_range(addr, words), src, words, &h);
+  kan_nmc_dma_wait(&h);
+  kan_nmc_ddr_release();
+}
+
+/* This core's share [*b, *e) of `count` items. */
+static void kan_nmc_kan_share(unsigned count, const kan_nmc_kan_core *cc,
+                              unsigned *b, unsigned *e) {
+  *b = cc->me * count / cc->ncores;
+  *e = (cc->me + 1u) * count / cc->ncores;
+}
+
+/* Panels (q, b) of W^T, round-robin over the cores. Sources are read in
+ * place from DDR (O(|W|) once per step, against O(N |W|) for the GEMM). */
+static void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
+                             const kan_nmc_kan_bufs *B,
+                             const kan_nmc_kan_core *cc) {
+  unsigned gk = L->G + L->k, gk1 = gk + 1u;
+  unsigned nq = (L->in + L->chunk - 1u) / L->chunk;
+  unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB, t;
+  const double *wb = (const double *)kan_nmc_ddr_range(L->base, 2u * L->out * L->in);
+  const double *cw =
+      (const double *)kan_nmc_ddr_range(L->spline, 2u * L->out * L->in * gk);
+  const double *s =
+      L->scaler ? (const double *)kan_nmc_ddr_range(L->scaler, 2u * L->out * L->in)
+                : 0;
+  for (t = cc->me; t < nq * nblk; t += cc->ncores) {
+    unsigned q = t / nblk, b = t % nblk;
+    unsigned i0 = q * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
+    unsigned o0 = b * KAN_NMC_KAN_NB;
+    unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
+    unsigned kc = icq * gk1, p, oo;
+    for (oo = 0; oo < nb; ++oo) {
+      unsigned o = o0 + oo;
+      for (p = 0; p < icq; ++p)
+        B->bt[p * nb + oo] = wb[o * L->in + i0 + p];
+      for (p = 0; p < icq * gk; ++p) {
+        unsigned ii = p / gk, j = p % gk;
+        double v = cw[(o * L->in + i0 + ii) * gk + j];
+        if (s)
+          v = v * s[o * L->in + i0 + ii];
+        B->bt[(icq + p) * nb + oo] = v;
+      }
+    }
+    kan_nmc_kan_put(L->packed + 2u * (i0 * gk1 * L->out + o0 * kc), B->bt,
+                    2u * kc * nb);
+  }
+}
+
+/* Feature rows [r0, r1) of x (n_rows x in) into f (n_rows x K). With xt
+ * (direction-major, d) it writes the tangent features A'_d instead. */
+static void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
+                                 const kan_nmc_kan_bufs *B, unsigned x,
+                                 unsigned xt, unsigned d, unsigned n_rows,
+                                 unsigned f, unsigned r0, unsigned r1) {
+  unsigned gk1 = kan_nmc_kan_gk1(L), gt = L->G + 2u * L->k + 1u;
+  unsigned kfull = L->in * gk1, m = L->tile_rows, rb, i0;
+  for (rb = r0; rb < r1; rb += m) {
+    unsigned mm = kan_nmc_kan_min(m, r1 - rb), rr;
+    for (i0 = 0; i0 < L->in; i0 += L->chunk) {
+      unsigned icq = kan_nmc_kan_min(L->chunk, L->in - i0), kc = icq * gk1;
+      kan_nmc_kan_get(B->grid, L->grid + 2u * i0 * gt, 2u * icq * gt);
+      kan_grid_prepare_f64(icq, (int)L->G, (int)L->k, B->grid, B->aux);
+      for (rr = 0; rr < mm; ++rr) {
+        kan_nmc_kan_get(B->x + rr * icq, x + 2u * ((rb + rr) * L->in + i0),
+                        2u * icq);
+        if (xt)
+          kan_nmc_kan_get(B->xt + rr * icq,
+                          xt + 2u * ((d * n_rows + rb + rr) * L->in + i0),
+                          2u * icq);
+      }
+      if (xt)
+        kan_pack_features_jvp_f64(mm, icq, (int)L->G, (int)L->k, (int)L->act,
+                                  B->x, icq, 1, B->xt, icq, 0, B->grid, B->aux,
+                                  0, 0, B->feat, kc, 0);
+      else
+        kan_pack_features_f64(mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x,
+                              icq, B->grid, B->aux, B->feat, kc);
+      for (rr = 0; rr < mm; ++rr)
+        kan_nmc_kan_put(f + 2u * ((rb + rr) * kfull + i0 * gk1),
+                        B->feat + rr * kc, 2u * kc);
+    }
+  }
+}
+
+/* C rows [r0, r1), 32-wide output blocks [b0, b1) of C = A W^T: row tiles of
+ * A and Bt panels streamed from DDR, Bt double-buffered, C accumulated in
+ * its bank across the K chunks by the tile kernel. */
+static void kan_nmc_kan_gemm(const kan_nmc_layer_desc *L,
+                             const kan_nmc_kan_bufs *B, unsigned a, unsigned c,
+                             unsigned r0, unsigned r1, unsigned b0,
+                             unsigned b1) {
+  unsigned gk1 = kan_nmc_kan_gk1(L), kfull = L->in * gk1, m = L->tile_rows;
+  unsigned nq = (L->in + L->chunk - 1u) / L->chunk, rb;
+  if (b0 >= b1)
+    return;
+  for (rb = r0; rb < r1; rb += m) {
+    unsigned mm = kan_nmc_kan_min(m, r1 - rb), rr, q, b, i;
+    unsigned steps = nq * (b1 - b0), s;
+    kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};
+    for (i = 0; i < (b1 - b0) * m * KAN_NMC_KAN_NB; ++i)
+      B->c[i] = 0.0;
+    kan_nmc_ddr_acquire();
+    /* Step s = (q, b): panel (q, b) in half s & 1; s + 1 is prefetched. */
+    for (s = 0; s <= steps; ++s) {
+      if (s < steps) {
+        unsigned qn = s / (b1 - b0), bn = b0 + s % (b1 - b0);
+        unsigned i0 = qn * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
+        unsigned kc = icq * gk1, o0 = bn * KAN_NMC_KAN_NB;
+        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
+        unsigned addr = L->packed + 2u * (i0 * gk1 * L->out + o0 * kc);
+        kan_nmc_dma_start(B->bt + (s & 1u) * B->bt_half,
+                          kan_nmc_ddr_range(addr, 2u * kc * nb), 2u * kc * nb,
+                          &hb[s & 1u]);
+      }
+      if (s == 0)
+        continue;
+      q = (s - 1u) / (b1 - b0);
+      b = b0 + (s - 1u) % (b1 - b0);
+      {
+        unsigned i0 = q * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
+        unsigned kc = icq * gk1, o0 = b * KAN_NMC_KAN_NB;
+        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
+        if (b == b0) /* a new K chunk: its A panel */
+          for (rr = 0; rr < mm; ++rr) {
+            kan_nmc_dma h = KAN_NMC_DMA_INIT;
+            kan_nmc_dma_start(B->a + rr * kc,
+                              kan_nmc_ddr_range(a + 2u * ((rb + rr) * kfull +
+                                                          i0 * gk1),
+                                                2u * kc),
+                              2u * kc, &h);
+            kan_nmc_dma_wait(&h);
+          }
+        kan_nmc_dma_wait(&hb[(s - 1u) & 1u]);
+        kan_nmc_gemm_tile_f64(B->a, B->bt + ((s - 1u) & 1u) * B->bt_half,
+                              B->c + (b - b0) * m * KAN_NMC_KAN_NB, (int)mm,
+                              (int)nb, (int)kc);
+      }
+    }
+    for (rr = 0; rr < mm; ++rr)
+      for (b = b0; b < b1; ++b) {
+        unsigned o0 = b * KAN_NMC_KAN_NB;
+        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
+        kan_nmc_dma h = KAN_NMC_DMA_INIT;
+        kan_nmc_dma_start(kan_nmc_ddr_range(c + 2u * ((rb + rr) * L->out + o0),
+                                            2u * nb),
+                          B->c + (b - b0) * m * KAN_NMC_KAN_NB + rr * nb,
+                          2u * nb, &h);
+        kan_nmc_dma_wait(&h);
+      }
+    kan_nmc_ddr_release();
+  }
+}
+
+/* Chunk-major position of full-layout feature column col. */
+static unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
+  unsigned gk = L->G + L->k, i, j, i0, icq, base;
+  int silu = col < L->in;
+  if (silu)
+    i = col, j = 0;
+  else
+    i = (col - L->in) / gk, j = (col - L->in) % gk;
+  i0 = i / L->chunk * L->chunk;
+  icq = kan_nmc_kan_min(L->chunk, L->in - i0);
+  base = i0 * (gk + 1u);
+  return silu ? base + (i - i0) : base + icq + (i - i0) * gk + j;
+}
+
+/* The (column, output, value) triples of sparse ternary W'_d, in the order
+ * the CPU target applies them. Returns their count. */
+static unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
+                                         const kan_nmc_kan_bufs *B,
+                                         unsigned long long seed,
+                                         unsigned step, unsigned d) {
+  unsigned gk = L->G + L->k, q = 0, e, j;
+  unsigned sizes[3];
+  const double *cw =
+      (const double *)kan_nmc_ddr_range(L->spline, 2u * L->out * L->in * gk);
+  const double *s =
+      L->scaler ? (const double *)kan_nmc_ddr_range(L->scaler, 2u * L->out * L->in)
+                : 0;
+  int t;
+  sizes[0] = L->out * L->in;
+  sizes[1] = L->out * L->in * gk;
+  sizes[2] = L->out * L->in;
+  for (t = 0; t < 3; ++t) {
+    unsigned m;
+    if (L->streams[t] < 0)
+      continue;
+    m = (unsigned)kan_sparse_count(sizes[t], L->density);
+    kan_perturb_sparse(seed, step, d, (unsigned)L->streams[t], sizes[t], m,
+                       (uint32_t *)B->idx, (int32_t *)B->sgn);
+    for (e = 0; e < m; ++e) {
+      unsigned f = B->idx[e];
+      if (t == 0) {
+        B->orow[q] = f / L->in;
+        B->cols[q] = kan_nmc_kan_column(L, f % L->in);
+        B->vals[q++] = (double)B->sgn[e];
+      } else if (t == 1) {
+        unsigned rem = f % (L->in * gk);
+        B->orow[q] = f / (L->in * gk);
+        B->cols[q] = kan_nmc_kan_column(L, L->in + rem);
+        B->vals[q] = (double)B->sgn[e];
+        if (s)
+          B->vals[q] = B->vals[q] * s[B->orow[q] * L->in + rem / gk];
+        ++q;
+      } else {
+        for (j = 0; j < gk; ++j, ++q) {
+          B->orow[q] = f / L->in;
+          B->cols[q] = kan_nmc_kan_column(L, L->in + (f % L->in) * gk + j);
+          B->vals[q] = (double)B->sgn[e] * cw[f * gk + j];
+        }
+      }
+    }
+  }
+  return q;
+}
+
+/* y'_d rows [r0, r1) += A W'_d^T for sparse W'_d (zero_first: y'_d = that). */
+static void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
+                                       const kan_nmc_kan_bufs *B, unsigned f,
+                                       unsigned yt, unsigned nnz, unsigned r0,
+                                       unsigned r1, int zero_first) {
+  unsigned kfull = L->in * kan_nmc_kan_gk1(L), r, s0, e, o;
+  for (r = r0; r < r1; ++r) {
+    if (zero_first)
+      for (o = 0; o < L->out; ++o)
+        B->yrow[o] = 0.0;
+    else
+      kan_nmc_kan_get(B->yrow, yt + 2u * r * L->out, 2u * L->out);
+    for (s0 = 0; s0 < kfull; s0 += B->seg_cols) {
+      unsigned len = kan_nmc_kan_min(B->seg_cols, kfull - s0);
+      kan_nmc_kan_get(B->seg, f + 2u * (r * kfull + s0), 2u * len);
+      for (e = 0; e < nnz; ++e)
+        if (B->cols[e] >= s0 && B->cols[e] < s0 + len)
+          B->yrow[B->orow[e]] += B->vals[e] * B->seg[B->cols[e] - s0];
+    }
+    kan_nmc_kan_put(yt + 2u * r * L->out, B->yrow, 2u * L->out);
+  }
+}
+
+/* Loss and unnormalised JVP sums over rows [0, n) in the CPU target's
+ * order: partials[0] = sum of row losses, partials[1 + d] = sum over rows
+ * and classes of dL/dz . z'_d. mse: target is n x classes fp64, otherwise
+ * n class indices (one word each). */
+static void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
+                             unsigned n, unsigned classes, unsigned width,
+                             unsigned partials) {
+  const double *zz = (const double *)kan_nmc_ddr_range(z, 2u * n * classes);
+  const double *zd =
+      (const double *)kan_nmc_ddr_range(zt, 2u * width * n * classes);
+  double *out = (double *)kan_nmc_ddr_range(partials, 2u * (1u + width));
+  double acc = 0.0;
+  unsigned i, c, d;
+  for (d = 0; d < width; ++d)
+    out[1 + d] = 0.0;
+  for (i = 0; i < n; ++i) {
+    const double *zi = zz + i * classes;
+    if (mse) {
+      const double *yi =
+          (const double *)kan_nmc_ddr_range(target + 2u * i * classes, 2u * classes);
+      for (c = 0; c < classes; ++c) {
+        double r = zi[c] - yi[c];
+        acc += r * r;
+        for (d = 0; d < width; ++d)
+          out[1 + d] += 2.0 * r * zd[(d * n + i) * classes + c];
+      }
+    } else {
+      unsigned y = *(const unsigned *)kan_nmc_ddr_ptr(target + i);
+      double mx = zi[0], se = 0.0;
+      for (c = 1; c < classes; ++c)
+        if (zi[c] > mx)
+          mx = zi[c];
+      for (c = 0; c < classes; ++c)
+        se += exp(zi[c] - mx);
+      acc += mx + log(se) - zi[y];
+      for (c = 0; c < classes; ++c) {
+        double g = exp(zi[c] - mx) / se - (c == y ? 1.0 : 0.0);
+        for (d = 0; d < width; ++d)
+          out[1 + d] += g * zd[(d * n + i) * classes + c];
+      }
+    }
+  }
+  out[0] = acc;
+}
+
+/* theta -= scale * sum_d coef[d] v_d, in place in DDR (sparse positions). */
+static void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
+                               unsigned width, unsigned stream, double scale,
+                               double density, unsigned long long seed,
+                               unsigned step, double *coef_buf) {
+  kan_nmc_kan_get(coef_buf, coef, 2u * width);
+  kan_nmc_ddr_acquire();
+  kan_update_sparse_f64(seed, step, width, stream, size, density, coef_buf,
+                        scale, (double *)kan_nmc_ddr_range(param, 2u * size));
+  kan_nmc_ddr_release();
+}
+
+#endif /* KAN_NMC_KAN_H */
