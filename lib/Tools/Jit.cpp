@@ -100,7 +100,7 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
     return makeError("cannot find the C compiler '" + cc +
                      "' (set CC or install gcc)");
   std::vector<std::string> args{*ccPath, "-std=c99", "-O3", "-march=native",
-                                "-fPIC", "-shared", "model.c",
+                                "-fPIC", "-shared", "kan_model.c",
                                 "-I" + includeDir, library, "-lm",
                                 "-o", "model.so"};
   std::string key;
@@ -118,8 +118,8 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return makeError(dir + ": cannot create the cache directory: " + ec.message());
   llvm::SmallString<256> c(dir), hdr(dir), log(dir);
-  llvm::sys::path::append(c, "model.c");
-  llvm::sys::path::append(hdr, "model.h");
+  llvm::sys::path::append(c, "kan_model.c");
+  llvm::sys::path::append(hdr, "kan_model.h");
   llvm::sys::path::append(log, "compile.log");
   if (Error e = writeFile(c, source))
     return std::move(e);
@@ -185,9 +185,24 @@ public:
     train = dlsym(handle, "kan_train_step");
     if (!fwd)
       return makeError("the compiled model has no kan_forward");
+    names = static_cast<const char *const *>(dlsym(handle, "kan_param_names"));
+    return Error::success();
+  }
+  /// The generated code lists its parameters; they must be ours, in order.
+  Error checkParams(const Model &m) const {
+    if (!names)
+      return Error::success();
+    for (size_t i = 0; i < m.tensors.size(); ++i)
+      if (!names[i] || m.tensors[i].name != names[i])
+        return makeError("the compiled model expects parameter '" +
+                         llvm::Twine(names[i] ? names[i] : "(none)") +
+                         "' at position " + llvm::Twine(i) + ", not '" +
+                         m.tensors[i].name + "'");
     return Error::success();
   }
   Error forward(Model &m, const void *x, int64_t n, void *y) override {
+    if (Error e = checkParams(m))
+      return e;
     std::vector<void *> p = m.pointers();
     if (int st = fwd(x, n, p.data(), y))
       return runtimeError(st, "kan_forward");
@@ -198,6 +213,8 @@ public:
                   std::vector<double> &alphas) override {
     if (!train)
       return makeError("the compiled model has no kan_train_step");
+    if (Error e = checkParams(m))
+      return e;
     std::vector<void *> p = m.pointers();
     alphas.assign(static_cast<size_t>(ndir), 0.0);
     int st;
@@ -225,6 +242,7 @@ private:
   int64_t ndir;
   ForwardFn fwd = nullptr;
   void *train = nullptr;
+  const char *const *names = nullptr;
 };
 } // namespace
 #endif

@@ -67,7 +67,7 @@ static cl::opt<std::string> distOpt("dist", cl::init(""),
              "rademacher; default sparse for ternary, normal for fg"),
     cl::cat(trainCat));
 static cl::opt<int> directionsOpt("directions", cl::init(32),
-    cl::desc("Directions (JVPs) per step (default 32)"), cl::cat(trainCat));
+    cl::desc("Directions (JVPs) per step, also -n (default 32)"), cl::cat(trainCat));
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
 static cl::opt<double> densityOpt("density", cl::init(2e-3),
     cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
@@ -567,6 +567,10 @@ int main(int argc, char **argv) {
       if (Error e = writeSafetensors(model, initPath))
         return fail(std::move(e));
     }
+    // Absolute, so the log can be replayed from any directory.
+    llvm::SmallString<256> absInit(initPath);
+    llvm::sys::fs::make_absolute(absInit);
+    initPath = std::string(absInit);
     kan_optim_config oc{setup.kind, setup.dist,
                         static_cast<uint32_t>(rc.train.directions), rc.seed,
                         rc.train.lr, rc.train.density};
