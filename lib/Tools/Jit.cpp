@@ -276,7 +276,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   mlir::kan::TrainStepOptions to;
   if (train) {
     to.rule = train->rule;
-    to.dist = train->dist;
+    to.dist = train->resolvedDist();
     to.directions = train->directions;
     to.density = train->density;
     to.lr = train->lr;

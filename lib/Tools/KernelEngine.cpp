@@ -26,9 +26,11 @@ static Error makeError(const llvm::Twine &msg) {
 Engine::~Engine() = default;
 
 std::string TrainConfig::resolvedDist() const {
+  if (dist == "sparse")
+    return "sparse_ternary";
   if (!dist.empty())
     return dist;
-  return rule == "fg" ? "normal" : "sparse";
+  return rule == "fg" ? "normal" : "sparse_ternary";
 }
 
 llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
@@ -46,17 +48,21 @@ llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
     s.dist = KAN_DIST_NORMAL;
   else if (d == "rademacher")
     s.dist = KAN_DIST_RADEMACHER;
-  else if (d == "sparse")
+  else if (d == "sparse_ternary")
     s.dist = KAN_DIST_SPARSE;
   else
     return makeError("unknown perturbation distribution '" + d +
-                     "' (expected normal, rademacher or sparse)");
+                     "' (expected sparse_ternary, normal or rademacher)");
+  // As kan-build-train-step: fg's estimate needs unit-variance directions.
+  if (s.kind == KAN_OPT_FG && s.dist == KAN_DIST_SPARSE)
+    return makeError("rule 'fg' needs unit-variance directions (--dist "
+                     "normal or rademacher), not sparse_ternary");
   if (cfg.directions < 1 || cfg.directions > (1 << 20))
     return makeError("--directions must be in [1, 2^20]");
   if (s.dist == KAN_DIST_SPARSE && !(cfg.density > 0 && cfg.density <= 1))
     return makeError("--density must be in (0, 1] for sparse perturbations");
-  if (!std::isfinite(cfg.lr))
-    return makeError("--lr must be finite");
+  if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
+    return makeError("--lr must be positive and finite");
   const ModelShape &sh = model.shape;
   for (size_t l = 0; l < sh.numLayers(); ++l)
     for (size_t which = BaseWeight; which < sh.tensorsPerLayer(); ++which) {

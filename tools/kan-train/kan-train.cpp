@@ -63,8 +63,9 @@ static cl::opt<std::string> ruleOpt("rule", cl::init("ternary"),
              "tau_i v_i) or fg (forward gradient: theta -= lr/n * sum_i a_i v_i)"),
     cl::cat(trainCat));
 static cl::opt<std::string> distOpt("dist", cl::init(""),
-    cl::desc("Direction distribution: sparse (sparse ternary), normal or "
-             "rademacher; default sparse for ternary, normal for fg"),
+    cl::desc("Direction distribution: sparse_ternary (alias sparse; "
+             "ternary rule only), normal or rademacher; default "
+             "sparse_ternary for ternary, normal for fg"),
     cl::cat(trainCat));
 static cl::opt<int> directionsOpt("directions", cl::init(32),
     cl::desc("Directions (JVPs) per step, also -n (default 32)"), cl::cat(trainCat));

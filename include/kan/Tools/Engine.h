@@ -20,11 +20,13 @@ namespace kan::tools {
 /// Options of the training step (mirror of the kan-build-train-step pass).
 struct TrainConfig {
   std::string rule = "ternary"; ///< fg | ternary
-  std::string dist = "";        ///< "" = rule default; normal|rademacher|sparse
+  /// "" = the rule's default; sparse_ternary (alias sparse), normal or
+  /// rademacher.
+  std::string dist = "";
   int64_t directions = 32;
   double density = 2e-3;
   double lr = 3e-3;
-  /// The distribution actually used ("" resolved).
+  /// The distribution's canonical name ("" and aliases resolved).
   std::string resolvedDist() const;
 };
 
