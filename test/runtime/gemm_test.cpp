@@ -215,6 +215,19 @@ TEST(SparseTangent, EqualsDenseProductWithSparseWeights) {
                     ldy);
   for (size_t e = 0; e < Y.size(); ++e)
     ASSERT_NEAR(Y[e], Yd[e], 1e-13) << e;
+  // The CSR form (grouped by output row) computes the same product.
+  std::vector<uint32_t> rowptr(O + 1), ccols(nnz);
+  std::vector<double> cvals(nnz), Yc(m * ldy, 1.0);
+  kan_coo_to_csr_f64(nnz, rows.data(), cols.data(), vals.data(), O,
+                     rowptr.data(), ccols.data(), cvals.data());
+  ASSERT_EQ(rowptr[O], nnz);
+  for (size_t o = 0; o < O; ++o)
+    for (uint32_t e = rowptr[o]; e < rowptr[o + 1]; ++e)
+      ASSERT_LT(ccols[e], K);
+  kan_sparse_tangent_csr_f64(m, A.data(), lda, O, rowptr.data(), ccols.data(),
+                             cvals.data(), Yc.data(), ldy);
+  for (size_t e = 0; e < Y.size(); ++e)
+    ASSERT_NEAR(Yc[e], Yd[e], 1e-13) << e;
   std::vector<float> Af(A.begin(), A.end()), vf(vals.begin(), vals.end()),
       Yf(m * ldy, 1.0f);
   kan_sparse_tangent_f32(m, Af.data(), lda, nnz, cols.data(), rows.data(),

@@ -309,13 +309,14 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
     step = "(uint32_t)" + name(op.getStep());
     streams = *op.getStreams();
   }
-  std::string cols, orow, vals, nnz, idx, sgn, maxnz;
+  std::string cols, orow, vals, nnz, idx, sgn, maxnz, rowptr, ccols, cvals;
   if (sparse) {
     // Columns of W'_d: sparse ternary draws of Wb', C' and S' turned into
     // (output row, feature column, value) triples, O(non-zeros) work.
     double density = op.getDensity()->convertToDouble();
     cols = fresh("cols"), orow = fresh("orow"), vals = fresh("vals");
     nnz = fresh("nnz"), idx = fresh("idx"), sgn = fresh("sgn");
+    rowptr = fresh("rowptr"), ccols = fresh("ccols"), cvals = fresh("cvals");
     maxnz = fresh("maxnz");
     std::string mb = fresh("mb"), mc = fresh("mc"), ms = fresh("ms");
     buffers.push_back({cols, "uint32_t"});
@@ -324,6 +325,9 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
     buffers.push_back({nnz, "size_t"});
     buffers.push_back({idx, "uint32_t"});
     buffers.push_back({sgn, "int32_t"});
+    buffers.push_back({rowptr, "uint32_t"});
+    buffers.push_back({ccols, "uint32_t"});
+    buffers.push_back({cvals, T()});
     os << llvm::formatv(
         "  size_t {0} = {3} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n"
         "  size_t {1} = {6} >= 0 ? kan_sparse_count({7}, {5}) : 0;\n"
@@ -335,23 +339,28 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
         "  if ({3} > {5}m) {5}m = {3};\n",
         maxnz, mb, mc, ms, gk, maxnz);
+    // Per direction: the triples of W'_d (built in scratch), then grouped
+    // by output row (CSR) for the tangent kernel.
     os << llvm::formatv(
-        "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * {1} * {2} + 1);\n"
-        "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * {1} * {2} + 1);\n"
-        "  {4} = ({5} *)malloc(sizeof({5}) * {1} * {2} + 1);\n"
+        "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1));\n"
+        "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1));\n"
+        "  {4} = ({5} *)malloc(sizeof({5}) * ({1} + 1));\n"
         "  {6} = (size_t *)malloc(sizeof(size_t) * {2});\n"
-        "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * {1}m + 1);\n"
-        "  {8} = (int32_t *)malloc(sizeof(int32_t) * {1}m + 1);\n"
-        "  if (!{0} || !{3} || !{4} || !{6} || !{7} || !{8}) {{ status = "
-        "KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-        cols, maxnz, width, orow, vals, T(), nnz, idx, sgn);
+        "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * ({1}m + 1));\n"
+        "  {8} = (int32_t *)malloc(sizeof(int32_t) * ({1}m + 1));\n"
+        "  {9} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * {10});\n"
+        "  {11} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * ({1} + 1));\n"
+        "  {12} = ({5} *)malloc(sizeof({5}) * {2} * ({1} + 1));\n"
+        "  if (!{0} || !{3} || !{4} || !{6} || !{7} || !{8} || !{9} || !{11} "
+        "|| !{12}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+        cols, maxnz, width, orow, vals, T(), nnz, idx, sgn, rowptr, out + 1,
+        ccols, cvals);
     std::string cw = name(op.getSplineWeight());
     std::string s = op.getSplineScaler() ? name(op.getSplineScaler()) : "";
     os << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
        << "    size_t e, q = 0;\n"
-       << llvm::formatv("    uint32_t *c = {0} + d * {1}, *o = {2} + d * {1};\n"
-                        "    {3} *v = {4} + d * {1};\n",
-                        cols, maxnz, orow, T(), vals);
+       << llvm::formatv("    uint32_t *c = {0}, *o = {1};\n    {2} *v = {3};\n",
+                        cols, orow, T(), vals);
     if (streams[0] >= 0)
       os << llvm::formatv(
           "    status = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
@@ -386,7 +395,11 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
           "+ (oi % {8}) * {7} + j; v[q] = ({9}){6}[e] * {10}[oi * {7} + j]; }\n"
           "    }\n",
           seed, step, streams[2], out * in, ms, idx, sgn, gk, in, T(), cw);
-    os << "    " << nnz << "[d] = q;\n  }\n";
+    os << "    " << nnz << "[d] = q;\n"
+       << llvm::formatv("    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
+                        "+ d * {5}, {6} + d * {5});\n",
+                        sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
+       << "  }\n";
   }
   std::string wt, tb, tc, ts;
   if (dense) {
@@ -433,9 +446,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   else
     os << "      memset(ytd, 0, sizeof(" << T() << ") * m * " << out << ");\n";
   if (sparse)
-    os << llvm::formatv("      kan_sparse_tangent_{0}(m, {1}, {2}, {3}[d], {4} + "
-                        "d * {5}, {6} + d * {5}, {7} + d * {5}, ytd, {8});\n",
-                        sfx(), panel, kk, nnz, cols, maxnz, orow, vals, out);
+    os << llvm::formatv("      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
+                        "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
+                        sfx(), panel, kk, out, rowptr, out + 1, ccols, maxnz,
+                        cvals);
   if (dense) {
     auto draw = [&](int64_t stream, const std::string &buf, int64_t size) {
       if (stream < 0)
@@ -467,7 +481,7 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                         sfx(), out, kk, panel, name(wtv), out * kk);
   os << "    }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
-                               sgn, wt, tb, tc, ts})
+                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts})
     if (!b.empty())
       os << "  free(" << b << "); " << b << " = NULL;\n";
   os << "  }\n";

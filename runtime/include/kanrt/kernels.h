@@ -149,6 +149,34 @@ void kan_sparse_tangent_f32(size_t m, const float *A, size_t lda, size_t nnz,
                             const uint32_t *cols, const uint32_t *rows_o,
                             const float *vals, float *Y, size_t ldy);
 
+/** Groups sparse triples (rows_o[e], cols[e], vals[e]) by output row into
+ * CSR form: row o owns entries [rowptr[o], rowptr[o+1]) of cols_out and
+ * vals_out, in their original order (stable counting sort, O(nnz + nout)).
+ * rowptr has nout + 1 entries; every rows_o[e] must be < nout. */
+void kan_coo_to_csr_f64(size_t nnz, const uint32_t *rows_o,
+                        const uint32_t *cols, const double *vals, size_t nout,
+                        uint32_t *rowptr, uint32_t *cols_out,
+                        double *vals_out);
+/** Float version of kan_coo_to_csr_f64. */
+void kan_coo_to_csr_f32(size_t nnz, const uint32_t *rows_o,
+                        const uint32_t *cols, const float *vals, size_t nout,
+                        uint32_t *rowptr, uint32_t *cols_out, float *vals_out);
+
+/** Sparse tangent y' = A W'^T with W' in CSR form by output row (see
+ * kan_coo_to_csr_f64): Y[r, o] += sum_e vals[e] * A[r, cols[e]] over the
+ * entries of row o, for the m rows of A (stride lda) and Y (stride ldy).
+ * Each Y element is updated once, with the sum formed in entry order.
+ * O(m * nnz), four rows of A per pass over the indices. */
+void kan_sparse_tangent_csr_f64(size_t m, const double *A, size_t lda,
+                                size_t nout, const uint32_t *rowptr,
+                                const uint32_t *cols, const double *vals,
+                                double *Y, size_t ldy);
+/** Float version of kan_sparse_tangent_csr_f64. */
+void kan_sparse_tangent_csr_f32(size_t m, const float *A, size_t lda,
+                                size_t nout, const uint32_t *rowptr,
+                                const uint32_t *cols, const float *vals,
+                                float *Y, size_t ldy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,9 +18,9 @@
 // CHECK: kan_sparse_count(20, 0.002)
 // CHECK: kan_perturb_sparse(
 // CHECK-NOT: kan_pack_features_jvp_f64
-// CHECK: kan_sparse_tangent_f64(
+// CHECK: kan_sparse_tangent_csr_f64(
 // Second layer: the A' half from the input tangent, panels of 1 + 8 directions.
 // CHECK: kan_pack_features_jvp_f64(m, 4, 5, 3, KAN_ACT_SILU,
-// CHECK: kan_sparse_tangent_f64(
+// CHECK: kan_sparse_tangent_csr_f64(
 // CHECK: kan_ternary_coefficients(8,
 // CHECK: kan_update_sparse_f64(
