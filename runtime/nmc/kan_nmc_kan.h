@@ -53,6 +53,7 @@ typedef struct kan_nmc_kan_bufs {
   int *sgn;
   unsigned *cols, *orow;
   double *vals;
+  double *coef;  /* update coefficients (width) */
   unsigned bt_half;  /* doubles per Bt half */
   unsigned seg_cols; /* feature columns per segment */
   unsigned max_nnz;  /* entries of cols/orow/vals */

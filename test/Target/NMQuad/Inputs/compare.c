@@ -1,0 +1,59 @@
+/* compare A B [tol]: max relative error of two float64 NPY or safetensors
+ * files (every tensor of the same name), |a-b| / max(|b|, 1e-300). */
+#include <kanrt/io.h>
+#include <kanrt/tensor.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double maxrel(const kan_tensor *a, const kan_tensor *b, int *bad) {
+  size_t n = kan_tensor_numel(a), i;
+  double m = 0.0;
+  if (n != kan_tensor_numel(b) || a->dtype != KAN_DTYPE_F64 ||
+      b->dtype != KAN_DTYPE_F64) {
+    *bad = 1;
+    return 0.0;
+  }
+  for (i = 0; i < n; ++i) {
+    double x = ((double *)a->data)[i], y = ((double *)b->data)[i];
+    double d = fabs(x - y) / (fabs(y) > 1e-300 ? fabs(y) : 1e-300);
+    if (x != y && d > m)
+      m = d;
+  }
+  return m;
+}
+
+int main(int argc, char **argv) {
+  double tol = argc > 3 ? atof(argv[3]) : 1e-12, m = 0.0;
+  int bad = 0;
+  size_t len;
+  if (argc < 3)
+    return 2;
+  len = strlen(argv[1]);
+  if (len > 4 && !strcmp(argv[1] + len - 4, ".npy")) {
+    kan_tensor a, b;
+    if (kan_npy_read(argv[1], 0, &a) || kan_npy_read(argv[2], 0, &b))
+      return 2;
+    m = maxrel(&a, &b, &bad);
+  } else {
+    kan_tensor_map a, b;
+    size_t i;
+    if (kan_safetensors_read(argv[1], 0, &a) ||
+        kan_safetensors_read(argv[2], 0, &b))
+      return 2;
+    for (i = 0; i < b.count; ++i) {
+      kan_tensor *t = kan_tensor_map_find(&a, b.names[i]);
+      double r;
+      if (!t) {
+        bad = 1;
+        continue;
+      }
+      r = maxrel(t, &b.tensors[i], &bad);
+      if (r > m)
+        m = r;
+    }
+  }
+  printf("max_rel_err %.3e %s\n", m, !bad && m < tol ? "PASS" : "FAIL");
+  return !bad && m < tol ? 0 : 1;
+}
