@@ -110,9 +110,12 @@ emit() { tee -a "$results"; }
 } | emit
 
 kb() { "$work/cmake/kan_bench_$1" "${@:2}"; }
+# Load of the (shared) machine when a section starts: other jobs inflate wall times.
+mark() { echo "{\"section\": \"$1\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"time\": \"$(date -u +%H:%M:%S)\"}" | emit; }
 
 # --- 3. ours: forward, train steps, GEMM references -------------------------------
 log "forward and train steps (median of $reps)"
+mark ours
 for dt in f64 f32; do
   for shape in "64,64,64|1024|w64" "784,64,10|256|w784"; do
     IFS='|' read -r widths batch tag <<<"$shape"
@@ -156,6 +159,7 @@ kb layer64_g20_f64_fwd --mode forward --bench layer_forward_memory --memory \
 # --- 4. the PyTorch peer --------------------------------------------------------
 if [[ $peer == 1 ]]; then
   if [[ -x "$peer_python" ]]; then
+    mark peer
     log "PyTorch peer ($peer_python bench/torch/peer_bench.py$([[ $quick == 1 ]] && echo ' --quick'))"
     peer_args=()
     [[ $quick == 1 ]] && peer_args+=(--quick)
@@ -168,5 +172,6 @@ else
 fi
 
 # --- 5. summary -------------------------------------------------------------------
+mark end
 "$python" "$here/summarize.py" "$results" | emit
 log "done; records in $results"
