@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reads the JSON lines of bench/run.sh and prints one {"summary": ...} object.
 
-    summarize.py results.jsonl [--pretty]
+    summarize.py results.jsonl [--pretty | --markdown]
+
+--markdown prints the tables of docs/BENCHMARKS.md instead of the JSON object.
 
 Ratios (wall-clock medians; the peer reports wall-clock only):
   forward_speedup_vs_peer          peer forward ms / ours, same widths, batch, dtype
@@ -209,7 +211,109 @@ def main():
     if ratios["peak_train_memory_ratio_vs_backprop"]:
         out["targets"]["peak_train_memory_ratio_vs_backprop <= 0.2"] = \
             ratios["peak_train_memory_ratio_vs_backprop"]["max"] <= 0.2
-    print(json.dumps({"summary": out}, indent=2 if pretty else None))
+    if "--markdown" in sys.argv:
+        markdown(out, recs)
+    else:
+        print(json.dumps({"summary": out}, indent=2 if pretty else None))
+
+
+def fmt(x, d=1):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{d}f}"
+    return str(x)
+
+
+def shape(r):
+    return f"{r['widths']} x {r['batch']}"
+
+
+def markdown(out, recs):
+    p = print
+    for r in recs:
+        if "machine" in r:
+            m = r["machine"]
+            p(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gb']} GB; {m['cc']}; "
+              f"commit {m['commit']}; {m['date']}; quick={m['quick']}"
+              + (f"; {m['translate_options']}" if m.get('translate_options') else ""))
+        if "section" in r:
+            p(f"- load average at `{r['section']}` ({r['time']}): {r['loadavg']}")
+    p()
+    p("Forward (medians, ms; GFLOP/s dense-equivalent):")
+    p()
+    p("| model | dtype | ours wall | ours CPU | peer | speedup vs peer | OpenBLAS GEMM | "
+      "fraction of BLAS (wall / CPU) | kanrt GEMM |")
+    p("|---|---|---|---|---|---|---|---|---|")
+    for r in out["forward"]:
+        p(f"| {shape(r)} | {r['dtype']} | {fmt(r['ours_ms'], 2)} | {fmt(r['ours_cpu_ms'], 2)} | "
+          f"{fmt(r['peer_ms'], 2)} | {fmt(r['speedup_vs_peer'], 2)}x | {fmt(r['blas_ms'], 2)} "
+          f"({fmt(r['blas_gflops'])} GF/s) | {fmt(r['fraction_of_blas'], 2)} / "
+          f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r['kanrt_gemm_ms'], 2)} |")
+    p()
+    p("Training step (medians, ms; peer = forward-mode noise_step, ternary):")
+    p()
+    p("| model | dtype | rule | n | ours wall | ours CPU | ours / direction | "
+      "peer / direction | speedup per direction |")
+    p("|---|---|---|---|---|---|---|---|---|")
+    for r in out["train_step"]:
+        p(f"| {shape(r)} | {r['dtype']} | {r['rule']} | {r['ndir']} | {fmt(r['ours_ms'], 2)} | "
+          f"{fmt(r['ours_cpu_ms'], 2)} | {fmt(r['ours_ms_per_dir'], 2)} | "
+          f"{fmt(r['peer_ms_per_dir'], 2)} | {fmt(r['speedup_per_dir_vs_peer'], 2)}x |")
+    p()
+    p("Peak resident memory of one training step (f64, n = 32, fresh process, VmHWM, MB):")
+    p()
+    p("| model | rule | ours peak | ours before step | peer backprop peak (before) | "
+      "peer noise_step peak | ratio vs backprop | ratio above baseline |")
+    p("|---|---|---|---|---|---|---|---|")
+    for r in out["train_memory"]:
+        p(f"| {shape(r)} | {r['rule']} | {fmt(r['ours_peak_mb'])} | {fmt(r['ours_baseline_mb'])} | "
+          f"{fmt(r['peer_backprop_peak_mb'])} ({fmt(r['peer_backprop_baseline_mb'])}) | "
+          f"{fmt(r['peer_noise_step_peak_mb'])} | {fmt(r.get('ratio_vs_backprop'), 3)} | "
+          f"{fmt(r.get('ratio_vs_backprop_above_baseline'), 3)} |")
+    lm = out.get("layer_forward_memory")
+    if lm:
+        p()
+        sh = lm["shape"]
+        p(f"One layer forward, N={sh['N']}, I={sh['I']}, O={sh['O']}, G={sh['G']}, k={sh['k']}, "
+          f"{sh['dtype']} (MB):")
+        p()
+        p("| | peak RSS | RSS before the call | time (ms) |")
+        p("|---|---|---|---|")
+        p(f"| ours | {fmt(lm['ours_peak_mb'])} | {fmt(lm['ours_baseline_mb'])} | {fmt(lm['ours_ms'])} |")
+        p(f"| inputs + outputs + weights | {fmt(lm['inputs_outputs_weights_mb'])} | | |")
+        p(f"| peer | {fmt(lm['peer_peak_mb'])} | {fmt(lm['peer_baseline_mb'])} | {fmt(lm['peer_ms'])} |")
+        p(f"| peer's A = [silu(x) \\| B(x)] alone | {fmt(lm['peer_materialised_A_mb'])} | | |")
+    sv = out.get("step_vs_n")
+    if sv:
+        p()
+        p(f"Step cost against n (ternary, density 2e-3, {sv['widths']} x {sv['batch']}, "
+          f"{sv['dtype']}); forward {fmt(sv['forward_ms'], 2)} ms wall / "
+          f"{fmt(sv['forward_cpu_ms'], 2)} ms CPU; per-direction small GEMM "
+          f"({sv['small_gemm']}) {fmt(sv['small_gemm_per_direction_ms'], 3)} ms:")
+        p()
+        p("| n | step wall | step CPU | step / forward | forward + n GEMMs | step / (forward + n GEMMs) |")
+        p("|---|---|---|---|---|---|")
+        for r in sv["rows"]:
+            p(f"| {r['ndir']} | {fmt(r['step_ms'], 2)} | {fmt(r['step_cpu_ms'], 2)} | "
+              f"{fmt(r['step_over_forward'], 2)} | {fmt(r['forward_plus_n_gemms_ms'], 2)} | "
+              f"{fmt(r['step_over_forward_plus_n_gemms'], 2)} |")
+        fit = out.get("step_vs_n_fit", {})
+        for k, v in fit.items():
+            p(f"\nLeast-squares fit on {k}: {v['ms_per_direction']} ms per direction, "
+              f"intercept {v['intercept_ms']} ms.")
+    p()
+    p("Ratios (min / geomean / max over the rows above) and targets:")
+    p()
+    p("| ratio | min | geomean | max |")
+    p("|---|---|---|---|")
+    for k, v in out["ratios"].items():
+        if v:
+            p(f"| {k} | {v['min']} | {v['geomean']} | {v['max']} |")
+    p()
+    for k, v in out["targets"].items():
+        if k != "rule":
+            p(f"- {k}: {'met' if v else 'NOT met' if v is not None else 'not measured'}")
 
 
 if __name__ == "__main__":
