@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -401,6 +402,40 @@ LogicalResult FeatureGemmJvpOp::verify() {
       return failure();
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Folds and canonicalisations
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A layer whose tangent nobody reads is a plain layer.
+struct DropUnusedLayerTangent : public OpRewritePattern<LayerJvpOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerJvpOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getOutputTangent().use_empty())
+      return failure();
+    Value y = rewriter.create<LayerOp>(
+        op.getLoc(), op.getOutput().getType(), op.getInput(), op.getGrid(),
+        op.getBaseWeight(), op.getSplineWeight(), op.getSplineScaler(),
+        op.getOrderAttr(), op.getActAttr());
+    rewriter.replaceOp(op, {y, Value()});
+    return success();
+  }
+};
+} // namespace
+
+void LayerJvpOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                             MLIRContext *context) {
+  results.add<DropUnusedLayerTangent>(context);
+}
+
+/// theta - 0 * sum_i c_i v_i is theta.
+OpFoldResult UpdateOp::fold(FoldAdaptor) {
+  if (getScale().isZero())
+    return getParam();
+  return {};
 }
 
 #define GET_OP_CLASSES

@@ -84,6 +84,7 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
     `order` $order `act` custom<Activation>($act) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     int64_t getWidth() { return getOutputTangent().getType().getDimSize(0); }
     int64_t getGridSize() {
@@ -230,6 +231,7 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
     type($coefficients)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 
