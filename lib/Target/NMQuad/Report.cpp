@@ -238,7 +238,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   const char *weights = "weights.safetensors", *input = NULL, *output = NULL;
-  const char *labels = NULL, *save = NULL;
+  const char *labels = NULL, *save = NULL, *save_input = NULL;
   unsigned steps = 0, count = 0, c, k, i, t;
   unsigned long long seed = 1234;
   kan_tensor_map w;
@@ -255,6 +255,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--labels")) labels = v;
     else if (!strcmp(a, "--save")) save = v;
+    else if (!strcmp(a, "--save-input")) save_input = v;
     else usage();
     ++i;
   }
@@ -293,6 +294,8 @@ int main(int argc, char **argv) {
     for (i = 0; i < 16u * KAN_MODEL_INPUTS; ++i)
       ((double *)x.data)[i] = (double)((i * 2654435761u) % 2000u) / 1000.0 - 1.0;
   }
+  if (save_input && kan_npy_write(save_input, &x) != KAN_OK)
+    return 1;
   if (x.shape[0] > (size_t)nchips * KAN_MODEL_BATCH) {
     fprintf(stderr, "model_host: %u rows exceed %u chips x %d rows\n",
             (unsigned)x.shape[0], nchips, KAN_MODEL_BATCH);
@@ -383,7 +386,8 @@ int main(int argc, char **argv) {
         unsigned b, n = slice(n_all, c, &b);
         write_io(c, n, seed, t);
       }
-      sync_all(KAN_CMD_TRAIN, KAN_SYNC_PARTIALS);
+      sync_all(KAN_CMD_TRAIN, KAN_SYNC_READY);
+      sync_all(0, KAN_SYNC_PARTIALS); /* partials written */
       /* Only the JVP scalars cross chips. */
       memset(sum, 0, sizeof sum);
       for (c = 0; c < nchips; ++c) {
