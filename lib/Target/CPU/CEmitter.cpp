@@ -26,6 +26,10 @@ using namespace mlir::kan;
 
 namespace {
 
+/// Precedes every row-tile loop; without OpenMP the loop is serial.
+const char *const kParallelFor =
+    "#ifdef _OPENMP\n#pragma omp parallel for schedule(static)\n#endif\n";
+
 /// A double literal that reads back to the same bits.
 std::string exact(double v) {
   char buf[64];
@@ -227,7 +231,7 @@ int64_t FunctionEmitter::emitLayerPrologue(Operation *op, Value x, Value grid,
   buffers.push_back({panel, T()});
   os << llvm::formatv(
       "  {0} = ({1} *)malloc(sizeof({1}) * kan_grid_aux_size({2}, {3}, {4}));\n"
-      "  {5} = ({1} *)malloc(sizeof({1}) * {6});\n"
+      "  {5} = ({1} *)malloc(sizeof({1}) * {6} * (size_t)kan_threads());\n"
       "  if (!{0} || !{5}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
       "  status = kan_grid_prepare_{7}({2}, {3}, {4}, {8}, {0});\n"
       "  if (status != KAN_OK) goto cleanup;\n",
@@ -250,18 +254,23 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
                                  op.getWeights(), order, op.getTileRows(),
                                  aux, panel);
   std::string rows = dim(op.getInput(), 0);
+  // Row tiles are independent: threads (OpenMP, when compiled with it)
+  // each take whole tiles with a panel of their own.
   os << llvm::formatv(
+      "{15}"
       "  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
       "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n"
+      "    {16} *pt = {10} + (size_t)kan_thread() * {17};\n"
       "    kan_pack_features_{2}(m, {3}, {4}, {5}, {6}, {7} + r0 * {3}, {3}, "
-      "{8}, {9}, {10}, {11});\n"
-      "    kan_gemm_nt_{2}(m, {12}, {11}, 1, {10}, {11}, {13}, {11}, 0, "
+      "{8}, {9}, pt, {11});\n"
+      "    kan_gemm_nt_{2}(m, {12}, {11}, 1, pt, {11}, {13}, {11}, 0, "
       "{14} + r0 * {12}, {12});\n"
       "  }\n",
       rows, tr, sfx(), in, g, order,
       op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
       name(op.getInput()), name(op.getGrid()), aux, panel, kk, out,
-      name(op.getWeights()), name(op.getOutput()));
+      name(op.getWeights()), name(op.getOutput()), kParallelFor, T(),
+      tr * kk);
   os << "  free(" << aux << "); " << aux << " = NULL; free(" << panel << "); "
      << panel << " = NULL;\n  }\n";
   return success();
@@ -293,7 +302,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   if (hasXt) {
     tpanel = fresh("tpanel");
     buffers.push_back({tpanel, T()});
-    os << llvm::formatv("  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
+    os << llvm::formatv("  {0} = ({1} *)malloc(sizeof({1}) * {2} * "
+                        "(size_t)kan_threads());\n"
                         "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
                         tpanel, T(), width * tr * kk);
   }
@@ -409,77 +419,91 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
     for (auto &b : {wt, tb, tc, ts})
       buffers.push_back({b, T()});
     os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
-        "  {3} = ({1} *)malloc(sizeof({1}) * {4});\n"
-        "  {5} = ({1} *)malloc(sizeof({1}) * {6});\n"
-        "  {7} = ({1} *)malloc(sizeof({1}) * {4});\n"
+        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
+        "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
+        "  {5} = ({1} *)malloc(sizeof({1}) * {6} * (size_t)kan_threads());\n"
+        "  {7} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
         "  if (!{0} || !{3} || !{5} || !{7}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto "
         "cleanup; }\n",
         wt, T(), out * kk, tb, out * in, tc, out * in * gk, ts);
   }
 
-  os << llvm::formatv("  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
-                      "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n",
-                      rows, tr);
+  // Row tiles run on threads (OpenMP, when compiled with it), each with its
+  // own panels; an error inside the loop is recorded and raised after it.
+  os << "  { int terr = 0;\n" << kParallelFor
+     << llvm::formatv("  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
+                      "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n"
+                      "    size_t th = (size_t)kan_thread();\n"
+                      "    {2} *pt = {3} + th * {4};\n",
+                      rows, tr, T(), panel, tr * kk);
+  if (hasXt)
+    os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), tpanel,
+                        width * tr * kk);
+  if (dense)
+    os << llvm::formatv("    {0} *wtt = {1} + th * {2}, *tbt = {3} + th * {4}, "
+                        "*tct = {5} + th * {6}, *tst = {7} + th * {4};\n",
+                        T(), wt, out * kk, tb, out * in, tc, out * in * gk, ts);
   if (hasXt)
     os << llvm::formatv(
         "    kan_pack_features_jvp_{0}(m, {1}, {2}, {3}, {4}, {5} + r0 * {1}, "
         "{1}, {6}, {7} + r0 * {1}, {1}, (size_t){8} * {1}, {9}, {10}, {11}, "
         "{12}, {13}, {12}, (size_t){14} * {12});\n",
         sfx(), in, g, order, act, x, width, name(op.getInputTangent()), rows,
-        name(op.getGrid()), aux, panel, kk, tpanel, tr);
+        name(op.getGrid()), aux, "pt", kk, "tpt", tr);
   else
     os << llvm::formatv("    kan_pack_features_{0}(m, {1}, {2}, {3}, {4}, {5} + "
                         "r0 * {1}, {1}, {6}, {7}, {8}, {9});\n",
                         sfx(), in, g, order, act, x, name(op.getGrid()), aux,
-                        panel, kk);
+                        "pt", kk);
   os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, {2}, "
                       "0, {5} + r0 * {1}, {1});\n",
-                      sfx(), out, kk, panel, w, y);
+                      sfx(), out, kk, "pt", w, y);
   os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
      << llvm::formatv("      {0} *ytd = {1} + (d * {2} + r0) * {3};\n", T(), yt,
                       rows, out);
   if (hasXt)
     os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3} + d * {4}, "
                         "{2}, {5}, {2}, 0, ytd, {1});\n",
-                        sfx(), out, kk, tpanel, tr * kk, w);
+                        sfx(), out, kk, "tpt", tr * kk, w);
   else
     os << "      memset(ytd, 0, sizeof(" << T() << ") * m * " << out << ");\n";
   if (sparse)
     os << llvm::formatv("      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
                         "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
-                        sfx(), panel, kk, out, rowptr, out + 1, ccols, maxnz,
+                        sfx(), "pt", kk, out, rowptr, out + 1, ccols, maxnz,
                         cvals);
   if (dense) {
     auto draw = [&](int64_t stream, const std::string &buf, int64_t size) {
       if (stream < 0)
         return;
       os << llvm::formatv(
-          "      status = kan_perturb_dense_{0}({1}, {2}, (uint32_t)d, {3}, {4}, "
-          "{5}, {6});\n      if (status != KAN_OK) goto cleanup;\n",
+          "      {{ kan_status st = kan_perturb_dense_{0}({1}, {2}, (uint32_t)d, "
+          "{3}, {4}, {5}, {6});\n        if (st != KAN_OK) terr = (int)st; }\n",
           sfx(), seed, step, stream,
           *dist == Distribution::normal ? "KAN_DIST_NORMAL"
                                         : "KAN_DIST_RADEMACHER",
           size, buf);
     };
-    draw(streams[0], tb, out * in);
-    draw(streams[1], tc, out * in * gk);
-    draw(streams[2], ts, out * in);
+    draw(streams[0], "tbt", out * in);
+    draw(streams[1], "tct", out * in * gk);
+    draw(streams[2], "tst", out * in);
     os << llvm::formatv(
         "      kan_pack_weights_jvp_{0}({1}, {2}, {3}, 0, {4}, {5}, {6}, {7}, "
         "{8}, {9}, {10});\n",
         sfx(), out, in, gk, name(op.getSplineWeight()),
-        opt(op.getSplineScaler()), streams[0] >= 0 ? tb : "NULL",
-        streams[1] >= 0 ? tc : "NULL", streams[2] >= 0 ? ts : "NULL", wt, kk);
+        opt(op.getSplineScaler()), streams[0] >= 0 ? "tbt" : "NULL",
+        streams[1] >= 0 ? "tct" : "NULL", streams[2] >= 0 ? "tst" : "NULL",
+        "wtt", kk);
     os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, "
                         "{2}, 1, ytd, {1});\n",
-                        sfx(), out, kk, panel, wt);
+                        sfx(), out, kk, "pt", "wtt");
   }
   if (Value wtv = op.getWeightsTangent())
     os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4} + d "
                         "* {5}, {2}, 1, ytd, {1});\n",
-                        sfx(), out, kk, panel, name(wtv), out * kk);
-  os << "    }\n  }\n";
+                        sfx(), out, kk, "pt", name(wtv), out * kk);
+  os << "    }\n  }\n"
+     << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
                                sgn, rowptr, ccols, cvals, wt, tb, tc, ts})
     if (!b.empty())
@@ -875,6 +899,16 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
          << "#include \"" << prefix << "model.h\"\n"
          << "#include <kanrt/kanrt.h>\n#include <math.h>\n#include <stdlib.h>\n"
          << "#include <string.h>\n\n"
+         << "#ifdef _OPENMP\n#include <omp.h>\n"
+         << "static int kan_threads(void) { return omp_get_max_threads(); }\n"
+         << "static int kan_thread(void) { return omp_get_thread_num(); }\n"
+         << "#else\n"
+         << "static int kan_threads(void) { return 1; }\n"
+         << "static int kan_thread(void) { return 0; }\n"
+         << "#endif\n\n"
+         << "int " << prefix << "set_threads(int n) {\n"
+         << "#ifdef _OPENMP\n  if (n > 0) omp_set_num_threads(n);\n"
+         << "#else\n  (void)n;\n#endif\n  return kan_threads();\n}\n\n"
          << "const char *const " << prefix << "param_names[" << numParams
          << "] = {";
   for (unsigned i = 0; i < numParams; ++i)
@@ -899,6 +933,9 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
       s += ", " + array.str() + "[" + std::to_string(i) + "]";
     return s;
   };
+  header << "/** Threads for the row tiles when the file is compiled with "
+            "OpenMP (-fopenmp); returns the number in use (1 without). */\n"
+         << "int " << prefix << "set_threads(int n);\n";
   // forward(x, n, params, y)
   header << "/** y (n x " << outputs << ") = model(x (n x " << inputs
          << ")). Returns 0 or a kan_status. */\n"

@@ -6,9 +6,9 @@
 // RUN: FileCheck %s --check-prefix=ALLOC --input-file=%t/kan_model.c
 
 // CHECK-LABEL: static int model_impl(
-// CHECK: panel{{[0-9]+}} = (double *)malloc(sizeof(double) * 98304);
+// CHECK: panel{{[0-9]+}} = (double *)malloc(sizeof(double) * 98304 * (size_t)kan_threads());
 // CHECK-LABEL: static int train_step_impl(
-// CHECK: panel{{[0-9]+}} = (double *)malloc(sizeof(double) * 98304);
+// CHECK: panel{{[0-9]+}} = (double *)malloc(sizeof(double) * 98304 * (size_t)kan_threads());
 
 // Every buffer that grows with the batch is an input, output or tangent of
 // a layer (n x 64 per direction), never n x 1536; no buffer holds all 32
