@@ -11,6 +11,7 @@
 #include "kan/InitAll.h"
 #include "kan/KanOps.h"
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Target/NMQuad/NMQuadTarget.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,9 +25,6 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-#ifdef KAN_HAVE_NMQUAD
-#include "kan/Target/NMQuad/NMQuadTarget.h"
-#endif
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -148,10 +146,5 @@ int main(int argc, char **argv) {
       return 1;
     return 0;
   }
-#ifdef KAN_HAVE_NMQUAD
   return failed(kan::emitNMQuad(*module, outDir, report, llvm::outs())) ? 1 : 0;
-#else
-  llvm::errs() << "kan-translate: this build has no nmquad target\n";
-  return 1;
-#endif
 }

@@ -4,10 +4,8 @@
 #include "kan/KanDialect.h"
 #include "kan/KanInterfaces.h"
 #include "kan/Transforms/Passes.h"
-#ifdef KAN_HAVE_NMC
 #include "kan/Conversion/Passes.h"
 #include "nmc/NMCDialect.h"
-#endif
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,16 +21,12 @@ void mlir::kan::registerAllDialects(DialectRegistry &registry) {
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   tensor::TensorDialect>();
   registerJvpExternalModels(registry);
-#ifdef KAN_HAVE_NMC
   registry.insert<nmc::NMCDialect>();
-#endif
 }
 
 void mlir::kan::registerAllPasses() {
   registerKanPasses();
-#ifdef KAN_HAVE_NMC
   registerKanConversionPasses();
-#endif
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerInlinerPass();
