@@ -297,8 +297,7 @@ func.func @update_density(%w: tensor<4x5xf64>, %c: tensor<4xf64>, %s: i64, %t: i
 // -----
 
 func.func @bad_activation(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) -> tensor<?x4xf64> {
-  // expected-error @+2 {{expected ::mlir::kan::Activation to be one of: silu, identity}}
-  // expected-error @+1 {{failed to parse Kan_ActivationAttr parameter 'value'}}
+  // expected-error @+1 {{expected Activation to be one of: silu, identity, but got 'relu'}}
   %y = kan.layer %x, %g, %wb, %ws order 3 act relu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
   return %y : tensor<?x4xf64>
 }
