@@ -72,15 +72,23 @@ static std::string cacheRoot(const CompileOptions &opts) {
   return std::string(p);
 }
 
+/// Writes through a temporary name and renames, so a concurrent run that
+/// compiles the same model never reads a half-written file.
 static Error writeFile(llvm::StringRef path, llvm::StringRef text) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return makeError(path + ": cannot write: " + ec.message());
-  os << text;
-  os.close();
-  if (os.has_error())
-    return makeError(path + ": write failed");
+  std::string tmp =
+      (path + ".tmp." + llvm::Twine(llvm::sys::Process::getProcessId())).str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec)
+      return makeError(tmp + ": cannot write: " + ec.message());
+    os << text;
+    os.close();
+    if (os.has_error())
+      return makeError(tmp + ": write failed");
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
+    return makeError(path + ": cannot rename: " + ec.message());
   return Error::success();
 }
 
