@@ -54,12 +54,12 @@ LogicalResult ProgramOp::verify() {
 }
 
 LogicalResult BankBufferOp::verify() {
-  if (getBank() < 0 || getBank() > 7)
+  if ((int64_t)getBank() < 0 || (int64_t)getBank() > 7)
     return emitOpError() << "bank must be 0..7 (NMMB0-7), got " << getBank();
   if (getWords() < 1)
     return emitOpError() << "needs a positive size in words";
   int64_t cap = ProgramOp::bankCapacity(getBank());
-  if (getWords() > cap)
+  if ((int64_t)getWords() > cap)
     return emitOpError() << "of " << getWords() << " words does not fit bank "
                          << getBank() << " (" << cap
                          << " words available for buffers)";
@@ -71,7 +71,7 @@ LogicalResult BankBufferOp::verify() {
 }
 
 LogicalResult DdrBufferOp::verify() {
-  if (getAddr() < 0 || getWords() < 1)
+  if ((int64_t)getAddr() < 0 || (int64_t)getWords() < 1)
     return emitOpError() << "needs a non-negative address and a positive size";
   if (getAddr() % 2)
     return emitOpError() << "address must be fp64-aligned (even)";
@@ -86,7 +86,7 @@ LogicalResult DdrBufferOp::verify() {
 
 LogicalResult LayerOp::verify() {
   if (getInputs() < 1 || getOutputs() < 1 || getGridSize() < 1 ||
-      getOrder() < 0)
+      (int64_t)getOrder() < 0)
     return emitOpError() << "needs positive inputs, outputs, grid_size";
   if (getChunk() < 1 || getChunk() > getInputs())
     return emitOpError() << "chunk must be 1..inputs";
@@ -119,7 +119,7 @@ LogicalResult CopyOp::verify() {
   if (getDoubleBuffered() && !bank.getDoubleBuffered())
     return emitOpError() << "is double-buffered but bank buffer @"
                          << bank.getSymName() << " is not";
-  if (getWords() < 1 || getWords() > room)
+  if ((int64_t)getWords() < 1 || (int64_t)getWords() > room)
     return emitOpError() << "of " << getWords() << " words overruns bank buffer @"
                          << bank.getSymName() << " (" << room
                          << " words per copy)";
@@ -134,8 +134,8 @@ LogicalResult GemmTileOp::verify() {
     return emitOpError() << "needs positive m, n, k";
   StringRef names[3] = {getA(), getBt(), getC()};
   const char *roles[3] = {"A panel", "Bt panel", "C tile"};
-  int64_t need[3] = {2 * getM() * getK(), 2 * getK() * getN(),
-                     2 * getM() * getN()};
+  int64_t m = getM(), n = getN(), k = getK();
+  int64_t need[3] = {2 * m * k, 2 * k * n, 2 * m * n};
   BankBufferOp bufs[3];
   for (int i = 0; i < 3; ++i) {
     bufs[i] = lookup<BankBufferOp>(*this, names[i]);

@@ -73,7 +73,7 @@ FailureOr<ModelSpec> mlir::kan::inferModelSpec(ModuleOp module) {
         spec.batch = -1;
       first = false;
     } else if (layer.getGridSize() != spec.gridSize ||
-               layer.getOrder() != spec.order ||
+               (int64_t)layer.getOrder() != spec.order ||
                static_cast<bool>(layer.getSplineScaler()) != spec.withScaler) {
       layer.emitOpError() << "all layers of a model must share G, k and the "
                              "presence of a spline scaler";
