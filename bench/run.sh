@@ -2,8 +2,10 @@
 # Benchmarks of the CPU target, in one run; prints one JSON object per line on
 # stdout (progress goes to stderr) and ends with a {"summary": ...} object.
 #
-#   bench/run.sh [--quick] [--build-dir DIR] [--work-dir DIR] [--no-peer] [--tile-rows R]
+#   bench/run.sh [--quick] [--build-dir DIR] [--work-dir DIR] [--no-peer] [--no-build]
+#                [--tile-rows R]
 #
+# --no-build uses the binaries already in DIR as they are.
 # --tile-rows R is passed to every kan-translate call (default: the target's).
 # DIR is a configured build of this repository (default: <repo>/build); the
 # script builds the kan-translate and kanrt targets there if needed. Steps:
@@ -16,8 +18,8 @@
 #      (f64, f32), the dense-equivalent GEMMs with OpenBLAS (single thread) and
 #      kan_gemm_nt, peak RSS of a training step and of the N=65536, G=20 layer
 #      forward (each in a fresh process);
-#   4. the PyTorch peer (bench/torch/peer_bench.py with /usr/bin/python3;
-#      prints {"skipped": ...} when torch is absent);
+#   4. the PyTorch peer (bench/torch/peer_bench.py with /usr/bin/python3, then
+#      bench/peer_cputime.py for CPU-time medians; {"skipped": ...} without torch);
 #   5. bench/summarize.py: ratios against the peer and OpenBLAS.
 # All records are also kept in WORK/results.jsonl.
 set -euo pipefail
@@ -29,12 +31,14 @@ work=""
 quick=0
 peer=1
 tile_opts=""
+rebuild=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --build-dir) build=$(cd "$2" && pwd); shift ;;
     --work-dir) work="$2"; shift ;;
     --no-peer) peer=0 ;;
+    --no-build) rebuild=0 ;;
     --tile-rows) tile_opts="--tile-rows $2"; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -54,7 +58,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # --- 1. tools ------------------------------------------------------------------
 translate="$build/bin/kan-translate"
 rtlib="$build/runtime/libkanrt.a"
-if [[ -f "$build/CMakeCache.txt" ]]; then
+if [[ $rebuild == 1 && -f "$build/CMakeCache.txt" ]]; then
   log "building kan-translate and kanrt in $build"
   if ! cmake --build "$build" --target kan-translate kanrt >"$work/build.log" 2>&1; then
     log "build failed (see $work/build.log); using the existing binaries if any"
@@ -106,7 +110,7 @@ results="$work/results.jsonl"
 : >"$results"
 emit() { tee -a "$results"; }
 {
-  echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"cores\": $(getconf _NPROCESSORS_ONLN), \"mem_gb\": $(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo), \"cc\": \"$(cc --version | head -1)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"commit\": \"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)\", \"quick\": $([[ $quick == 1 ]] && echo true || echo false), \"translate_options\": \"$tile_opts\"}}"
+  echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"cores\": $(getconf _NPROCESSORS_ONLN), \"mem_gb\": $(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo), \"cc\": \"$(cc --version | head -1)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"commit\": \"$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)\", \"quick\": $([[ $quick == 1 ]] && echo true || echo false), \"translate_options\": \"$tile_opts\"}}"
 } | emit
 
 kb() { "$work/cmake/kan_bench_$1" "${@:2}"; }
@@ -164,6 +168,8 @@ if [[ $peer == 1 ]]; then
     peer_args=()
     [[ $quick == 1 ]] && peer_args+=(--quick)
     "$peer_python" "$here/torch/peer_bench.py" "${peer_args[@]}" | emit || log "peer_bench.py failed"
+    log "PyTorch peer, CPU time (bench/peer_cputime.py)"
+    "$peer_python" "$here/peer_cputime.py" "${peer_args[@]}" | emit || log "peer_cputime.py failed"
   else
     echo "{\"skipped\": \"peer: $peer_python not found\"}" | emit
   fi

@@ -5,7 +5,7 @@
 
 --markdown prints the tables of docs/BENCHMARKS.md instead of the JSON object.
 
-Ratios (wall-clock medians; the peer reports wall-clock only):
+Ratios (wall-clock medians; *_cpu: process CPU time, peer from bench/peer_cputime.py):
   forward_speedup_vs_peer          peer forward ms / ours, same widths, batch, dtype
   forward_fraction_of_blas         ours dense-equivalent GFLOP/s / OpenBLAS ?gemm's on the
                                    same GEMM shapes (also on process CPU time: *_cpu)
@@ -74,7 +74,8 @@ def main():
     for r in ours:
         if r["bench"] != "forward":
             continue
-        p = find(peer, bench="forward", key=key(r))
+        p = find(peer, bench="forward", key=key(r), timing=None)
+        pc = find(peer, bench="forward", key=key(r), timing="cputime")
         blas = find(recs, bench="gemm_dense_equiv", key=key(r),
                     impl="openblas-dgemm" if r["dtype"] == "f64" else "openblas-sgemm")
         rt = find(recs, bench="gemm_dense_equiv", key=key(r), impl="kanrt-gemm") or \
@@ -84,6 +85,9 @@ def main():
                "ours_gflops": r["gflops_dense_equiv"],
                "peer_ms": p and p["median_ms"],
                "speedup_vs_peer": rnd(p["median_ms"] / r["median_ms"]) if p else None,
+               "peer_cpu_ms": pc and pc["median_cpu_ms"],
+               "speedup_vs_peer_cpu": rnd(pc["median_cpu_ms"] / r["median_cpu_ms"])
+               if pc and r.get("median_cpu_ms") else None,
                "blas_ms": blas and blas["median_ms"],
                "blas_gflops": blas and blas["gflops_dense_equiv"],
                "fraction_of_blas": rnd(blas["median_ms"] / r["median_ms"]) if blas else None,
@@ -100,14 +104,18 @@ def main():
     for r in ours:
         if r["bench"] != "train_step":
             continue
-        p = find(peer, bench="noise_step", key=key(r), ndir=r["ndir"])
+        p = find(peer, bench="noise_step", key=key(r), ndir=r["ndir"], timing=None)
+        pc = find(peer, bench="noise_step", key=key(r), ndir=r["ndir"], timing="cputime")
         n = r["ndir"]
         train.append({"widths": r["widths"], "batch": r["batch"], "dtype": r["dtype"],
                       "rule": r.get("rule"), "ndir": n, "ours_ms": r["median_ms"],
                       "ours_cpu_ms": r.get("median_cpu_ms"),
                       "ours_ms_per_dir": rnd(r["median_ms"] / n, 4),
                       "peer_ms_per_dir": rnd(p["median_ms"] / n, 4) if p else None,
-                      "speedup_per_dir_vs_peer": rnd(p["median_ms"] / r["median_ms"]) if p else None})
+                      "speedup_per_dir_vs_peer": rnd(p["median_ms"] / r["median_ms"]) if p else None,
+                      "peer_cpu_ms_per_dir": rnd(pc["median_cpu_ms"] / n, 4) if pc else None,
+                      "speedup_per_dir_vs_peer_cpu": rnd(pc["median_cpu_ms"] / r["median_cpu_ms"])
+                      if pc and r.get("median_cpu_ms") else None})
     out["train_step"] = train
 
     # Peak memory of a training step.
@@ -183,10 +191,13 @@ def main():
 
     ratios = {
         "forward_speedup_vs_peer": stats([r["speedup_vs_peer"] for r in fwd]),
+        "forward_speedup_vs_peer_cpu": stats([r["speedup_vs_peer_cpu"] for r in fwd]),
         "forward_fraction_of_blas": stats([r["fraction_of_blas"] for r in fwd]),
         "forward_fraction_of_blas_cpu": stats([r["fraction_of_blas_cpu"] for r in fwd]),
         "train_step_per_direction_speedup_vs_peer": stats(
             [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "ternary"]),
+        "train_step_per_direction_speedup_vs_peer_cpu": stats(
+            [r["speedup_per_dir_vs_peer_cpu"] for r in train if r["rule"] == "ternary"]),
         "train_step_per_direction_speedup_vs_peer_fg": stats(
             [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "fg"]),
         "peak_train_memory_ratio_vs_backprop": stats(
@@ -242,24 +253,26 @@ def markdown(out, recs):
     p()
     p("Forward (medians, ms; GFLOP/s dense-equivalent):")
     p()
-    p("| model | dtype | ours wall | ours CPU | peer | speedup vs peer | OpenBLAS GEMM | "
-      "fraction of BLAS (wall / CPU) | kanrt GEMM |")
-    p("|---|---|---|---|---|---|---|---|---|")
+    p("| model | dtype | ours wall | ours CPU | peer wall | peer CPU | speedup vs peer (wall / CPU) | "
+      "OpenBLAS GEMM | fraction of BLAS (wall / CPU) | kanrt GEMM |")
+    p("|---|---|---|---|---|---|---|---|---|---|")
     for r in out["forward"]:
         p(f"| {shape(r)} | {r['dtype']} | {fmt(r['ours_ms'], 2)} | {fmt(r['ours_cpu_ms'], 2)} | "
-          f"{fmt(r['peer_ms'], 2)} | {fmt(r['speedup_vs_peer'], 2)}x | {fmt(r['blas_ms'], 2)} "
+          f"{fmt(r['peer_ms'], 2)} | {fmt(r['peer_cpu_ms'], 2)} | {fmt(r['speedup_vs_peer'], 2)}x / "
+          f"{fmt(r['speedup_vs_peer_cpu'], 2)}x | {fmt(r['blas_ms'], 2)} "
           f"({fmt(r['blas_gflops'])} GF/s) | {fmt(r['fraction_of_blas'], 2)} / "
           f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r['kanrt_gemm_ms'], 2)} |")
     p()
     p("Training step (medians, ms; peer = forward-mode noise_step, ternary):")
     p()
-    p("| model | dtype | rule | n | ours wall | ours CPU | ours / direction | "
-      "peer / direction | speedup per direction |")
-    p("|---|---|---|---|---|---|---|---|---|")
+    p("| model | dtype | rule | n | ours wall | ours CPU | ours wall / direction | "
+      "peer wall / direction | peer CPU / direction | speedup per direction (wall / CPU) |")
+    p("|---|---|---|---|---|---|---|---|---|---|")
     for r in out["train_step"]:
         p(f"| {shape(r)} | {r['dtype']} | {r['rule']} | {r['ndir']} | {fmt(r['ours_ms'], 2)} | "
           f"{fmt(r['ours_cpu_ms'], 2)} | {fmt(r['ours_ms_per_dir'], 2)} | "
-          f"{fmt(r['peer_ms_per_dir'], 2)} | {fmt(r['speedup_per_dir_vs_peer'], 2)}x |")
+          f"{fmt(r['peer_ms_per_dir'], 2)} | {fmt(r['peer_cpu_ms_per_dir'], 2)} | "
+          f"{fmt(r['speedup_per_dir_vs_peer'], 2)}x / {fmt(r['speedup_per_dir_vs_peer_cpu'], 2)}x |")
     p()
     p("Peak resident memory of one training step (f64, n = 32, fresh process, VmHWM, MB):")
     p()
