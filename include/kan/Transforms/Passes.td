@@ -96,4 +96,19 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
   ];
 }
 
+
+def KanPlanMemory : Pass<"kan-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Assign every intermediate tensor to a reusable buffer slot";
+  let description = [{
+    Straight-line liveness over the GEMM-form function: each tensor result
+    that is not returned gets the first free slot (first fit), and a slot is
+    free again after the last use of its value. Sizes are affine in the
+    dynamic batch size n, so a slot's capacity is kept as (elements per n,
+    constant elements), the maximum over the values it holds. Results carry
+    `kan.slots` (-1 where the value is a function result or aliases one);
+    the function carries `kan.memory_plan` (per slot: n coefficient,
+    constant) and the CPU emitter allocates each slot once.
+  }];
+}
+
 #endif // KAN_TRANSFORMS_PASSES_TD

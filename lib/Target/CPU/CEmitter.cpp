@@ -151,6 +151,15 @@ void FunctionEmitter::defineBuffer(Value v) {
     names[v] = "res" + std::to_string(ret->second);
     return;
   }
+  // A value placed by kan-plan-memory lives in its slot.
+  if (auto slots = v.getDefiningOp()->getAttrOfType<DenseI64ArrayAttr>(
+          "kan.slots")) {
+    int64_t slot = slots[cast<OpResult>(v).getResultNumber()];
+    if (slot >= 0) {
+      names[v] = "slot" + std::to_string(slot);
+      return;
+    }
+  }
   std::string n = name(v);
   buffers.push_back({n, T()});
   os << "  " << n << " = (" << T() << " *)malloc(sizeof(" << T() << ") * "
@@ -819,6 +828,18 @@ LogicalResult FunctionEmitter::emit() {
     s << ", " << T() << " *res" << i;
   s << ")";
 
+  // The memory plan: every slot allocated once for the whole call.
+  if (auto plan = func->getAttrOfType<DenseI64ArrayAttr>("kan.memory_plan")) {
+    for (size_t i = 0; i + 1 < plan.size(); i += 2) {
+      std::string slot = "slot" + std::to_string(i / 2);
+      buffers.push_back({slot, T()});
+      os << llvm::formatv("  {0} = ({1} *)malloc(sizeof({1}) * ((size_t){2} * "
+                          "(size_t)n + {3}) + 1);\n"
+                          "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto "
+                          "cleanup; }\n",
+                          slot, T(), plan[i], plan[i + 1]);
+    }
+  }
   for (Operation &op : body.without_terminator()) {
     if (failed(emitOp(&op)))
       return failure();

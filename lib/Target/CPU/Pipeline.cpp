@@ -31,6 +31,7 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
   // compute-bound; their panels stay within a few MB of last-level cache.
   t.panelBytes = schedule.panelBytes;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
+  pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }
 
 namespace {

@@ -8,7 +8,11 @@
 
 // CHECK: const char *const kan_param_names[8] = {"layers.0.grid", "layers.0.base_weight", "layers.0.spline_weight", "layers.0.spline_scaler", "layers.1.grid"
 // CHECK-LABEL: static int model_impl(
-// CHECK: kan_pack_weights_f64(4, 5, 8, 0,
+// The memory plan: two slots for the whole call, the packed weights of both
+// layers share slot 0.
+// CHECK: slot0 = (double *)malloc(sizeof(double) * ((size_t)0 * (size_t)n + 180) + 1);
+// CHECK: slot1 = (double *)malloc(sizeof(double) * ((size_t)4 * (size_t)n + 0) + 1);
+// CHECK: kan_pack_weights_f64(4, 5, 8, 0, a2, a3, a4, slot0, 45);
 // CHECK: kan_grid_prepare_f64(5, 5, 3,
 // CHECK: for (int64_t r0 = 0; r0 < n; r0 += 64) {
 // CHECK: kan_pack_features_f64(m, 5, 5, 3, KAN_ACT_SILU,

@@ -1,0 +1,23 @@
+// RUN: kan-opt %s --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm,kan-plan-memory))' | FileCheck %s
+
+// Three layers: the packed weights of every layer share slot 0 (each dies
+// in its GEMM), the first activation is slot 1 and still live while the
+// second is computed (slot 2); the model's result goes to the caller's
+// buffer (-1). Slot sizes are (elements per batch row, constant elements).
+// CHECK-LABEL: func.func @model
+// CHECK-SAME: kan.memory_plan = array<i64: 0, 576, 8, 0, 8, 0>
+// CHECK: kan.pack_weights {{.*}}kan.slots = array<i64: 0>
+// CHECK: kan.feature_gemm {{.*}}kan.slots = array<i64: 1>
+// CHECK: kan.pack_weights {{.*}}kan.slots = array<i64: 0>
+// CHECK: kan.feature_gemm {{.*}}kan.slots = array<i64: 2>
+// CHECK: kan.pack_weights {{.*}}kan.slots = array<i64: 0>
+// CHECK: kan.feature_gemm {{.*}}kan.slots = array<i64: -1>
+func.func @model(%x: tensor<?x6xf32>,
+                 %g0: tensor<6x12xf32>, %b0: tensor<8x6xf32>, %c0: tensor<8x6x8xf32>,
+                 %g1: tensor<8x12xf32>, %b1: tensor<8x8xf32>, %c1: tensor<8x8x8xf32>,
+                 %g2: tensor<8x12xf32>, %b2: tensor<3x8xf32>, %c2: tensor<3x8x8xf32>) -> tensor<?x3xf32> {
+  %y0 = kan.layer %x, %g0, %b0, %c0 order 3 act silu : tensor<?x6xf32>, tensor<6x12xf32>, tensor<8x6xf32>, tensor<8x6x8xf32> -> tensor<?x8xf32>
+  %y1 = kan.layer %y0, %g1, %b1, %c1 order 3 act silu : tensor<?x8xf32>, tensor<8x12xf32>, tensor<8x8xf32>, tensor<8x8x8xf32> -> tensor<?x8xf32>
+  %y2 = kan.layer %y1, %g2, %b2, %c2 order 3 act silu : tensor<?x8xf32>, tensor<8x12xf32>, tensor<3x8xf32>, tensor<3x8x8xf32> -> tensor<?x3xf32>
+  return %y2 : tensor<?x3xf32>
+}
