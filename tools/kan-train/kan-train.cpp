@@ -72,7 +72,7 @@ static cl::opt<int> directionsOpt("directions", cl::init(32),
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
 static cl::opt<double> densityOpt("density", cl::init(2e-3),
     cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
-static cl::opt<double> lrOpt("lr", cl::init(3e-3), cl::desc("Learning rate (default 3e-3)"), cl::cat(trainCat));
+static cl::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), cl::cat(trainCat));
 static cl::opt<int> batchOpt("batch", cl::init(256), cl::desc("Batch size (default 256)"), cl::cat(trainCat));
 static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
     cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
