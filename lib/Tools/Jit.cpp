@@ -8,12 +8,11 @@
 
 #include "kan/Tools/Engine.h"
 
-#ifdef KAN_HAVE_CPU_TARGET
 #include "kan/InitAll.h"
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#endif
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -107,8 +106,10 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
   if (!ccPath)
     return makeError("cannot find the C compiler '" + cc +
                      "' (set CC or install gcc)");
+  // OpenMP threads over the row tiles (kan_set_threads); the emitted C is
+  // the same with or without it.
   std::vector<std::string> args{*ccPath, "-std=c99", "-O3", "-march=native",
-                                "-fPIC", "-shared", "kan_model.c",
+                                "-fopenmp", "-fPIC", "-shared", "kan_model.c",
                                 "-I" + includeDir, library, "-lm",
                                 "-o", "model.so"};
   std::string key;
@@ -164,25 +165,20 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
   return std::string(so);
 }
 
-bool kan::tools::haveCompiledEngine() {
-#ifdef KAN_HAVE_CPU_TARGET
-  return true;
-#else
-  return false;
-#endif
-}
-
-#ifdef KAN_HAVE_CPU_TARGET
 namespace {
 using ForwardFn = int (*)(const void *, int64_t, void *const *, void *);
 using TrainF64 = int (*)(const double *, const int64_t *, int64_t, uint64_t,
                          int64_t, double *const *, double *, double *);
 using TrainF32 = int (*)(const float *, const int64_t *, int64_t, uint64_t,
                          int64_t, float *const *, float *, float *);
+using JvpFn = int (*)(const void *, int64_t, void *const *, void *const *,
+                      void *, void *);
+using SetThreadsFn = int (*)(int);
 
 class CompiledEngine final : public Engine {
 public:
-  CompiledEngine(void *handle, int64_t ndir) : handle(handle), ndir(ndir) {}
+  CompiledEngine(void *handle, int64_t ndir, bool inputTangent)
+      : handle(handle), ndir(ndir), inputTangent(inputTangent) {}
   ~CompiledEngine() override {
     // Keep the library mapped: functions may still be referenced by the
     // caller's error paths at exit; the OS unmaps it.
@@ -191,6 +187,8 @@ public:
   Error load() {
     fwd = reinterpret_cast<ForwardFn>(dlsym(handle, "kan_forward"));
     train = dlsym(handle, "kan_train_step");
+    jvp = reinterpret_cast<JvpFn>(dlsym(handle, "kan_forward_jvp"));
+    setThreads = reinterpret_cast<SetThreadsFn>(dlsym(handle, "kan_set_threads"));
     if (!fwd)
       return makeError("the compiled model has no kan_forward");
     names = static_cast<const char *const *>(dlsym(handle, "kan_param_names"));
@@ -215,6 +213,33 @@ public:
     if (int st = fwd(x, n, p.data(), y))
       return runtimeError(st, "kan_forward");
     return Error::success();
+  }
+  Error forwardJvp(Model &m, const void *x, int64_t n, Model &tangents,
+                   const void *xTangent, void *y, void *dy) override {
+    if (!jvp)
+      return makeError("the compiled model has no kan_forward_jvp");
+    if (Error e = checkParams(m))
+      return e;
+    if (inputTangent != (xTangent != nullptr))
+      return makeError("the compiled JVP was built " +
+                       llvm::Twine(inputTangent ? "with" : "without") +
+                       " an input tangent");
+    // Tangent arguments in kan-jvp's order: the input (if duplicated), then
+    // every parameter but the grids.
+    std::vector<void *> t;
+    if (xTangent)
+      t.push_back(const_cast<void *>(xTangent));
+    for (size_t i = 0; i < tangents.tensors.size(); ++i)
+      if (i % m.shape.tensorsPerLayer() != Grid)
+        t.push_back(tangents.tensors[i].data());
+    std::vector<void *> p = m.pointers();
+    if (int st = jvp(x, n, p.data(), t.data(), y, dy))
+      return runtimeError(st, "kan_forward_jvp");
+    return Error::success();
+  }
+  /// Threads over row tiles; 1 where the C was compiled without OpenMP.
+  int useThreads(int64_t n) {
+    return setThreads ? setThreads(static_cast<int>(n)) : 1;
   }
   Error trainStep(Model &m, const void *x, const int64_t *labels, int64_t n,
                   uint64_t seed, int64_t step, double &loss,
@@ -250,22 +275,18 @@ private:
   int64_t ndir;
   ForwardFn fwd = nullptr;
   void *train = nullptr;
+  JvpFn jvp = nullptr;
+  SetThreadsFn setThreads = nullptr;
+  bool inputTangent = false;
   const char *const *names = nullptr;
 };
 } // namespace
-#endif
 
 Expected<std::unique_ptr<Engine>>
 kan::tools::createCompiledEngine(const ModelShape &shape,
                                  const TrainConfig *train,
-                                 const CompileOptions &opts) {
-#ifndef KAN_HAVE_CPU_TARGET
-  (void)shape;
-  (void)train;
-  (void)opts;
-  return makeError("this build has no CPU target (KanTargetCPU); use "
-                   "--engine=kernels");
-#else
+                                 const CompileOptions &opts,
+                                 const JvpRequest *jvpRequest) {
   mlir::MLIRContext ctx;
   mlir::DialectRegistry registry;
   mlir::kan::registerAllDialects(registry);
@@ -290,9 +311,22 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     to.lr = train->lr;
   }
   mlir::kan::CPUSchedule sched;
-  sched.threads = opts.threads;
   sched.tileRows = opts.tileRows;
   mlir::PassManager pm(&ctx);
+  if (jvpRequest) {
+    // kan_forward_jvp: one direction along every weight (grids constant)
+    // and, if requested, the input.
+    std::vector<std::string> activity{jvpRequest->inputTangent ? "dup"
+                                                               : "const"};
+    for (size_t l = 0; l < shape.numLayers(); ++l)
+      for (size_t which = 0; which < shape.tensorsPerLayer(); ++which)
+        activity.push_back(which == Grid ? "const" : "dup");
+    mlir::kan::KanJvpOptions jo;
+    jo.funcName = "model";
+    jo.width = 1;
+    jo.activity = activity;
+    pm.addPass(mlir::kan::createKanJvp(jo));
+  }
   mlir::kan::buildCPUPipeline(pm, train ? &to : nullptr, sched);
   std::string diag;
   {
@@ -315,9 +349,12 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   if (!handle)
     return makeError(*so + ": cannot load: " + dlerror());
   auto engine = std::make_unique<CompiledEngine>(
-      handle, train ? train->directions : 0);
+      handle, train ? train->directions : 0,
+      jvpRequest && jvpRequest->inputTangent);
   if (Error e = engine->load())
     return std::move(e);
+  int got = engine->useThreads(opts.threads);
+  if (opts.verbose && got != opts.threads)
+    llvm::errs() << "note: running on " << got << " thread(s)\n";
   return std::unique_ptr<Engine>(std::move(engine));
-#endif
 }

@@ -5,8 +5,8 @@
 //         [--compare y_ref.npy] [--compare-tangent dy_ref.npy]
 //
 // MODEL is an efficient-kan .safetensors or a .mlir module as kan-import
-// writes it. The forward pass runs through the compiled CPU path (or the
-// runtime kernels with --engine=kernels); the JVP uses the runtime kernels.
+// writes it. The forward pass and, with tangents, the JVP (kan-jvp) run
+// through the compiled CPU path.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,8 +24,11 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <thread>
 
 using namespace kan::tools;
 using llvm::Error;
@@ -56,12 +59,6 @@ static cl::opt<std::string> compareTangentPath("compare-tangent",
                                                cl::value_desc("dy_ref.npy"), cl::cat(cat));
 static cl::opt<double> relTol("rtol", cl::init(1e-12), cl::desc("Relative tolerance of --compare (default 1e-12)"), cl::cat(cat));
 static cl::opt<double> absTol("atol", cl::init(1e-13), cl::desc("Absolute tolerance of --compare (default 1e-13)"), cl::cat(cat));
-static cl::opt<std::string> engineName(
-    "engine", cl::init("auto"),
-    cl::desc("Forward evaluation: compiled (CPU target, JIT-compiled C), "
-             "kernels (runtime kernels directly) or auto (compiled when this "
-             "build has the CPU target)"),
-    cl::cat(cat));
 static cl::opt<std::string> workDir("work-dir", cl::desc("Cache directory for compiled models (default $XDG_CACHE_HOME/kan)"), cl::cat(cat));
 
 static int fail(Error e) {
@@ -144,12 +141,15 @@ static Error compare(const Tensor &got, llvm::StringRef refPath,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  int64_t numThreads = takeThreadsOption(argc, argv, 1);
+  // Row tiles of the compiled code run on every core by default.
+  int64_t numThreads = takeThreadsOption(
+      argc, argv, std::max(1u, std::thread::hardware_concurrency()));
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-run: evaluate a KAN (forward and JVP) on NPY inputs\n\n"
-      "  --threads=N  threads of the compiled code (default 1)\n");
+      "  --threads=N  threads of the compiled code over batch row tiles\n"
+      "               (default: the number of cores)\n");
   if (numThreads < 1)
     return fail(makeError("--threads needs a positive integer"));
   mlir::MLIRContext ctx;
@@ -164,22 +164,29 @@ int main(int argc, char **argv) {
     return fail(std::move(e));
   int64_t n = x.shape[0];
 
-  std::unique_ptr<Engine> engine;
-  bool compiled = engineName == "compiled" ||
-                  (engineName == "auto" && haveCompiledEngine());
-  if (engineName != "auto" && engineName != "compiled" && engineName != "kernels")
-    return fail(makeError("--engine must be auto, compiled or kernels"));
-  if (compiled) {
-    CompileOptions co;
-    co.workDir = workDir;
-    co.threads = numThreads;
-    auto eng = createCompiledEngine(s, nullptr, co);
-    if (!eng)
-      return fail(eng.takeError());
-    engine = std::move(*eng);
-  } else {
-    engine = createKernelEngine(nullptr);
+  // Tangents first: they decide whether the compiled code differentiates
+  // the input too.
+  Model tangents;
+  Tensor xt;
+  std::optional<JvpRequest> jvp;
+  if (!tangentsPath.empty()) {
+    if (Error e = readTangents(tangentsPath, model, tangents, xt))
+      return fail(std::move(e));
+    if (!xt.shape.empty() && xt.shape[0] != n)
+      return fail(makeError(tangentsPath + ": tangent 'input' has " +
+                            llvm::Twine(xt.shape[0]) + " rows but " +
+                            inputPath + " has " + llvm::Twine(n)));
+    jvp = JvpRequest{!xt.shape.empty()};
+  } else if (!outputTangentPath.empty() || !compareTangentPath.empty()) {
+    return fail(makeError("--output-tangent/--compare-tangent need --tangents"));
   }
+  CompileOptions co;
+  co.workDir = workDir;
+  co.threads = numThreads;
+  auto eng = createCompiledEngine(s, nullptr, co, jvp ? &*jvp : nullptr);
+  if (!eng)
+    return fail(eng.takeError());
+  std::unique_ptr<Engine> engine = std::move(*eng);
   Tensor y;
   y.allocate({n, s.widths.back()}, s.f32);
   if (n > 0)
@@ -195,30 +202,21 @@ int main(int argc, char **argv) {
     if (Error e = compare(y, comparePath, "output"))
       return fail(std::move(e));
 
-  if (!tangentsPath.empty()) {
-    Model tangents;
-    Tensor xt;
-    if (Error e = readTangents(tangentsPath, model, tangents, xt))
-      return fail(std::move(e));
-    if (!xt.shape.empty() && xt.shape[0] != n)
-      return fail(makeError(tangentsPath + ": tangent 'input' has " +
-                            llvm::Twine(xt.shape[0]) + " rows but " +
-                            inputPath + " has " + llvm::Twine(n)));
+  if (jvp) {
     Tensor y2, dy;
     y2.allocate({n, s.widths.back()}, s.f32);
     dy.allocate({n, s.widths.back()}, s.f32);
-    if (Error e = kernelForwardJvp(model, x.data(), n, tangents,
-                                   xt.shape.empty() ? nullptr : xt.data(),
-                                   y2.data(), dy.data()))
-      return fail(std::move(e));
+    if (n > 0)
+      if (Error e = engine->forwardJvp(model, x.data(), n, tangents,
+                                       xt.shape.empty() ? nullptr : xt.data(),
+                                       y2.data(), dy.data()))
+        return fail(std::move(e));
     if (!outputTangentPath.empty())
       if (Error e = writeMatrix(outputTangentPath, dy))
         return fail(std::move(e));
     if (!compareTangentPath.empty())
       if (Error e = compare(dy, compareTangentPath, "tangent"))
         return fail(std::move(e));
-  } else if (!outputTangentPath.empty() || !compareTangentPath.empty()) {
-    return fail(makeError("--output-tangent/--compare-tangent need --tangents"));
   }
   return 0;
 }

@@ -30,9 +30,11 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <thread>
 
 using namespace kan::tools;
 using llvm::Error;
@@ -76,12 +78,6 @@ static cl::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (defa
 static cl::opt<int> batchOpt("batch", cl::init(256), cl::desc("Batch size (default 256)"), cl::cat(trainCat));
 static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
     cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
-static cl::opt<std::string> engineOpt("engine", cl::init("auto"),
-    cl::desc("Train-step implementation: compiled (CPU target, JIT-compiled "
-             "C), kernels (runtime kernels directly) or auto (compiled when "
-             "this build has the CPU target)"),
-    cl::cat(trainCat));
-
 // Run control.
 static cl::opt<double> timeBudget("time-budget", cl::init(600),
     cl::desc("Stop after this many seconds of training (default 600; 0 = no limit)"),
@@ -477,7 +473,9 @@ static int runReplay() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  int64_t numThreads = takeThreadsOption(argc, argv, 1);
+  // Row tiles of the compiled code run on every core by default.
+  int64_t numThreads = takeThreadsOption(
+      argc, argv, std::max(1u, std::thread::hardware_concurrency()));
   cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat});
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -486,7 +484,8 @@ int main(int argc, char **argv) {
       "noise_step\n(sparse ternary directions) on Fashion-MNIST for 600 s. "
       "Progress goes to\nstderr; the last line on stdout is a JSON summary "
       "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
-      "  --threads=N  threads of the compiled train step (default 1)\n");
+      "  --threads=N  threads of the compiled train step over batch row tiles\n"
+      "               (default: the number of cores)\n");
   if (numThreads < 1)
     return fail(makeError("--threads needs a positive integer"));
   if (!replayOpt.empty())
@@ -527,25 +526,18 @@ int main(int argc, char **argv) {
       return fail(std::move(e));
 
   // Engine.
-  if (engineOpt != "auto" && engineOpt != "compiled" && engineOpt != "kernels")
-    return fail(makeError("--engine must be auto, compiled or kernels"));
-  std::unique_ptr<Engine> engine;
   Progress progress;
-  if (engineOpt == "compiled" || (engineOpt == "auto" && haveCompiledEngine())) {
-    CompileOptions co;
-    if (workDirOpt.getNumOccurrences())
-      co.workDir = workDirOpt;
-    co.threads = numThreads;
-    double t0 = nowSeconds();
-    auto eng = createCompiledEngine(rc.shape, &rc.train, co);
-    if (!eng)
-      return fail(eng.takeError());
-    engine = std::move(*eng);
-    progress.message("compiled the model in " +
-                     llvm::formatv("{0:f1}", nowSeconds() - t0).str() + " s");
-  } else {
-    engine = createKernelEngine(&rc.train);
-  }
+  CompileOptions co;
+  if (workDirOpt.getNumOccurrences())
+    co.workDir = workDirOpt;
+  co.threads = numThreads;
+  double t0 = nowSeconds();
+  auto eng = createCompiledEngine(rc.shape, &rc.train, co);
+  if (!eng)
+    return fail(eng.takeError());
+  std::unique_ptr<Engine> engine = std::move(*eng);
+  progress.message("compiled the model in " +
+                   llvm::formatv("{0:f1}", nowSeconds() - t0).str() + " s");
 
   std::string ckptPath = checkpointOpt;
   if (ckptPath.empty()) {

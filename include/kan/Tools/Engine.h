@@ -1,10 +1,8 @@
 //===- Engine.h - evaluating and training a model ---------------*- C++ -*-===//
 //
-// An Engine runs the generated C ABI of a model (see CPUTarget.h): forward
-// and one noise_step train step. CompiledEngine JIT-compiles the CPU
-// target's C output with the system C compiler; KernelEngine calls the
-// runtime's layer kernels directly (no compiler needed; also the reference
-// for the JVP of kan-run).
+// An Engine runs the generated C ABI of a model (see CPUTarget.h): forward,
+// its JVP and one noise_step train step, JIT-compiled from the CPU target's
+// C output with the system C compiler.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,36 +49,39 @@ public:
                               void *y) = 0;
   /// One step on (x, labels); updates the model in place, returns the batch
   /// loss and the n JVP scalars.
+  /// y and its tangent dy (n x O) along `tangents` (one per parameter,
+  /// grids ignored) and `xTangent` (n x I; only if the engine was built
+  /// with an input tangent).
+  virtual llvm::Error forwardJvp(Model &model, const void *x, int64_t n,
+                                 Model &tangents, const void *xTangent,
+                                 void *y, void *dy) = 0;
   virtual llvm::Error trainStep(Model &model, const void *x,
                                 const int64_t *labels, int64_t n,
                                 uint64_t seed, int64_t step, double &loss,
                                 std::vector<double> &alphas) = 0;
 };
 
-/// Runtime-kernel engine (trainStep needs the config).
-std::unique_ptr<Engine> createKernelEngine(const TrainConfig *train);
-
-/// The JVP of the model output along tangents (names like the parameters,
-/// plus optional "input"): y (n x O) and dy (n x O), in the model's type.
-llvm::Error kernelForwardJvp(const Model &model, const void *x, int64_t n,
-                             const Model &tangents, const void *xTangent,
-                             void *y, void *dy);
-
-/// Whether the CPU target was available when the tools were built.
-bool haveCompiledEngine();
-
 struct CompileOptions {
   std::string workDir;   ///< cache root ("" = $XDG_CACHE_HOME/kan)
+  /// Threads over row tiles (the C is compiled with OpenMP).
   int64_t threads = 1;
   int64_t tileRows = 64;
   bool verbose = false;
 };
 
-/// Builds the model (and, if `train`, its train step), runs the CPU
-/// pipeline, emits C, compiles and loads it (cached by source hash).
+/// What the compiled JVP differentiates: every weight, and the input too
+/// when `inputTangent`.
+struct JvpRequest {
+  bool inputTangent = false;
+};
+
+/// Builds the model (and, if `train`, its train step; if `jvp`, its JVP
+/// through kan-jvp), runs the CPU pipeline, emits C, compiles and loads it
+/// (cached by source hash).
 llvm::Expected<std::unique_ptr<Engine>>
 createCompiledEngine(const ModelShape &shape, const TrainConfig *train,
-                     const CompileOptions &opts);
+                     const CompileOptions &opts,
+                     const JvpRequest *jvp = nullptr);
 
 /// Compiles a C source into a shared library in a cache directory keyed by
 /// the hash of source, header and command; returns the .so path.

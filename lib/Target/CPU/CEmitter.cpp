@@ -830,7 +830,7 @@ LogicalResult FunctionEmitter::emit() {
 
   // The memory plan: every slot allocated once for the whole call.
   if (auto plan = func->getAttrOfType<DenseI64ArrayAttr>("kan.memory_plan")) {
-    for (size_t i = 0; i + 1 < plan.size(); i += 2) {
+    for (int64_t i = 0; i + 1 < (int64_t)plan.size(); i += 2) {
       std::string slot = "slot" + std::to_string(i / 2);
       buffers.push_back({slot, T()});
       os << llvm::formatv("  {0} = ({1} *)malloc(sizeof({1}) * ((size_t){2} * "

@@ -64,8 +64,6 @@ struct TrainStepOptions {
 struct CPUSchedule {
   int64_t tileRows = 64;
   int64_t panelBytes = 8 << 20;
-  /// Threads over row tiles (OpenMP in the emitted C; 1 = none).
-  int64_t threads = 1;
 };
 
 /// Adds the CPU pipeline: (optionally) kan-build-train-step, kan-lower-to-gemm,
