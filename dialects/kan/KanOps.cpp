@@ -404,6 +404,19 @@ LogicalResult FeatureGemmJvpOp::verify() {
   return success();
 }
 
+std::pair<int64_t, int64_t> mlir::kan::getBatchAffineNumElements(ShapedType t) {
+  int64_t stat = 1;
+  bool dyn = false;
+  for (int64_t d : t.getShape()) {
+    if (ShapedType::isDynamic(d))
+      dyn = true;
+    else
+      stat *= d;
+  }
+  return dyn ? std::make_pair(stat, int64_t(0))
+             : std::make_pair(int64_t(0), stat);
+}
+
 //===----------------------------------------------------------------------===//
 // Folds and canonicalisations
 //===----------------------------------------------------------------------===//

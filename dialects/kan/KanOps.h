@@ -14,4 +14,10 @@
 #define GET_OP_CLASSES
 #include "kan/KanOps.h.inc"
 
+namespace mlir::kan {
+/// Elements of a tensor whose dynamic dimensions are the batch size n, as
+/// (elements per unit of n, constant elements): one of the two is zero.
+std::pair<int64_t, int64_t> getBatchAffineNumElements(ShapedType type);
+} // namespace mlir::kan
+
 #endif // KAN_KANOPS_H

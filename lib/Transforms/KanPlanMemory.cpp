@@ -20,19 +20,6 @@ using namespace mlir;
 using namespace mlir::kan;
 
 namespace {
-/// Elements of a tensor as (per unit of the dynamic batch size, constant).
-std::pair<int64_t, int64_t> affineSize(ShapedType t) {
-  int64_t stat = 1;
-  bool dyn = false;
-  for (int64_t d : t.getShape()) {
-    if (ShapedType::isDynamic(d))
-      dyn = true;
-    else
-      stat *= d;
-  }
-  return dyn ? std::make_pair(stat, int64_t(0)) : std::make_pair(int64_t(0), stat);
-}
-
 struct KanPlanMemoryPass
     : public kan::impl::KanPlanMemoryBase<KanPlanMemoryPass> {
   void runOnOperation() override {
@@ -63,7 +50,7 @@ struct KanPlanMemoryPass
           assigned.push_back(-1);
           continue;
         }
-        auto size = affineSize(t);
+        auto size = getBatchAffineNumElements(t);
         int64_t slot = -1;
         for (auto [i, isBusy] : llvm::enumerate(busy))
           if (!isBusy) {

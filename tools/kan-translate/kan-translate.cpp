@@ -11,6 +11,7 @@
 #include "kan/InitAll.h"
 #include "kan/KanOps.h"
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Target/Common.h"
 #include "kan/Target/NMQuad/NMQuadTarget.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -59,7 +60,7 @@ static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(3e-3),
                           cl::cat(category));
 static cl::opt<int64_t> tileRows("tile-rows",
                                  cl::desc("Largest row tile of a layer GEMM"),
-                                 cl::init(64), cl::cat(category));
+                                 cl::init(128), cl::cat(category));
 static cl::opt<std::string> prefix(
     "prefix",
     cl::desc("Prefix of every exported C symbol and of the file names"),
@@ -67,19 +68,6 @@ static cl::opt<std::string> prefix(
 static cl::opt<bool> report(
     "report", cl::desc("Print the target's schedule report (nmquad)"),
     cl::init(false), cl::cat(category));
-
-static LogicalResult writeFile(StringRef path, StringRef text) {
-  std::string err;
-  auto file = openOutputFile(path, &err);
-  if (!file) {
-    llvm::errs() << "kan-translate: cannot write " << path << ": " << err
-                 << "\n";
-    return failure();
-  }
-  file->os() << text;
-  file->keep();
-  return success();
-}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
@@ -139,10 +127,8 @@ int main(int argc, char **argv) {
     llvm::raw_string_ostream s(src), h(hdr);
     if (failed(kan::emitCPUSource(*module, s, h, prefix)))
       return 1;
-    llvm::SmallString<256> c(outDir), hp(outDir);
-    llvm::sys::path::append(c, prefix + "model.c");
-    llvm::sys::path::append(hp, prefix + "model.h");
-    if (failed(writeFile(c, src)) || failed(writeFile(hp, hdr)))
+    if (failed(kan::writeTargetFile(outDir, prefix + "model.c", src)) ||
+        failed(kan::writeTargetFile(outDir, prefix + "model.h", hdr)))
       return 1;
     return 0;
   }

@@ -65,7 +65,7 @@ struct CompileOptions {
   std::string workDir;   ///< cache root ("" = $XDG_CACHE_HOME/kan)
   /// Threads over row tiles (the C is compiled with OpenMP).
   int64_t threads = 1;
-  int64_t tileRows = 64;
+  int64_t tileRows = 128;
   bool verbose = false;
 };
 

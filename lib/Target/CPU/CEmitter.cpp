@@ -14,6 +14,7 @@
 
 #include "kan/KanOps.h"
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Target/Common.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,14 +32,7 @@ const char *const kParallelFor =
     "#ifdef _OPENMP\n#pragma omp parallel for schedule(static)\n#endif\n";
 
 /// A double literal that reads back to the same bits.
-std::string exact(double v) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.17g", v);
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos)
-    s += ".0";
-  return s;
-}
+std::string exact(double v) { return printExactDouble(v); }
 
 class FunctionEmitter {
 public:
@@ -57,17 +51,9 @@ private:
   /// Number of elements of a tensor type as a C expression (dynamic
   /// dimensions are the batch size `n`).
   std::string numel(Type type) const {
-    auto t = cast<ShapedType>(type);
-    int64_t stat = 1;
-    bool dyn = false;
-    for (int64_t d : t.getShape()) {
-      if (ShapedType::isDynamic(d))
-        dyn = true;
-      else
-        stat *= d;
-    }
-    std::string s = std::to_string(stat);
-    return dyn ? "((int64_t)" + s + " * n)" : "((int64_t)" + s + ")";
+    auto [perN, constant] = getBatchAffineNumElements(cast<ShapedType>(type));
+    return perN ? "((int64_t)" + std::to_string(perN) + " * n)"
+                : "((int64_t)" + std::to_string(constant) + ")";
   }
   std::string dim(Value v, unsigned i) const {
     int64_t d = cast<ShapedType>(v.getType()).getDimSize(i);
@@ -659,8 +645,11 @@ LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
   std::string p = name(param);
   if (laterUse || resultIndex.count(op.getResult())) {
     defineBuffer(op.getResult());
-    os << "  memcpy(" << name(op.getResult()) << ", " << p << ", sizeof("
-       << T() << ") * " << size << ");\n";
+    // The caller may pass the parameter itself as the result buffer (an
+    // update in place through the ABI): copying onto itself is undefined.
+    os << "  if (" << name(op.getResult()) << " != " << p << ") memcpy("
+       << name(op.getResult()) << ", " << p << ", sizeof(" << T() << ") * "
+       << size << ");\n";
   } else {
     // In place: the old parameter is dead after its update.
     names[op.getResult()] = p;

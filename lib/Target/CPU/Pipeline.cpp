@@ -55,7 +55,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                     llvm::cl::init(3e-3)};
   Option<int64_t> tileRows{*this, "tile-rows",
                            llvm::cl::desc("Largest row tile"),
-                           llvm::cl::init(64)};
+                           llvm::cl::init(128)};
 };
 } // namespace
 

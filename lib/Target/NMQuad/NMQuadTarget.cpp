@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/Target/NMQuad/NMQuadTarget.h"
+#include "kan/Target/Common.h"
 #include "NMQuadInternal.h"
 #include "kan/Conversion/Passes.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
@@ -28,14 +29,7 @@ using namespace mlir::kan;
 
 namespace {
 
-std::string exact(double v) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.17g", v);
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos)
-    s += ".0";
-  return s;
-}
+std::string exact(double v) { return printExactDouble(v); }
 
 std::string macro(StringRef sym) { return "KAN_ADDR_" + sym.upper(); }
 
@@ -284,18 +278,7 @@ FailureOr<NMQuadProgram> mlir::kan::collectNMQuadProgram(ModuleOp module) {
 }
 
 static LogicalResult writeFile(StringRef dir, StringRef name, StringRef text) {
-  llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, name);
-  std::string err;
-  auto file = openOutputFile(path, &err);
-  if (!file) {
-    llvm::errs() << "kan-translate: cannot write " << path << ": " << err
-                 << "\n";
-    return failure();
-  }
-  file->os() << text;
-  file->keep();
-  return success();
+  return writeTargetFile(dir, name, text);
 }
 
 LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,

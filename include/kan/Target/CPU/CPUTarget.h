@@ -62,7 +62,9 @@ struct TrainStepOptions {
 
 /// Target schedule knobs (tile sizes come from the target, not patterns).
 struct CPUSchedule {
-  int64_t tileRows = 64;
+  /// Two tiles of 128 rows for the default batch of 256 keep both cores
+  /// busy and repack W only twice per layer.
+  int64_t tileRows = 128;
   int64_t panelBytes = 8 << 20;
 };
 
