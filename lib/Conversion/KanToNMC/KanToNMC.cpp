@@ -345,19 +345,23 @@ void KanToNMCPass::runOnOperation() {
                                    "bt_panel");
     b.create<nmc::BarrierOp>(loc);
   };
+  // The primal half of layer li: its feature rows, then y = A W^T.
+  auto primalLayer = [&](size_t li) {
+    std::string s = std::to_string(li);
+    b.create<nmc::FeaturesOp>(loc, li, li ? "y" + std::to_string(li - 1) : "x",
+                              "f" + s, false);
+    if (outputs)
+      b.create<nmc::BarrierOp>(loc);
+    gemm(li, "f" + s, "y" + s, false);
+  };
   {
     auto e = b.create<nmc::EntryOp>(loc, "forward");
     e.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&e.getBody().front());
     emitPack();
-    for (auto [li, l] : llvm::enumerate(layers)) {
-      std::string s = std::to_string(li);
-      b.create<nmc::FeaturesOp>(loc, li, li ? "y" + std::to_string(li - 1) : "x",
-                                "f" + s, false);
-      if (outputs)
-        b.create<nmc::BarrierOp>(loc);
-      gemm(li, "f" + s, "y" + s, false);
+    for (size_t li = 0; li < layers.size(); ++li) {
+      primalLayer(li);
       b.create<nmc::BarrierOp>(loc);
     }
   }
@@ -369,11 +373,7 @@ void KanToNMCPass::runOnOperation() {
     emitPack();
     for (auto [li, l] : llvm::enumerate(layers)) {
       std::string s = std::to_string(li);
-      b.create<nmc::FeaturesOp>(loc, li, li ? "y" + std::to_string(li - 1) : "x",
-                                "f" + s, false);
-      if (outputs)
-        b.create<nmc::BarrierOp>(loc);
-      gemm(li, "f" + s, "y" + s, false);
+      primalLayer(li);
       auto loop = b.create<nmc::TangentLoopOp>(loc, width);
       loop.getBody().emplaceBlock();
       {
