@@ -1,10 +1,10 @@
 //===- InitAll.cpp - register the kan dialects and passes -------*- C++ -*-===//
 
 #include "kan/InitAll.h"
+#include "kan/Conversion/Passes.h"
 #include "kan/KanDialect.h"
 #include "kan/KanInterfaces.h"
 #include "kan/Transforms/Passes.h"
-#include "kan/Conversion/Passes.h"
 #include "nmc/NMCDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -62,9 +62,9 @@ LogicalResult checkShape(Operation *op, StringRef name, ShapedType type,
                          ArrayRef<int64_t> expected, Type elementType,
                          ArrayRef<bool> allowDynamic = {}) {
   if (type.getElementType() != elementType)
-    return op->emitOpError() << "operand '" << name << "' has element type "
-                             << type.getElementType() << " but expected "
-                             << elementType;
+    return op->emitOpError()
+           << "operand '" << name << "' has element type "
+           << type.getElementType() << " but expected " << elementType;
   bool ok = type.getRank() == (int64_t)expected.size();
   for (unsigned i = 0; ok && i < expected.size(); ++i) {
     int64_t actual = type.getDimSize(i);
@@ -91,9 +91,8 @@ struct LayerShape {
 };
 
 FailureOr<LayerShape> verifyLayerOperands(Operation *op, Value input,
-                                          Value grid, Value base,
-                                          Value spline, Value scaler,
-                                          int64_t order) {
+                                          Value grid, Value base, Value spline,
+                                          Value scaler, int64_t order) {
   auto xT = cast<RankedTensorType>(input.getType());
   auto gT = cast<RankedTensorType>(grid.getType());
   auto bT = cast<RankedTensorType>(base.getType());
@@ -126,9 +125,9 @@ FailureOr<LayerShape> verifyLayerOperands(Operation *op, Value input,
       failed(checkShape(op, "spline_weight", sT, {out, in, gridSize + order},
                         elt)))
     return failure();
-  if (scaler && failed(checkShape(op, "spline_scaler",
-                                  cast<ShapedType>(scaler.getType()),
-                                  {out, in}, elt)))
+  if (scaler &&
+      failed(checkShape(op, "spline_scaler", cast<ShapedType>(scaler.getType()),
+                        {out, in}, elt)))
     return failure();
   return LayerShape{xT.getDimSize(0), in, out, gridSize, order, elt};
 }
@@ -136,9 +135,9 @@ FailureOr<LayerShape> verifyLayerOperands(Operation *op, Value input,
 } // namespace
 
 LogicalResult LayerOp::verify() {
-  auto shape = verifyLayerOperands(*this, getInput(), getGrid(),
-                                   getBaseWeight(), getSplineWeight(),
-                                   getSplineScaler(), getOrder());
+  auto shape =
+      verifyLayerOperands(*this, getInput(), getGrid(), getBaseWeight(),
+                          getSplineWeight(), getSplineScaler(), getOrder());
   if (failed(shape))
     return failure();
   auto yT = getOutput().getType();
@@ -154,9 +153,9 @@ LogicalResult LayerOp::verify() {
 }
 
 LogicalResult LayerJvpOp::verify() {
-  auto shape = verifyLayerOperands(*this, getInput(), getGrid(),
-                                   getBaseWeight(), getSplineWeight(),
-                                   getSplineScaler(), getOrder());
+  auto shape =
+      verifyLayerOperands(*this, getInput(), getGrid(), getBaseWeight(),
+                          getSplineWeight(), getSplineScaler(), getOrder());
   if (failed(shape))
     return failure();
   const LayerShape &s = *shape;
@@ -169,8 +168,8 @@ LogicalResult LayerJvpOp::verify() {
     return emitOpError() << "operand 'spline_scaler_tangent' given without "
                             "a 'spline_scaler'";
   Type elt = s.elementType;
-  auto check = [&](Value v, StringRef name,
-                   ArrayRef<int64_t> shape, ArrayRef<bool> dyn = {}) {
+  auto check = [&](Value v, StringRef name, ArrayRef<int64_t> shape,
+                   ArrayRef<bool> dyn = {}) {
     if (!v)
       return success();
     return checkShape(*this, name, cast<ShapedType>(v.getType()), shape, elt,
@@ -223,14 +222,15 @@ LogicalResult BasisOp::verify() {
 namespace {
 LogicalResult verifyLossShapes(Operation *op, ShapedType pred, Type loss) {
   if (loss != pred.getElementType())
-    return op->emitOpError() << "result 'loss' has type " << loss
-                             << " but the prediction's element type is "
-                             << pred.getElementType();
+    return op->emitOpError()
+           << "result 'loss' has type " << loss
+           << " but the prediction's element type is " << pred.getElementType();
   return success();
 }
 
 LogicalResult verifyLossTangent(Operation *op, ShapedType pred,
-                                ShapedType predTangent, ShapedType lossTangent) {
+                                ShapedType predTangent,
+                                ShapedType lossTangent) {
   int64_t width = predTangent.getDimSize(0);
   if (ShapedType::isDynamic(width))
     return op->emitOpError() << "operand 'tangent' needs a static leading "
@@ -248,8 +248,8 @@ LogicalResult verifyLabels(Operation *op, ShapedType logits,
                            ShapedType labels) {
   int64_t n = logits.getDimSize(0), m = labels.getDimSize(0);
   if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(m) && n != m)
-    return op->emitOpError() << "operand 'labels' expected shape " << n
-                             << " but got " << m;
+    return op->emitOpError()
+           << "operand 'labels' expected shape " << n << " but got " << m;
   return success();
 }
 } // namespace
@@ -299,8 +299,8 @@ LogicalResult verifyDistribution(Operation *op, Distribution dist,
       return op->emitOpError()
              << "sparse_ternary perturbations need a 'density'";
     if (!(*density > 0.0 && *density <= 1.0))
-      return op->emitOpError() << "'density' must be in (0, 1] but is "
-                               << *density;
+      return op->emitOpError()
+             << "'density' must be in (0, 1] but is " << *density;
   } else if (density) {
     return op->emitOpError() << "'density' is only meaningful for "
                                 "sparse_ternary perturbations";
@@ -365,8 +365,8 @@ LogicalResult verifyFeatureGemm(Operation *op, ShapedType x, ShapedType grid,
   int64_t in = x.getDimSize(1);
   int64_t gridSize = grid.getDimSize(1) - 2 * order - 1;
   if (gridSize < 1)
-    return op->emitOpError() << "operand 'grid' has too few knots for order "
-                             << order;
+    return op->emitOpError()
+           << "operand 'grid' has too few knots for order " << order;
   Type elt = x.getElementType();
   if (failed(checkShape(op, "grid", grid, {in, grid.getDimSize(1)}, elt)))
     return failure();
@@ -381,9 +381,8 @@ LogicalResult FeatureGemmOp::verify() {
 }
 
 LogicalResult FeatureGemmJvpOp::verify() {
-  if (failed(verifyFeatureGemm(*this, getInput().getType(),
-                               getGrid().getType(), getWeights().getType(),
-                               getOrder())))
+  if (failed(verifyFeatureGemm(*this, getInput().getType(), getGrid().getType(),
+                               getWeights().getType(), getOrder())))
     return failure();
   bool perturb = static_cast<bool>(getSeed());
   if (perturb != static_cast<bool>(getDistAttr()) ||

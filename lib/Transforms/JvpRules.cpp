@@ -1,4 +1,5 @@
-//===- JvpRules.cpp - forward-mode rules of kan and upstream ops -*- C++ -*-===//
+//===- JvpRules.cpp - forward-mode rules of kan and upstream ops -*- C++
+//-*-===//
 //
 // The derivative rule of each op lives with the op through JvpOpInterface.
 // Rules for upstream ops are attached as external models.
@@ -49,9 +50,8 @@ struct LayerJvpModel
     auto yT = layer.getOutput().getType();
     auto jvp = b.create<LayerJvpOp>(
         op->getLoc(), TypeRange{yT, getTangentType(yT, width)}, operands[0],
-        operands[1], operands[2], operands[3], scaler, tangents[0],
-        tangents[2], tangents[3], scalerT, layer.getOrderAttr(),
-        layer.getActAttr());
+        operands[1], operands[2], operands[3], scaler, tangents[0], tangents[2],
+        tangents[3], scalerT, layer.getOrderAttr(), layer.getActAttr());
     primals.push_back(jvp.getOutput());
     resultTangents.push_back(jvp.getOutputTangent());
     return success();
@@ -74,9 +74,9 @@ struct LossJvpModel
       return success();
     }
     Type loss = op->getResult(0).getType();
-    auto jvp = b.create<LossJvpOp>(
-        op->getLoc(), TypeRange{loss, getTangentType(loss, width)},
-        operands[0], operands[1], tangents[0]);
+    auto jvp = b.create<LossJvpOp>(op->getLoc(),
+                                   TypeRange{loss, getTangentType(loss, width)},
+                                   operands[0], operands[1], tangents[0]);
     primals.push_back(jvp->getResult(0));
     resultTangents.push_back(jvp->getResult(1));
     return success();
@@ -114,7 +114,8 @@ struct NegFJvpModel
                          SmallVectorImpl<Value> &primals,
                          SmallVectorImpl<Value> &resultTangents) const {
     primals.push_back(b.create<arith::NegFOp>(op->getLoc(), operands[0]));
-    resultTangents.push_back(b.create<arith::NegFOp>(op->getLoc(), tangents[0]));
+    resultTangents.push_back(
+        b.create<arith::NegFOp>(op->getLoc(), tangents[0]));
     return success();
   }
 };
@@ -134,13 +135,14 @@ struct MulFJvpModel
                 "elementwise tensor products need a broadcast of the "
                 "primal over the directions";
     primals.push_back(b.create<arith::MulFOp>(loc, operands[0], operands[1]));
-    auto tangentType = cast<RankedTensorType>(
-        getTangentType(operands[0].getType(), width));
+    auto tangentType =
+        cast<RankedTensorType>(getTangentType(operands[0].getType(), width));
     Value sum;
     for (int i = 0; i < 2; ++i) {
       if (!tangents[i])
         continue;
-      Value other = b.create<tensor::SplatOp>(loc, tangentType, operands[1 - i]);
+      Value other =
+          b.create<tensor::SplatOp>(loc, tangentType, operands[1 - i]);
       Value term = b.create<arith::MulFOp>(loc, tangents[i], other);
       sum = sum ? b.create<arith::AddFOp>(loc, sum, term).getResult() : term;
     }

@@ -48,8 +48,8 @@ struct KanBuildTrainStepPass
       return fail("unknown rule '" + rule + "' (ternary or fg)");
     std::string distName = dist;
     if (distName.empty())
-      distName = *updateRule == UpdateRule::ternary ? "sparse_ternary"
-                                                    : "normal";
+      distName =
+          *updateRule == UpdateRule::ternary ? "sparse_ternary" : "normal";
     std::optional<Distribution> distribution = symbolizeDistribution(distName);
     if (!distribution)
       return fail("unknown dist '" + distName +
@@ -60,7 +60,8 @@ struct KanBuildTrainStepPass
                   "rademacher), not sparse_ternary");
     bool sparse = *distribution == Distribution::sparse_ternary;
     if (sparse && !(density > 0.0 && density <= 1.0))
-      return fail("'density' must be in (0, 1] but is " + std::to_string(density));
+      return fail("'density' must be in (0, 1] but is " +
+                  std::to_string(density));
     if (!(lr > 0.0))
       return fail("'lr' must be positive but is " + std::to_string(lr));
 
@@ -110,11 +111,11 @@ struct KanBuildTrainStepPass
         tangentArgs.push_back(Value());
         continue;
       }
-      auto vType = cast<RankedTensorType>(
-          getTangentType(p.getType(), directions));
-      tangentArgs.push_back(b.create<PerturbOp>(
-          loc, vType, seed, stepIdx, *distribution, stream,
-          /*first_direction=*/0, densityAttr));
+      auto vType =
+          cast<RankedTensorType>(getTangentType(p.getType(), directions));
+      tangentArgs.push_back(
+          b.create<PerturbOp>(loc, vType, seed, stepIdx, *distribution, stream,
+                              /*first_direction=*/0, densityAttr));
     }
 
     SmallVector<Value> results, resultTangents;
@@ -132,8 +133,8 @@ struct KanBuildTrainStepPass
           loc, TypeRange{elt, alphasType}, results[0], target,
           resultTangents[0]);
     Value alphas = lossOp->getResult(1);
-    Value coefs = b.create<UpdateCoefficientsOp>(loc, alphasType, alphas,
-                                                 *updateRule);
+    Value coefs =
+        b.create<UpdateCoefficientsOp>(loc, alphasType, alphas, *updateRule);
     double scale = *updateRule == UpdateRule::fg ? lr / directions : lr;
     SmallVector<Value> returned{lossOp->getResult(0), alphas};
     for (auto [i, p] : llvm::enumerate(params)) {
@@ -145,8 +146,7 @@ struct KanBuildTrainStepPass
       returned.push_back(b.create<UpdateOp>(
           loc, p.getType(), p, coefs, seed, stepIdx,
           DistributionAttr::get(ctx, *distribution),
-          b.getI64IntegerAttr(stream), b.getF64FloatAttr(scale),
-          densityAttr));
+          b.getI64IntegerAttr(stream), b.getF64FloatAttr(scale), densityAttr));
     }
     b.create<func::ReturnOp>(loc, returned);
   }

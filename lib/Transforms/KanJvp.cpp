@@ -37,8 +37,8 @@ static Value buildZeroTangent(OpBuilder &b, Location loc, Value primal,
   return b.create<tensor::SplatOp>(loc, zero, type, dyn);
 }
 
-LogicalResult mlir::kan::emitJvp(OpBuilder &b, func::FuncOp func,
-                                 int64_t width, ValueRange primalArgs,
+LogicalResult mlir::kan::emitJvp(OpBuilder &b, func::FuncOp func, int64_t width,
+                                 ValueRange primalArgs,
                                  ArrayRef<Value> tangentArgs,
                                  SmallVectorImpl<Value> &results,
                                  SmallVectorImpl<Value> &resultTangents) {
@@ -93,7 +93,8 @@ LogicalResult mlir::kan::emitJvp(OpBuilder &b, func::FuncOp func,
     if (!isa<FloatType>(getElementTypeOrSelf(v.getType())))
       continue;
     Value t = tangent.lookup(v);
-    resultTangents.push_back(t ? t : buildZeroTangent(b, ret.getLoc(), p, width));
+    resultTangents.push_back(t ? t
+                               : buildZeroTangent(b, ret.getLoc(), p, width));
   }
   return success();
 }
@@ -135,7 +136,8 @@ struct KanJvpPass : public kan::impl::KanJvpBase<KanJvpPass> {
       return signalPassFailure();
     }
     if (width < 1) {
-      func.emitError() << "kan-jvp: 'width' must be >= 1 but is " << (int64_t)width;
+      func.emitError() << "kan-jvp: 'width' must be >= 1 but is "
+                       << (int64_t)width;
       return signalPassFailure();
     }
     FunctionType type = func.getFunctionType();
@@ -154,8 +156,7 @@ struct KanJvpPass : public kan::impl::KanJvpBase<KanJvpPass> {
           return signalPassFailure();
         }
         dup[i] = a == "dup";
-        if (dup[i] &&
-            !isa<FloatType>(getElementTypeOrSelf(type.getInput(i)))) {
+        if (dup[i] && !isa<FloatType>(getElementTypeOrSelf(type.getInput(i)))) {
           func.emitError() << "kan-jvp: argument " << i << " of type "
                            << type.getInput(i)
                            << " cannot be duplicated (not floating point)";

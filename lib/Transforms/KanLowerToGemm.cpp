@@ -1,4 +1,5 @@
-//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++ -*-===//
+//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++
+//-*-===//
 
 #include "kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
@@ -113,7 +114,8 @@ struct KanLowerToGemmPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerLayer, LowerLayerJvp>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
 };

@@ -1,4 +1,5 @@
-//===- kan-translate.cpp - emit target sources from a kan module -*- C++ -*-===//
+//===- kan-translate.cpp - emit target sources from a kan module -*- C++
+//-*-===//
 //
 // kan-translate --target=cpu -o DIR model.mlir
 //
@@ -26,7 +27,6 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -45,29 +45,29 @@ static cl::opt<bool> trainStep(
 static cl::opt<std::string> rule("rule", cl::desc("Update rule: ternary or fg"),
                                  cl::init("ternary"), cl::cat(category));
 static cl::opt<std::string>
-    dist("dist", cl::desc("Directions: sparse_ternary, normal or rademacher "
-                          "(default: by rule)"),
+    dist("dist",
+         cl::desc("Directions: sparse_ternary, normal or rademacher "
+                  "(default: by rule)"),
          cl::init(""), cl::cat(category));
-static cl::opt<std::string> loss("loss",
-                                 cl::desc("Loss: cross_entropy or mse"),
+static cl::opt<std::string> loss("loss", cl::desc("Loss: cross_entropy or mse"),
                                  cl::init("cross_entropy"), cl::cat(category));
 static cl::opt<int64_t> directions("n", cl::desc("Directions per step"),
                                    cl::init(32), cl::cat(category));
-static cl::opt<double> density("density",
-                               cl::desc("Non-zero fraction of sparse directions"),
-                               cl::init(2e-3), cl::cat(category));
+static cl::opt<double>
+    density("density", cl::desc("Non-zero fraction of sparse directions"),
+            cl::init(2e-3), cl::cat(category));
 static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(3e-3),
                           cl::cat(category));
 static cl::opt<int64_t> tileRows("tile-rows",
                                  cl::desc("Largest row tile of a layer GEMM"),
                                  cl::init(128), cl::cat(category));
-static cl::opt<std::string> prefix(
-    "prefix",
-    cl::desc("Prefix of every exported C symbol and of the file names"),
-    cl::init("kan_"), cl::cat(category));
-static cl::opt<bool> report(
-    "report", cl::desc("Print the target's schedule report (nmquad)"),
-    cl::init(false), cl::cat(category));
+static cl::opt<std::string>
+    prefix("prefix",
+           cl::desc("Prefix of every exported C symbol and of the file names"),
+           cl::init("kan_"), cl::cat(category));
+static cl::opt<bool>
+    report("report", cl::desc("Print the target's schedule report (nmquad)"),
+           cl::init(false), cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);

@@ -89,9 +89,9 @@ private:
 
   /// Emits the shared prologue of both layer GEMMs: grid preparation and
   /// the feature panel of one tile. Returns the tile size.
-  int64_t emitLayerPrologue(Operation *op, Value x, Value grid, Value w,
-                            int64_t order, std::optional<int64_t> tileRows,
-                            std::string &aux, std::string &panel);
+  int64_t emitLayerPrologue(Value grid, Value w, int64_t order,
+                            std::optional<int64_t> tileRows, std::string &aux,
+                            std::string &panel);
 
   func::FuncOp func;
   llvm::raw_ostream &out;
@@ -138,8 +138,8 @@ void FunctionEmitter::defineBuffer(Value v) {
     return;
   }
   // A value placed by kan-plan-memory lives in its slot.
-  if (auto slots = v.getDefiningOp()->getAttrOfType<DenseI64ArrayAttr>(
-          "kan.slots")) {
+  if (auto slots =
+          v.getDefiningOp()->getAttrOfType<DenseI64ArrayAttr>("kan.slots")) {
     int64_t slot = slots[cast<OpResult>(v).getResultNumber()];
     if (slot >= 0) {
       names[v] = "slot" + std::to_string(slot);
@@ -150,7 +150,8 @@ void FunctionEmitter::defineBuffer(Value v) {
   buffers.push_back({n, T()});
   os << "  " << n << " = (" << T() << " *)malloc(sizeof(" << T() << ") * "
      << numel(v.getType()) << ");\n"
-     << "  if (!" << n << ") { status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n";
+     << "  if (!" << n
+     << ") { status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n";
   owned.insert(v);
 }
 
@@ -199,19 +200,19 @@ LogicalResult FunctionEmitter::emitPackWeightsTangent(PackWeightsTangentOp op) {
     return name(v) + " + d * " + std::to_string(size);
   };
   os << "  for (int64_t d = 0; d < " << width << "; ++d)\n"
-     << llvm::formatv("    kan_pack_weights_jvp_{0}({1}, {2}, {3}, 0, {4}, {5}, "
-                      "{6}, {7}, {8}, {9} + d * {10}, {11});\n",
-                      sfx(), out, in, gk, name(op.getSplineWeight()),
-                      opt(op.getSplineScaler()),
-                      slice(op.getBaseWeightTangent(), out * in),
-                      slice(op.getSplineWeightTangent(), out * in * gk),
-                      slice(op.getSplineScalerTangent(), out * in),
-                      name(op.getWeightsTangent()), out * kk, kk);
+     << llvm::formatv(
+            "    kan_pack_weights_jvp_{0}({1}, {2}, {3}, 0, {4}, {5}, "
+            "{6}, {7}, {8}, {9} + d * {10}, {11});\n",
+            sfx(), out, in, gk, name(op.getSplineWeight()),
+            opt(op.getSplineScaler()),
+            slice(op.getBaseWeightTangent(), out * in),
+            slice(op.getSplineWeightTangent(), out * in * gk),
+            slice(op.getSplineScalerTangent(), out * in),
+            name(op.getWeightsTangent()), out * kk, kk);
   return success();
 }
 
-int64_t FunctionEmitter::emitLayerPrologue(Operation *op, Value x, Value grid,
-                                           Value w, int64_t order,
+int64_t FunctionEmitter::emitLayerPrologue(Value grid, Value w, int64_t order,
                                            std::optional<int64_t> tileRows,
                                            std::string &aux,
                                            std::string &panel) {
@@ -231,8 +232,6 @@ int64_t FunctionEmitter::emitLayerPrologue(Operation *op, Value x, Value grid,
       "  status = kan_grid_prepare_{7}({2}, {3}, {4}, {8}, {0});\n"
       "  if (status != KAN_OK) goto cleanup;\n",
       aux, T(), in, g, order, panel, tr * kk, sfx(), name(grid));
-  (void)op;
-  (void)x;
   return tr;
 }
 
@@ -245,9 +244,8 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
   defineBuffer(op.getOutput());
   std::string aux, panel;
   os << "  { /* " << op->getName() << ": y = [act(x) | B(x)] W^T */\n";
-  int64_t tr = emitLayerPrologue(op, op.getInput(), op.getGrid(),
-                                 op.getWeights(), order, op.getTileRows(),
-                                 aux, panel);
+  int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
+                                 op.getTileRows(), aux, panel);
   std::string rows = dim(op.getInput(), 0);
   // Row tiles are independent: threads (OpenMP, when compiled with it)
   // each take whole tiles with a panel of their own.
@@ -264,8 +262,7 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
       rows, tr, sfx(), in, g, order,
       op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
       name(op.getInput()), name(op.getGrid()), aux, panel, kk, out,
-      name(op.getWeights()), name(op.getOutput()), kParallelFor, T(),
-      tr * kk);
+      name(op.getWeights()), name(op.getOutput()), kParallelFor, T(), tr * kk);
   os << "  free(" << aux << "); " << aux << " = NULL; free(" << panel << "); "
      << panel << " = NULL;\n  }\n";
   return success();
@@ -289,18 +286,18 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   os << "  { /* " << op->getName()
      << ": y = A W^T, y'_d = A'_d W^T + A W'_d^T */\n";
   std::string aux, panel;
-  int64_t tr = emitLayerPrologue(op, op.getInput(), op.getGrid(),
-                                 op.getWeights(), order, op.getTileRows(), aux,
-                                 panel);
+  int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
+                                 op.getTileRows(), aux, panel);
   bool hasXt = static_cast<bool>(op.getInputTangent());
   std::string tpanel;
   if (hasXt) {
     tpanel = fresh("tpanel");
     buffers.push_back({tpanel, T()});
-    os << llvm::formatv("  {0} = ({1} *)malloc(sizeof({1}) * {2} * "
-                        "(size_t)kan_threads());\n"
-                        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-                        tpanel, T(), width * tr * kk);
+    os << llvm::formatv(
+        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * "
+        "(size_t)kan_threads());\n"
+        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+        tpanel, T(), width * tr * kk);
   }
 
   // Fused perturbations: the seed, step and streams define W'_d.
@@ -339,11 +336,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "  size_t {2} = {8} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n",
         mb, mc, ms, streams[0], out * in, exact(density), streams[1],
         out * in * gk, streams[2]);
-    os << llvm::formatv(
-        "  size_t {0} = {1} + {2} + {3} * {4};\n"
-        "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
-        "  if ({3} > {5}m) {5}m = {3};\n",
-        maxnz, mb, mc, ms, gk, maxnz);
+    os << llvm::formatv("  size_t {0} = {1} + {2} + {3} * {4};\n"
+                        "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
+                        "  if ({3} > {5}m) {5}m = {3};\n",
+                        maxnz, mb, mc, ms, gk, maxnz);
     // Per direction: the triples of W'_d (built in scratch), then grouped
     // by output row (CSR) for the tangent kernel.
     os << llvm::formatv(
@@ -384,11 +380,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
           "      o[q] = f / {7}u; c[q] = {8}u + rem;\n"
           "      v[q] = ({9}){6}[e]{10};\n"
           "    }\n",
-          seed, step, streams[1], out * in * gk, mc, idx, sgn, in * gk, in,
-          T(),
+          seed, step, streams[1], out * in * gk, mc, idx, sgn, in * gk, in, T(),
           s.empty() ? std::string()
-                    : " * " + s + "[o[q] * " + std::to_string(in) + "u + rem / " +
-                          std::to_string(gk) + "u]");
+                    : " * " + s + "[o[q] * " + std::to_string(in) +
+                          "u + rem / " + std::to_string(gk) + "u]");
     if (streams[2] >= 0)
       os << llvm::formatv(
           "    status = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
@@ -401,9 +396,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
           "    }\n",
           seed, step, streams[2], out * in, ms, idx, sgn, gk, in, T(), cw);
     os << "    " << nnz << "[d] = q;\n"
-       << llvm::formatv("    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
-                        "+ d * {5}, {6} + d * {5});\n",
-                        sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
+       << llvm::formatv(
+              "    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
+              "+ d * {5}, {6} + d * {5});\n",
+              sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
        << "  }\n";
   }
   std::string wt, tb, tc, ts;
@@ -418,14 +414,16 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
         "  {5} = ({1} *)malloc(sizeof({1}) * {6} * (size_t)kan_threads());\n"
         "  {7} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
-        "  if (!{0} || !{3} || !{5} || !{7}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto "
+        "  if (!{0} || !{3} || !{5} || !{7}) {{ status = "
+        "KAN_ERR_OUT_OF_MEMORY; goto "
         "cleanup; }\n",
         wt, T(), out * kk, tb, out * in, tc, out * in * gk, ts);
   }
 
   // Row tiles run on threads (OpenMP, when compiled with it), each with its
   // own panels; an error inside the loop is recorded and raised after it.
-  os << "  { int terr = 0;\n" << kParallelFor
+  os << "  { int terr = 0;\n"
+     << kParallelFor
      << llvm::formatv("  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
                       "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n"
                       "    size_t th = (size_t)kan_thread();\n"
@@ -446,10 +444,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         sfx(), in, g, order, act, x, width, name(op.getInputTangent()), rows,
         name(op.getGrid()), aux, "pt", kk, "tpt", tr);
   else
-    os << llvm::formatv("    kan_pack_features_{0}(m, {1}, {2}, {3}, {4}, {5} + "
-                        "r0 * {1}, {1}, {6}, {7}, {8}, {9});\n",
-                        sfx(), in, g, order, act, x, name(op.getGrid()), aux,
-                        "pt", kk);
+    os << llvm::formatv(
+        "    kan_pack_features_{0}(m, {1}, {2}, {3}, {4}, {5} + "
+        "r0 * {1}, {1}, {6}, {7}, {8}, {9});\n",
+        sfx(), in, g, order, act, x, name(op.getGrid()), aux, "pt", kk);
   os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, {2}, "
                       "0, {5} + r0 * {1}, {1});\n",
                       sfx(), out, kk, "pt", w, y);
@@ -463,16 +461,17 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   else
     os << "      memset(ytd, 0, sizeof(" << T() << ") * m * " << out << ");\n";
   if (sparse)
-    os << llvm::formatv("      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
-                        "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
-                        sfx(), "pt", kk, out, rowptr, out + 1, ccols, maxnz,
-                        cvals);
+    os << llvm::formatv(
+        "      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
+        "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
+        sfx(), "pt", kk, out, rowptr, out + 1, ccols, maxnz, cvals);
   if (dense) {
     auto draw = [&](int64_t stream, const std::string &buf, int64_t size) {
       if (stream < 0)
         return;
       os << llvm::formatv(
-          "      {{ kan_status st = kan_perturb_dense_{0}({1}, {2}, (uint32_t)d, "
+          "      {{ kan_status st = kan_perturb_dense_{0}({1}, {2}, "
+          "(uint32_t)d, "
           "{3}, {4}, {5}, {6});\n        if (st != KAN_OK) terr = (int)st; }\n",
           sfx(), seed, step, stream,
           *dist == Distribution::normal ? "KAN_DIST_NORMAL"
@@ -494,9 +493,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                         sfx(), out, kk, "pt", "wtt");
   }
   if (Value wtv = op.getWeightsTangent())
-    os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4} + d "
-                        "* {5}, {2}, 1, ytd, {1});\n",
-                        sfx(), out, kk, "pt", name(wtv), out * kk);
+    os << llvm::formatv(
+        "      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4} + d "
+        "* {5}, {2}, 1, ytd, {1});\n",
+        sfx(), out, kk, "pt", name(wtv), out * kk);
   os << "    }\n  }\n"
      << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
@@ -571,7 +571,8 @@ LogicalResult FunctionEmitter::emitLoss(Operation *op, bool mse, bool jvp) {
   os << "  { double acc = 0.0; int64_t i, c, d;\n";
   if (jvp)
     os << "  double *ad = (double *)calloc(" << width
-       << ", sizeof(double));\n  if (!ad) { status = KAN_ERR_OUT_OF_MEMORY; goto "
+       << ", sizeof(double));\n  if (!ad) { status = KAN_ERR_OUT_OF_MEMORY; "
+          "goto "
           "cleanup; }\n";
   os << "  for (i = 0; i < " << rows << "; ++i) {\n"
      << "    const " << T() << " *zi = " << name(z) << " + i * " << classes
@@ -591,23 +592,25 @@ LogicalResult FunctionEmitter::emitLoss(Operation *op, bool mse, bool jvp) {
     os << "    int64_t y = (int64_t)" << name(target) << "[i];\n"
        << "    double mx = zi[0], se = 0.0;\n"
        << "    if (y < 0 || y >= " << classes
-       << ") { status = KAN_ERR_INVALID_ARGUMENT; "
-       << (jvp ? "free(ad); " : "") << "goto cleanup; }\n"
+       << ") { status = KAN_ERR_INVALID_ARGUMENT; " << (jvp ? "free(ad); " : "")
+       << "goto cleanup; }\n"
        << "    for (c = 1; c < " << classes
        << "; ++c) if (zi[c] > mx) mx = zi[c];\n"
-       << "    for (c = 0; c < " << classes << "; ++c) se += exp((double)zi[c] - mx);\n"
+       << "    for (c = 0; c < " << classes
+       << "; ++c) se += exp((double)zi[c] - mx);\n"
        << "    acc += mx + log(se) - (double)zi[y];\n";
     if (jvp)
       os << "    for (c = 0; c < " << classes << "; ++c) {\n"
-         << "      double g = exp((double)zi[c] - mx) / se - (c == y ? 1.0 : 0.0);\n"
+         << "      double g = exp((double)zi[c] - mx) / se - (c == y ? 1.0 : "
+            "0.0);\n"
          << "      for (d = 0; d < " << width << "; ++d) ad[d] += g * (double)"
          << name(zt) << "[(d * " << rows << " + i) * " << classes << " + c];\n"
          << "    }\n";
   }
   os << "  }\n";
-  std::string denom = mse ? "((double)" + rows + " * " +
-                                std::to_string(classes) + ")"
-                          : "(double)" + rows;
+  std::string denom =
+      mse ? "((double)" + rows + " * " + std::to_string(classes) + ")"
+          : "(double)" + rows;
   os << "  " << l << " = (" << T() << ")(acc / " << denom << ");\n";
   if (jvp)
     os << "  for (d = 0; d < " << width << "; ++d) " << a << "[d] = (" << T()
@@ -888,8 +891,7 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
     }
   }
   int64_t inputs = cast<ShapedType>(model.getArgumentTypes()[0]).getDimSize(1);
-  int64_t outputs =
-      cast<ShapedType>(model.getResultTypes()[0]).getDimSize(1);
+  int64_t outputs = cast<ShapedType>(model.getResultTypes()[0]).getDimSize(1);
 
   header << "/* Generated by kan-translate --target=cpu. Do not edit. */\n"
          << "#ifndef " << guard << "\n#define " << guard << "\n\n"
@@ -901,8 +903,8 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
          << "#define " << prefix.upper() << "NUM_OUTPUTS " << outputs << "\n"
          << "/** efficient-kan state_dict names and element counts of the "
             "parameters, in the order of the params arrays. */\n"
-         << "extern const char *const " << prefix << "param_names["
-         << numParams << "];\n"
+         << "extern const char *const " << prefix << "param_names[" << numParams
+         << "];\n"
          << "extern const int64_t " << prefix << "param_numel[" << numParams
          << "];\n\n";
   source << "/* Generated by kan-translate --target=cpu. Do not edit. */\n"
@@ -949,10 +951,10 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
   // forward(x, n, params, y)
   header << "/** y (n x " << outputs << ") = model(x (n x " << inputs
          << ")). Returns 0 or a kan_status. */\n"
-         << "int " << prefix << "forward(const " << T << " *x, int64_t n, "
-         << T << " *const *params, " << T << " *y);\n";
-  source << "int " << prefix << "forward(const " << T << " *x, int64_t n, "
-         << T << " *const *params, " << T << " *y) {\n"
+         << "int " << prefix << "forward(const " << T << " *x, int64_t n, " << T
+         << " *const *params, " << T << " *y);\n";
+  source << "int " << prefix << "forward(const " << T << " *x, int64_t n, " << T
+         << " *const *params, " << T << " *y) {\n"
          << "  return model_impl((" << T << " *)x" << params("params")
          << ", n, y);\n}\n\n";
 
@@ -977,11 +979,9 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
     auto target = step.getArgumentTypes()[1];
     bool labels = getElementTypeOrSelf(target).isInteger(64);
     std::string targetT = labels ? "int64_t" : T;
-    int64_t width =
-        cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
+    int64_t width = cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
     header << "#define " << prefix.upper() << "DIRECTIONS " << width << "\n"
-           << "/** One noise_step training step on a batch: loss, the "
-           << width
+           << "/** One noise_step training step on a batch: loss, the " << width
            << " JVP scalars, parameters updated in place. */\n"
            << "int " << prefix << "train_step(const " << T << " *x, const "
            << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "

@@ -30,8 +30,8 @@ OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
   }
   auto resultType = RankedTensorType::get({n, spec.widths.back()}, elt);
   b.setInsertionPointToEnd(module->getBody());
-  auto func = b.create<func::FuncOp>(
-      loc, "model", b.getFunctionType(inputs, {resultType}));
+  auto func = b.create<func::FuncOp>(loc, "model",
+                                     b.getFunctionType(inputs, {resultType}));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   Value x = entry->getArgument(0);

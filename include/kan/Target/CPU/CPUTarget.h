@@ -1,4 +1,5 @@
-//===- CPUTarget.h - the CPU target: model building, pipeline, C --*- C++ -*-===//
+//===- CPUTarget.h - the CPU target: model building, pipeline, C --*- C++
+//-*-===//
 //
 // The CPU target turns a kan module (a model function, optionally with a
 // train step built by kan-build-train-step) into C99 sources that link
