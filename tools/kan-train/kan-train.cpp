@@ -108,7 +108,9 @@ static cl::opt<std::string> resumeOpt("resume",
 static cl::opt<std::string> replayLogOpt("replay-log",
     cl::desc("Write the replay log (seeds and JVP scalars of every step) "
              "here; the initial weights go to <log>.init.safetensors (or the "
-             "--resume checkpoint is referenced)"),
+             "--resume checkpoint is referenced). Default: next to the "
+             "checkpoint, <checkpoint>.replay (<checkpoint>.from-<step>.replay "
+             "when resuming)"),
     cl::cat(runCat));
 
 // Data.
@@ -549,13 +551,23 @@ int main(int argc, char **argv) {
     if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
       return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
 
-  // Replay log: initial weights first (or the checkpoint resumed from).
+  // Replay log: initial weights first (or the checkpoint resumed from). A
+  // resumed run logs to a file of its own, so the first part's log stays.
+  std::string replayLogPath = replayLogOpt;
+  if (replayLogPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    replayLogPath = resuming ? (stem + ".from-" + llvm::Twine(rc.startStep) +
+                                ".replay")
+                                   .str()
+                             : (stem + ".replay").str();
+  }
   kan_replay_writer *writer = nullptr;
   auto closeWriter = llvm::make_scope_exit([&] { kan_replay_writer_close(writer); });
-  if (!replayLogOpt.empty()) {
+  {
     std::string initPath = resumeOpt;
     if (!resuming) {
-      initPath = replayLogOpt + ".init.safetensors";
+      initPath = replayLogPath + ".init.safetensors";
       setMetadata(model, rc, rc.startStep);
       if (Error e = writeSafetensors(model, initPath))
         return fail(std::move(e));
@@ -568,7 +580,7 @@ int main(int argc, char **argv) {
                         static_cast<uint32_t>(rc.train.directions), rc.seed,
                         rc.train.lr, rc.train.density};
     std::vector<kan_param> params = runtimeParams(model, setup);
-    std::string lp = replayLogOpt;
+    std::string lp = replayLogPath;
     if (int st = kan_replay_writer_open(lp.c_str(), &oc, initPath.c_str(),
                                         params.size(), params.data(), &writer))
       return fail(runtimeError(st));
@@ -667,6 +679,8 @@ int main(int argc, char **argv) {
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
+  llvm::outs() << "\",\"replay_log\":\"";
+  llvm::printEscapedString(replayLogPath, llvm::outs());
   llvm::outs() << "\"}\n";
   return interrupted ? 130 : 0;
 }
