@@ -76,7 +76,11 @@ int main(int argc, char **argv) {
       argc, argv,
       "kan-translate: turns a kan module into target sources\n\n"
       "  kan-translate --target=cpu -o DIR model.mlir\n"
-      "writes DIR/kan_model.c and DIR/kan_model.h (C99; link with kanrt);\n"
+      "    DIR/kan_model.c and DIR/kan_model.h (C99; link with kanrt)\n"
+      "  kan-translate --target=nmquad [--report] -o DIR model.mlir\n"
+      "    NMC core C, FPU assembly tiles, a PL_* host launcher, weights and\n"
+      "    a Makefile (targets nmc, host-emu, host-emu-train)\n"
+      "With --train-step the noise_step training step is built as well.\n");\n"
       "with --train-step also the noise_step training step.\n");
 
   DialectRegistry registry;
