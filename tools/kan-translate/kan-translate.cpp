@@ -80,8 +80,7 @@ int main(int argc, char **argv) {
       "  kan-translate --target=nmquad [--report] -o DIR model.mlir\n"
       "    NMC core C, FPU assembly tiles, a PL_* host launcher, weights and\n"
       "    a Makefile (targets nmc, host-emu, host-emu-train)\n"
-      "With --train-step the noise_step training step is built as well.\n");\n"
-      "with --train-step also the noise_step training step.\n");
+      "With --train-step the noise_step training step is built as well.\n");
 
   DialectRegistry registry;
   kan::registerAllDialects(registry);
