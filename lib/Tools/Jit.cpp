@@ -292,14 +292,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   mlir::kan::registerAllDialects(registry);
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
-  mlir::kan::ModelSpec spec;
-  spec.widths = shape.widths;
-  spec.gridSize = shape.gridSize;
-  spec.order = shape.order;
-  spec.f32 = shape.f32;
-  spec.withScaler = shape.withScaler;
-  spec.batch = -1;
-  auto module = mlir::kan::buildModel(ctx, spec);
+  auto module = mlir::kan::buildModel(ctx, shape.toSpec());
   if (!module)
     return makeError("building the model IR failed");
   mlir::kan::TrainStepOptions to;

@@ -23,6 +23,17 @@ std::string ModelShape::widthsString() const {
   return s;
 }
 
+mlir::kan::ModelSpec ModelShape::toSpec() const {
+  mlir::kan::ModelSpec spec;
+  spec.widths = widths;
+  spec.gridSize = gridSize;
+  spec.order = order;
+  spec.f32 = f32;
+  spec.withScaler = withScaler;
+  spec.batch = -1;
+  return spec;
+}
+
 size_t Tensor::numel() const {
   size_t n = 1;
   for (int64_t d : shape)

@@ -47,33 +47,12 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &ctx,
                                                    const Model &model) {
   registerToolDialects(ctx);
   const ModelShape &s = model.shape;
+  OwningOpRef<ModuleOp> module = mlir::kan::buildModel(ctx, s.toSpec());
   OpBuilder b(&ctx);
-  Location loc = b.getUnknownLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   Type elt = s.f32 ? Type(b.getF32Type()) : Type(b.getF64Type());
   auto tensorTy = [&](llvm::ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
-  std::vector<Type> args{tensorTy({ShapedType::kDynamic, s.widths[0]})};
-  for (const Tensor &t : model.tensors)
-    args.push_back(tensorTy(t.shape));
-  Type result = tensorTy({ShapedType::kDynamic, s.widths.back()});
-  b.setInsertionPointToEnd(module->getBody());
-  auto func = b.create<func::FuncOp>(loc, "model",
-                                     b.getFunctionType(args, {result}));
-  Block *body = func.addEntryBlock();
-  b.setInsertionPointToEnd(body);
-  Value x = body->getArgument(0);
-  size_t per = s.tensorsPerLayer();
-  for (size_t l = 0; l < s.numLayers(); ++l) {
-    auto arg = [&](size_t which) { return body->getArgument(1 + l * per + which); };
-    Type out = tensorTy({ShapedType::kDynamic, s.widths[l + 1]});
-    x = b.create<mlir::kan::LayerOp>(
-        loc, out, x, arg(Grid), arg(BaseWeight), arg(SplineWeight),
-        s.withScaler ? arg(SplineScaler) : Value(),
-        static_cast<uint64_t>(s.order), mlir::kan::Activation::silu);
-  }
-  b.create<func::ReturnOp>(loc, x);
 
   std::vector<NamedAttribute> weights;
   for (const Tensor &t : model.tensors) {

@@ -9,6 +9,7 @@
 #ifndef KAN_TOOLS_MODEL_H
 #define KAN_TOOLS_MODEL_H
 
+#include "kan/Target/CPU/CPUTarget.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -38,6 +39,8 @@ struct ModelShape {
   /// Tensors per layer (3 or 4).
   size_t tensorsPerLayer() const { return withScaler ? 4 : 3; }
   std::string widthsString() const;
+  /// The compiler's description of the same model (dynamic batch).
+  mlir::kan::ModelSpec toSpec() const;
 };
 
 /// One named tensor; the data is kept in doubles (or floats packed into the
