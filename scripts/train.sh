@@ -5,9 +5,5 @@
 # kan-train.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
-cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target kan-train
-exec "$BUILD_DIR/bin/kan-train" "$@"
+bash scripts/build.sh kan-train
+exec "${BUILD_DIR:-build}/bin/kan-train" "$@"
