@@ -14,6 +14,24 @@ size_t kan_grid_aux_size(size_t in, int G, int k) {
   return total;
 }
 
+/* Vectors of the span-local forward (GCC/Clang vector extension, lowered to
+   what the target has): 32 bytes with AVX, 16 otherwise. */
+#if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR)
+#define KAN_SPAN_VECTOR 1
+#if defined(__AVX__)
+#define KAN_SPAN_VBYTES 32
+#else
+#define KAN_SPAN_VBYTES 16
+#endif
+#else
+#define KAN_SPAN_VECTOR 0
+#define KAN_SPAN_VBYTES 16
+#endif
+/* Output block of the span kernel: 8 vector accumulators. */
+#define KAN_SPAN_NV 8
+/* Bytes of the Wspan slice of one input block that should stay in L1. */
+#define KAN_SPAN_L1_BYTES 20480
+
 #define T double
 #define NAME(f) f##_f64
 #define EXP exp

@@ -157,6 +157,91 @@ TEST(Layer, FirstLayerSparseTangentEqualsDenseJvp) {
   EXPECT_LT(relErr(yt, ref), 1e-12);
 }
 
+struct SpanCase {
+  size_t N, I, O;
+  int G, k;
+  bool uniform;
+};
+
+class SpanForwardTest : public ::testing::TestWithParam<SpanCase> {};
+
+// The span-local forward against the naive reference, with x partly outside
+// the grid (all basis values 0) and on the end spans (clamped windows),
+// strided x and y, several input blocks and a partial output block.
+TEST_P(SpanForwardTest, MatchesReferenceInF64AndF32) {
+  const SpanCase c = GetParam();
+  std::mt19937 rng(25 + c.I + c.O + c.G);
+  Layer l = makeLayer(c.I, c.O, c.G, c.k, c.uniform, rng);
+  const size_t ldx = c.I + 3, ldy = c.O + 2, K = c.I * (c.G + c.k + 1);
+  auto x = randomVector(c.N * ldx, rng, -3, 3);
+  // Exact knots and grid ends hit the half-open interval boundaries.
+  x[0] = l.grid[0];
+  x[1 % c.I] = l.grid[c.G + 2 * c.k];
+  std::vector<double> aux(kan_grid_aux_size(c.I, c.G, c.k)), W(K * c.O),
+      y(c.N * ldy, -7.0),
+      work(kan_layer_forward_work_size_f64(c.N, c.G, c.k) / sizeof(double) + 1);
+  ASSERT_EQ(kan_grid_prepare_f64(c.I, c.G, c.k, l.grid.data(), aux.data()),
+            KAN_OK);
+  kan_pack_weights_span_f64(c.O, c.I, c.G, c.k, l.wb.data(), l.c.data(),
+                            l.s.data(), W.data(), c.O);
+  kan_layer_forward_span_f64(c.N, c.I, c.O, c.G, c.k, KAN_ACT_SILU, x.data(),
+                             ldx, l.grid.data(), aux.data(), W.data(), c.O,
+                             work.data(), y.data(), ldy);
+  std::vector<double> xd(c.N * c.I), ref(c.N * c.O), got(c.N * c.O);
+  for (size_t r = 0; r < c.N; ++r)
+    for (size_t i = 0; i < c.I; ++i)
+      xd[r * c.I + i] = x[r * ldx + i];
+  kanref_layer_forward(c.N, c.I, c.O, c.G, c.k, KAN_ACT_SILU, xd.data(),
+                       l.grid.data(), l.wb.data(), l.c.data(), l.s.data(),
+                       ref.data());
+  for (size_t r = 0; r < c.N; ++r) {
+    for (size_t o = 0; o < c.O; ++o)
+      got[r * c.O + o] = y[r * ldy + o];
+    for (size_t o = c.O; o < ldy; ++o)
+      EXPECT_EQ(y[r * ldy + o], -7.0) << "wrote past the row at " << r;
+  }
+  EXPECT_LT(relErr(got, ref), 1e-12);
+
+  // f32: the same layer in float, within float rounding of the reference.
+  auto f = [](const std::vector<double> &v) {
+    return std::vector<float>(v.begin(), v.end());
+  };
+  std::vector<float> xf = f(x), gf = f(l.grid), wbf = f(l.wb), cf = f(l.c),
+                     sf = f(l.s), auxf(aux.size()), Wf(K * c.O),
+                     yf(c.N * ldy),
+                     workf(kan_layer_forward_work_size_f32(c.N, c.G, c.k) /
+                               sizeof(float) + 1);
+  ASSERT_EQ(kan_grid_prepare_f32(c.I, c.G, c.k, gf.data(), auxf.data()),
+            KAN_OK);
+  kan_pack_weights_span_f32(c.O, c.I, c.G, c.k, wbf.data(), cf.data(),
+                            sf.data(), Wf.data(), c.O);
+  kan_layer_forward_span_f32(c.N, c.I, c.O, c.G, c.k, KAN_ACT_SILU, xf.data(),
+                             ldx, gf.data(), auxf.data(), Wf.data(), c.O,
+                             workf.data(), yf.data(), ldy);
+  for (size_t r = 0; r < c.N; ++r)
+    for (size_t o = 0; o < c.O; ++o)
+      got[r * c.O + o] = yf[r * ldy + o];
+  EXPECT_LT(relErr(got, ref), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SpanForwardTest,
+    ::testing::Values(SpanCase{67, 9, 13, 5, 3, true},   // tail block only
+                      SpanCase{33, 25, 70, 5, 3, true},  // full + tail blocks
+                      SpanCase{33, 25, 70, 5, 3, false}, // binary span search
+                      SpanCase{20, 11, 64, 3, 2, true},  // quadratic
+                      SpanCase{20, 11, 40, 4, 1, false}, // linear
+                      SpanCase{12, 5, 33, 20, 3, true},  // large G: 1 input/block
+                      SpanCase{9, 3, 8, 1, 0, true}));   // k = 0, G = 1
+
+TEST(Layer, SpanForwardEmptyInputsGiveZero) {
+  std::vector<double> y(6, 3.0);
+  kan_layer_forward_span_f64(2, 0, 3, 5, 3, KAN_ACT_SILU, nullptr, 0, nullptr,
+                             nullptr, nullptr, 3, nullptr, y.data(), 3);
+  for (double v : y)
+    EXPECT_EQ(v, 0.0);
+}
+
 TEST(Losses, ReferenceLossJvpsMatchFiniteDifferences) {
   std::mt19937 rng(24);
   const size_t N = 5, C = 4;

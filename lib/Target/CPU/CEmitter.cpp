@@ -79,6 +79,8 @@ private:
   LogicalResult emitPackWeights(PackWeightsOp op);
   LogicalResult emitPackWeightsTangent(PackWeightsTangentOp op);
   LogicalResult emitFeatureGemm(FeatureGemmOp op);
+  LogicalResult emitSpanForward(FeatureGemmOp op);
+  static bool hasSpanLayout(Value weights);
   LogicalResult emitFeatureGemmJvp(FeatureGemmJvpOp op);
   LogicalResult emitPerturb(PerturbOp op);
   LogicalResult emitLoss(Operation *op, bool mse, bool jvp);
@@ -179,7 +181,15 @@ LogicalResult FunctionEmitter::emitPackWeights(PackWeightsOp op) {
   auto c = op.getSplineWeight().getType();
   int64_t out = c.getDimSize(0), in = c.getDimSize(1), gk = c.getDimSize(2);
   defineBuffer(op.getWeights());
-  // G and k enter the kernel only through G + k here.
+  // G and k enter the kernels only through G + k here.
+  if (hasSpanLayout(op.getWeights())) {
+    os << llvm::formatv("  kan_pack_weights_span_{0}({1}, {2}, {3}, 0, {4}, {5}, "
+                        "{6}, {7}, {1});\n",
+                        sfx(), out, in, gk, name(op.getBaseWeight()),
+                        name(op.getSplineWeight()), opt(op.getSplineScaler()),
+                        name(op.getWeights()));
+    return success();
+  }
   os << llvm::formatv("  kan_pack_weights_{0}({1}, {2}, {3}, 0, {4}, {5}, {6}, "
                       "{7}, {8});\n",
                       sfx(), out, in, gk, name(op.getBaseWeight()),
@@ -243,6 +253,8 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
   int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
   defineBuffer(op.getOutput());
   std::string aux, panel;
+  if (hasSpanLayout(op.getWeights()))
+    return emitSpanForward(op);
   os << "  { /* " << op->getName() << ": y = [act(x) | B(x)] W^T */\n";
   int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
                                  op.getTileRows(), aux, panel);
@@ -265,6 +277,52 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
       name(op.getWeights()), name(op.getOutput()), kParallelFor, T(), tr * kk);
   os << "  free(" << aux << "); " << aux << " = NULL; free(" << panel << "); "
      << panel << " = NULL;\n  }\n";
+  return success();
+}
+
+/// Packed weights only feature_gemm reads take the span layout: the forward
+/// then skips the zero basis values instead of multiplying them.
+bool FunctionEmitter::hasSpanLayout(Value weights) {
+  if (!weights.getDefiningOp<PackWeightsOp>())
+    return false;
+  return llvm::all_of(weights.getUsers(),
+                      [](Operation *u) { return isa<FeatureGemmOp>(u); });
+}
+
+LogicalResult FunctionEmitter::emitSpanForward(FeatureGemmOp op) {
+  auto gT = op.getGrid().getType();
+  int64_t order = op.getOrder();
+  int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
+  int64_t out = op.getWeights().getType().getDimSize(0);
+  int64_t tr = op.getTileRows().value_or(64);
+  std::string aux = fresh("aux"), work = fresh("work");
+  buffers.push_back({aux, T()});
+  buffers.push_back({work, "unsigned char"});
+  std::string rows = dim(op.getInput(), 0);
+  os << "  { /* " << op->getName()
+     << ": y = [act(x) | B(x)] W^T, span-local (no feature matrix) */\n";
+  os << llvm::formatv(
+      "  size_t wsz = kan_layer_forward_work_size_{0}({1}, {2}, {3});\n"
+      "  {4} = ({5} *)malloc(sizeof({5}) * kan_grid_aux_size({6}, {2}, {3}));\n"
+      "  {7} = (unsigned char *)malloc(wsz * (size_t)kan_threads());\n"
+      "  if (!{4} || !{7}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
+      "  status = kan_grid_prepare_{0}({6}, {2}, {3}, {8}, {4});\n"
+      "  if (status != KAN_OK) goto cleanup;\n",
+      sfx(), tr, g, order, aux, T(), in, work, name(op.getGrid()));
+  os << llvm::formatv(
+      "{0}"
+      "  for (int64_t r0 = 0; r0 < {1}; r0 += {2}) {{\n"
+      "    int64_t m = {1} - r0 < {2} ? {1} - r0 : {2};\n"
+      "    kan_layer_forward_span_{3}(m, {4}, {5}, {6}, {7}, {8}, {9} + r0 * {4}, "
+      "{4}, {10}, {11}, {12}, {5}, {13} + (size_t)kan_thread() * wsz, "
+      "{14} + r0 * {5}, {5});\n"
+      "  }\n",
+      kParallelFor, rows, tr, sfx(), in, out, g, order,
+      op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
+      name(op.getInput()), name(op.getGrid()), aux, name(op.getWeights()), work,
+      name(op.getOutput()));
+  os << "  free(" << aux << "); " << aux << " = NULL; free(" << work << "); "
+     << work << " = NULL;\n  }\n";
   return success();
 }
 

@@ -93,6 +93,44 @@ void kan_pack_features_jvp_f32(size_t m, size_t in, int G, int k, int act,
                                float *tpanel, size_t ldtp,
                                size_t tpanel_dir_stride);
 
+/** Span-local forward of one layer: y (m x out, stride ldy) = A W^T with A
+ * the features of kan_pack_features_* but without ever forming A. For each
+ * input, only act(x) and the k+1 basis values of x's knot span are non-zero,
+ * so each row does in*(k+2) instead of in*(G+k+1) multiply-adds per output.
+ * Wspan comes from kan_pack_weights_span_* (stride ldw >= out). Inputs are
+ * taken in blocks whose slice of Wspan stays in L1; for each block the span
+ * values of all m rows go to work (kan_layer_forward_work_size_* bytes) and
+ * are consumed at once. The sum order differs from the dense GEMM, so
+ * results agree with it to rounding, not bit for bit. */
+void kan_layer_forward_span_f64(size_t m, size_t in, size_t out, int G, int k,
+                                int act, const double *x, size_t ldx,
+                                const double *grid, const double *aux,
+                                const double *Wspan, size_t ldw, void *work,
+                                double *y, size_t ldy);
+/** Float version of kan_layer_forward_span_f64. */
+void kan_layer_forward_span_f32(size_t m, size_t in, size_t out, int G, int k,
+                                int act, const float *x, size_t ldx,
+                                const float *grid, const float *aux,
+                                const float *Wspan, size_t ldw, void *work,
+                                float *y, size_t ldy);
+/** Bytes of work kan_layer_forward_span_* needs for m rows (0 on overflow or
+ * invalid G, k). */
+size_t kan_layer_forward_work_size_f64(size_t m, int G, int k);
+/** Float version of kan_layer_forward_work_size_f64. */
+size_t kan_layer_forward_work_size_f32(size_t m, int G, int k);
+
+/** Weights in the layout of kan_layer_forward_span_*: K = in*(G+k+1) rows of
+ * `out` values (stride ldw), input i owning rows i*(G+k+1) (base weight) and
+ * i*(G+k+1)+1+j (spline coefficient j times the scaler). Same element count
+ * as kan_pack_weights_*, transposed and regrouped by input. */
+void kan_pack_weights_span_f64(size_t out, size_t in, int G, int k,
+                               const double *base_w, const double *spline_w,
+                               const double *scaler, double *W, size_t ldw);
+/** Float version of kan_pack_weights_span_f64. */
+void kan_pack_weights_span_f32(size_t out, size_t in, int G, int k,
+                               const float *base_w, const float *spline_w,
+                               const float *scaler, float *W, size_t ldw);
+
 /** W = [Wb | flat(C*S)] (O x K, stride ldw) from base_w (O x I), spline_w
  * (O x I x (G+k)) and scaler (O x I, NULL means all ones). */
 void kan_pack_weights_f64(size_t out, size_t in, int G, int k,

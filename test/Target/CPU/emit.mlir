@@ -12,12 +12,17 @@
 // layers share slot 0.
 // CHECK: slot0 = (double *)malloc(sizeof(double) * ((size_t)0 * (size_t)n + 180) + 1);
 // CHECK: slot1 = (double *)malloc(sizeof(double) * ((size_t)4 * (size_t)n + 0) + 1);
-// CHECK: kan_pack_weights_f64(4, 5, 8, 0, a2, a3, a4, slot0, 45);
+// The forward never forms the feature matrix: weights in the span layout
+// (5 inputs x 9 rows of 4 outputs) and one span-local kernel per row tile.
+// CHECK: kan_pack_weights_span_f64(4, 5, 8, 0, a2, a3, a4, slot0, 4);
 // CHECK: kan_grid_prepare_f64(5, 5, 3,
 // CHECK: for (int64_t r0 = 0; r0 < n; r0 += 128) {
-// CHECK: kan_pack_features_f64(m, 5, 5, 3, KAN_ACT_SILU,
-// CHECK: kan_gemm_nt_f64(m, 4, 45, 1,
+// CHECK-NOT: kan_pack_features_f64
+// CHECK: kan_layer_forward_span_f64(m, 5, 4, 5, 3, KAN_ACT_SILU, a0 + r0 * 5, 5, a1, aux{{[0-9]+}}, slot0, 4,
+// CHECK-NOT: kan_gemm_nt_f64
 // CHECK-LABEL: static int train_step_impl(
+// The training step keeps the dense panel its sparse tangents read.
+// CHECK: kan_pack_weights_f64(4, 5, 8, 0, {{.*}}, 45);
 // First layer: sparse directions from the seed, no tangent panel (x' = 0).
 // CHECK: kan_sparse_count(20, 0.002)
 // CHECK: kan_perturb_sparse(
