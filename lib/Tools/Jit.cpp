@@ -168,9 +168,9 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
 namespace {
 using ForwardFn = int (*)(const void *, int64_t, void *const *, void *);
 using TrainF64 = int (*)(const double *, const int64_t *, int64_t, uint64_t,
-                         int64_t, double *const *, double *, double *);
+                         int64_t, double, double *const *, double *, double *);
 using TrainF32 = int (*)(const float *, const int64_t *, int64_t, uint64_t,
-                         int64_t, float *const *, float *, float *);
+                         int64_t, double, float *const *, float *, float *);
 using JvpFn = int (*)(const void *, int64_t, void *const *, void *const *,
                       void *, void *);
 using SetThreadsFn = int (*)(int);
@@ -186,7 +186,7 @@ public:
   llvm::StringRef name() const override { return "compiled"; }
   Error load() {
     fwd = reinterpret_cast<ForwardFn>(dlsym(handle, "kan_forward"));
-    train = dlsym(handle, "kan_train_step");
+    train = dlsym(handle, "kan_train_step_scaled");
     jvp = reinterpret_cast<JvpFn>(dlsym(handle, "kan_forward_jvp"));
     setThreads = reinterpret_cast<SetThreadsFn>(dlsym(handle, "kan_set_threads"));
     if (!fwd)
@@ -242,7 +242,7 @@ public:
     return setThreads ? setThreads(static_cast<int>(n)) : 1;
   }
   Error trainStep(Model &m, const void *x, const int64_t *labels, int64_t n,
-                  uint64_t seed, int64_t step, double &loss,
+                  uint64_t seed, int64_t step, double lrScale, double &loss,
                   std::vector<double> &alphas) override {
     if (!train)
       return makeError("the compiled model has no kan_train_step");
@@ -255,14 +255,14 @@ public:
       float l = 0;
       std::vector<float> a(static_cast<size_t>(ndir));
       st = reinterpret_cast<TrainF32>(train)(
-          static_cast<const float *>(x), labels, n, seed, step,
+          static_cast<const float *>(x), labels, n, seed, step, lrScale,
           reinterpret_cast<float *const *>(p.data()), &l, a.data());
       loss = l;
       for (size_t i = 0; i < a.size(); ++i)
         alphas[i] = a[i];
     } else {
       st = reinterpret_cast<TrainF64>(train)(
-          static_cast<const double *>(x), labels, n, seed, step,
+          static_cast<const double *>(x), labels, n, seed, step, lrScale,
           reinterpret_cast<double *const *>(p.data()), &loss, alphas.data());
     }
     if (st)

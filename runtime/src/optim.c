@@ -174,11 +174,22 @@ kan_status kan_optimizer_coefficients(const kan_optim_config *cfg,
 kan_status kan_optimizer_step(const kan_optim_config *cfg, uint32_t step,
                               const double *jvp, size_t nparams,
                               const kan_param *params) {
+  return kan_optimizer_step_scaled(cfg, step, jvp, 1.0, nparams, params);
+}
+
+kan_status kan_optimizer_step_scaled(const kan_optim_config *cfg,
+                                     uint32_t step, const double *jvp,
+                                     double lr_scale, size_t nparams,
+                                     const kan_param *params) {
   double *coef, scale = 0;
   size_t p;
   kan_status st = kan_optim_config_check(cfg);
   if (st)
     return st;
+  if (!(lr_scale >= 0) || lr_scale - lr_scale != 0)
+    return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
+                         "optimizer: lr_scale %g is not finite and >= 0",
+                         lr_scale);
   for (p = 0; p < nparams; ++p)
     if ((params[p].dtype != KAN_DTYPE_F64 &&
          params[p].dtype != KAN_DTYPE_F32) ||
@@ -191,6 +202,8 @@ kan_status kan_optimizer_step(const kan_optim_config *cfg, uint32_t step,
   if (!coef)
     return kan_set_error(KAN_ERR_OUT_OF_MEMORY, "optimizer: out of memory");
   st = kan_optimizer_coefficients(cfg, jvp, coef, &scale);
+  /* The generated code multiplies its compiled scale the same way. */
+  scale = scale * lr_scale;
   for (p = 0; p < nparams && !st; ++p) {
     const kan_param *q = params + p;
     if (cfg->dist == KAN_DIST_SPARSE)

@@ -8,7 +8,7 @@
 #include "internal.h"
 
 #define RPL_MAGIC "KANRPLAY"
-#define RPL_VERSION 1u
+#define RPL_VERSION 2u
 #define RPL_HEND 0x444E4548u
 #define RPL_STEP 0x50455453u
 #define RPL_MAX_NAME 4096u
@@ -93,7 +93,7 @@ kan_status kan_replay_writer_open(const char *path,
   }
   kan_store_u32le(q, RPL_HEND), q += 4;
   w->ndir = cfg->ndir;
-  w->rec = (unsigned char *)malloc(8 + 8 * (size_t)cfg->ndir);
+  w->rec = (unsigned char *)malloc(16 + 8 * (size_t)cfg->ndir);
   w->path = kan_strdup(path);
   w->f = fopen(path, "wb");
   if (!w->rec || !w->path || !w->f || fwrite(h, 1, hsize, w->f) != hsize ||
@@ -116,12 +116,23 @@ kan_status kan_replay_writer_open(const char *path,
 
 kan_status kan_replay_writer_append(kan_replay_writer *w, uint32_t step,
                                     const double *jvp) {
+  return kan_replay_writer_append_scaled(w, step, 1.0, jvp);
+}
+
+kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
+                                           uint32_t step, double lr_scale,
+                                           const double *jvp) {
   uint32_t i;
-  const size_t n = 8 + 8 * (size_t)w->ndir;
+  const size_t n = 16 + 8 * (size_t)w->ndir;
+  if (!(lr_scale >= 0) || lr_scale - lr_scale != 0)
+    return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
+                         "%s: step %u: lr_scale %g is not finite and >= 0",
+                         w->path, (unsigned)step, lr_scale);
   kan_store_u32le(w->rec, RPL_STEP);
   kan_store_u32le(w->rec + 4, step);
+  kan_store_u64le(w->rec + 8, f64_bits(lr_scale));
   for (i = 0; i < w->ndir; ++i)
-    kan_store_u64le(w->rec + 8 + 8 * (size_t)i, f64_bits(jvp[i]));
+    kan_store_u64le(w->rec + 16 + 8 * (size_t)i, f64_bits(jvp[i]));
   if (fwrite(w->rec, 1, n, w->f) != n || fflush(w->f) != 0)
     return kan_set_error(KAN_ERR_IO, "%s: cannot append step %u: %s", w->path,
                          (unsigned)step, strerror(errno));
@@ -154,6 +165,7 @@ void kan_replay_log_free(kan_replay_log *log) {
   free(log->init_checkpoint);
   free(log->steps);
   free(log->jvp);
+  free(log->lr_scale);
   memset(log, 0, sizeof *log);
 }
 
@@ -173,10 +185,10 @@ static int take(rd *r, size_t n, const unsigned char **out) {
 
 kan_status kan_replay_read(const char *path, kan_replay_log *log) {
   unsigned char *buf;
-  size_t size, i, recsize;
+  size_t size, i, recsize, head;
   const unsigned char *q;
   rd r;
-  uint32_t ilen, np;
+  uint32_t ilen, np, version;
   kan_status st;
   memset(log, 0, sizeof *log);
   st = kan_read_file(path, &buf, &size);
@@ -198,7 +210,8 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
                        path);
     goto fail;
   }
-  if (kan_load_u32le(q + 8) != RPL_VERSION) {
+  version = kan_load_u32le(q + 8);
+  if (version != 1 && version != RPL_VERSION) {
     st = kan_set_error(KAN_ERR_UNSUPPORTED,
                        "%s: unsupported replay log version %u", path,
                        (unsigned)kan_load_u32le(q + 8));
@@ -274,7 +287,9 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
     goto fail;
   }
 #undef NEED
-  recsize = 8 + 8 * (size_t)log->config.ndir;
+  /* Version 1 records have no lr_scale. */
+  head = version == 1 ? 8 : 16;
+  recsize = head + 8 * (size_t)log->config.ndir;
   if (r.left % recsize != 0) {
     st = kan_set_error(KAN_ERR_FORMAT,
                        "%s: truncated step record %zu (%zu of %zu bytes)",
@@ -286,7 +301,9 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
                                   sizeof *log->steps);
   log->jvp = (double *)malloc((log->nsteps ? log->nsteps : 1) *
                               log->config.ndir * sizeof *log->jvp);
-  if (!log->steps || !log->jvp) {
+  log->lr_scale = (double *)malloc((log->nsteps ? log->nsteps : 1) *
+                                   sizeof *log->lr_scale);
+  if (!log->steps || !log->jvp || !log->lr_scale) {
     st = kan_set_error(KAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
     goto fail;
   }
@@ -299,9 +316,16 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
       goto fail;
     }
     log->steps[i] = kan_load_u32le(q + 4);
+    log->lr_scale[i] = head == 8 ? 1.0 : bits_f64(kan_load_u64le(q + 8));
+    if (!(log->lr_scale[i] >= 0) || log->lr_scale[i] - log->lr_scale[i] != 0) {
+      st = kan_set_error(KAN_ERR_FORMAT,
+                         "%s: step record %zu has an invalid lr_scale %g",
+                         path, i, log->lr_scale[i]);
+      goto fail;
+    }
     for (d = 0; d < log->config.ndir; ++d)
       log->jvp[i * log->config.ndir + d] =
-          bits_f64(kan_load_u64le(q + 8 + 8 * (size_t)d));
+          bits_f64(kan_load_u64le(q + head + 8 * (size_t)d));
   }
   free(buf);
   return KAN_OK;
@@ -345,9 +369,10 @@ kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
     ordered[i] = params[j];
   }
   for (i = 0; i < log->nsteps && !st; ++i)
-    st = kan_optimizer_step(&log->config, log->steps[i],
-                            log->jvp + i * log->config.ndir, nparams,
-                            ordered);
+    st = kan_optimizer_step_scaled(&log->config, log->steps[i],
+                                   log->jvp + i * log->config.ndir,
+                                   log->lr_scale ? log->lr_scale[i] : 1.0,
+                                   nparams, ordered);
   free(ordered);
   return st;
 }

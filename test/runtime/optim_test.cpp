@@ -137,11 +137,23 @@ void runReplay(const kan_optim_config &cfg, const char *tag) {
   for (uint32_t step = 0; step < 25; ++step) {
     for (auto &a : jvp)
       a = std::normal_distribution<double>()(rng);
-    ASSERT_EQ(kan_optimizer_step(&cfg, step, jvp.data(), params.size(),
-                                 params.data()),
-              KAN_OK);
-    ASSERT_EQ(kan_replay_writer_append(w, step, jvp.data()), KAN_OK);
+    if (step % 2) {
+      ASSERT_EQ(kan_optimizer_step(&cfg, step, jvp.data(), params.size(),
+                                   params.data()),
+                KAN_OK);
+      ASSERT_EQ(kan_replay_writer_append(w, step, jvp.data()), KAN_OK);
+    } else {
+      // A decaying step size, as a learning-rate schedule logs it.
+      const double scale = 1.0 - step / 40.0;
+      ASSERT_EQ(kan_optimizer_step_scaled(&cfg, step, jvp.data(), scale,
+                                          params.size(), params.data()),
+                KAN_OK);
+      ASSERT_EQ(kan_replay_writer_append_scaled(w, step, scale, jvp.data()),
+                KAN_OK);
+    }
   }
+  EXPECT_EQ(kan_replay_writer_append_scaled(w, 99, NAN, jvp.data()),
+            KAN_ERR_INVALID_ARGUMENT);
   ASSERT_EQ(kan_replay_writer_close(w), KAN_OK);
 
   kan_replay_log rl;
@@ -149,6 +161,8 @@ void runReplay(const kan_optim_config &cfg, const char *tag) {
   EXPECT_EQ(rl.nsteps, 25u);
   EXPECT_STREQ(rl.init_checkpoint, "init.safetensors");
   EXPECT_EQ(rl.config.seed, cfg.seed);
+  EXPECT_EQ(rl.lr_scale[1], 1.0);
+  EXPECT_EQ(rl.lr_scale[24], 1.0 - 24 / 40.0);
   Model r = init;
   auto rp = r.params();
   std::swap(rp[0], rp[1]); // matched by name, not position
@@ -166,6 +180,46 @@ void runReplay(const kan_optim_config &cfg, const char *tag) {
   EXPECT_NE(std::string(kan_last_error()).find(log.string()),
             std::string::npos);
   EXPECT_NE(std::string(kan_last_error()).find("truncated"), std::string::npos);
+}
+
+// Logs written before lr_scale existed (version 1: records without it) are
+// read with a scale of 1.
+TEST(Replay, ReadsVersionOneLogs) {
+  kan_optim_config cfg{KAN_OPT_TERNARY, KAN_DIST_SPARSE, 4, 9, 1e-2, 0.05};
+  std::vector<double> a(50, 0.5);
+  kan_param p{"w", KAN_STREAM_ID(0, 0), KAN_DTYPE_F64, a.size(), a.data()};
+  const fs::path log = tempDir() / "v2.kanlog", old = tempDir() / "v1.kanlog";
+  kan_replay_writer *w = nullptr;
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 1, &p, &w),
+            KAN_OK);
+  const double jvp[2][4] = {{1, -2, 3, 0.5}, {-1, 4, 0.25, 2}};
+  for (uint32_t s = 0; s < 2; ++s)
+    ASSERT_EQ(kan_replay_writer_append(w, s, jvp[s]), KAN_OK);
+  ASSERT_EQ(kan_replay_writer_close(w), KAN_OK);
+  // Rewrite as version 1: version field 1, the 8-byte scale dropped.
+  std::ifstream in(log, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const size_t rec2 = 16 + 8 * 4, hdr = bytes.size() - 2 * rec2;
+  ASSERT_EQ(bytes[8], 2);
+  std::string v1 = bytes.substr(0, hdr);
+  v1[8] = 1;
+  for (size_t s = 0; s < 2; ++s)
+    v1 += bytes.substr(hdr + s * rec2, 8) +
+          bytes.substr(hdr + s * rec2 + 16, 8 * 4);
+  std::ofstream(old, std::ios::binary) << v1;
+  kan_replay_log rl;
+  ASSERT_EQ(kan_replay_read(old.c_str(), &rl), KAN_OK) << kan_last_error();
+  ASSERT_EQ(rl.nsteps, 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    EXPECT_EQ(rl.lr_scale[s], 1.0);
+    for (size_t d = 0; d < 4; ++d)
+      EXPECT_EQ(rl.jvp[s * 4 + d], jvp[s][d]);
+  }
+  kan_replay_log_free(&rl);
+  // Version 3 does not exist.
+  v1[8] = 3;
+  std::ofstream(old, std::ios::binary | std::ios::trunc) << v1;
+  EXPECT_EQ(kan_replay_read(old.c_str(), &rl), KAN_ERR_UNSUPPORTED);
 }
 
 TEST(Replay, FgNormalBitExact) {

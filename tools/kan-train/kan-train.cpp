@@ -75,6 +75,20 @@ static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Ali
 static cl::opt<double> densityOpt("density", cl::init(2e-3),
     cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
 static cl::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), cl::cat(trainCat));
+static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
+    cl::desc("Step-size schedule over the run: cosine (default), linear or "
+             "constant. It decays lr to lr * --lr-final over "
+             "--lr-schedule-steps steps, else over the time budget (a "
+             "resumed run continues it)"),
+    cl::cat(trainCat));
+static cl::opt<int64_t> lrScheduleSteps("lr-schedule-steps", cl::init(0),
+    cl::desc("Length of the schedule in steps (default: --steps when given; "
+             "0 = the time budget). Give the full length when a run is "
+             "meant to be resumed, so that the parts equal one run"),
+    cl::cat(trainCat));
+static cl::opt<double> lrFinalOpt("lr-final", cl::init(0.1),
+    cl::desc("Final step size as a fraction of --lr (default 0.1)"),
+    cl::cat(trainCat));
 static cl::opt<int> batchOpt("batch", cl::init(256), cl::desc("Batch size (default 256)"), cl::cat(trainCat));
 static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
     cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
@@ -195,7 +209,35 @@ struct RunConfig {
   int64_t batch = 256;
   uint64_t seed = 0, initSeed = 0;
   int64_t startStep = 0;
+  std::string schedule = "cosine";
+  double lrFinal = 0.1;
+  /// Schedule progress in [0, 1] at startStep (from the checkpoint).
+  double progress0 = 0;
+  /// Schedule length in steps; 0 = by the time budget.
+  int64_t scheduleSteps = 0;
 };
+
+/// The step-size factor at schedule progress p in [0, 1].
+static double lrScaleAt(const RunConfig &rc, double p) {
+  p = std::clamp(p, 0.0, 1.0);
+  if (rc.schedule == "linear")
+    return 1.0 - (1.0 - rc.lrFinal) * p;
+  if (rc.schedule == "cosine")
+    return rc.lrFinal + (1.0 - rc.lrFinal) * 0.5 * (1.0 + std::cos(M_PI * p));
+  return 1.0;
+}
+
+/// The inverse of lrScaleAt for the decaying schedules (replayed checkpoints
+/// of time-budget runs get their schedule position back from the log).
+static double progressOfScale(llvm::StringRef schedule, double lrFinal,
+                              double scale) {
+  if (!(lrFinal < 1))
+    return 1;
+  double u = std::clamp((scale - lrFinal) / (1 - lrFinal), 0.0, 1.0);
+  if (schedule == "linear")
+    return 1 - u;
+  return std::acos(2 * u - 1) / M_PI;
+}
 
 static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
   m.setMeta("format", "efficient-kan");
@@ -213,6 +255,9 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
   m.setMeta("directions", std::to_string(rc.train.directions));
   m.setMeta("density", fmtDouble(rc.train.density));
   m.setMeta("lr", fmtDouble(rc.train.lr));
+  m.setMeta("lr_schedule", rc.schedule);
+  m.setMeta("lr_final", fmtDouble(rc.lrFinal));
+  m.setMeta("lr_schedule_steps", std::to_string(rc.scheduleSteps));
 }
 
 /// Takes a value from checkpoint metadata unless the option was given, in
@@ -273,6 +318,18 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
       return std::move(e);
     if (Error e = adopt(*resumed, "lr", lrOpt, rc.train.lr, p))
       return std::move(e);
+    if (Error e = adopt(*resumed, "lr_schedule", lrScheduleOpt, rc.schedule, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "lr_final", lrFinalOpt, rc.lrFinal, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "lr_schedule_steps", lrScheduleSteps,
+                        rc.scheduleSteps, p))
+      return std::move(e);
+    if (std::string v = resumed->getMeta("lr_progress"); !v.empty())
+      if (llvm::StringRef(v).getAsDouble(rc.progress0) ||
+          !(rc.progress0 >= 0 && rc.progress0 <= 1))
+        return makeError(p + ": metadata 'lr_progress' = '" + v +
+                         "' is not a number in [0, 1]");
     if (Error e = adopt(*resumed, "batch", batchOpt, batch, p))
       return std::move(e);
     rc.batch = batch;
@@ -295,12 +352,25 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
     rc.train.directions = directionsOpt;
     rc.train.density = densityOpt;
     rc.train.lr = lrOpt;
+    rc.schedule = lrScheduleOpt;
+    rc.lrFinal = lrFinalOpt;
+    rc.scheduleSteps = lrScheduleSteps.getNumOccurrences()
+                           ? lrScheduleSteps.getValue()
+                           : std::max<int64_t>(0, stepsOpt);
     rc.batch = batchOpt;
     rc.seed = seedOpt;
     rc.initSeed = initSeed;
   }
   if (Error e = validateShape(rc.shape, "model"))
     return std::move(e);
+  if (rc.schedule != "cosine" && rc.schedule != "linear" &&
+      rc.schedule != "constant")
+    return makeError("--lr-schedule must be cosine, linear or constant, not '" +
+                     rc.schedule + "'");
+  if (rc.scheduleSteps < 0)
+    return makeError("--lr-schedule-steps must be >= 0");
+  if (!(rc.lrFinal > 0 && rc.lrFinal <= 1))
+    return makeError("--lr-final must be in (0, 1]");
   if (rc.batch < 1 || rc.batch > (1 << 24))
     return makeError("--batch must be in [1, 2^24]");
   return rc;
@@ -444,6 +514,14 @@ static int runReplay() {
   llvm::StringRef(model->getMeta("step")).getAsInteger(10, start);
   int64_t finalStep = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1 : start;
   model->setMeta("step", std::to_string(finalStep));
+  std::string sched = model->getMeta("lr_schedule");
+  double lrFinal = 0;
+  if (log.nsteps && (sched == "cosine" || sched == "linear") &&
+      model->getMeta("lr_schedule_steps") == "0" &&
+      !llvm::StringRef(model->getMeta("lr_final")).getAsDouble(lrFinal))
+    model->setMeta("lr_progress",
+                   fmtDouble(progressOfScale(sched, lrFinal,
+                                             log.lr_scale[log.nsteps - 1])));
   if (!outputOpt.empty())
     if (Error e = writeSafetensors(*model, outputOpt))
       return fail(std::move(e));
@@ -596,8 +674,23 @@ int main(int argc, char **argv) {
   double start = nowSeconds();
   int64_t step = rc.startStep;
   double accuracy = NAN;
+  // Schedule progress: by steps when the schedule has a length in steps (so
+  // a resumed run repeats the uninterrupted one exactly), else by this run's
+  // time budget, continuing from where the checkpoint left off.
+  double schedP = rc.progress0, lrScale = lrScaleAt(rc, schedP);
+  auto progressAt = [&](int64_t s, double elapsed) {
+    if (rc.scheduleSteps > 0)
+      return std::min(1.0, static_cast<double>(s) / rc.scheduleSteps);
+    if (timeBudget > 0)
+      return std::min(1.0, rc.progress0 + (1.0 - rc.progress0) *
+                                              elapsed / timeBudget);
+    return rc.progress0;
+  };
   auto writeCheckpoint = [&](int64_t s) -> Error {
     setMetadata(model, rc, s);
+    // Where a time-budget schedule stands (a step schedule needs no record).
+    if (rc.scheduleSteps == 0 && rc.schedule != "constant")
+      model.setMeta("lr_progress", fmtDouble(schedP));
     return writeSafetensors(model, ckptPath);
   };
   auto evalNow = [&]() -> Error {
@@ -607,8 +700,9 @@ int main(int argc, char **argv) {
     if (!acc)
       return acc.takeError();
     accuracy = *acc;
-    progress.message(llvm::formatv("step {0}: test accuracy {1:f2}% ({2} samples), loss {3:f4}",
-                                   step, 100 * accuracy, test.rows, emaLoss).str());
+    progress.message(llvm::formatv("step {0}: test accuracy {1:f2}% ({2} samples), loss {3:f4}, lr {4}",
+                                   step, 100 * accuracy, test.rows, emaLoss,
+                                   fmtDouble(rc.train.lr * lrScale)).str());
     return Error::success();
   };
   while (!interrupted) {
@@ -624,8 +718,10 @@ int main(int argc, char **argv) {
       labels[i] = train.labels[rows[i]];
     gather(train, rows.data(), rc.batch, rc.shape.f32, xb);
     double loss = 0;
+    schedP = progressAt(step, elapsed);
+    lrScale = lrScaleAt(rc, schedP);
     if (Error e = engine->trainStep(model, xb.data(), labels.data(), rc.batch,
-                                    rc.seed, step, loss, alphas))
+                                    rc.seed, step, lrScale, loss, alphas))
       return fail(std::move(e));
     if (!std::isfinite(loss)) {
       progress.finish();
@@ -633,7 +729,8 @@ int main(int argc, char **argv) {
                             llvm::Twine(step) + "; try a smaller --lr"));
     }
     if (writer)
-      if (int st = kan_replay_writer_append(writer, static_cast<uint32_t>(step), alphas.data()))
+      if (int st = kan_replay_writer_append_scaled(
+              writer, static_cast<uint32_t>(step), lrScale, alphas.data()))
         return fail(runtimeError(st));
     ++step;
     lastLoss = loss;
@@ -676,6 +773,7 @@ int main(int argc, char **argv) {
                << ",\"test_accuracy\":" << jsonNumber(accuracy)
                << ",\"last_loss\":" << jsonNumber(lastLoss)
                << ",\"steps_per_second\":" << jsonNumber(rate)
+               << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());

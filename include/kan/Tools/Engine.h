@@ -47,17 +47,19 @@ public:
   /// y (n x O) = model(x (n x I)); x and y in the model's float type.
   virtual llvm::Error forward(Model &model, const void *x, int64_t n,
                               void *y) = 0;
-  /// One step on (x, labels); updates the model in place, returns the batch
-  /// loss and the n JVP scalars.
   /// y and its tangent dy (n x O) along `tangents` (one per parameter,
   /// grids ignored) and `xTangent` (n x I; only if the engine was built
   /// with an input tangent).
   virtual llvm::Error forwardJvp(Model &model, const void *x, int64_t n,
                                  Model &tangents, const void *xTangent,
                                  void *y, void *dy) = 0;
+  /// One step on (x, labels) with the compiled step size times lrScale
+  /// (kan_train_step_scaled); updates the model in place, returns the batch
+  /// loss and the n JVP scalars.
   virtual llvm::Error trainStep(Model &model, const void *x,
                                 const int64_t *labels, int64_t n,
-                                uint64_t seed, int64_t step, double &loss,
+                                uint64_t seed, int64_t step, double lrScale,
+                                double &loss,
                                 std::vector<double> &alphas) = 0;
 };
 

@@ -79,6 +79,9 @@ private:
   LogicalResult emitPackWeights(PackWeightsOp op);
   LogicalResult emitPackWeightsTangent(PackWeightsTangentOp op);
   LogicalResult emitFeatureGemm(FeatureGemmOp op);
+  /// The update's scale times the run-time lr_scale argument.
+  std::string scaled(UpdateOp op);
+  bool hasUpdates = false;
   LogicalResult emitSpanForward(FeatureGemmOp op);
   static bool hasSpanLayout(Value weights);
   LogicalResult emitFeatureGemmJvp(FeatureGemmJvpOp op);
@@ -697,6 +700,10 @@ LogicalResult FunctionEmitter::emitCoefficients(UpdateCoefficientsOp op) {
   return success();
 }
 
+std::string FunctionEmitter::scaled(UpdateOp op) {
+  return exact(op.getScale().convertToDouble()) + " * lr_scale";
+}
+
 LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
   Value param = op.getParam();
   bool laterUse = llvm::any_of(param.getUsers(), [&](Operation *user) {
@@ -731,7 +738,7 @@ LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
                         "{5}, {6}, cd, {7}, {8});\n",
                         sfx(), seed, step, width, op.getStream(), size,
                         exact(op.getDensity()->convertToDouble()),
-                        exact(op.getScale().convertToDouble()), r);
+                        scaled(op), r);
   else
     os << llvm::formatv("  status = kan_update_dense_{0}({1}, {2}, {3}, {4}, "
                         "{5}, {6}, cd, {7}, {8});\n",
@@ -739,7 +746,7 @@ LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
                         op.getDist() == Distribution::normal
                             ? "KAN_DIST_NORMAL"
                             : "KAN_DIST_RADEMACHER",
-                        size, exact(op.getScale().convertToDouble()), r);
+                        size, scaled(op), r);
   os << "  if (status != KAN_OK) goto cleanup; }\n";
   return success();
 }
@@ -876,6 +883,11 @@ LogicalResult FunctionEmitter::emit() {
   s << "int64_t n";
   for (unsigned i = 0; i < ret.getNumOperands(); ++i)
     s << ", " << T() << " *res" << i;
+  // A run-time factor on every update's compiled scale (a learning-rate
+  // schedule without recompiling); 1.0 leaves the scale bit for bit.
+  hasUpdates = !func.getOps<UpdateOp>().empty();
+  if (hasUpdates)
+    s << ", double lr_scale";
   s << ")";
 
   // The memory plan: every slot allocated once for the whole call.
@@ -1044,14 +1056,32 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
            << "int " << prefix << "train_step(const " << T << " *x, const "
            << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
            << T << " *const *params, " << T << " *loss, " << T
+           << " *alphas);\n"
+           << "/** The same with every update's step size (lr, or lr/n for "
+              "fg) multiplied\n    by lr_scale: a learning-rate schedule "
+              "without recompiling. */\n"
+           << "int " << prefix << "train_step_scaled(const " << T
+           << " *x, const " << targetT
+           << " *target, int64_t n, uint64_t seed, int64_t step, double "
+              "lr_scale, "
+           << T << " *const *params, " << T << " *loss, " << T
            << " *alphas);\n";
-    source << "int " << prefix << "train_step(const " << T << " *x, const "
-           << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
+    source << "int " << prefix << "train_step_scaled(const " << T
+           << " *x, const " << targetT
+           << " *target, int64_t n, uint64_t seed, int64_t step, double "
+              "lr_scale, "
            << T << " *const *params, " << T << " *loss, " << T
            << " *alphas) {\n"
            << "  return train_step_impl((" << T << " *)x, (" << targetT
            << " *)target, (int64_t)seed, step" << params("params")
-           << ", n, loss, alphas" << params("params") << ");\n}\n";
+           << ", n, loss, alphas" << params("params") << ", lr_scale);\n}\n"
+           << "int " << prefix << "train_step(const " << T << " *x, const "
+           << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
+           << T << " *const *params, " << T << " *loss, " << T
+           << " *alphas) {\n"
+           << "  return " << prefix
+           << "train_step_scaled(x, target, n, seed, step, 1.0, params, loss, "
+              "alphas);\n}\n";
   }
   header << "\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
   return success();

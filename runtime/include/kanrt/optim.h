@@ -105,7 +105,15 @@ kan_status kan_optimizer_step(const kan_optim_config *cfg, uint32_t step,
                               const double *jvp, size_t nparams,
                               const kan_param *params);
 
-/** Replay log (little-endian binary, version 1):
+/** kan_optimizer_step with the step size (lr, or lr/n for fg) multiplied by
+ * lr_scale, as the generated train_step_scaled does (1.0 is exactly
+ * kan_optimizer_step). lr_scale must be finite and non-negative. */
+kan_status kan_optimizer_step_scaled(const kan_optim_config *cfg,
+                                     uint32_t step, const double *jvp,
+                                     double lr_scale, size_t nparams,
+                                     const kan_param *params);
+
+/** Replay log (little-endian binary, version 2; version 1 is still read):
  *   header: "KANRPLAY" (8 bytes), u32 version = 1, u32 kind, u32 dist,
  *           u32 ndir, u64 seed, f64 lr, f64 density, u32 nparams,
  *           u32 L, L bytes: path of the safetensors checkpoint holding the
@@ -113,6 +121,7 @@ kan_status kan_optimizer_step(const kan_optim_config *cfg, uint32_t step,
  *           nparams x { u32 N, N bytes name, u32 stream, u32 dtype,
  *           u64 size }, u32 0x444E4548 ("HEND").
  *   records (fixed size, appended): u32 0x50455453 ("STEP"), u32 step,
+ *           f64 lr_scale (absent in version 1, where it is 1),
  *           ndir x f64 JVP scalars a_i.
  * Limits: ndir <= 2^20, nparams <= 2^16, names and path <= 4096 bytes. */
 typedef struct kan_replay_writer kan_replay_writer;
@@ -124,9 +133,14 @@ kan_status kan_replay_writer_open(const char *path,
                                   const char *init_checkpoint, size_t nparams,
                                   const kan_param *params,
                                   kan_replay_writer **out);
-/** Appends one step record and flushes it to the OS. */
+/** Appends one step record (lr_scale 1) and flushes it to the OS. */
 kan_status kan_replay_writer_append(kan_replay_writer *w, uint32_t step,
                                     const double *jvp);
+/** Appends one step record of a step taken with kan_optimizer_step_scaled's
+ * lr_scale and flushes it to the OS. */
+kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
+                                           uint32_t step, double lr_scale,
+                                           const double *jvp);
 /** fsyncs and closes the log (NULL is a no-op). */
 kan_status kan_replay_writer_close(kan_replay_writer *w);
 
@@ -147,6 +161,7 @@ typedef struct kan_replay_log {
   size_t nsteps;            /**< number of step records */
   uint32_t *steps;          /**< step index of each record */
   double *jvp;              /**< nsteps x ndir JVP scalars */
+  double *lr_scale;         /**< nsteps step-size factors (1 in version 1) */
 } kan_replay_log;
 
 /** Reads and validates a replay log (a truncated last record is an error). */
