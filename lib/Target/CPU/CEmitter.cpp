@@ -350,8 +350,25 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
                                  op.getTileRows(), aux, panel);
   bool hasXt = static_cast<bool>(op.getInputTangent());
-  std::string tpanel;
-  if (hasXt) {
+  // A KAN layer is a sum of one-input functions, so y'_d = J x'_d with the
+  // layer's input Jacobian J (O x I per row): one J per row tile serves all
+  // directions. It replaces the tangent feature panels (I(G+k+1) per row and
+  // direction) and their GEMMs whenever it is the smaller of the two.
+  bool useJac = hasXt && out < width * (gk + 1);
+  std::string tpanel, wspan, jac;
+  if (useJac) {
+    wspan = fresh("wspan"), jac = fresh("jac");
+    buffers.push_back({wspan, T()});
+    buffers.push_back({jac, T()});
+    os << llvm::formatv(
+        "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
+        "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
+        "  if (!{0} || !{3}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; "
+        "}\n"
+        "  kan_weights_dense_to_span_{5}({6}, {7}, {8}, 0, {9}, {10}, {0}, "
+        "{6});\n",
+        wspan, T(), out * kk, jac, tr * in * out, sfx(), out, in, gk, w, kk);
+  } else if (hasXt) {
     tpanel = fresh("tpanel");
     buffers.push_back({tpanel, T()});
     os << llvm::formatv(
@@ -490,14 +507,17 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                       "    size_t th = (size_t)kan_thread();\n"
                       "    {2} *pt = {3} + th * {4};\n",
                       rows, tr, T(), panel, tr * kk);
-  if (hasXt)
+  if (useJac)
+    os << llvm::formatv("    {0} *jt = {1} + th * {2};\n", T(), jac,
+                        tr * in * out);
+  else if (hasXt)
     os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), tpanel,
                         width * tr * kk);
   if (dense)
     os << llvm::formatv("    {0} *wtt = {1} + th * {2}, *tbt = {3} + th * {4}, "
                         "*tct = {5} + th * {6}, *tst = {7} + th * {4};\n",
                         T(), wt, out * kk, tb, out * in, tc, out * in * gk, ts);
-  if (hasXt)
+  if (hasXt && !useJac)
     os << llvm::formatv(
         "    kan_pack_features_jvp_{0}(m, {1}, {2}, {3}, {4}, {5} + r0 * {1}, "
         "{1}, {6}, {7} + r0 * {1}, {1}, (size_t){8} * {1}, {9}, {10}, {11}, "
@@ -512,10 +532,19 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, {2}, "
                       "0, {5} + r0 * {1}, {1});\n",
                       sfx(), out, kk, "pt", w, y);
+  if (useJac)
+    os << llvm::formatv(
+        "    kan_layer_jacobian_span_{0}(m, {1}, {2}, {3}, {4}, {5}, {6} + r0 "
+        "* {1}, {1}, {7}, {8}, {9}, {2}, jt, {2});\n",
+        sfx(), in, out, g, order, act, x, name(op.getGrid()), aux, wspan);
   os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
      << llvm::formatv("      {0} *ytd = {1} + (d * {2} + r0) * {3};\n", T(), yt,
                       rows, out);
-  if (hasXt)
+  if (useJac)
+    os << llvm::formatv("      kan_jacobian_apply_{0}(m, {1}, {2}, jt, {2}, "
+                        "{3} + ((size_t)d * {4} + r0) * {1}, {1}, ytd, {2});\n",
+                        sfx(), in, out, name(op.getInputTangent()), rows);
+  else if (hasXt)
     os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3} + d * {4}, "
                         "{2}, {5}, {2}, 0, ytd, {1});\n",
                         sfx(), out, kk, "tpt", tr * kk, w);
@@ -561,7 +590,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   os << "    }\n  }\n"
      << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
-                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts})
+                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts, wspan,
+                               jac})
     if (!b.empty())
       os << "  free(" << b << "); " << b << " = NULL;\n";
   os << "  }\n";

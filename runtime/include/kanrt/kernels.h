@@ -131,6 +131,44 @@ void kan_pack_weights_span_f32(size_t out, size_t in, int G, int k,
                                const float *base_w, const float *spline_w,
                                const float *scaler, float *W, size_t ldw);
 
+/** Dense packed weights W (kan_pack_weights_* layout, O x K, stride ldw)
+ * regrouped into the span layout of kan_pack_weights_span_* (stride ldws). */
+void kan_weights_dense_to_span_f64(size_t out, size_t in, int G, int k,
+                                   const double *W, size_t ldw, double *Wspan,
+                                   size_t ldws);
+/** Float version of kan_weights_dense_to_span_f64. */
+void kan_weights_dense_to_span_f32(size_t out, size_t in, int G, int k,
+                                   const float *W, size_t ldw, float *Wspan,
+                                   size_t ldws);
+
+/** Input Jacobian of a layer, span-local: row (r, i) of J (at
+ * J + (r*in + i)*ldj, ldj >= out) is dy[r][:]/dx[r][i] = act'(x) Wb[:][i] +
+ * sum_j B'_j(x) C[:][i][j] S[:][i], from Wspan (kan_pack_weights_span_*).
+ * Since a KAN layer is a sum of one-input functions, y'_d = J x'_d for every
+ * input tangent x'_d: one Jacobian serves all directions, at O*I values per
+ * row instead of a tangent feature panel of I*(G+k+1) per row and
+ * direction. */
+void kan_layer_jacobian_span_f64(size_t m, size_t in, size_t out, int G,
+                                 int k, int act, const double *x, size_t ldx,
+                                 const double *grid, const double *aux,
+                                 const double *Wspan, size_t ldw, double *J,
+                                 size_t ldj);
+/** Float version of kan_layer_jacobian_span_f64. */
+void kan_layer_jacobian_span_f32(size_t m, size_t in, size_t out, int G,
+                                 int k, int act, const float *x, size_t ldx,
+                                 const float *grid, const float *aux,
+                                 const float *Wspan, size_t ldw, float *J,
+                                 size_t ldj);
+/** y[r][o] = sum_i xt[r][i] J[r][i][o] (y overwritten; J as from
+ * kan_layer_jacobian_span_*). */
+void kan_jacobian_apply_f64(size_t m, size_t in, size_t out, const double *J,
+                            size_t ldj, const double *xt, size_t ldxt,
+                            double *y, size_t ldy);
+/** Float version of kan_jacobian_apply_f64. */
+void kan_jacobian_apply_f32(size_t m, size_t in, size_t out, const float *J,
+                            size_t ldj, const float *xt, size_t ldxt, float *y,
+                            size_t ldy);
+
 /** W = [Wb | flat(C*S)] (O x K, stride ldw) from base_w (O x I), spline_w
  * (O x I x (G+k)) and scaler (O x I, NULL means all ones). */
 void kan_pack_weights_f64(size_t out, size_t in, int G, int k,
