@@ -103,6 +103,8 @@ int main(int argc, char **argv) {
     else usage();
   }
   if (!mode || !widths_s || batch <= 0 || reps <= 0) usage();
+  /* As kan-train and kan-run do: repeated calls reuse freed buffers. */
+  kan_keep_freed_memory();
   {
     const char *s = widths_s;
     while (*s && nl < MAXL) {

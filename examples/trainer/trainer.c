@@ -24,6 +24,7 @@ int main(void) {
   double x[N * 2], loss = 0, first = 0, alphas[KAN_DIRECTIONS];
   int64_t labels[N];
   int p, step;
+  kan_keep_freed_memory(); /* the step allocates per call: reuse the memory */
   for (p = 0; p < KAN_NUM_PARAMS; ++p) {
     int64_t e, size = kan_param_numel[p];
     params[p] = malloc(sizeof(double) * size);

@@ -295,3 +295,14 @@ TEST(Losses, ReferenceLossJvpsMatchFiniteDifferences) {
 }
 
 } // namespace
+
+namespace {
+// The allocator setting the tools apply before calling generated code.
+TEST(Runtime, KeepFreedMemoryAppliesOnGlibc) {
+#if defined(__GLIBC__)
+  EXPECT_EQ(kan_keep_freed_memory(), 1);
+#else
+  EXPECT_EQ(kan_keep_freed_memory(), 0);
+#endif
+}
+} // namespace

@@ -141,6 +141,7 @@ static Error compare(const Tensor &got, llvm::StringRef refPath,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
   int64_t numThreads = takeThreadsOption(
       argc, argv, std::max(1u, std::thread::hardware_concurrency()));

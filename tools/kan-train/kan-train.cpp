@@ -553,6 +553,8 @@ static int runReplay() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // The compiled step allocates its buffers per call: keep them mapped.
+  kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
   int64_t numThreads = takeThreadsOption(
       argc, argv, std::max(1u, std::thread::hardware_concurrency()));

@@ -29,6 +29,14 @@ extern "C" {
 /** Version of the linked library as "MAJOR.MINOR.PATCH". */
 const char *kan_version_string(void);
 
+/** Asks the C library to keep freed memory for reuse instead of returning
+ * it to the OS (glibc: mmap threshold 32 MiB, trim threshold 1 GiB). The
+ * generated functions allocate their buffers per call; a program that calls
+ * them in a loop (a trainer) saves the page faults of re-mapping those
+ * buffers every time. Process-wide; call once at start. Returns 1 if
+ * applied, 0 where the C library has no such setting. */
+int kan_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif
