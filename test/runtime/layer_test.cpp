@@ -306,3 +306,35 @@ TEST(Runtime, KeepFreedMemoryAppliesOnGlibc) {
 #endif
 }
 } // namespace
+
+namespace {
+// All directions in one call give the per-direction kernel's sums bit for
+// bit, including a partial block of rows (m = 7).
+TEST(Layer, SparseTangentMultiEqualsPerDirection) {
+  std::mt19937 rng(27);
+  const size_t m = 7, K = 50, O = 6, D = 3, nz = 40;
+  auto A = randomVector(m * K, rng);
+  std::vector<uint32_t> rowptr(D * (O + 1)), cols(D * nz);
+  std::vector<double> vals(D * nz);
+  for (size_t d = 0; d < D; ++d) {
+    std::vector<uint32_t> o(nz), c(nz);
+    auto v = randomVector(nz, rng);
+    for (size_t e = 0; e < nz; ++e)
+      o[e] = rng() % O, c[e] = rng() % K;
+    kan_coo_to_csr_f64(nz, o.data(), c.data(), v.data(), O,
+                       rowptr.data() + d * (O + 1), cols.data() + d * nz,
+                       vals.data() + d * nz);
+  }
+  auto init = randomVector(D * m * O, rng);
+  std::vector<double> one = init, all = init;
+  for (size_t d = 0; d < D; ++d)
+    kan_sparse_tangent_csr_f64(m, A.data(), K, O, rowptr.data() + d * (O + 1),
+                               cols.data() + d * nz, vals.data() + d * nz,
+                               one.data() + d * m * O, O);
+  kan_sparse_tangent_csr_multi_f64(m, A.data(), K, O, D, rowptr.data(), O + 1,
+                                   cols.data(), vals.data(), nz, all.data(), O,
+                                   m * O);
+  EXPECT_EQ(one, all);
+  EXPECT_NE(one, init);
+}
+} // namespace

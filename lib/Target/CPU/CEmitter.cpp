@@ -550,7 +550,10 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                         sfx(), out, kk, "tpt", tr * kk, w);
   else
     os << "      memset(ytd, 0, sizeof(" << T() << ") * m * " << out << ");\n";
-  if (sparse)
+  // Sparse directions after the loop, all at once: each row of the panel
+  // is then read from memory once rather than once per direction.
+  bool sparseAfter = sparse && !op.getWeightsTangent();
+  if (sparse && !sparseAfter)
     os << llvm::formatv(
         "      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
         "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
@@ -587,7 +590,13 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4} + d "
         "* {5}, {2}, 1, ytd, {1});\n",
         sfx(), out, kk, "pt", name(wtv), out * kk);
-  os << "    }\n  }\n"
+  os << "    }\n";
+  if (sparseAfter)
+    os << llvm::formatv(
+        "    kan_sparse_tangent_csr_multi_{0}(m, pt, {1}, {2}, {3}, {4}, {5}, "
+        "{6}, {7}, {8}, {9} + r0 * {2}, {2}, (size_t){10} * {2});\n",
+        sfx(), kk, out, width, rowptr, out + 1, ccols, cvals, maxnz, yt, rows);
+  os << "  }\n"
      << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
                                sgn, rowptr, ccols, cvals, wt, tb, tc, ts, wspan,

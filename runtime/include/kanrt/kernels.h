@@ -247,6 +247,24 @@ void kan_sparse_tangent_csr_f64(size_t m, const double *A, size_t lda,
                                 size_t nout, const uint32_t *rowptr,
                                 const uint32_t *cols, const double *vals,
                                 double *Y, size_t ldy);
+/** kan_sparse_tangent_csr_f64 for ndir directions at once: direction d
+ * has its CSR at rowptr + d*rp_stride, cols/vals + d*nz_stride, and its Y at
+ * Y + d*y_stride. Rows of A are taken four at a time through every
+ * direction, so each stays in cache once read (the per-direction kernel
+ * streams all of A once per direction). Same sums in the same order. */
+void kan_sparse_tangent_csr_multi_f64(size_t m, const double *A, size_t lda,
+                                      size_t nout, size_t ndir,
+                                      const uint32_t *rowptr, size_t rp_stride,
+                                      const uint32_t *cols,
+                                      const double *vals, size_t nz_stride,
+                                      double *Y, size_t ldy, size_t y_stride);
+/** Float version of kan_sparse_tangent_csr_multi_f64. */
+void kan_sparse_tangent_csr_multi_f32(size_t m, const float *A, size_t lda,
+                                      size_t nout, size_t ndir,
+                                      const uint32_t *rowptr, size_t rp_stride,
+                                      const uint32_t *cols, const float *vals,
+                                      size_t nz_stride, float *Y, size_t ldy,
+                                      size_t y_stride);
 /** Float version of kan_sparse_tangent_csr_f64. */
 void kan_sparse_tangent_csr_f32(size_t m, const float *A, size_t lda,
                                 size_t nout, const uint32_t *rowptr,

@@ -27,7 +27,8 @@
 // CHECK: kan_sparse_count(20, 0.002)
 // CHECK: kan_perturb_sparse(
 // CHECK-NOT: kan_pack_features_jvp_f64
-// CHECK: kan_sparse_tangent_csr_f64(
+// All 8 directions in one call, four panel rows at a time through each.
+// CHECK: kan_sparse_tangent_csr_multi_f64(m, pt, 45, 4, 8,
 // Second layer: the A' half from the input tangent through the layer's input
 // Jacobian (3 x 4 per row, one per tile for all 8 directions), not through
 // tangent feature panels.
@@ -36,7 +37,7 @@
 // CHECK: kan_layer_jacobian_span_f64(m, 4, 3, 5, 3, KAN_ACT_SILU,
 // CHECK: for (int64_t d = 0; d < 8; ++d) {
 // CHECK: kan_jacobian_apply_f64(m, 4, 3, jt, 3,
-// CHECK: kan_sparse_tangent_csr_f64(
+// CHECK: kan_sparse_tangent_csr_multi_f64(m, pt, 36, 3, 8,
 // CHECK: kan_ternary_coefficients(8,
 // Updates land in the caller's result buffers, which kan_train_step makes
 // the parameters themselves: no copy onto itself.
