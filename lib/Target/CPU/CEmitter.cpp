@@ -283,32 +283,13 @@ LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
   return success();
 }
 
-/// A KAN layer is a sum of one-input functions, so y'_d = J x'_d with the
-/// layer's input Jacobian J (O x I per row): one J per row tile serves all
-/// directions. It replaces the tangent feature panels (I(G+k+1) per row and
-/// direction) and their GEMMs whenever it is the smaller of the two.
-static bool jvpUsesJacobian(FeatureGemmJvpOp op) {
-  if (!op.getInputTangent())
-    return false;
-  int64_t order = op.getOrder();
-  int64_t gk = op.getGrid().getType().getDimSize(1) - order - 1;
-  int64_t out = op.getWeights().getType().getDimSize(0);
-  return out < op.getWidth() * (gk + 1);
-}
-
-/// Packed weights take the span layout unless a tangent-panel GEMM of a
-/// feature_gemm_jvp multiplies them: the primal products then skip the zero
-/// basis values instead of multiplying them.
+/// Packed weights only feature_gemm reads take the span layout: the forward
+/// then skips the zero basis values instead of multiplying them.
 bool FunctionEmitter::hasSpanLayout(Value weights) {
   if (!weights.getDefiningOp<PackWeightsOp>())
     return false;
-  return llvm::all_of(weights.getUsers(), [&](Operation *u) {
-    if (isa<FeatureGemmOp>(u))
-      return true;
-    auto jvp = dyn_cast<FeatureGemmJvpOp>(u);
-    return jvp && jvp.getWeights() == weights &&
-           (!jvp.getInputTangent() || jvpUsesJacobian(jvp));
-  });
+  return llvm::all_of(weights.getUsers(),
+                      [](Operation *u) { return isa<FeatureGemmOp>(u); });
 }
 
 LogicalResult FunctionEmitter::emitSpanForward(FeatureGemmOp op) {
@@ -369,43 +350,24 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
                                  op.getTileRows(), aux, panel);
   bool hasXt = static_cast<bool>(op.getInputTangent());
-  bool useJac = jvpUsesJacobian(op);
-  // Span-layout weights: the primal product reads only the non-zero basis
-  // window of each input from the panel (whose spans are recorded).
-  bool spanW = hasSpanLayout(op.getWeights());
-  std::string tpanel, wspan, jac, spans, work;
-  if (spanW) {
-    spans = fresh("spans"), work = fresh("work");
-    buffers.push_back({spans, "int32_t"});
-    buffers.push_back({work, "unsigned char"});
-    os << llvm::formatv(
-        "  size_t wsz = kan_layer_forward_work_size_{0}({1}, {2}, {3});\n"
-        "  {4} = (int32_t *)malloc(sizeof(int32_t) * {5} * "
-        "(size_t)kan_threads());\n"
-        "  {6} = (unsigned char *)malloc(wsz * (size_t)kan_threads());\n"
-        "  if (!{4} || !{6}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; "
-        "}\n",
-        sfx(), tr, g, order, spans, tr * in, work);
-  }
+  // A KAN layer is a sum of one-input functions, so y'_d = J x'_d with the
+  // layer's input Jacobian J (O x I per row): one J per row tile serves all
+  // directions. It replaces the tangent feature panels (I(G+k+1) per row and
+  // direction) and their GEMMs whenever it is the smaller of the two.
+  bool useJac = hasXt && out < width * (gk + 1);
+  std::string tpanel, wspan, jac;
   if (useJac) {
-    jac = fresh("jac");
+    wspan = fresh("wspan"), jac = fresh("jac");
+    buffers.push_back({wspan, T()});
     buffers.push_back({jac, T()});
     os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
-        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-        jac, T(), tr * in * out);
-    if (spanW) {
-      wspan = w;
-    } else {
-      wspan = fresh("wspan");
-      buffers.push_back({wspan, T()});
-      os << llvm::formatv(
-          "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
-          "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
-          "  kan_weights_dense_to_span_{3}({4}, {5}, {6}, 0, {7}, {8}, {0}, "
-          "{4});\n",
-          wspan, T(), out * kk, sfx(), out, in, gk, w, kk);
-    }
+        "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
+        "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
+        "  if (!{0} || !{3}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; "
+        "}\n"
+        "  kan_weights_dense_to_span_{5}({6}, {7}, {8}, 0, {9}, {10}, {0}, "
+        "{6});\n",
+        wspan, T(), out * kk, jac, tr * in * out, sfx(), out, in, gk, w, kk);
   } else if (hasXt) {
     tpanel = fresh("tpanel");
     buffers.push_back({tpanel, T()});
@@ -562,23 +524,14 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "{12}, {13}, {12}, (size_t){14} * {12});\n",
         sfx(), in, g, order, act, x, width, name(op.getInputTangent()), rows,
         name(op.getGrid()), aux, "pt", kk, "tpt", tr);
-  else if (spanW)
-    os << llvm::formatv(
-        "    kan_pack_features_spans_{0}(m, {1}, {2}, {3}, {4}, {5} + "
-        "r0 * {1}, {1}, {6}, {7}, pt, {8}, {9} + th * {10}, {1});\n"
-        "    kan_span_gemm_panel_{0}(m, {1}, {11}, {2}, {3}, pt, {8}, {9} + th "
-        "* {10}, {1}, {12}, {11}, {13} + th * wsz, {14} + r0 * {11}, {11});\n",
-        sfx(), in, g, order, act, x, name(op.getGrid()), aux, kk, spans,
-        tr * in, out, w, work, y);
   else
     os << llvm::formatv(
         "    kan_pack_features_{0}(m, {1}, {2}, {3}, {4}, {5} + "
         "r0 * {1}, {1}, {6}, {7}, {8}, {9});\n",
         sfx(), in, g, order, act, x, name(op.getGrid()), aux, "pt", kk);
-  if (!spanW)
-    os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, "
-                        "{2}, 0, {5} + r0 * {1}, {1});\n",
-                        sfx(), out, kk, "pt", w, y);
+  os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, {2}, "
+                      "0, {5} + r0 * {1}, {1});\n",
+                      sfx(), out, kk, "pt", w, y);
   if (useJac)
     os << llvm::formatv(
         "    kan_layer_jacobian_span_{0}(m, {1}, {2}, {3}, {4}, {5}, {6} + r0 "
@@ -646,9 +599,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   os << "  }\n"
      << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
   for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
-                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts,
-                               spanW ? std::string() : wspan, jac, spans,
-                               work})
+                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts, wspan,
+                               jac})
     if (!b.empty())
       os << "  free(" << b << "); " << b << " = NULL;\n";
   os << "  }\n";

@@ -131,35 +131,6 @@ void kan_pack_weights_span_f32(size_t out, size_t in, int G, int k,
                                const float *base_w, const float *spline_w,
                                const float *scaler, float *W, size_t ldw);
 
-/** kan_pack_features_* that also records, per row and input, the first
- * basis index c0 of the k+1 window holding every non-zero basis value
- * (spans[r*lds + i]; 0 outside the grid), for kan_span_gemm_panel_*. */
-void kan_pack_features_spans_f64(size_t m, size_t in, int G, int k, int act,
-                                 const double *x, size_t ldx,
-                                 const double *grid, const double *aux,
-                                 double *panel, size_t ldp, int32_t *spans,
-                                 size_t lds);
-/** Float version of kan_pack_features_spans_f64. */
-void kan_pack_features_spans_f32(size_t m, size_t in, int G, int k, int act,
-                                 const float *x, size_t ldx, const float *grid,
-                                 const float *aux, float *panel, size_t ldp,
-                                 int32_t *spans, size_t lds);
-/** y = A W^T from a packed feature panel A and its spans (from
- * kan_pack_features_spans_*), reading only act(x) and the k+1 window of
- * each input: the span-local forward for callers that need A anyway.
- * Wspan, work and the sum order as in kan_layer_forward_span_*. */
-void kan_span_gemm_panel_f64(size_t m, size_t in, size_t out, int G, int k,
-                             const double *panel, size_t ldp,
-                             const int32_t *spans, size_t lds,
-                             const double *Wspan, size_t ldw, void *work,
-                             double *y, size_t ldy);
-/** Float version of kan_span_gemm_panel_f64. */
-void kan_span_gemm_panel_f32(size_t m, size_t in, size_t out, int G, int k,
-                             const float *panel, size_t ldp,
-                             const int32_t *spans, size_t lds,
-                             const float *Wspan, size_t ldw, void *work,
-                             float *y, size_t ldy);
-
 /** Dense packed weights W (kan_pack_weights_* layout, O x K, stride ldw)
  * regrouped into the span layout of kan_pack_weights_span_* (stride ldws). */
 void kan_weights_dense_to_span_f64(size_t out, size_t in, int G, int k,

@@ -21,23 +21,19 @@
 // CHECK: kan_layer_forward_span_f64(m, 5, 4, 5, 3, KAN_ACT_SILU, a0 + r0 * 5, 5, a1, aux{{[0-9]+}}, slot0, 4,
 // CHECK-NOT: kan_gemm_nt_f64
 // CHECK-LABEL: static int train_step_impl(
-// The training step keeps the dense panel its sparse tangents read, with the
-// spans of its rows, so that the primal product skips the zero basis values.
-// CHECK: kan_pack_weights_span_f64(4, 5, 8, 0, {{.*}}, 4);
+// The training step keeps the dense panel its sparse tangents read.
+// CHECK: kan_pack_weights_f64(4, 5, 8, 0, {{.*}}, 45);
 // First layer: sparse directions from the seed, no tangent panel (x' = 0).
 // CHECK: kan_sparse_count(20, 0.002)
 // CHECK: kan_perturb_sparse(
 // CHECK-NOT: kan_pack_features_jvp_f64
-// CHECK: kan_pack_features_spans_f64(m, 5, 5, 3, KAN_ACT_SILU, a0 + r0 * 5, 5,
-// CHECK-NEXT: kan_span_gemm_panel_f64(m, 5, 4, 5, 3, pt, 45,
 // All 8 directions in one call, four panel rows at a time through each.
 // CHECK: kan_sparse_tangent_csr_multi_f64(m, pt, 45, 4, 8,
 // Second layer: the A' half from the input tangent through the layer's input
 // Jacobian (3 x 4 per row, one per tile for all 8 directions), not through
 // tangent feature panels.
-// CHECK: kan_pack_weights_span_f64(3, 4, 8, 0,
+// CHECK: kan_weights_dense_to_span_f64(3, 4, 8, 0,
 // CHECK-NOT: kan_pack_features_jvp_f64
-// CHECK: kan_span_gemm_panel_f64(m, 4, 3, 5, 3, pt, 36,
 // CHECK: kan_layer_jacobian_span_f64(m, 4, 3, 5, 3, KAN_ACT_SILU,
 // CHECK: for (int64_t d = 0; d < 8; ++d) {
 // CHECK: kan_jacobian_apply_f64(m, 4, 3, jt, 3,
