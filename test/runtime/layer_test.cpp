@@ -309,10 +309,10 @@ TEST(Runtime, KeepFreedMemoryAppliesOnGlibc) {
 
 namespace {
 // All directions in one call give the per-direction kernel's sums bit for
-// bit, including a partial block of rows (m = 7).
+// bit, through blocks of eight, four and single rows (m = 21).
 TEST(Layer, SparseTangentMultiEqualsPerDirection) {
   std::mt19937 rng(27);
-  const size_t m = 7, K = 50, O = 6, D = 3, nz = 40;
+  const size_t m = 21, K = 50, O = 6, D = 3, nz = 40;
   auto A = randomVector(m * K, rng);
   std::vector<uint32_t> rowptr(D * (O + 1)), cols(D * nz);
   std::vector<double> vals(D * nz);

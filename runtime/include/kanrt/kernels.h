@@ -242,14 +242,14 @@ void kan_coo_to_csr_f32(size_t nnz, const uint32_t *rows_o,
  * kan_coo_to_csr_f64): Y[r, o] += sum_e vals[e] * A[r, cols[e]] over the
  * entries of row o, for the m rows of A (stride lda) and Y (stride ldy).
  * Each Y element is updated once, with the sum formed in entry order.
- * O(m * nnz), four rows of A per pass over the indices. */
+ * O(m * nnz), eight rows of A per pass over the indices. */
 void kan_sparse_tangent_csr_f64(size_t m, const double *A, size_t lda,
                                 size_t nout, const uint32_t *rowptr,
                                 const uint32_t *cols, const double *vals,
                                 double *Y, size_t ldy);
 /** kan_sparse_tangent_csr_f64 for ndir directions at once: direction d
  * has its CSR at rowptr + d*rp_stride, cols/vals + d*nz_stride, and its Y at
- * Y + d*y_stride. Rows of A are taken four at a time through every
+ * Y + d*y_stride. Rows of A are taken eight at a time through every
  * direction, so each stays in cache once read (the per-direction kernel
  * streams all of A once per direction). Same sums in the same order. */
 void kan_sparse_tangent_csr_multi_f64(size_t m, const double *A, size_t lda,

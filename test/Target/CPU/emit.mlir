@@ -27,7 +27,7 @@
 // CHECK: kan_sparse_count(20, 0.002)
 // CHECK: kan_perturb_sparse(
 // CHECK-NOT: kan_pack_features_jvp_f64
-// All 8 directions in one call, four panel rows at a time through each.
+// All 8 directions in one call, eight panel rows at a time through each.
 // CHECK: kan_sparse_tangent_csr_multi_f64(m, pt, 45, 4, 8,
 // Second layer: the A' half from the input tangent through the layer's input
 // Jacobian (3 x 4 per row, one per tile for all 8 directions), not through
