@@ -338,3 +338,32 @@ TEST(Layer, SparseTangentMultiEqualsPerDirection) {
   EXPECT_NE(one, init);
 }
 } // namespace
+
+namespace {
+// The span-local forward's activation (a branch-free exp): y = silu(x) with
+// one input, base weight 1 and zero splines, across the range and beyond.
+TEST(Layer, SpanForwardSiluAcrossTheRange) {
+  const int G = 5, k = 3;
+  const std::vector<double> xs = {-1000, -745, -20, -1, -0.25, 0,    1e-300,
+                                  0.5,   3,    40,  700, 1000,  NAN};
+  std::vector<double> grid = uniformGrid(1, G, k), wb = {1.0},
+                      c(G + k, 0.0), aux(kan_grid_aux_size(1, G, k)),
+                      W(G + k + 1), y(xs.size()),
+                      work(kan_layer_forward_work_size_f64(xs.size(), G, k) /
+                               sizeof(double) + 1);
+  ASSERT_EQ(kan_grid_prepare_f64(1, G, k, grid.data(), aux.data()), KAN_OK);
+  kan_pack_weights_span_f64(1, 1, G, k, wb.data(), c.data(), nullptr,
+                            W.data(), 1);
+  kan_layer_forward_span_f64(xs.size(), 1, 1, G, k, KAN_ACT_SILU, xs.data(), 1,
+                             grid.data(), aux.data(), W.data(), 1, work.data(),
+                             y.data(), 1);
+  for (size_t e = 0; e + 1 < xs.size(); ++e) {
+    const double ref = xs[e] / (1 + std::exp(-xs[e]));
+    if (xs[e] < -700)
+      EXPECT_LT(std::fabs(y[e]), 1e-300) << xs[e];
+    else
+      EXPECT_NEAR(y[e], ref, 4e-16 * std::fabs(ref)) << xs[e];
+  }
+  EXPECT_TRUE(std::isnan(y.back()));
+}
+} // namespace
