@@ -564,8 +564,8 @@ int main(int argc, char **argv) {
       "kan-train: train a KAN classifier without backpropagation\n\n"
       "With no arguments trains KAN [784,64,10] (G=5, k=3, f64) with "
       "noise_step\n(128 sparse ternary directions per step, batch 128, lr "
-      "1e-2 decaying to 1e-3)\non Fashion-MNIST for 600 s. "
-      "Progress goes to\nstderr; the last line on stdout is a JSON summary "
+      "1e-2 decaying to 1e-3)\non Fashion-MNIST for 600 s. Progress goes to "
+      "stderr; the last line on stdout\nis a JSON summary "
       "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
       "  --threads=N  threads of the compiled train step over batch row tiles\n"
       "               (default: the number of cores)\n");
