@@ -265,6 +265,20 @@ TEST_P(SpanForwardTest, JacobianTimesInputTangentIsTheJvp) {
                    l.grid.data(), l.wb.data(), l.c.data(), l.s.data(), nullptr,
                    nullptr, nullptr, ref.data());
   EXPECT_LT(relErr(yt, ref), 1e-12);
+
+  // Rows padded to a multiple of 8 (zeros): full vector blocks only, the
+  // same sums bit for bit.
+  const size_t ld8 = (c.O + 7) / 8 * 8;
+  std::vector<double> J8(c.N * c.I * ld8, 7.0), yt8(c.N * c.O);
+  kan_layer_jacobian_span_f64(c.N, c.I, c.O, c.G, c.k, KAN_ACT_SILU, x.data(),
+                              c.I, l.grid.data(), aux.data(), Wd.data(), c.O,
+                              J8.data(), ld8);
+  for (size_t e = 0; e < J8.size(); ++e)
+    if (e % ld8 >= c.O)
+      ASSERT_EQ(J8[e], 0.0);
+  kan_jacobian_apply_f64(c.N, c.I, c.O, J8.data(), ld8, xt.data(), c.I,
+                         yt8.data(), c.O);
+  EXPECT_EQ(yt8, yt);
 }
 
 TEST(Layer, SpanForwardEmptyInputsGiveZero) {

@@ -355,6 +355,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   // directions. It replaces the tangent feature panels (I(G+k+1) per row and
   // direction) and their GEMMs whenever it is the smaller of the two.
   bool useJac = hasXt && out < width * (gk + 1);
+  // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
+  int64_t ldj = (out + 7) / 8 * 8;
   std::string tpanel, wspan, jac;
   if (useJac) {
     wspan = fresh("wspan"), jac = fresh("jac");
@@ -367,7 +369,7 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "}\n"
         "  kan_weights_dense_to_span_{5}({6}, {7}, {8}, 0, {9}, {10}, {0}, "
         "{6});\n",
-        wspan, T(), out * kk, jac, tr * in * out, sfx(), out, in, gk, w, kk);
+        wspan, T(), out * kk, jac, tr * in * ldj, sfx(), out, in, gk, w, kk);
   } else if (hasXt) {
     tpanel = fresh("tpanel");
     buffers.push_back({tpanel, T()});
@@ -509,7 +511,7 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                       rows, tr, T(), panel, tr * kk);
   if (useJac)
     os << llvm::formatv("    {0} *jt = {1} + th * {2};\n", T(), jac,
-                        tr * in * out);
+                        tr * in * ldj);
   else if (hasXt)
     os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), tpanel,
                         width * tr * kk);
@@ -535,15 +537,15 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   if (useJac)
     os << llvm::formatv(
         "    kan_layer_jacobian_span_{0}(m, {1}, {2}, {3}, {4}, {5}, {6} + r0 "
-        "* {1}, {1}, {7}, {8}, {9}, {2}, jt, {2});\n",
-        sfx(), in, out, g, order, act, x, name(op.getGrid()), aux, wspan);
+        "* {1}, {1}, {7}, {8}, {9}, {2}, jt, {10});\n",
+        sfx(), in, out, g, order, act, x, name(op.getGrid()), aux, wspan, ldj);
   os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
      << llvm::formatv("      {0} *ytd = {1} + (d * {2} + r0) * {3};\n", T(), yt,
                       rows, out);
   if (useJac)
-    os << llvm::formatv("      kan_jacobian_apply_{0}(m, {1}, {2}, jt, {2}, "
+    os << llvm::formatv("      kan_jacobian_apply_{0}(m, {1}, {2}, jt, {5}, "
                         "{3} + ((size_t)d * {4} + r0) * {1}, {1}, ytd, {2});\n",
-                        sfx(), in, out, name(op.getInputTangent()), rows);
+                        sfx(), in, out, name(op.getInputTangent()), rows, ldj);
   else if (hasXt)
     os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3} + d * {4}, "
                         "{2}, {5}, {2}, 0, ytd, {1});\n",

@@ -144,6 +144,8 @@ void kan_weights_dense_to_span_f32(size_t out, size_t in, int G, int k,
 /** Input Jacobian of a layer, span-local: row (r, i) of J (at
  * J + (r*in + i)*ldj, ldj >= out) is dy[r][:]/dx[r][i] = act'(x) Wb[:][i] +
  * sum_j B'_j(x) C[:][i][j] S[:][i], from Wspan (kan_pack_weights_span_*).
+ * Entries out..ldj-1 of each row are set to 0 (ldj a multiple of 8 lets
+ * kan_jacobian_apply_* use full vector blocks only).
  * Since a KAN layer is a sum of one-input functions, y'_d = J x'_d for every
  * input tangent x'_d: one Jacobian serves all directions, at O*I values per
  * row instead of a tangent feature panel of I*(G+k+1) per row and
