@@ -420,15 +420,21 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                         "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
                         "  if ({3} > {5}m) {5}m = {3};\n",
                         maxnz, mb, mc, ms, gk, maxnz);
-    // Per direction: the triples of W'_d (built in scratch), then grouped
-    // by output row (CSR) for the tangent kernel.
+    // Per direction: the triples of W'_d (built in per-thread scratch), then
+    // grouped by output row (CSR) for the tangent kernel. Directions are
+    // independent: threads (OpenMP, when compiled with it) take them.
     os << llvm::formatv(
-        "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1));\n"
-        "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1));\n"
-        "  {4} = ({5} *)malloc(sizeof({5}) * ({1} + 1));\n"
+        "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
+        "(size_t)kan_threads());\n"
+        "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
+        "(size_t)kan_threads());\n"
+        "  {4} = ({5} *)malloc(sizeof({5}) * ({1} + 1) * "
+        "(size_t)kan_threads());\n"
         "  {6} = (size_t *)malloc(sizeof(size_t) * {2});\n"
-        "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * ({1}m + 1));\n"
-        "  {8} = (int32_t *)malloc(sizeof(int32_t) * ({1}m + 1));\n"
+        "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * ({1}m + 1) * "
+        "(size_t)kan_threads());\n"
+        "  {8} = (int32_t *)malloc(sizeof(int32_t) * ({1}m + 1) * "
+        "(size_t)kan_threads());\n"
         "  {9} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * {10});\n"
         "  {11} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * ({1} + 1));\n"
         "  {12} = ({5} *)malloc(sizeof({5}) * {2} * ({1} + 1));\n"
@@ -438,49 +444,58 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         ccols, cvals);
     std::string cw = name(op.getSplineWeight());
     std::string s = op.getSplineScaler() ? name(op.getSplineScaler()) : "";
-    os << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
-       << "    size_t e, q = 0;\n"
-       << llvm::formatv("    uint32_t *c = {0}, *o = {1};\n    {2} *v = {3};\n",
-                        cols, orow, T(), vals);
+    os << "  { int gerr = 0;\n"
+       << kParallelFor << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
+       << "    size_t th = (size_t)kan_thread(), e, q = 0;\n"
+       << "    kan_status st;\n"
+       << llvm::formatv(
+              "    uint32_t *c = {0} + th * ({4} + 1), *o = {1} + th * ({4} + "
+              "1);\n"
+              "    {2} *v = {3} + th * ({4} + 1);\n"
+              "    uint32_t *ix = {5} + th * ({4}m + 1);\n"
+              "    int32_t *sg = {6} + th * ({4}m + 1);\n",
+              cols, orow, T(), vals, maxnz, idx, sgn);
     if (streams[0] >= 0)
       os << llvm::formatv(
-          "    status = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
           "{4}, {5}, {6});\n"
-          "    if (status != KAN_OK) goto cleanup;\n"
+          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
           "    for (e = 0; e < {4}; ++e, ++q) {{ o[q] = {5}[e] / {7}; c[q] = "
           "{5}[e] % {7}; v[q] = ({8}){6}[e]; }\n",
-          seed, step, streams[0], out * in, mb, idx, sgn, in, T());
+          seed, step, streams[0], out * in, mb, "ix", "sg", in, T());
     if (streams[1] >= 0)
       os << llvm::formatv(
-          "    status = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
           "{4}, {5}, {6});\n"
-          "    if (status != KAN_OK) goto cleanup;\n"
+          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
           "    for (e = 0; e < {4}; ++e, ++q) {{\n"
           "      uint32_t f = {5}[e], rem = f % {7}u;\n"
           "      o[q] = f / {7}u; c[q] = {8}u + rem;\n"
           "      v[q] = ({9}){6}[e]{10};\n"
           "    }\n",
-          seed, step, streams[1], out * in * gk, mc, idx, sgn, in * gk, in, T(),
+          seed, step, streams[1], out * in * gk, mc, "ix", "sg", in * gk, in,
+          T(),
           s.empty() ? std::string()
                     : " * " + s + "[o[q] * " + std::to_string(in) +
                           "u + rem / " + std::to_string(gk) + "u]");
     if (streams[2] >= 0)
       os << llvm::formatv(
-          "    status = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
           "{4}, {5}, {6});\n"
-          "    if (status != KAN_OK) goto cleanup;\n"
+          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
           "    for (e = 0; e < {4}; ++e) {{\n"
           "      uint32_t oi = {5}[e], j;\n"
           "      for (j = 0; j < {7}; ++j, ++q) {{ o[q] = oi / {8}; c[q] = {8} "
           "+ (oi % {8}) * {7} + j; v[q] = ({9}){6}[e] * {10}[oi * {7} + j]; }\n"
           "    }\n",
-          seed, step, streams[2], out * in, ms, idx, sgn, gk, in, T(), cw);
+          seed, step, streams[2], out * in, ms, "ix", "sg", gk, in, T(), cw);
     os << "    " << nnz << "[d] = q;\n"
        << llvm::formatv(
               "    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
               "+ d * {5}, {6} + d * {5});\n",
               sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
-       << "  }\n";
+       << "  }\n"
+       << "  if (gerr) { status = (kan_status)gerr; goto cleanup; }\n  }\n";
   }
   std::string wt, tb, tc, ts;
   if (dense) {
