@@ -94,6 +94,9 @@ private:
 
   /// Emits the shared prologue of both layer GEMMs: grid preparation and
   /// the feature panel of one tile. Returns the tile size.
+  /// The per-input knot data of a layer's grid (kan_grid_prepare into a
+  /// fresh aux buffer); returns the buffer's name.
+  std::string emitGridAux(Value grid, int64_t order);
   int64_t emitLayerPrologue(Value grid, Value w, int64_t order,
                             std::optional<int64_t> tileRows, std::string &aux,
                             std::string &panel);
@@ -229,23 +232,31 @@ int64_t FunctionEmitter::emitLayerPrologue(Value grid, Value w, int64_t order,
                                            std::optional<int64_t> tileRows,
                                            std::string &aux,
                                            std::string &panel) {
+  int64_t kk = cast<ShapedType>(w.getType()).getDimSize(1);
+  int64_t tr = tileRows.value_or(64);
+  aux = emitGridAux(grid, order);
+  panel = fresh("panel");
+  buffers.push_back({panel, T()});
+  os << llvm::formatv(
+      "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
+      "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+      panel, T(), tr * kk);
+  return tr;
+}
+
+std::string FunctionEmitter::emitGridAux(Value grid, int64_t order) {
   auto gT = cast<ShapedType>(grid.getType());
   int64_t in = gT.getDimSize(0);
   int64_t g = gT.getDimSize(1) - 2 * order - 1;
-  int64_t kk = cast<ShapedType>(w.getType()).getDimSize(1);
-  int64_t tr = tileRows.value_or(64);
-  aux = fresh("aux");
-  panel = fresh("panel");
+  std::string aux = fresh("aux");
   buffers.push_back({aux, T()});
-  buffers.push_back({panel, T()});
   os << llvm::formatv(
       "  {0} = ({1} *)malloc(sizeof({1}) * kan_grid_aux_size({2}, {3}, {4}));\n"
-      "  {5} = ({1} *)malloc(sizeof({1}) * {6} * (size_t)kan_threads());\n"
-      "  if (!{0} || !{5}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
-      "  status = kan_grid_prepare_{7}({2}, {3}, {4}, {8}, {0});\n"
+      "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
+      "  status = kan_grid_prepare_{5}({2}, {3}, {4}, {6}, {0});\n"
       "  if (status != KAN_OK) goto cleanup;\n",
-      aux, T(), in, g, order, panel, tr * kk, sfx(), name(grid));
-  return tr;
+      aux, T(), in, g, order, sfx(), name(grid));
+  return aux;
 }
 
 LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
@@ -298,20 +309,17 @@ LogicalResult FunctionEmitter::emitSpanForward(FeatureGemmOp op) {
   int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
   int64_t out = op.getWeights().getType().getDimSize(0);
   int64_t tr = op.getTileRows().value_or(64);
-  std::string aux = fresh("aux"), work = fresh("work");
-  buffers.push_back({aux, T()});
-  buffers.push_back({work, "unsigned char"});
   std::string rows = dim(op.getInput(), 0);
   os << "  { /* " << op->getName()
      << ": y = [act(x) | B(x)] W^T, span-local (no feature matrix) */\n";
+  std::string aux = emitGridAux(op.getGrid(), order);
+  std::string work = fresh("work");
+  buffers.push_back({work, "unsigned char"});
   os << llvm::formatv(
       "  size_t wsz = kan_layer_forward_work_size_{0}({1}, {2}, {3});\n"
-      "  {4} = ({5} *)malloc(sizeof({5}) * kan_grid_aux_size({6}, {2}, {3}));\n"
-      "  {7} = (unsigned char *)malloc(wsz * (size_t)kan_threads());\n"
-      "  if (!{4} || !{7}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
-      "  status = kan_grid_prepare_{0}({6}, {2}, {3}, {8}, {4});\n"
-      "  if (status != KAN_OK) goto cleanup;\n",
-      sfx(), tr, g, order, aux, T(), in, work, name(op.getGrid()));
+      "  {4} = (unsigned char *)malloc(wsz * (size_t)kan_threads());\n"
+      "  if (!{4}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+      sfx(), tr, g, order, work);
   os << llvm::formatv(
       "{0}"
       "  for (int64_t r0 = 0; r0 < {1}; r0 += {2}) {{\n"
