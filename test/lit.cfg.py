@@ -7,6 +7,12 @@ from lit.llvm import llvm_config
 config.name = "KAN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".s"]
+# The runtime's kernel level (kanrt/isa.h): check-kan runs the suite once at
+# the best level of the machine and once with `--param kan_isa=baseline`.
+kan_isa = lit_config.params.get("kan_isa", "")
+if kan_isa:
+    config.environment["KAN_ISA"] = kan_isa
+    config.name += "[KAN_ISA=%s]" % kan_isa
 # The tests call cmake and the C compiler of the build.
 config.environment["PATH"] = os.environ.get("PATH", "")
 config.test_source_root = os.path.dirname(__file__)

@@ -11,6 +11,7 @@
 #include "kan/InitAll.h"
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Transforms/Passes.h"
+#include "kanrt/isa.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -107,11 +108,17 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
     return makeError("cannot find the C compiler '" + cc +
                      "' (set CC or install gcc)");
   // OpenMP threads over the row tiles (kan_set_threads); the emitted C is
-  // the same with or without it.
-  std::vector<std::string> args{*ccPath, "-std=c99", "-O3", "-march=native",
-                                "-fopenmp", "-fPIC", "-shared", "kan_model.c",
-                                "-I" + includeDir, library, "-lm",
-                                "-o", "model.so"};
+  // the same with or without it. The model is compiled for the runtime's
+  // kernel level (KAN_ISA), so a forced level applies to the whole run and
+  // the cache keeps one object per level.
+  std::vector<std::string> args{*ccPath, "-std=c99", "-O3"};
+  if (llvm::StringRef march = kan_isa_cflags(kan_isa_active()); !march.empty())
+    args.push_back(march.str());
+  for (const char *a : {"-fopenmp", "-fPIC", "-shared", "kan_model.c"})
+    args.push_back(a);
+  for (std::string a : {"-I" + includeDir, library, std::string("-lm"),
+                        std::string("-o"), std::string("model.so")})
+    args.push_back(std::move(a));
   std::string key;
   for (auto &a : args)
     key += a + '\0';

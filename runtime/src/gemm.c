@@ -3,8 +3,10 @@
 
 #include "internal.h"
 
-#ifdef KANRT_USE_CBLAS
-#include <cblas.h>
+/* Compiled once per instruction-set level like kernels.c; the cblas
+   forwarding of kan_gemm_nt_* is in isa.c. */
+#ifndef KAN_ISA_SUFFIX
+#error "gemm.c is compiled with -DKAN_ISA_SUFFIX=_<isa> (see isa.c)"
 #endif
 
 #if defined(__GNUC__)
@@ -29,7 +31,7 @@
 /* Tile sizes: MR x NR accumulators = 12 AVX2 registers; MC x KC of A stays
    in L2, a KC x NR panel of B in L1. */
 #define T double
-#define NAME(f) f##_f64
+#define NAME(f) KAN_ISA_NAME(f##_f64)
 #define MR 6
 #define NR 8
 #define MC 72
@@ -45,7 +47,7 @@
 #undef NC
 
 #define T float
-#define NAME(f) f##_f32
+#define NAME(f) KAN_ISA_NAME(f##_f32)
 #define MR 6
 #define NR 16
 #define MC 144
@@ -59,48 +61,3 @@
 #undef MC
 #undef KC
 #undef NC
-
-int kan_gemm_uses_cblas(void) {
-#ifdef KANRT_USE_CBLAS
-  return 1;
-#else
-  return 0;
-#endif
-}
-
-#ifdef KANRT_USE_CBLAS
-#include <limits.h>
-/* cblas takes int sizes: anything larger goes to the portable kernel. */
-static int ld_ok(size_t ld, size_t cols) {
-  return ld >= (cols ? cols : 1) && ld <= (size_t)INT_MAX &&
-         cols <= (size_t)INT_MAX;
-}
-#endif
-
-void kan_gemm_nt_f64(size_t m, size_t n, size_t k, double alpha,
-                     const double *A, size_t lda, const double *B, size_t ldb,
-                     double beta, double *C, size_t ldc) {
-#ifdef KANRT_USE_CBLAS
-  if (m && n && k && ld_ok(lda, k) && ld_ok(ldb, k) && ld_ok(ldc, n) &&
-      m <= (size_t)INT_MAX) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n,
-                (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    return;
-  }
-#endif
-  kan_gemm_nt_portable_f64(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-void kan_gemm_nt_f32(size_t m, size_t n, size_t k, float alpha,
-                     const float *A, size_t lda, const float *B, size_t ldb,
-                     float beta, float *C, size_t ldc) {
-#ifdef KANRT_USE_CBLAS
-  if (m && n && k && ld_ok(lda, k) && ld_ok(ldb, k) && ld_ok(ldc, n) &&
-      m <= (size_t)INT_MAX) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n,
-                (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    return;
-  }
-#endif
-  kan_gemm_nt_portable_f32(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-}

@@ -13,6 +13,20 @@
 #define KAN_PRINTF(a, b)
 #endif
 
+/** Name of a kernel compiled for one instruction-set level:
+ * KAN_ISA_NAME(kan_basis_f64) is kan_basis_f64_avx2 when compiled with
+ * -DKAN_ISA_SUFFIX=_avx2 (see isa.c). */
+#define KAN_ISA_CAT2(a, b) a##b
+#define KAN_ISA_CAT(a, b) KAN_ISA_CAT2(a, b)
+#define KAN_ISA_NAME(f) KAN_ISA_CAT(f, KAN_ISA_SUFFIX)
+
+/** A public function defined in a file compiled with hidden visibility. */
+#if defined(__GNUC__)
+#define KAN_EXPORT __attribute__((visibility("default")))
+#else
+#define KAN_EXPORT
+#endif
+
 /** Records a printf-style message as the thread's last error; returns st. */
 kan_status kan_set_error(kan_status st, const char *fmt, ...) KAN_PRINTF(2, 3);
 

@@ -4,7 +4,13 @@
 
 #include "internal.h"
 
-size_t kan_grid_aux_size(size_t in, int G, int k) {
+/* kanrt compiles this file once per instruction-set level with
+   -DKAN_ISA_SUFFIX=_<isa> (kernels named kan_<kernel>_<type>_<isa>, reached
+   through isa.c). Without it (a single-level build such as the NMC core
+   program's) the kernels get their public names. */
+#if !defined(KAN_ISA_SUFFIX) || defined(KAN_ISA_PRIMARY)
+/* Not per level: defined once, by the baseline (KAN_ISA_PRIMARY) build. */
+KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
   size_t per, total;
   if (G < 1 || k < 0 || k > KAN_MAX_SPLINE_ORDER || G > (1 << 24))
     return 0;
@@ -13,6 +19,10 @@ size_t kan_grid_aux_size(size_t in, int G, int k) {
     return 0;
   return total;
 }
+#endif
+#ifndef KAN_ISA_SUFFIX
+#define KAN_ISA_SUFFIX
+#endif
 
 /* Vectors of the span-local forward (GCC/Clang vector extension, lowered to
    what the target has): 32 bytes with AVX, 16 otherwise. */
@@ -33,7 +43,7 @@ size_t kan_grid_aux_size(size_t in, int G, int k) {
 #define KAN_SPAN_L1_BYTES 20480
 
 #define T double
-#define NAME(f) f##_f64
+#define NAME(f) KAN_ISA_NAME(f##_f64)
 #define EXP exp
 #include "kernels.inc"
 #undef T
@@ -41,7 +51,7 @@ size_t kan_grid_aux_size(size_t in, int G, int k) {
 #undef EXP
 
 #define T float
-#define NAME(f) f##_f32
+#define NAME(f) KAN_ISA_NAME(f##_f32)
 #define EXP expf
 #include "kernels.inc"
 #undef T

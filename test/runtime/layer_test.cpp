@@ -266,8 +266,9 @@ TEST_P(SpanForwardTest, JacobianTimesInputTangentIsTheJvp) {
                    nullptr, nullptr, ref.data());
   EXPECT_LT(relErr(yt, ref), 1e-12);
 
-  // Rows padded to a multiple of 8 (zeros): full vector blocks only, the
-  // same sums bit for bit.
+  // Rows padded to a multiple of 8 (zeros): full vector blocks only. The
+  // same sums mathematically; the tail loop of the unpadded rows may be
+  // vectorised and contracted differently, so only to rounding.
   const size_t ld8 = (c.O + 7) / 8 * 8;
   std::vector<double> J8(c.N * c.I * ld8, 7.0), yt8(c.N * c.O);
   kan_layer_jacobian_span_f64(c.N, c.I, c.O, c.G, c.k, KAN_ACT_SILU, x.data(),
@@ -278,7 +279,7 @@ TEST_P(SpanForwardTest, JacobianTimesInputTangentIsTheJvp) {
       ASSERT_EQ(J8[e], 0.0);
   kan_jacobian_apply_f64(c.N, c.I, c.O, J8.data(), ld8, xt.data(), c.I,
                          yt8.data(), c.O);
-  EXPECT_EQ(yt8, yt);
+  EXPECT_LT(relErr(yt8, yt), 1e-14);
 }
 
 TEST(Layer, SpanForwardEmptyInputsGiveZero) {

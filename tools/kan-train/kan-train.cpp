@@ -785,7 +785,8 @@ int main(int argc, char **argv) {
                << ",\"steps_per_second\":" << jsonNumber(rate)
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
-               << engine->name() << "\",\"checkpoint\":\"";
+               << engine->name() << "\",\"kernels\":\""
+               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());

@@ -16,6 +16,7 @@
 #define KANRT_VERSION_PATCH 0
 
 #include "kanrt/io.h"
+#include "kanrt/isa.h"
 #include "kanrt/kernels.h"
 #include "kanrt/optim.h"
 #include "kanrt/rng.h"
