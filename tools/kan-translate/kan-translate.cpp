@@ -190,10 +190,22 @@ int main(int argc, char **argv) {
                     "only (the cpu target writes no weights)\n";
     return 1;
   }
+  bool lowered = false;
+  module->walk([&](Operation *op) {
+    if (isa<mlir::kan::FeatureGemmOp, mlir::kan::FeatureGemmJvpOp>(op))
+      lowered = true;
+  });
   // The deployed weights are read before the pipeline rewrites @model.
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
   std::optional<::kan::tools::Model> weights;
   if (target == "nmquad") {
+    if (lowered) {
+      llvm::errs() << "kan-translate: " << inputFile
+                   << ": already lowered; --target=nmquad reads the weights "
+                      "to deploy from @model's kan.layer ops, give it the "
+                      "module before lowering\n";
+      return 1;
+    }
     auto w = deployedWeights(*module);
     if (!w) {
       llvm::errs() << "kan-translate: " << llvm::toString(w.takeError())
@@ -211,11 +223,6 @@ int main(int argc, char **argv) {
   }
 #endif
   // Lower unless the module already holds GEMM-form IR.
-  bool lowered = false;
-  module->walk([&](Operation *op) {
-    if (isa<mlir::kan::FeatureGemmOp, mlir::kan::FeatureGemmJvpOp>(op))
-      lowered = true;
-  });
   if (!lowered) {
     PassManager pm(&ctx);
     mlir::kan::TrainStepOptions opts;
