@@ -114,12 +114,9 @@ Expected<ModelShape> readModelShape(ModuleOp module, llvm::StringRef what) {
   return s;
 }
 
-bool hasModelWeights(ModuleOp module) {
-  return module->hasAttr("kan.weights");
-}
+bool hasModelWeights(ModuleOp module) { return module->hasAttr("kan.weights"); }
 
-Expected<Model> readModelModule(ModuleOp module,
-                                            llvm::StringRef what) {
+Expected<Model> readModelModule(ModuleOp module, llvm::StringRef what) {
   Expected<ModelShape> s = readModelShape(module, what);
   if (!s)
     return s.takeError();

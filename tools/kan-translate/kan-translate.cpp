@@ -113,9 +113,9 @@ static llvm::Expected<::kan::tools::Model> deployedWeights(ModuleOp module) {
 
 /// Writes `path` with the tensors the launcher loads, after checking that
 /// the model has each one as an f64 tensor of the same shape.
-static LogicalResult writeDeployedWeights(const ::kan::tools::Model &model,
-                                          ArrayRef<mlir::kan::NMQuadParam> params,
-                                          StringRef path) {
+static LogicalResult
+writeDeployedWeights(const ::kan::tools::Model &model,
+                     ArrayRef<mlir::kan::NMQuadParam> params, StringRef path) {
   auto shapeStr = [](ArrayRef<int64_t> s) {
     std::string r = "[";
     for (auto [i, d] : llvm::enumerate(s))

@@ -329,9 +329,9 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
   SmallVector<NMQuadParam> launcherParams;
   for (nmc::DdrBufferOp d : p->ddrOrder)
     if (d.getKind() == "param")
-      launcherParams.push_back({d.getName()->str(),
-                        SmallVector<int64_t>(d.getShape()->begin(),
-                                             d.getShape()->end())});
+      launcherParams.push_back(
+          {d.getName()->str(),
+           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
   SmallString<256> weightsPath(outDir);
   llvm::sys::path::append(weightsPath, "weights.safetensors");
   if (failed(options.writeWeights(launcherParams, weightsPath)))

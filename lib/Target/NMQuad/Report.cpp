@@ -106,14 +106,19 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p,
 # sources compiled into the core program); NMC_SDK, CHIPS, CORES, WEIGHTS.
 KANRT_PREFIX ?= )"
      << runtimePrefix << "\n"
-     << "KANRT_NMC_INCLUDE ?= " << underPrefix(KAN_INSTALL_INCLUDEDIR, "/kanrt/nmc")
-     << "\nKANRT_NMC_LIB ?= " << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt_nmc_emu.a")
-     << "\nKANRT_NMC_LDS ?= " << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/nmc-kan.lds")
-     << "\nKANRT_NMC_SRC ?= " << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/src")
+     << "KANRT_NMC_INCLUDE ?= "
+     << underPrefix(KAN_INSTALL_INCLUDEDIR, "/kanrt/nmc")
+     << "\nKANRT_NMC_LIB ?= "
+     << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt_nmc_emu.a")
+     << "\nKANRT_NMC_LDS ?= "
+     << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/nmc-kan.lds")
+     << "\nKANRT_NMC_SRC ?= "
+     << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/src")
      << "\nKANRT_INCLUDE ?= " << underPrefix(KAN_INSTALL_INCLUDEDIR, "")
      << "\nKANRT_LIB ?= " << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt.a")
      << "\nKANRT_SRC ?= " << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/src")
-     << "\n" << R"(NMC_SDK ?= /opt/module/nm_quad
+     << "\n"
+     << R"(NMC_SDK ?= /opt/module/nm_quad
 BUILD ?= build
 CC ?= cc
 NMCC ?= nmc-gcc
@@ -129,7 +134,8 @@ LABELS ?=
 CORE_SRCS := model_core.c
 HOST_SRCS := model_host.c
 HEADERS := model_params.h
-ASM_SRCS :=)" << asmFiles << R"(
+ASM_SRCS :=)"
+     << asmFiles << R"(
 EMU_FLAGS := -std=gnu99 -O2 -Wall -Wextra -DKAN_NMC_HOST_EMU -DKAN_NMC_HOST_EMULATION \
   -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
 
