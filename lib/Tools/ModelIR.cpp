@@ -75,8 +75,7 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &ctx,
   return module;
 }
 
-Expected<Model> readModelModule(ModuleOp module,
-                                            llvm::StringRef what) {
+Expected<ModelShape> readModelShape(ModuleOp module, llvm::StringRef what) {
   auto func = module.lookupSymbol<func::FuncOp>("model");
   if (!func)
     return makeError(what + ": no function @model in the module");
@@ -112,7 +111,16 @@ Expected<Model> readModelModule(ModuleOp module,
   }
   if (Error e = validateShape(s, what))
     return std::move(e);
-  Model model = allocateModel(s);
+  return s;
+}
+
+bool hasModelWeights(ModuleOp module) { return module->hasAttr("kan.weights"); }
+
+Expected<Model> readModelModule(ModuleOp module, llvm::StringRef what) {
+  Expected<ModelShape> s = readModelShape(module, what);
+  if (!s)
+    return s.takeError();
+  Model model = allocateModel(*s);
   auto weights = module->getAttrOfType<DictionaryAttr>("kan.weights");
   if (!weights)
     return makeError(what + ": the module has no weights (module attribute "
@@ -124,7 +132,7 @@ Expected<Model> readModelModule(ModuleOp module,
                        t.name + "'");
     auto type = attr.getType();
     if (type.getShape() != llvm::ArrayRef<int64_t>(t.shape) ||
-        type.getElementType().isF32() != s.f32)
+        type.getElementType().isF32() != s->f32)
       return makeError(what + ": weight '" + t.name +
                        "' does not match the shape of @model");
     AsmResourceBlob *blob = attr.getRawHandle().getBlob();

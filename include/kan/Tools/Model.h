@@ -113,6 +113,11 @@ llvm::Error readTangents(llvm::StringRef path, const Model &model,
 /// weights as `dense_resource` blobs in the module attribute `kan.weights`.
 mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &ctx,
                                                    const Model &model);
+/// The shape of @model's kan.layer ops (the module need not carry weights).
+llvm::Expected<ModelShape> readModelShape(mlir::ModuleOp module,
+                                          llvm::StringRef what);
+/// Whether the module carries weights (the `kan.weights` attribute).
+bool hasModelWeights(mlir::ModuleOp module);
 /// Reads the model back from a module written by buildModelModule (or any
 /// module with @model of kan.layer ops and a `kan.weights` dictionary).
 llvm::Expected<Model> readModelModule(mlir::ModuleOp module,
