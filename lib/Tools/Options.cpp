@@ -169,7 +169,8 @@ static opt<uint64_t, true> maxInputBytes(
     cl::cat(limitsCategory()));
 static opt<uint64_t, true> maxNesting(
     "max-nesting",
-    cl::desc("Deepest bracket nesting ({[(< ) of .mlir text (default 256); "
+    cl::desc("Deepest nesting of brackets ( [ { < in .mlir text (default "
+             "256); "
              "MLIR's parser recurses once per level and would overflow the "
              "stack long before 10,000"),
     cl::location(inputLimits().maxNesting), bounds(positiveLimit),

@@ -79,7 +79,7 @@ kan_status kan_idx_read(const char *path, kan_tensor *out) {
   gzFile f;
   unsigned char head[4 + 4 * KAN_MAX_DIMS], extra;
   unsigned char *buf = NULL;
-  size_t ndim, hdr, numel = 1, i;
+  size_t ndim, hdr, numel = 1, i, len = 0;
   long got;
   kan_status st = KAN_OK;
   int rc;
@@ -118,24 +118,47 @@ kan_status kan_idx_read(const char *path, kan_tensor *out) {
   dims[0] = '\0';
   for (i = 0; i < ndim; ++i) {
     uint32_t d = load_u32be(head + 4 + 4 * i);
-    size_t len = strlen(dims);
-    snprintf(dims + len, sizeof dims - len, "%s%u", i ? "x" : "", (unsigned)d);
-    if (!kan_mul_ok(numel, d, &numel) || numel > KAN_IO_MAX_BYTES - hdr) {
+    size_t dl = strlen(dims);
+    snprintf(dims + dl, sizeof dims - dl, "%s%u", i ? "x" : "", (unsigned)d);
+    if (!kan_mul_ok(numel, d, &numel)) {
       gzclose(f);
-      return kan_set_error(KAN_ERR_UNSUPPORTED,
-                           "%s: IDX dimensions declare more than the %zu "
-                           "byte limit",
-                           path, (size_t)KAN_IO_MAX_BYTES);
+      return kan_set_error(KAN_ERR_OVERFLOW, "%s: IDX dimensions overflow",
+                           path);
     }
   }
-  buf = (unsigned char *)malloc(hdr + numel + 1);
-  if (!buf) {
+  if (numel > KAN_IO_MAX_BYTES - hdr) {
     gzclose(f);
-    return kan_set_error(KAN_ERR_OUT_OF_MEMORY,
-                         "%s: cannot allocate %zu bytes", path, hdr + numel);
+    return kan_set_error(KAN_ERR_UNSUPPORTED,
+                         "%s: IDX dimensions %s exceed the %zu byte limit",
+                         path, dims, (size_t)KAN_IO_MAX_BYTES);
+  }
+  /* The buffer grows with what arrives (doubling, up to the declared size),
+     so a short file that declares gigabytes allocates little. */
+  for (;;) {
+    size_t cap = len ? len * 2 : (size_t)1 << 20;
+    unsigned char *nb;
+    long r;
+    if (cap > numel)
+      cap = numel;
+    nb = (unsigned char *)realloc(buf, hdr + cap + 1);
+    if (!nb) {
+      free(buf);
+      gzclose(f);
+      return kan_set_error(KAN_ERR_OUT_OF_MEMORY,
+                           "%s: cannot allocate %zu bytes", path, hdr + cap);
+    }
+    buf = nb;
+    r = idx_gzread(f, path, buf + hdr + len, cap - len);
+    if (r < 0) {
+      got = -1;
+      break;
+    }
+    len += (size_t)r;
+    got = (long)len;
+    if (len < cap || len == numel)
+      break;
   }
   memcpy(buf, head, hdr);
-  got = idx_gzread(f, path, buf + hdr, numel);
   if (got >= 0 && (size_t)got == numel &&
       idx_gzread(f, path, &extra, 1) == 1)
     st = kan_set_error(KAN_ERR_FORMAT,

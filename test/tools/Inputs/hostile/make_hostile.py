@@ -81,6 +81,13 @@ def small():
     write(os.path.join(HERE, "overlong_utf8_header.safetensors"),
           safetensors(None, data, raw_header=raw))
 
+    # A checkpoint whose metadata holds an infinite learning rate: values
+    # from files get the options' checks.
+    h = json.loads(json.dumps(header))
+    h["__metadata__"].update({"step": "5", "lr": "inf", "seed": "0",
+                              "batch": "8", "directions": "4"})
+    write(os.path.join(HERE, "metadata_lr_inf.safetensors"), safetensors(h, data))
+
     # Modules: input width 0, an int64-sized width, order 50, and weights
     # whose element count (2^48) no allocation can hold.
     write(os.path.join(HERE, "width0.mlir"), mlir_layer(0, 3, 5, 3))

@@ -120,6 +120,8 @@ CASES = [
      r"overlong_utf8_header\.safetensors: .*not valid UTF-8"),
     ("accept-unknown-tensor-kan-import", "kan-import {hostile}/unknown_tensor.safetensors -o {tmp}/x.mlir",
      r"unknown_tensor\.safetensors: tensor 'layers\.0\.bias' is not a parameter of an efficient-kan model with these layers \(--ignore-unknown-tensors to drop it\)"),
+    ("accept-metadata-lr-inf-resume", "kan-train --resume {hostile}/metadata_lr_inf.safetensors --train-csv {inputs}/blobs_train.csv --steps 6 --work-dir {tmp}",
+     r"metadata_lr_inf\.safetensors: metadata 'lr': inf is out of range \(0, inf\)"),
     ("accept-gzip-bomb", "kan-train --train-images {big}/bomb-images-idx3-ubyte.gz --train-labels {hostile}/bomb-labels-idx1-ubyte --widths 16,4,3 --steps 1 --work-dir {tmp}",
      r"bomb-images-idx3-ubyte\.gz: more data than the header's 4x4x4 elements"),
 
