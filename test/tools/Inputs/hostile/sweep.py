@@ -146,6 +146,10 @@ CASES = [
     ("option-translate-tile-rows-zero", XLATE + " --tile-rows 0 " + SMALL_MLIR, r"--tile-rows option: 0 is out of range \[1, "),
     ("option-opt-pipeline-n-zero", "kan-opt " + SMALL_MLIR + " '--kan-compile-cpu=train-step=1 n=0'", r"n.*0 is out of range \[1, 1048576\]"),
     ("option-opt-jvp-width-zero", "kan-opt " + SMALL_MLIR + " --kan-jvp=width=0", r"width.*0 is out of range \[1, 1048576\]"),
+    ("option-nmc-sim-gemm-huge", "nmc-sim {big}/tile.s --call _kan_nmc_gemm_tile_f64_24x32 --gemm 1000000,1000000,1000000",
+     r"--gemm sizes must be positive and each matrix must fit one 64 KB bank"),
+    ("option-nmc-sim-gemm-negative", "nmc-sim {big}/tile.s --call _kan_nmc_gemm_tile_f64_24x32 --gemm 24,32,-256",
+     r"--gemm sizes must be positive"),
     ("option-opt-tile-rows-zero", "kan-opt " + SMALL_MLIR + " --kan-compile-cpu=tile-rows=0", r"tile-rows.*0 is out of range \[1, "),
 ]
 
@@ -212,6 +216,9 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     big = os.path.join(args.work, "big")
     subprocess.check_call([sys.executable, os.path.join(HERE, "make_hostile.py"), "--big", big])
+    # A valid NMC tile kernel for nmc-sim's --gemm cases.
+    with open(os.path.join(big, "tile.s"), "w") as f:
+        subprocess.check_call([os.path.join(args.tools, "nmc-sim"), "--emit", "f64", "--m", "24"], stdout=f)
     subst = {"hostile": HERE, "inputs": INPUTS, "golden": os.path.normpath(GOLDEN),
              "big": big, "work": os.path.abspath(args.work)}
     counts = {}
