@@ -104,6 +104,8 @@ static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+static constexpr size_t kMaxLayers = 1024;
+
 ModelLimits &kan::tools::modelLimits() {
   static ModelLimits limits;
   return limits;
@@ -113,7 +115,8 @@ static cli::opt<uint64_t, true> maxParamsOpt(
     "max-params",
     llvm::cl::desc("Largest model read or built, in parameters (default "
                    "268435456 = 2^28, 2 GiB of f64); shapes are checked "
-                   "against it before anything is allocated"),
+                   "against it before anything is allocated (kan-train also "
+                   "bounds batch x widest layer by it)"),
     llvm::cl::location(modelLimits().maxParams),
     cli::bounds(cli::positiveLimit),
     llvm::cl::cat(cli::limitsCategory()));
@@ -134,6 +137,11 @@ uint64_t kan::tools::parameterCount(const ModelShape &shape) {
 Error kan::tools::validateShape(const ModelShape &shape, llvm::StringRef what) {
   if (shape.widths.size() < 2)
     return makeError(what + ": a model needs at least two widths (one layer)");
+  // Every layer becomes code to compile: a bound on their number keeps a
+  // hostile width list from turning into hours of compilation.
+  if (shape.widths.size() - 1 > kMaxLayers)
+    return makeError(what + ": " + llvm::Twine(shape.widths.size() - 1) +
+                     " layers, more than " + llvm::Twine(kMaxLayers));
   for (int64_t w : shape.widths)
     if (auto why = cli::check(cli::width, w, "width"))
       return makeError(what + ": " + *why);

@@ -369,8 +369,10 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
   // Values from a checkpoint get the options' checks.
   std::string src = resumed ? resumeOpt + ": metadata '" : "--";
   llvm::StringRef end = resumed ? "'" : "";
-  if (Error e = validateShape(rc.shape, resumed ? resumeOpt.getValue()
-                                                : "--widths " + widthsOpt))
+  if (Error e = validateShape(
+          rc.shape, resumed ? resumeOpt.getValue()
+                    : widthsOpt.size() <= 80 ? "--widths " + widthsOpt
+                                             : std::string("--widths")))
     return std::move(e);
   for (auto why :
        {cli::check(cli::directions, rc.train.directions,
@@ -384,6 +386,16 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
         cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end)})
     if (why)
       return makeError(*why);
+  // The step holds a batch of every layer's outputs: bounded like the
+  // parameters, before anything is allocated.
+  int64_t widest = *std::max_element(rc.shape.widths.begin(), rc.shape.widths.end());
+  if (static_cast<uint64_t>(rc.batch) * static_cast<uint64_t>(widest) >
+      modelLimits().maxParams)
+    return makeError("--batch " + llvm::Twine(rc.batch) + " x width " +
+                     llvm::Twine(widest) + " = " +
+                     llvm::Twine(static_cast<uint64_t>(rc.batch) * widest) +
+                     " activations per layer, more than the limit of " +
+                     llvm::Twine(modelLimits().maxParams) + " (--max-params)");
   if (rc.schedule != "cosine" && rc.schedule != "linear" &&
       rc.schedule != "constant")
     return makeError("--lr-schedule must be cosine, linear or constant, not '" +

@@ -110,12 +110,13 @@ def big(out):
     # Nested array attributes, regions and types: MLIR's parser recurses
     # once per level.
     write(os.path.join(out, "nested_brackets.mlir"),
-          '"test.op"() {a = ' + "[" * depth + "]" * depth + "} : () -> ()\n")
+          "module attributes {a = " + "[" * depth + "]" * depth + "} {}\n")
     write(os.path.join(out, "nested_regions.mlir"),
           "func.func @f() {\n" + "scf.execute_region {\n" * depth +
           "scf.yield\n}\n" * depth + "return\n}\n")
+    # Types recurse with a smaller frame: 50,000 levels.
     write(os.path.join(out, "nested_tuple.mlir"),
-          "func.func @f(%a: " + "tuple<" * depth + "f64" + ">" * depth +
+          "func.func @f(%a: " + "tuple<" * (5 * depth) + "f64" + ">" * (5 * depth) +
           ") {\n  return\n}\n")
     # Gzip bomb: an IDX header declaring 4 images of 4x4 bytes, then 512 MiB
     # of zeros (512 gzip members of 1 MiB each; about 0.5 MB on disk).

@@ -42,6 +42,10 @@ CASES = [
     # Sizes from outside: products, zero dimensions, int64 overflow.
     ("crash-widths-product", "kan-train --train-csv {inputs}/blobs_train.csv --widths 4,100000,100000,3 --steps 1 --work-dir {tmp}",
      r"--widths 4,100000,100000,3: the model has 100009400048 parameters, more than the limit of 268435456 \(--max-params\)"),
+    ("crash-batch-activations", "kan-train --train-csv {inputs}/blobs_train.csv --widths 8,4096,3 --batch 16777216 --steps 1 --work-dir {tmp}",
+     r"--batch 16777216 x width 4096 = 68719476736 activations per layer, more than the limit of 268435456 \(--max-params\)"),
+    ("hang-many-layers", "kan-train --train-csv {inputs}/blobs_train.csv --widths 8" + ",2" * 40000 + ",3 --steps 1 --work-dir {tmp}",
+     r"--widths: 40001 layers, more than 1024"),
     ("crash-export-huge-weights", "kan-import --export {hostile}/huge_weights.mlir -o {tmp}/x.safetensors",
      r"huge_weights\.mlir: the model has \d+ parameters, more than the limit of 268435456 \(--max-params\)"),
     ("crash-zero-dim-kan-run", "kan-run {hostile}/zero_dim.safetensors --input {golden}/kan_small_x.npy",
@@ -197,7 +201,7 @@ def run_case(name, command, pattern, subst, tools, verbose):
     if verbose or verdict:
         print("%-40s %-10s %5.1fs %5d MB  %s" % (
             name, verdict or "ok", time.time() - start, rss_mb,
-            " ".join(os.path.basename(a) if os.path.isabs(a) else a
+            " ".join((os.path.basename(a) if os.path.isabs(a) else a)[:60]
                      for a in argv)))
         if verdict:
             lines = text.strip().splitlines()
