@@ -11,6 +11,7 @@
 #include "kan/InitAll.h"
 #include "kan/KanOps.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -29,6 +30,7 @@
 using namespace mlir;
 using llvm::Error;
 using llvm::Expected;
+namespace cli = mlir::kan::cli;
 
 [[maybe_unused]] static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -160,9 +162,10 @@ Expected<Model> readMlirFile(MLIRContext &ctx,
   std::string errors;
   llvm::raw_string_ostream os(errors);
   llvm::SourceMgr sm;
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = cli::readMlirInput(path);
   if (!buffer)
-    return makeError(path + ": cannot open: " + buffer.getError().message());
+    return buffer.takeError();
   sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sm, &ctx, os);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sm, &ctx);

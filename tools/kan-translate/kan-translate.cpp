@@ -20,6 +20,7 @@
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
 #include "kan/Tools/Model.h"
 #endif
+#include "kan/Tools/Options.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -37,6 +38,7 @@
 
 using namespace mlir;
 namespace cl = llvm::cl;
+namespace cli = ::kan::cli;
 
 static cl::OptionCategory category("kan-translate options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
@@ -59,20 +61,28 @@ static cl::opt<std::string>
          cl::init(""), cl::cat(category));
 static cl::opt<std::string> loss("loss", cl::desc("Loss: cross_entropy or mse"),
                                  cl::init("cross_entropy"), cl::cat(category));
-static cl::opt<int64_t> directions("n", cl::desc("Directions per step"),
-                                   cl::init(32), cl::cat(category));
-static cl::opt<double>
+static cli::opt<int64_t>
+    directions("n", cl::desc("Directions per step"), cl::init(32),
+               cli::bounds(cli::directions), cl::cat(category));
+static cli::opt<double>
     density("density", cl::desc("Non-zero fraction of sparse directions"),
-            cl::init(2e-3), cl::cat(category));
-static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(3e-3),
-                          cl::cat(category));
-static cl::opt<int64_t> tileRows("tile-rows",
-                                 cl::desc("Largest row tile of a layer GEMM"),
-                                 cl::init(128), cl::cat(category));
-static cl::opt<std::string>
+            cl::init(2e-3), cli::bounds(cli::density),
+            cl::cat(category));
+static cli::opt<double> lr("lr", cl::desc("Learning rate"),
+                                cl::init(3e-3),
+                                cli::bounds(cli::learningRate),
+                                cl::cat(category));
+static cli::opt<int64_t>
+    tileRows("tile-rows", cl::desc("Largest row tile of a layer GEMM"),
+             cl::init(128), cli::bounds(cli::tileRows),
+             cl::cat(category));
+// A C identifier: it starts every symbol, and the file names (no path).
+static cli::stringOpt
     prefix("prefix",
-           cl::desc("Prefix of every exported C symbol and of the file names"),
-           cl::init("kan_"), cl::cat(category));
+           cl::desc("Prefix of every exported C symbol and of the file names "
+                    "(a C identifier)"),
+           cl::init("kan_"), cli::format(cli::checkCIdentifier),
+           cl::cat(category));
 static cl::opt<bool>
     report("report", cl::desc("Print the target's schedule report (nmquad)"),
            cl::init(false), cl::cat(category));
@@ -148,7 +158,7 @@ writeDeployedWeights(const ::kan::tools::Model &model,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &cli::limitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-translate: turns a kan module into target sources\n\n"
@@ -167,14 +177,15 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlir::kan::registerAllDialects(registry);
   MLIRContext ctx(registry);
-  std::string err;
-  auto buffer = openInputFile(inputFile, &err);
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = cli::readMlirInput(inputFile);
   if (!buffer) {
-    llvm::errs() << "kan-translate: " << err << "\n";
+    llvm::errs() << "kan-translate: error: "
+                 << llvm::toString(buffer.takeError()) << "\n";
     return 1;
   }
   llvm::SourceMgr sm;
-  sm.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sm, &ctx);
   if (!module)
