@@ -38,7 +38,7 @@
 
 using namespace mlir;
 namespace cl = llvm::cl;
-namespace cli = ::kan::cli;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory category("kan-translate options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
