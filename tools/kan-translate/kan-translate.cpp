@@ -120,20 +120,20 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
-    llvm::errs() << "kan-translate: cannot create " << outDir << ": "
-                 << ec.message() << "\n";
-    return 1;
-  }
-  if (target == "cpu") {
-    std::string src, hdr;
-    llvm::raw_string_ostream s(src), h(hdr);
-    if (failed(kan::emitCPUSource(*module, s, h, prefix)))
-      return 1;
-    if (failed(kan::writeTargetFile(outDir, prefix + "model.c", src)) ||
-        failed(kan::writeTargetFile(outDir, prefix + "model.h", hdr)))
-      return 1;
-    return 0;
-  }
-  return failed(kan::emitNMQuad(*module, outDir, report, llvm::outs())) ? 1 : 0;
+  // Every file goes to a staging folder first: a failure (a full disk)
+  // leaves a previous output folder as it was, never partly replaced.
+  return failed(kan::emitToStagedDirectory(outDir, [&](StringRef dir) {
+           if (target == "nmquad")
+             return kan::emitNMQuad(*module, dir, report, llvm::outs());
+           std::string src, hdr;
+           llvm::raw_string_ostream s(src), h(hdr);
+           if (failed(kan::emitCPUSource(*module, s, h, prefix)))
+             return failure();
+           if (failed(kan::writeTargetFile(dir, prefix + "model.c", src)) ||
+               failed(kan::writeTargetFile(dir, prefix + "model.h", hdr)))
+             return failure();
+           return success();
+         }))
+             ? 1
+             : 0;
 }
