@@ -357,15 +357,26 @@ static int record_intact(const unsigned char *q, size_t recsize,
 
 kan_status kan_replay_read(const char *path, kan_replay_log *log) {
   unsigned char *buf;
-  size_t size, i, recsize, head, nwhole;
-  const unsigned char *q;
-  rd r;
-  uint32_t ilen, np, version;
+  size_t size;
   kan_status st;
   memset(log, 0, sizeof *log);
   st = kan_read_file(path, &buf, &size);
   if (st)
     return st;
+  st = kan_replay_read_memory(buf, size, path, log);
+  free(buf);
+  return st;
+}
+
+kan_status kan_replay_read_memory(const void *data, size_t size,
+                                  const char *path, kan_replay_log *log) {
+  const unsigned char *buf = (const unsigned char *)data;
+  size_t i, recsize, head, nwhole;
+  const unsigned char *q;
+  rd r;
+  uint32_t ilen, np, version;
+  kan_status st;
+  memset(log, 0, sizeof *log);
   r.p = buf;
   r.left = size;
 #define NEED(n, what)                                                          \
@@ -525,10 +536,8 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
   }
   if (version < 3)
     log->start_step = log->nsteps ? log->steps[0] : 0;
-  free(buf);
   return KAN_OK;
 fail:
-  free(buf);
   kan_replay_log_free(log);
   return st;
 }

@@ -192,6 +192,9 @@ typedef struct kan_replay_log {
  * counted in dropped_records/dropped_bytes; a damaged record followed by an
  * intact one is an error. */
 kan_status kan_replay_read(const char *path, kan_replay_log *out);
+/** kan_replay_read of a log in memory; name is used in messages. */
+kan_status kan_replay_read_memory(const void *data, size_t size,
+                                  const char *name, kan_replay_log *out);
 /** Frees a log read by kan_replay_read. */
 void kan_replay_log_free(kan_replay_log *log);
 /** Applies every step of the log, in order, to params (which must hold the
