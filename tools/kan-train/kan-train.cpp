@@ -808,7 +808,8 @@ int main(int argc, char **argv) {
     Error saved = writeCheckpoint(step);
     std::string outcome =
         saved ? "no checkpoint could be written either (" +
-                    llvm::toString(std::move(saved)) + ")"
+                    llvm::toString(std::move(saved)) +
+                    "; the one written last, if any, is intact)"
               : "checkpoint at step " + std::to_string(step) + " written to " +
                     ckptPath;
     int64_t failed = step - 1;
