@@ -299,7 +299,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   mlir::kan::registerAllDialects(registry);
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
-  auto module = mlir::kan::buildModel(ctx, shape.toSpec());
+  auto module = mlir::kan::buildModel(ctx, shape);
   if (!module)
     return makeError("building the model IR failed");
   mlir::kan::TrainStepOptions to;

@@ -31,26 +31,6 @@
 
 namespace mlir::kan {
 
-/// Shape of a KAN in the efficient-kan formulation.
-struct ModelSpec {
-  std::vector<int64_t> widths{784, 64, 10};
-  int64_t gridSize = 5;
-  int64_t order = 3;
-  bool f32 = false;
-  bool withScaler = true;
-  bool identityActivation = false;
-  /// Batch size; -1 builds a dynamic batch dimension.
-  int64_t batch = -1;
-};
-
-/// Builds `func.func @model(%x: tensor<N x I0>, params...) -> tensor<N x OL>`
-/// of kan.layer ops; params per layer are grid, base_weight, spline_weight
-/// and (withScaler) spline_scaler.
-OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelSpec &spec);
-
-/// Reads the shape of a model function back (widths, G, k, dtype, scaler).
-FailureOr<ModelSpec> inferModelSpec(ModuleOp module);
-
 /// Options of the training step (the kan-build-train-step pass options).
 struct TrainStepOptions {
   std::string rule = "ternary";
