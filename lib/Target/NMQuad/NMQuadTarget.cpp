@@ -3,8 +3,8 @@
 // A pure printer over the nmc program (CIRCT ExportVerilog rule): the
 // schedule, tile sizes, bank placement and DDR map were chosen by
 // kan-to-nmc; this file only prints them as core C, host C, a header, a
-// Makefile, the assembly tile kernels and the initial weights. When the
-// module has no nmc.program yet, kan-to-nmc runs on a clone.
+// Makefile, the assembly tile kernels and the initial weights. kan-to-nmc
+// runs in the target's pipeline (Pipeline.cpp), never here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,12 +15,9 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmc/NMCOps.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <set>
 
@@ -277,24 +274,14 @@ FailureOr<NMQuadProgram> mlir::kan::collectNMQuadProgram(ModuleOp module) {
   return p;
 }
 
-static LogicalResult writeFile(StringRef dir, StringRef name, StringRef text) {
-  return writeTargetFile(dir, name, text);
+static LogicalResult writeFile(TargetOutput &out, StringRef name,
+                               StringRef text) {
+  return out.write(name, text);
 }
 
-LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
+LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
                                     bool report, llvm::raw_ostream &os) {
-  // Schedule on a clone unless the module is already in nmc form.
-  OwningOpRef<ModuleOp> owned;
-  ModuleOp m = module;
-  if (module.getOps<nmc::ProgramOp>().empty()) {
-    owned = module.clone();
-    m = *owned;
-    PassManager pm(module.getContext());
-    pm.addPass(createKanToNMC());
-    if (failed(pm.run(m)))
-      return failure();
-  }
-  FailureOr<NMQuadProgram> p = collectNMQuadProgram(m);
+  FailureOr<NMQuadProgram> p = collectNMQuadProgram(module);
   if (failed(p))
     return failure();
 
@@ -319,11 +306,11 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
     llvm::raw_string_ostream s(make);
     printNMQuadMakefile(*p, shapes, s);
   }
-  if (failed(writeFile(outDir, "model_core.c", core)) ||
-      failed(writeFile(outDir, "model_host.c", host)) ||
-      failed(writeFile(outDir, "model_params.h", params)) ||
-      failed(writeFile(outDir, "Makefile", make)) ||
-      failed(writeFile(outDir, "weights.safetensors", initialWeights(*p))))
+  if (failed(writeFile(out, "model_core.c", core)) ||
+      failed(writeFile(out, "model_host.c", host)) ||
+      failed(writeFile(out, "model_params.h", params)) ||
+      failed(writeFile(out, "Makefile", make)) ||
+      failed(writeFile(out, "weights.safetensors", initialWeights(*p))))
     return failure();
   // Assembly tile kernels for the row-tile shapes the schedule uses (n=32).
   for (int64_t mrows : shapes) {
@@ -334,7 +321,7 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
     if (!::kan::nmquad::isSupportedTile(t))
       continue;
     std::string name = "kan_nmc_gemm_tile_f64_" + std::to_string(mrows) + "x32.s";
-    if (failed(writeFile(outDir, name, ::kan::nmquad::emitGemmTileF64(t))))
+    if (failed(writeFile(out, name, ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
   if (report)
