@@ -19,7 +19,8 @@ def Kan_Vector : 1DTensorOf<[F32, F64]>;
 // Layers
 //===----------------------------------------------------------------------===//
 
-def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
+def Kan_LayerOp : Kan_Op<"layer",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "one efficient-kan layer";
   let description = [{
     `y = act(x) Wb^T + flat(B(x)) flat(C * S)^T` where B(x) are the B-spline
@@ -115,7 +116,8 @@ def Kan_BasisOp : Kan_Op<"basis", [Pure]> {
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Kan_MseOp : Kan_Op<"mse", [Pure]> {
+def Kan_MseOp : Kan_Op<"mse",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "mean squared error `mean((z - y)^2)`";
   let arguments = (ins Kan_Matrix:$prediction, Kan_Matrix:$target);
   let results = (outs Kan_Float:$loss);
@@ -126,7 +128,8 @@ def Kan_MseOp : Kan_Op<"mse", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Kan_SoftmaxCrossEntropyOp : Kan_Op<"softmax_cross_entropy", [Pure]> {
+def Kan_SoftmaxCrossEntropyOp : Kan_Op<"softmax_cross_entropy",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "softmax cross-entropy with integer class labels, batch mean";
   let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels);
   let results = (outs Kan_Float:$loss);
