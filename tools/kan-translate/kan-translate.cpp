@@ -56,7 +56,7 @@ static std::string describeTargets() {
       os << "    " << flag;
       os.indent(flag.size() < 24 ? 24 - flag.size() : 1);
       os << o.help << " (default: "
-         << (o.defaultValue.empty() ? "none" : o.defaultValue) << ")\n";
+         << (o.defaultValue.empty() ? "empty" : o.defaultValue) << ")\n";
     }
   }
   return text;

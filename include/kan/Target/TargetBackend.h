@@ -32,6 +32,10 @@ namespace mlir::kan {
 /// drivers take the same names, values and defaults.
 class TargetOptions : public ::mlir::detail::PassOptions {
 public:
+  /// Targets hand their options out as TargetOptions (PassOptions has no
+  /// virtual destructor).
+  virtual ~TargetOptions() = default;
+
   struct OptionInfo {
     std::string name;
     std::string help;
