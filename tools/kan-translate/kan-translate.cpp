@@ -1,5 +1,4 @@
-//===- kan-translate.cpp - emit target sources from a kan module -*- C++
-//-*-===//
+//===- kan-translate.cpp - target sources from a kan module -----*- C++ -*-===//
 //
 // kan-translate --target=NAME [target options] -o DIR model.mlir
 //
