@@ -245,32 +245,6 @@ LogicalResult LayerJvpOp::verify() {
                     {false, true, false});
 }
 
-LogicalResult BasisOp::verify() {
-  if (failed(checkAllSizes(*this)))
-    return failure();
-  auto xT = getInput().getType();
-  auto gT = getGrid().getType();
-  Type elt = xT.getElementType();
-  int64_t order = getOrder();
-  if (!gT.hasStaticShape())
-    return emitOpError() << "operand 'grid' must have a static shape but got "
-                         << shapeStr(gT.getShape());
-  int64_t gridSize = gT.getDimSize(1) - 2 * order - 1;
-  if (gridSize < 1)
-    return emitOpError() << "operand 'grid' has " << gT.getDimSize(1)
-                         << " knots per input, too few for spline order "
-                         << order;
-  int64_t in = gT.getDimSize(0);
-  if (failed(checkShape(*this, "input", xT, {ShapedType::kDynamic, in}, elt,
-                        {true, false})) ||
-      failed(checkShape(*this, "grid", gT, {in, gT.getDimSize(1)}, elt)))
-    return failure();
-  auto rT = getOutput().getType();
-  return checkShape(*this, "output", rT,
-                    {xT.getDimSize(0), in, gridSize + order}, elt,
-                    {true, false, false});
-}
-
 namespace {
 LogicalResult verifyLossShapes(Operation *op, ShapedType pred, Type loss) {
   if (loss != pred.getElementType())

@@ -299,19 +299,19 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   mlir::kan::registerAllDialects(registry);
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
-  auto module = mlir::kan::buildModel(ctx, shape.toSpec());
+  auto module = mlir::kan::buildModel(ctx, shape);
   if (!module)
     return makeError("building the model IR failed");
-  mlir::kan::TrainStepOptions to;
+  // The CPU target's pipeline and emitter, as kan-translate --target=cpu
+  // runs them.
+  const mlir::kan::TargetBackend &cpu = mlir::kan::getCPUTarget();
+  mlir::kan::CPUTargetOptions co;
   if (train) {
-    to.rule = train->rule;
+    mlir::kan::KanBuildTrainStepOptions to = *train;
     to.dist = train->resolvedDist();
-    to.directions = train->directions;
-    to.density = train->density;
-    to.lr = train->lr;
+    co.setTrainStepOptions(to);
   }
-  mlir::kan::CPUSchedule sched;
-  sched.tileRows = opts.tileRows;
+  co.tileRows = opts.tileRows;
   mlir::PassManager pm(&ctx);
   if (jvpRequest) {
     // kan_forward_jvp: one direction along every weight (grids constant)
@@ -327,7 +327,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     jo.activity = activity;
     pm.addPass(mlir::kan::createKanJvp(jo));
   }
-  mlir::kan::buildCPUPipeline(pm, train ? &to : nullptr, sched);
+  cpu.buildPipeline(pm, co);
   std::string diag;
   {
     llvm::raw_string_ostream os(diag);
@@ -338,11 +338,14 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     if (mlir::failed(pm.run(*module)))
       return makeError("the CPU pipeline failed:\n" + diag);
   }
-  std::string src, hdr;
-  llvm::raw_string_ostream srcOs(src), hdrOs(hdr);
-  if (mlir::failed(mlir::kan::emitCPUSource(*module, srcOs, hdrOs)))
+  mlir::kan::MemoryOutput out;
+  if (mlir::failed(cpu.emit(*module, co, out, llvm::errs())))
     return makeError("emitting C failed:\n" + diag);
-  auto so = compileCached(src, hdr, opts);
+  const std::string *src = out.lookup(co.prefix + "model.c");
+  const std::string *hdr = out.lookup(co.prefix + "model.h");
+  if (!src || !hdr)
+    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
+  auto so = compileCached(*src, *hdr, opts);
   if (!so)
     return so.takeError();
   void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -18,24 +18,6 @@ namespace cli = mlir::kan::cli;
 using llvm::Error;
 using llvm::Expected;
 
-std::string ModelShape::widthsString() const {
-  std::string s;
-  for (auto [i, w] : llvm::enumerate(widths))
-    s += (i ? "," : "") + std::to_string(w);
-  return s;
-}
-
-mlir::kan::ModelSpec ModelShape::toSpec() const {
-  mlir::kan::ModelSpec spec;
-  spec.widths = widths;
-  spec.gridSize = gridSize;
-  spec.order = order;
-  spec.f32 = f32;
-  spec.withScaler = withScaler;
-  spec.batch = -1;
-  return spec;
-}
-
 size_t Tensor::numel() const {
   size_t n = 1;
   for (int64_t d : shape)

@@ -49,7 +49,7 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &ctx,
                                                    const Model &model) {
   registerToolDialects(ctx);
   const ModelShape &s = model.shape;
-  OwningOpRef<ModuleOp> module = mlir::kan::buildModel(ctx, s.toSpec());
+  OwningOpRef<ModuleOp> module = mlir::kan::buildModel(ctx, s);
   OpBuilder b(&ctx);
   Type elt = s.f32 ? Type(b.getF32Type()) : Type(b.getF64Type());
   auto tensorTy = [&](llvm::ArrayRef<int64_t> shape) {

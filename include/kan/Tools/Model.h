@@ -9,7 +9,7 @@
 #ifndef KAN_TOOLS_MODEL_H
 #define KAN_TOOLS_MODEL_H
 
-#include "kan/Target/CPU/CPUTarget.h"
+#include "kan/KanModel.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -27,21 +27,8 @@ class OwningOpRef;
 
 namespace kan::tools {
 
-/// Shape of a KAN (efficient-kan formulation, SiLU base activation).
-struct ModelShape {
-  std::vector<int64_t> widths{784, 64, 10};
-  int64_t gridSize = 5;
-  int64_t order = 3;
-  bool f32 = false;
-  bool withScaler = true;
-
-  size_t numLayers() const { return widths.size() - 1; }
-  /// Tensors per layer (3 or 4).
-  size_t tensorsPerLayer() const { return withScaler ? 4 : 3; }
-  std::string widthsString() const;
-  /// The compiler's description of the same model (dynamic batch).
-  mlir::kan::ModelSpec toSpec() const;
-};
+/// The compiler's model shape (the tools keep SiLU and a dynamic batch).
+using ModelShape = mlir::kan::ModelShape;
 
 /// One named tensor; the data is kept in doubles (or floats packed into the
 /// same storage for f32 models) so the buffer is suitably aligned for both.

@@ -3,9 +3,9 @@
 // A pure printer over the nmc program (CIRCT ExportVerilog rule): the
 // schedule, tile sizes, bank placement and DDR map were chosen by
 // kan-to-nmc; this file only prints them as core C, host C, a header, a
-// Makefile and the assembly tile kernels, and has the caller write the
-// model's weights. When the module has no nmc.program yet, kan-to-nmc runs
-// on a clone.
+// Makefile and the assembly tile kernels, and has the driver write the
+// model's weights. kan-to-nmc runs in the target's pipeline (Pipeline.cpp),
+// never here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,13 +16,10 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmc/NMCOps.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <set>
 
@@ -279,27 +276,22 @@ FailureOr<NMQuadProgram> mlir::kan::collectNMQuadProgram(ModuleOp module) {
   return p;
 }
 
-static LogicalResult writeFile(StringRef dir, StringRef name, StringRef text) {
-  return writeTargetFile(dir, name, text);
+static LogicalResult writeFile(TargetOutput &out, StringRef name,
+                               StringRef text) {
+  return out.write(name, text);
 }
 
-LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
+LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
                                     const NMQuadEmitOptions &options) {
   if (!options.writeWeights)
     return module.emitError() << "the NM Quad emitter needs the model's "
                                  "weights (no writer given)";
-  // Schedule on a clone unless the module is already in nmc form.
-  OwningOpRef<ModuleOp> owned;
-  ModuleOp m = module;
-  if (module.getOps<nmc::ProgramOp>().empty()) {
-    owned = module.clone();
-    m = *owned;
-    PassManager pm(module.getContext());
-    pm.addPass(createKanToNMC());
-    if (failed(pm.run(m)))
-      return failure();
-  }
-  FailureOr<NMQuadProgram> p = collectNMQuadProgram(m);
+  std::optional<std::string> weightsPath = out.pathOf("weights.safetensors");
+  if (!weightsPath)
+    return module.emitError()
+           << "the NM Quad folder carries the model's weights as a file; "
+              "this output holds no files";
+  FailureOr<NMQuadProgram> p = collectNMQuadProgram(module);
   if (failed(p))
     return failure();
 
@@ -332,14 +324,12 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
       launcherParams.push_back(
           {d.getName()->str(),
            SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
-  SmallString<256> weightsPath(outDir);
-  llvm::sys::path::append(weightsPath, "weights.safetensors");
-  if (failed(options.writeWeights(launcherParams, weightsPath)))
+  if (failed(options.writeWeights(launcherParams, *weightsPath)))
     return failure();
-  if (failed(writeFile(outDir, "model_core.c", core)) ||
-      failed(writeFile(outDir, "model_host.c", host)) ||
-      failed(writeFile(outDir, "model_params.h", params)) ||
-      failed(writeFile(outDir, "Makefile", make)))
+  if (failed(writeFile(out, "model_core.c", core)) ||
+      failed(writeFile(out, "model_host.c", host)) ||
+      failed(writeFile(out, "model_params.h", params)) ||
+      failed(writeFile(out, "Makefile", make)))
     return failure();
   // Assembly tile kernels for the row-tile shapes the schedule uses (n=32).
   for (int64_t mrows : shapes) {
@@ -350,7 +340,7 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
     if (!::kan::nmquad::isSupportedTile(t))
       continue;
     std::string name = "kan_nmc_gemm_tile_f64_" + std::to_string(mrows) + "x32.s";
-    if (failed(writeFile(outDir, name, ::kan::nmquad::emitGemmTileF64(t))))
+    if (failed(writeFile(out, name, ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
   if (options.report)

@@ -128,46 +128,6 @@ func.func @jvp_dynamic_width(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: te
 
 // -----
 
-func.func @basis_grid(%x: tensor<?x5xf64>, %g: tensor<5x?xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{operand 'grid' must have a static shape but got 5x?}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x?xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
-func.func @basis_knots(%x: tensor<?x5xf64>, %g: tensor<5x6xf64>) -> tensor<?x5x2xf64> {
-  // expected-error @+1 {{operand 'grid' has 6 knots per input, too few for spline order 3}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x6xf64> -> tensor<?x5x2xf64>
-  return %b : tensor<?x5x2xf64>
-}
-
-// -----
-
-func.func @basis_input(%x: tensor<?x4xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{operand 'input' expected shape ?x5 but got ?x4}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x4xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
-func.func @basis_output(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x9xf64> {
-  // expected-error @+1 {{operand 'output' expected shape ?x5x8 but got ?x5x9}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x9xf64>
-  return %b : tensor<?x5x9xf64>
-}
-
-// -----
-
-func.func @basis_derivative(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{attribute 'derivative' failed to satisfy constraint}}
-  %b = kan.basis %x, %g order 3 derivative 2 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
 func.func @mse_target(%z: tensor<?x3xf64>, %t: tensor<?x4xf64>) -> f64 {
   // expected-error @+1 {{operand 'target' expected shape ?x3 but got ?x4}}
   %l = kan.mse %z, %t : tensor<?x3xf64>, tensor<?x4xf64> -> f64
