@@ -240,7 +240,11 @@ Expected<Model> kan::tools::readSafetensors(llvm::StringRef path) {
   std::string p = path.str();
   if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
     return runtimeError(st);
-  kan_tensor_map &m = tm.map;
+  return modelFromTensorMap(tm.map, path);
+}
+
+Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
+                                               llvm::StringRef path) {
   auto find = [&](size_t l, const char *n) {
     return kan_tensor_map_find(&m, ("layers." + std::to_string(l) + "." + n).c_str());
   };

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+struct kan_tensor_map;
+
 namespace mlir {
 class MLIRContext;
 class ModuleOp;
@@ -101,6 +103,10 @@ void initializeModel(Model &model, uint64_t seed);
 /// Reads a safetensors file with efficient-kan keys; G and k come from the
 /// shapes (grid columns G+2k+1, spline_weight last dim G+k).
 llvm::Expected<Model> readSafetensors(llvm::StringRef path);
+/// The same from tensors in memory (e.g. a state_dict handed over by
+/// Python); `path` names their source in messages.
+llvm::Expected<Model> modelFromTensorMap(const kan_tensor_map &map,
+                                         llvm::StringRef path);
 /// Writes the model (and its metadata) atomically.
 llvm::Error writeSafetensors(const Model &model, llvm::StringRef path);
 
