@@ -79,8 +79,9 @@ def translate(model, target="nmquad", out_dir=None, train=None, tile_rows=128,
     """Writes the model's target sources into ``out_dir``, as kan-translate:
 
     target="nmquad": the NM Quad folder (core C, FPU assembly, host
-        launcher, weights, Makefile); target="cpu": kan_model.c/.h (C99,
-        link with kanrt).
+        launcher, Makefile, and the model's weights in float64 as
+        weights.safetensors, the launcher's default --weights);
+        target="cpu": kan_model.c/.h (C99, link with kanrt).
     train: None, or a dict of Trainer options (rule, n, density, lr, dist)
         to emit the noise_step training step too.
     Returns the list of files written (and, with report=True for nmquad,
@@ -92,7 +93,8 @@ def translate(model, target="nmquad", out_dir=None, train=None, tile_rows=128,
         raise ValueError(f"unknown target {target!r} (expected 'cpu' or 'nmquad')")
     if not isinstance(tile_rows, int) or tile_rows < 1:
         raise ValueError(f"tile_rows must be a positive integer, not {tile_rows!r}")
-    core = to_core(model)
+    # The NM Quad target computes in float64.
+    core = to_core(model, resolve_dtype("float64") if target == "nmquad" else None)
     cfg = None
     if train is not None:
         unknown = set(train) - {"rule", "n", "density", "lr", "dist"}

@@ -27,6 +27,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <pybind11/numpy.h>
@@ -485,6 +486,11 @@ std::string translate(const PyModel &m, const std::string &target,
   if (mlir::failed(mlir::kan::emitNMQuad(*module, outDir, report, outOs)))
     throw KanError("emitting the NM Quad folder into " + outDir +
                    " failed:\n" + diag);
+  // The emitter writes placeholder initial weights (kan-translate reads IR
+  // without them); the folder deploys this model, so it carries its weights.
+  llvm::SmallString<256> weights(outDir);
+  llvm::sys::path::append(weights, "weights.safetensors");
+  check(writeSafetensors(m.model, weights));
   return out;
 }
 
