@@ -14,6 +14,7 @@
 
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
+#include "kan/Tools/Metrics.h"
 #include "kan/Tools/Model.h"
 #include "kan/Tools/Progress.h"
 
@@ -125,6 +126,13 @@ static cl::opt<std::string> replayLogOpt("replay-log",
              "--resume checkpoint is referenced). Default: next to the "
              "checkpoint, <checkpoint>.replay (<checkpoint>.from-<step>.replay "
              "when resuming)"),
+    cl::cat(runCat));
+static cl::opt<std::string> metricsOpt("metrics",
+    cl::desc("Write the training curve here: a JSON line {step, seconds, "
+             "loss, test_accuracy, lr, steps_per_second} at every evaluation "
+             "and at the end (kan-plot curves draws it). Default: next to "
+             "the checkpoint, <checkpoint>.metrics.jsonl (a resumed run "
+             "appends)"),
     cl::cat(runCat));
 
 // Data.
@@ -674,6 +682,17 @@ int main(int argc, char **argv) {
       return fail(runtimeError(st));
   }
 
+  std::string metricsPath = metricsOpt;
+  if (metricsPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    metricsPath = (stem + ".metrics.jsonl").str();
+  }
+  auto metricsOr = MetricsLog::open(metricsPath, resuming);
+  if (!metricsOr)
+    return fail(metricsOr.takeError());
+  MetricsLog metrics = std::move(*metricsOr);
+
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
@@ -703,7 +722,19 @@ int main(int argc, char **argv) {
       model.setMeta("lr_progress", fmtDouble(schedP));
     return writeSafetensors(model, ckptPath);
   };
+  // One metrics record per evaluation (with or without test data).
+  auto recordMetrics = [&]() -> Error {
+    double now = nowSeconds() - start;
+    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, accuracy,
+                          rc.train.lr * lrScale,
+                          static_cast<double>(step - rc.startStep) /
+                              std::max(now, 1e-9));
+  };
   auto evalNow = [&]() -> Error {
+    auto recorded = llvm::make_scope_exit([&] {
+      if (Error e = recordMetrics())
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    });
     if (!haveTest)
       return Error::success();
     auto acc = evaluate(*engine, model, test);
@@ -766,7 +797,7 @@ int main(int argc, char **argv) {
   progress.finish();
   if (interrupted)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
-  if (haveTest && !(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
+  if (!(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
     if (Error e = evalNow())
       return fail(std::move(e));
   if (Error e = writeCheckpoint(step))
@@ -790,6 +821,8 @@ int main(int argc, char **argv) {
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
+  llvm::outs() << "\",\"metrics\":\"";
+  llvm::printEscapedString(metricsPath, llvm::outs());
   llvm::outs() << "\"}\n";
   return interrupted ? 130 : 0;
 }
