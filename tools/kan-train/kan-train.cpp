@@ -129,10 +129,15 @@ static cl::opt<std::string> replayLogOpt("replay-log",
     cl::cat(runCat));
 static cl::opt<std::string> metricsOpt("metrics",
     cl::desc("Write the training curve here: a JSON line {step, seconds, "
-             "loss, test_accuracy, lr, steps_per_second} at every evaluation "
-             "and at the end (kan-plot curves draws it). Default: next to "
-             "the checkpoint, <checkpoint>.metrics.jsonl (a resumed run "
-             "appends)"),
+             "loss, test_accuracy, lr, steps_per_second} every "
+             "--metrics-every steps, at every evaluation (the only lines "
+             "with a test_accuracy) and at the end; kan-plot curves draws "
+             "it. Default: next to the checkpoint, "
+             "<checkpoint>.metrics.jsonl (a resumed run appends)"),
+    cl::cat(runCat));
+static cl::opt<int64_t> metricsEvery("metrics-every", cl::init(100),
+    cl::desc("Steps between metrics lines (default 100; 0 = only at the "
+             "evaluations)"),
     cl::cat(runCat));
 
 // Data.
@@ -682,6 +687,8 @@ int main(int argc, char **argv) {
       return fail(runtimeError(st));
   }
 
+  if (metricsEvery < 0)
+    return fail(makeError("--metrics-every must be >= 0"));
   std::string metricsPath = metricsOpt;
   if (metricsPath.empty()) {
     llvm::StringRef stem = ckptPath;
@@ -723,16 +730,17 @@ int main(int argc, char **argv) {
     return writeSafetensors(model, ckptPath);
   };
   // One metrics record per evaluation (with or without test data).
-  auto recordMetrics = [&]() -> Error {
+  bool metricsDue = false;
+  auto recordMetrics = [&](double acc) -> Error {
     double now = nowSeconds() - start;
-    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, accuracy,
+    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, acc,
                           rc.train.lr * lrScale,
                           static_cast<double>(step - rc.startStep) /
                               std::max(now, 1e-9));
   };
   auto evalNow = [&]() -> Error {
     auto recorded = llvm::make_scope_exit([&] {
-      if (Error e = recordMetrics())
+      if (Error e = recordMetrics(accuracy))
         progress.message("warning: " + llvm::toString(std::move(e)));
     });
     if (!haveTest)
@@ -754,6 +762,13 @@ int main(int argc, char **argv) {
       break;
     if (step >= (int64_t(1) << 32) - 1)
       break; // step counters of the perturbations are 32-bit
+    // Written once the run goes on: the last step's line is the final
+    // evaluation's.
+    if (metricsDue) {
+      metricsDue = false;
+      if (Error e = recordMetrics(NAN))
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    }
     sampler.indices(step, rows);
     for (int64_t i = 0; i < rc.batch; ++i)
       labels[i] = train.labels[rows[i]];
@@ -786,9 +801,12 @@ int main(int argc, char **argv) {
     if (timeBudget > 0)
       eta = std::min(eta, timeBudget - now);
     progress.update(step, stepsOpt > 0 ? stepsOpt : -1, emaLoss, rate, eta);
-    if (evalEvery > 0 && step % evalEvery == 0)
+    if (evalEvery > 0 && step % evalEvery == 0) {
       if (Error e = evalNow())
         return fail(std::move(e));
+    } else if (metricsEvery > 0 && step % metricsEvery == 0) {
+      metricsDue = true;
+    }
     if (checkpointEvery > 0 && step % checkpointEvery == 0)
       if (Error e = writeCheckpoint(step))
         return fail(std::move(e));
@@ -817,12 +835,12 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
-               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
+               << kan_isa_name(kan_isa_active()) << "\",\"metrics\":\"";
+  llvm::printEscapedString(metricsPath, llvm::outs());
+  llvm::outs() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
-  llvm::outs() << "\",\"metrics\":\"";
-  llvm::printEscapedString(metricsPath, llvm::outs());
   llvm::outs() << "\"}\n";
   return interrupted ? 130 : 0;
 }
