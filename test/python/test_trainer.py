@@ -146,3 +146,20 @@ def test_float32_and_numpy_models():
                     density=0.1, batch=8)
     tn.step(x[:8], y[:8])
     assert isinstance(tn.state_dict()["layers.0.grid"], np.ndarray)
+
+
+@pytest.mark.parametrize("dist", ["normal", "rademacher"])
+def test_forward_gradient_rule_logs_and_replays(tmp_path, dist):
+    x, y = blobs("train")
+    log = tmp_path / "fg.replay"
+    with kc.Trainer(KAN([8, 5, 3], seed=6), rule="fg", dist=dist, n=8, lr=0.05,
+                    batch=25, log=log) as t:
+        t.fit(x, y, steps=8)
+    r = kc.Trainer(KAN([8, 5, 3], seed=6), rule="fg", dist=dist, n=8, lr=0.05, batch=25)
+    assert r.replay(log) == 8
+    assert all(torch.equal(r.state_dict()[k], v) for k, v in t.state_dict().items())
+    # The same seed and rule with the other distribution is another log.
+    other = "rademacher" if dist == "normal" else "normal"
+    o = kc.Trainer(KAN([8, 5, 3], seed=6), rule="fg", dist=other, n=8, lr=0.05, batch=25)
+    with pytest.raises(ValueError, match=f"the log's dist is '{dist}'"):
+        o.replay(log)

@@ -241,17 +241,19 @@ struct PyEngine {
     else if (!jvp.empty())
       throw std::invalid_argument("jvp must be '', 'weights' or 'input'");
     inputTangent = jr && jr->inputTangent;
+    std::string err;
     {
+      // Compiling takes a while; other Python threads may run meanwhile.
       py::gil_scoped_release release;
       auto e = createCompiledEngine(shape, tc ? &*tc : nullptr, co,
                                     jr ? &*jr : nullptr);
-      if (!e) {
-        std::string msg = llvm::toString(e.takeError());
-        py::gil_scoped_acquire acquire;
-        throw KanError(msg);
-      }
-      engine = std::move(*e);
+      if (e)
+        engine = std::move(*e);
+      else
+        err = llvm::toString(e.takeError());
     }
+    if (!engine)
+      throw KanError(err);
   }
 
   void checkModel(const PyModel &m) const {
