@@ -24,6 +24,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%kan_obj_root", config.kan_obj_root))
+config.substitutions.append(("%kan_tools_dir", config.kan_tools_dir))
 config.substitutions.append(("%cc", config.cc))
 # Compile emitted C against the runtime: %kanrt-cc <sources> -o <exe>
 config.substitutions.append(

@@ -37,7 +37,7 @@ def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
       Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
       Optional<Kan_Matrix>:$spline_scaler,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
@@ -73,7 +73,7 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
       Optional<Kan_Tensor3>:$base_weight_tangent,
       Optional<AnyRankedTensor>:$spline_weight_tangent,
       Optional<Kan_Tensor3>:$spline_scaler_tangent,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
@@ -101,7 +101,7 @@ def Kan_BasisOp : Kan_Op<"basis", [Pure]> {
     respect to x (derivative 1). Result N x I x (G+k).
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1>]>, "0">:$derivative);
   let results = (outs Kan_Tensor3:$output);
   let assemblyFormat = [{
@@ -276,7 +276,7 @@ def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure]> {
     panel, so the N x I(G+k+1) matrix never exists.
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<I64Attr>:$tile_rows);
   let results = (outs Kan_Matrix:$output);
@@ -304,7 +304,7 @@ def Kan_FeatureGemmJvpOp
       Optional<Kan_Tensor3>:$input_tangent,
       Optional<Kan_Tensor3>:$weights_tangent,
       Optional<I64>:$seed, Optional<I64>:$step,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,

@@ -74,8 +74,16 @@ def load(path):
     return state_dict(to_core(path), "numpy")
 
 
+def _runtime_prefix():
+    """The prefix an installed package lives under (<prefix>/lib/python3.X/
+    dist-packages/kancompiler); "" in the build tree."""
+    if not _runtime_dir():
+        return ""
+    return os.path.abspath(os.path.join(_HERE, os.pardir, os.pardir, os.pardir, os.pardir))
+
+
 def translate(model, target="nmquad", out_dir=None, train=None, tile_rows=128,
-              prefix="kan_", report=False):
+              prefix="kan_", report=False, runtime_prefix=None):
     """Writes the model's target sources into ``out_dir``, as kan-translate:
 
     target="nmquad": the NM Quad folder (core C, FPU assembly, host
@@ -84,6 +92,9 @@ def translate(model, target="nmquad", out_dir=None, train=None, tile_rows=128,
         target="cpu": kan_model.c/.h (C99, link with kanrt).
     train: None, or a dict of Trainer options (rule, n, density, lr, dist)
         to emit the noise_step training step too.
+    runtime_prefix: the default KANRT_PREFIX of the NM Quad Makefile, where
+        the runtime is installed (None: this package's install prefix, or
+        the build tree).
     Returns the list of files written (and, with report=True for nmquad,
     prints the schedule report).
     """
@@ -105,7 +116,10 @@ def translate(model, target="nmquad", out_dir=None, train=None, tile_rows=128,
                "lr": float(train.get("lr", 3e-3))}
     out_dir = os.fspath(out_dir)
     before = _listing(out_dir)
-    text = _core.translate(core, target, out_dir, cfg, tile_rows, prefix, report)
+    if runtime_prefix is None:
+        runtime_prefix = _runtime_prefix()
+    text = _core.translate(core, target, out_dir, cfg, tile_rows, prefix, report,
+                           os.fspath(runtime_prefix))
     if report and text:
         print(text, end="")
     after = _listing(out_dir)

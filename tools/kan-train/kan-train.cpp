@@ -16,6 +16,7 @@
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Metrics.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Progress.h"
 
 #include "kanrt/kanrt.h"
@@ -38,6 +39,8 @@
 #include <thread>
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
+using cli::bounds;
 using llvm::Error;
 namespace cl = llvm::cl;
 
@@ -51,8 +54,8 @@ static cl::OptionCategory replayCat("Replay (rebuild weights from a log)");
 static cl::opt<std::string> widthsOpt("widths", cl::init("784,64,10"),
     cl::desc("Layer widths, inputs first, classes last (default 784,64,10)"),
     cl::cat(modelCat));
-static cl::opt<int> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), cl::cat(modelCat));
-static cl::opt<int> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3)"), cl::cat(modelCat));
+static cli::opt<int64_t> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), bounds(cli::gridSize), cl::cat(modelCat));
+static cli::opt<int64_t> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3; the runtime supports k <= 15)"), bounds(cli::splineOrder), cl::cat(modelCat));
 static cl::opt<std::string> dtypeOpt("dtype", cl::init("f64"), cl::desc("Parameter type: f64 or f32 (default f64)"), cl::cat(modelCat));
 static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
     cl::desc("Seed of the initial weights (efficient-kan-like: uniform grid "
@@ -70,40 +73,42 @@ static cl::opt<std::string> distOpt("dist", cl::init(""),
              "ternary rule only), normal or rademacher; default "
              "sparse_ternary for ternary, normal for fg"),
     cl::cat(trainCat));
-static cl::opt<int> directionsOpt("directions", cl::init(128),
-    cl::desc("Directions (JVPs) per step, also -n (default 128)"), cl::cat(trainCat));
+static cli::opt<int64_t> directionsOpt("directions", cl::init(128),
+    cl::desc("Directions (JVPs) per step, also -n (default 128)"),
+    bounds(cli::directions), cl::cat(trainCat));
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
-static cl::opt<double> densityOpt("density", cl::init(2e-3),
-    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
-static cl::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), cl::cat(trainCat));
+static cli::opt<double> densityOpt("density", cl::init(2e-3),
+    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"),
+    bounds(cli::density), cl::cat(trainCat));
+static cli::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), bounds(cli::learningRate), cl::cat(trainCat));
 static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
     cl::desc("Step-size schedule over the run: cosine (default), linear or "
              "constant. It decays lr to lr * --lr-final over "
              "--lr-schedule-steps steps, else over the time budget (a "
              "resumed run continues it)"),
     cl::cat(trainCat));
-static cl::opt<int64_t> lrScheduleSteps("lr-schedule-steps", cl::init(0),
+static cli::opt<int64_t> lrScheduleSteps("lr-schedule-steps", cl::init(0),
     cl::desc("Length of the schedule in steps (default: --steps when given; "
              "0 = the time budget). Give the full length when a run is "
              "meant to be resumed, so that the parts equal one run"),
-    cl::cat(trainCat));
-static cl::opt<double> lrFinalOpt("lr-final", cl::init(0.1),
+    bounds(cli::nonNegativeCount), cl::cat(trainCat));
+static cli::opt<double> lrFinalOpt("lr-final", cl::init(0.1),
     cl::desc("Final step size as a fraction of --lr (default 0.1)"),
-    cl::cat(trainCat));
-static cl::opt<int> batchOpt("batch", cl::init(128), cl::desc("Batch size (default 128)"), cl::cat(trainCat));
+    bounds(cli::lrFinal), cl::cat(trainCat));
+static cli::opt<int64_t> batchOpt("batch", cl::init(128), cl::desc("Batch size (default 128)"), bounds(cli::batch), cl::cat(trainCat));
 static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
     cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
 // Run control.
-static cl::opt<double> timeBudget("time-budget", cl::init(600),
+static cli::opt<double> timeBudget("time-budget", cl::init(600),
     cl::desc("Stop after this many seconds of training (default 600; 0 = no limit)"),
-    cl::value_desc("seconds"), cl::cat(runCat));
-static cl::opt<int64_t> stepsOpt("steps", cl::init(0),
+    bounds(cli::seconds), cl::cat(runCat));
+static cli::opt<int64_t> stepsOpt("steps", cl::init(0),
     cl::desc("Stop when this many steps are done in total, counting resumed "
              "ones (default 0 = until the time budget)"),
-    cl::cat(runCat));
-static cl::opt<int64_t> evalEvery("eval-every", cl::init(500),
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
+static cli::opt<int64_t> evalEvery("eval-every", cl::init(500),
     cl::desc("Evaluate test accuracy every N steps (default 500; 0 = only at the end)"),
-    cl::cat(runCat));
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 static cl::opt<std::string> workDirOpt("work-dir", cl::init("."),
     cl::desc("Directory for the default checkpoint and the compiled-model "
              "cache (default: current directory for the checkpoint, "
@@ -113,9 +118,9 @@ static cl::opt<std::string> checkpointOpt("checkpoint",
     cl::desc("Checkpoint path (safetensors, written atomically; default "
              "<work-dir>/kan-train-checkpoint.safetensors)"),
     cl::cat(runCat));
-static cl::opt<int64_t> checkpointEvery("checkpoint-every", cl::init(1000),
+static cli::opt<int64_t> checkpointEvery("checkpoint-every", cl::init(1000),
     cl::desc("Write the checkpoint every N steps, and at the end (default 1000; 0 = only at the end)"),
-    cl::cat(runCat));
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 static cl::opt<std::string> resumeOpt("resume",
     cl::desc("Continue from this checkpoint at its stored step (model shape, "
              "seeds and optimiser options come from its metadata)"),
@@ -275,9 +280,9 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
 
 /// Takes a value from checkpoint metadata unless the option was given, in
 /// which case both must agree.
-template <typename T>
-static Error adopt(const Model &ckpt, llvm::StringRef key, cl::opt<T> &opt,
-                   T &dst, llvm::StringRef path) {
+template <typename T, typename Opt>
+static Error adopt(const Model &ckpt, llvm::StringRef key, Opt &opt, T &dst,
+                   llvm::StringRef path) {
   std::string v = ckpt.getMeta(key);
   if (v.empty()) {
     dst = opt;
@@ -317,7 +322,7 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
     if (stepStr.empty() || llvm::StringRef(stepStr).getAsInteger(10, rc.startStep) ||
         rc.startStep < 0)
       return makeError(p + ": checkpoint metadata has no valid 'step'");
-    int dirs = 0, batch = 0;
+    int64_t dirs = 0, batch = 0;
     if (Error e = adopt(*resumed, "rule", ruleOpt, rc.train.rule, p))
       return std::move(e);
     std::string dist;
@@ -374,18 +379,40 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
     rc.seed = seedOpt;
     rc.initSeed = initSeed;
   }
-  if (Error e = validateShape(rc.shape, "model"))
+  // Values from a checkpoint get the options' checks.
+  std::string src = resumed ? resumeOpt + ": metadata '" : "--";
+  llvm::StringRef end = resumed ? "'" : "";
+  if (Error e = validateShape(
+          rc.shape, resumed ? resumeOpt.getValue()
+                    : widthsOpt.size() <= 80 ? "--widths " + widthsOpt
+                                             : std::string("--widths")))
     return std::move(e);
+  for (auto why :
+       {cli::check(cli::directions, rc.train.directions,
+                        llvm::Twine(src) + "directions" + end),
+        cli::check(cli::density, rc.train.density,
+                        llvm::Twine(src) + "density" + end),
+        cli::check(cli::learningRate, rc.train.lr, llvm::Twine(src) + "lr" + end),
+        cli::check(cli::lrFinal, rc.lrFinal, llvm::Twine(src) + "lr_final" + end),
+        cli::check(cli::nonNegativeCount, rc.scheduleSteps,
+                        llvm::Twine(src) + "lr_schedule_steps" + end),
+        cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end)})
+    if (why)
+      return makeError(*why);
+  // The step holds a batch of every layer's outputs: bounded like the
+  // parameters, before anything is allocated.
+  int64_t widest = *std::max_element(rc.shape.widths.begin(), rc.shape.widths.end());
+  if (static_cast<uint64_t>(rc.batch) * static_cast<uint64_t>(widest) >
+      modelLimits().maxParams)
+    return makeError("--batch " + llvm::Twine(rc.batch) + " x width " +
+                     llvm::Twine(widest) + " = " +
+                     llvm::Twine(static_cast<uint64_t>(rc.batch) * widest) +
+                     " activations per layer, more than the limit of " +
+                     llvm::Twine(modelLimits().maxParams) + " (--max-params)");
   if (rc.schedule != "cosine" && rc.schedule != "linear" &&
       rc.schedule != "constant")
     return makeError("--lr-schedule must be cosine, linear or constant, not '" +
                      rc.schedule + "'");
-  if (rc.scheduleSteps < 0)
-    return makeError("--lr-schedule-steps must be >= 0");
-  if (!(rc.lrFinal > 0 && rc.lrFinal <= 1))
-    return makeError("--lr-final must be in (0, 1]");
-  if (rc.batch < 1 || rc.batch > (1 << 24))
-    return makeError("--batch must be in [1, 2^24]");
   return rc;
 }
 
@@ -569,9 +596,16 @@ int main(int argc, char **argv) {
   // The compiled step allocates its buffers per call: keep them mapped.
   kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
-  int64_t numThreads = takeThreadsOption(
-      argc, argv, std::max(1u, std::thread::hardware_concurrency()));
-  cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat});
+  std::optional<int64_t> threadsOr = cli::takeThreadsOption(
+      argc, argv,
+      std::clamp<int64_t>(std::thread::hardware_concurrency(), 1,
+                          *cli::threads.hi),
+      "kan-train");
+  if (!threadsOr)
+    return 1;
+  int64_t numThreads = *threadsOr;
+  cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat,
+                            &cli::limitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-train: train a KAN classifier without backpropagation\n\n"
@@ -581,9 +615,7 @@ int main(int argc, char **argv) {
       "stderr; the last line on stdout\nis a JSON summary "
       "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
       "  --threads=N  threads of the compiled train step over batch row tiles\n"
-      "               (default: the number of cores)\n");
-  if (numThreads < 1)
-    return fail(makeError("--threads needs a positive integer"));
+      "               (default: the number of cores; at most 1024)\n");
   if (!replayOpt.empty())
     return runReplay();
 

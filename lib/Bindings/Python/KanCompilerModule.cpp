@@ -25,9 +25,9 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <pybind11/numpy.h>
@@ -446,7 +446,7 @@ int64_t replayApply(PyModel &m, const std::string &path) {
 std::string translate(const PyModel &m, const std::string &target,
                       const std::string &outDir, std::optional<py::dict> train,
                       int64_t tileRows, const std::string &prefix,
-                      bool report) {
+                      bool report, const std::string &runtimePrefix) {
   if (target != "cpu" && target != "nmquad")
     throw std::invalid_argument("unknown target '" + target +
                                 "' (expected 'cpu' or 'nmquad')");
@@ -485,14 +485,34 @@ std::string translate(const PyModel &m, const std::string &target,
       throw KanError("emitting C into " + outDir + " failed:\n" + diag);
     return "";
   }
-  if (mlir::failed(mlir::kan::emitNMQuad(*module, outDir, report, outOs)))
+  mlir::kan::NMQuadEmitOptions options;
+  options.report = report ? &outOs : nullptr;
+  options.runtimePrefix =
+      runtimePrefix.empty() ? std::string(KAN_BUILD_PREFIX) : runtimePrefix;
+  // The folder deploys this model: the launcher's weights.safetensors holds
+  // its tensors, checked against what the program loads (f64, same shapes).
+  std::string weightsError;
+  options.writeWeights = [&](llvm::ArrayRef<mlir::kan::NMQuadParam> params,
+                             llvm::StringRef path) -> mlir::LogicalResult {
+    for (const mlir::kan::NMQuadParam &p : params) {
+      auto it = llvm::find_if(m.model.tensors,
+                              [&](const Tensor &t) { return t.name == p.name; });
+      if (it == m.model.tensors.end() || it->f32 ||
+          llvm::ArrayRef<int64_t>(it->shape) != llvm::ArrayRef<int64_t>(p.shape)) {
+        weightsError = "the NM Quad program loads '" + p.name + "' as f64 " +
+                       shapeString(p.shape) + ", which the model does not have";
+        return mlir::failure();
+      }
+    }
+    if (llvm::Error e = writeSafetensors(m.model, path)) {
+      weightsError = llvm::toString(std::move(e));
+      return mlir::failure();
+    }
+    return mlir::success();
+  };
+  if (mlir::failed(mlir::kan::emitNMQuad(*module, outDir, options)))
     throw KanError("emitting the NM Quad folder into " + outDir +
-                   " failed:\n" + diag);
-  // The emitter writes placeholder initial weights (kan-translate reads IR
-  // without them); the folder deploys this model, so it carries its weights.
-  llvm::SmallString<256> weights(outDir);
-  llvm::sys::path::append(weights, "weights.safetensors");
-  check(writeSafetensors(m.model, weights));
+                   " failed:\n" + diag + weightsError);
   return out;
 }
 
@@ -590,6 +610,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("translate", &translate, py::arg("model"), py::arg("target"),
         py::arg("out_dir"), py::arg("train") = py::none(),
         py::arg("tile_rows") = 128, py::arg("prefix") = "kan_",
-        py::arg("report") = false);
+        py::arg("report") = false, py::arg("runtime_prefix") = "");
   m.def("isa", [] { return std::string(kan_isa_name(kan_isa_active())); });
 }
