@@ -3,6 +3,7 @@ import json
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -275,7 +276,8 @@ class Trainer:
         init = os.path.abspath(path + ".init.safetensors")
         self._core.metadata = self._metadata()
         self._core.save(init)
-        self._log = _core.ReplayWriter(self._core, self._train, self.seed, path, init)
+        self._log = _core.ReplayWriter(self._core, self._train, self.seed, path, init,
+                                       self.steps)
         self.log_path = path
 
     def close(self):
@@ -293,8 +295,10 @@ class Trainer:
     def replay(self, log, init=None):
         """Rebuilds weights from a replay log (this trainer's or kan-train's):
         every logged step is applied to the initial weights (``init``, else
-        the checkpoint the log names) with the runtime's optimiser, bit for
-        bit as in the logged run. The log's optimiser settings must be this
+        the checkpoint the log names; their SHA-256 must be the one the log
+        recorded) with the runtime's optimiser, bit for bit as in the logged
+        run. A torn tail (a partial last record) is left out with a
+        RuntimeWarning. The log's optimiser settings must be this
         trainer's. The trainer continues from the log's last step. Returns
         the number of steps replayed."""
         if self._log is not None:
@@ -320,6 +324,10 @@ class Trainer:
                 or core.with_scaler != self._core.with_scaler):
             raise ValueError(f"{log}: the initial weights' shape differs from this trainer's model")
         count = _core.replay_apply(core, log)
+        if info["dropped_records"]:
+            warnings.warn(f"{log}: {info['dropped_records']} damaged or partial record(s) "
+                          f"at the end ({info['dropped_bytes']} bytes, a torn tail) were "
+                          f"left out; replayed {count} steps", RuntimeWarning, stacklevel=2)
         self._core = core
         if info["final_step"] >= 0:
             self.steps = info["final_step"]

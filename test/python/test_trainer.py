@@ -113,11 +113,19 @@ def test_replay_log_rebuilds_the_weights(tmp_path):
     other = kc.Trainer(KAN([8, 5, 3], seed=4), n=6, density=0.05, lr=0.02, batch=20, seed=4)
     with pytest.raises(ValueError, match="the log's seed is 3, this trainer's 4"):
         other.replay(log)
-    # A truncated log is an error of the runtime's reader, with the path.
+    # Other initial weights than the logged ones are refused by the runtime.
+    with pytest.raises(kc.KanError, match="py.replay"):
+        r.replay(log, init=KAN([8, 5, 3], seed=5))
+    # A torn tail (a partial last record) is left out, with a warning.
     data = open(log, "rb").read()
     open(tmp_path / "cut.replay", "wb").write(data[:-5])
-    with pytest.raises(kc.KanError, match="cut.replay"):
-        r.replay(tmp_path / "cut.replay")
+    with pytest.warns(RuntimeWarning, match="1 damaged or partial record"):
+        assert r.replay(tmp_path / "cut.replay") == 12
+    assert r.steps == 12
+    # Not a replay log: an error of the runtime's reader, with the path.
+    open(tmp_path / "junk.replay", "wb").write(b"KANRPLAY" + bytes(40))
+    with pytest.raises(kc.KanError, match="junk.replay"):
+        r.replay(tmp_path / "junk.replay")
 
 
 def test_replay_with_kan_train(tmp_path, tools_dir):

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Model.h"
 #include "kan/Tools/Options.h"
 
@@ -19,7 +20,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace kan::tools;
@@ -71,15 +71,18 @@ int main(int argc, char **argv) {
         << inputPath << ": the built module does not verify\n";
     return 1;
   }
-  std::error_code ec;
-  llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    llvm::WithColor::error(llvm::errs(), "kan-import")
-        << outputPath << ": cannot write: " << ec.message() << "\n";
-    return 1;
+  // Atomic: a failed write (a full disk) leaves an existing output as it was.
+  if (outputPath == "-") {
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
   }
-  module->print(out.os());
-  out.os() << "\n";
-  out.keep();
+  auto out = kan::support::AtomicOutputFile::create(outputPath);
+  if (!out)
+    return fail(out.takeError());
+  module->print((*out)->os());
+  (*out)->os() << "\n";
+  if (llvm::Error e = (*out)->commit())
+    return fail(std::move(e));
   return 0;
 }

@@ -4,10 +4,14 @@
 // dialects the pipeline produces, every kan pass and the named pipelines.
 // The input is read within the limits of --max-input-bytes and
 // --max-nesting before MLIR's parser sees it.
+// Unlike mlir-opt, -o is written atomically: the output appears only when the
+// run succeeded and was written completely, and a failure (an invalid input,
+// a full disk) leaves an existing output file as it was.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kan/InitAll.h"
+#include "kan/Support/SafeOutput.h"
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Tools/Options.h"
 
@@ -15,7 +19,6 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 namespace cli = mlir::kan::cli;
@@ -43,16 +46,24 @@ int main(int argc, char **argv) {
         << llvm::toString(buffer.takeError()) << "\n";
     return 1;
   }
-  std::string err;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      mlir::openOutputFile(outputFile, &err);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "kan-opt") << err << "\n";
+  if (outputFile == "-")
+    return mlir::failed(mlir::MlirOptMain(llvm::outs(), std::move(*buffer),
+                                          registry, config))
+               ? 1
+               : 0;
+  auto out = kan::support::AtomicOutputFile::create(outputFile);
+  if (!out) {
+    llvm::WithColor::error(llvm::errs(), "kan-opt")
+        << llvm::toString(out.takeError()) << "\n";
     return 1;
   }
-  if (mlir::failed(mlir::MlirOptMain(output->os(), std::move(*buffer),
+  if (mlir::failed(mlir::MlirOptMain((*out)->os(), std::move(*buffer),
                                      registry, config)))
     return 1;
-  output->keep();
+  if (llvm::Error e = (*out)->commit()) {
+    llvm::WithColor::error(llvm::errs(), "kan-opt")
+        << llvm::toString(std::move(e)) << "\n";
+    return 1;
+  }
   return 0;
 }

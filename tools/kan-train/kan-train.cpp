@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Metrics.h"
@@ -35,12 +36,14 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <optional>
 #include <cstring>
 #include <thread>
 
 using namespace kan::tools;
 namespace cli = mlir::kan::cli;
 using cli::bounds;
+using kan::support::FileLock;
 using llvm::Error;
 namespace cl = llvm::cl;
 
@@ -127,10 +130,11 @@ static cl::opt<std::string> resumeOpt("resume",
     cl::cat(runCat));
 static cl::opt<std::string> replayLogOpt("replay-log",
     cl::desc("Write the replay log (seeds and JVP scalars of every step) "
-             "here; the initial weights go to <log>.init.safetensors (or the "
-             "--resume checkpoint is referenced). Default: next to the "
-             "checkpoint, <checkpoint>.replay (<checkpoint>.from-<step>.replay "
-             "when resuming)"),
+             "here; the initial weights (or the --resume checkpoint's) go to "
+             "<log>.init.safetensors, which the log names and hashes. "
+             "Default: next to the checkpoint, <checkpoint>.replay "
+             "(<checkpoint>.from-<step>.replay when resuming). The checkpoint "
+             "and the log are locked (<path>.lock) while the run lasts"),
     cl::cat(runCat));
 static cl::opt<std::string> metricsOpt("metrics",
     cl::desc("Write the training curve here: a JSON line {step, seconds, "
@@ -140,10 +144,10 @@ static cl::opt<std::string> metricsOpt("metrics",
              "it. Default: next to the checkpoint, "
              "<checkpoint>.metrics.jsonl (a resumed run appends)"),
     cl::cat(runCat));
-static cl::opt<int64_t> metricsEvery("metrics-every", cl::init(100),
+static cli::opt<int64_t> metricsEvery("metrics-every", cl::init(100),
     cl::desc("Steps between metrics lines (default 100; 0 = only at the "
              "evaluations)"),
-    cl::cat(runCat));
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 
 // Data.
 static cl::opt<std::string> dataDir("data-dir", cl::init("/usr/share/datasets/fashion-mnist"),
@@ -320,7 +324,7 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
       return makeError("--grid/--order/--dtype differ from the checkpoint " + p);
     std::string stepStr = resumed->getMeta("step");
     if (stepStr.empty() || llvm::StringRef(stepStr).getAsInteger(10, rc.startStep) ||
-        rc.startStep < 0)
+        rc.startStep < 0 || rc.startStep >= (int64_t(1) << 32))
       return makeError(p + ": checkpoint metadata has no valid 'step'");
     int64_t dirs = 0, batch = 0;
     if (Error e = adopt(*resumed, "rule", ruleOpt, rc.train.rule, p))
@@ -536,9 +540,26 @@ static int runReplay() {
     init = log.init_checkpoint ? log.init_checkpoint : "";
   if (init.empty())
     return fail(makeError(replayOpt + ": the log names no initial checkpoint; give --checkpoint-in"));
+  if (log.dropped_records)
+    llvm::errs() << "replay: " << replayOpt << ": ignored a torn tail of "
+                 << log.dropped_bytes << " bytes (" << log.dropped_records
+                 << (log.dropped_records == 1 ? " record" : " records")
+                 << " incomplete or damaged, as a crash or a full disk leaves "
+                    "them); replaying the "
+                 << log.nsteps << " whole records\n";
   auto model = readSafetensors(init);
   if (!model)
     return fail(model.takeError());
+  // The log starts where its initial weights stand; with the content hash
+  // (checked by kan_replay_apply) this catches a replaced checkpoint.
+  int64_t initStep = 0;
+  if (std::string st = model->getMeta("step");
+      !st.empty() && (llvm::StringRef(st).getAsInteger(10, initStep) ||
+                      initStep != static_cast<int64_t>(log.start_step)))
+    return fail(makeError(init + " is at step " + st + " but the replay log " +
+                          replayOpt + " starts at step " +
+                          llvm::Twine(log.start_step) +
+                          ": not the log's initial weights"));
   std::vector<kan_param> params;
   for (size_t i = 0; i < log.nparams; ++i) {
     const kan_replay_param &rp = log.params[i];
@@ -549,7 +570,7 @@ static int runReplay() {
                       it->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, it->numel(), it->data()});
   }
   if (int st = kan_replay_apply(&log, params.size(), params.data()))
-    return fail(runtimeError(st, replayOpt));
+    return fail(runtimeError(st, init + " with " + replayOpt));
   int64_t start = 0;
   llvm::StringRef(model->getMeta("step")).getAsInteger(10, start);
   int64_t finalStep = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1 : start;
@@ -641,6 +662,35 @@ int main(int argc, char **argv) {
     return fail(setupOr.takeError());
   OptimSetup setup = *setupOr;
 
+  std::string ckptPath = checkpointOpt;
+  if (ckptPath.empty()) {
+    llvm::SmallString<256> p(workDirOpt.getValue());
+    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
+    ckptPath = std::string(p);
+  }
+  if (workDirOpt.getNumOccurrences())
+    if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
+      return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
+
+  // A resumed run logs to a file of its own, so the first part's log stays.
+  std::string replayLogPath = replayLogOpt;
+  if (replayLogPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    replayLogPath = resuming ? (stem + ".from-" + llvm::Twine(rc.startStep) +
+                                ".replay")
+                                   .str()
+                             : (stem + ".replay").str();
+  }
+  // One run per checkpoint and log: a second one fails here, before it
+  // writes anything.
+  auto ckptLock = FileLock::acquire(ckptPath, "kan-train");
+  if (!ckptLock)
+    return fail(ckptLock.takeError());
+  auto logLock = FileLock::acquire(replayLogPath, "kan-train");
+  if (!logLock)
+    return fail(logLock.takeError());
+
   // Data.
   Dataset train, test;
   bool haveTest = false;
@@ -674,53 +724,33 @@ int main(int argc, char **argv) {
   progress.message("compiled the model in " +
                    llvm::formatv("{0:f1}", nowSeconds() - t0).str() + " s");
 
-  std::string ckptPath = checkpointOpt;
-  if (ckptPath.empty()) {
-    llvm::SmallString<256> p(workDirOpt.getValue());
-    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
-    ckptPath = std::string(p);
-  }
-  if (workDirOpt.getNumOccurrences())
-    if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
-      return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
-
-  // Replay log: initial weights first (or the checkpoint resumed from). A
-  // resumed run logs to a file of its own, so the first part's log stays.
-  std::string replayLogPath = replayLogOpt;
-  if (replayLogPath.empty()) {
-    llvm::StringRef stem = ckptPath;
-    stem.consume_back(".safetensors");
-    replayLogPath = resuming ? (stem + ".from-" + llvm::Twine(rc.startStep) +
-                                ".replay")
-                                   .str()
-                             : (stem + ".replay").str();
-  }
   kan_replay_writer *writer = nullptr;
   auto closeWriter = llvm::make_scope_exit([&] { kan_replay_writer_close(writer); });
+  // Replay log: the initial weights first, in a file of the log's own that
+  // nothing else writes (a run resumed in place replaces the checkpoint it
+  // started from; the copy keeps that starting point).
   {
-    std::string initPath = resumeOpt;
-    if (!resuming) {
-      initPath = replayLogPath + ".init.safetensors";
-      setMetadata(model, rc, rc.startStep);
-      if (Error e = writeSafetensors(model, initPath))
-        return fail(std::move(e));
-    }
+    std::string initPath = replayLogPath + ".init.safetensors";
+    setMetadata(model, rc, rc.startStep);
+    if (Error e = writeSafetensors(model, initPath))
+      return fail(std::move(e));
     // Absolute, so the log can be replayed from any directory.
     llvm::SmallString<256> absInit(initPath);
     llvm::sys::fs::make_absolute(absInit);
+    llvm::sys::path::remove_dots(absInit, /*remove_dot_dot=*/true);
     initPath = std::string(absInit);
     kan_optim_config oc{setup.kind, setup.dist,
                         static_cast<uint32_t>(rc.train.directions), rc.seed,
                         rc.train.lr, rc.train.density};
     std::vector<kan_param> params = runtimeParams(model, setup);
     std::string lp = replayLogPath;
-    if (int st = kan_replay_writer_open(lp.c_str(), &oc, initPath.c_str(),
-                                        params.size(), params.data(), &writer))
+    if (int st = kan_replay_writer_open(
+            lp.c_str(), &oc, initPath.c_str(),
+            static_cast<uint32_t>(rc.startStep), params.size(), params.data(),
+            &writer))
       return fail(runtimeError(st));
   }
 
-  if (metricsEvery < 0)
-    return fail(makeError("--metrics-every must be >= 0"));
   std::string metricsPath = metricsOpt;
   if (metricsPath.empty()) {
     llvm::StringRef stem = ckptPath;
@@ -742,6 +772,8 @@ int main(int argc, char **argv) {
   double start = nowSeconds();
   int64_t step = rc.startStep;
   double accuracy = NAN;
+  // Set when the replay log cannot be written: the run stops there.
+  std::optional<std::string> logError;
   // Schedule progress: by steps when the schedule has a length in steps (so
   // a resumed run repeats the uninterrupted one exactly), else by this run's
   // time budget, continuing from where the checkpoint left off.
@@ -818,8 +850,13 @@ int main(int argc, char **argv) {
     }
     if (writer)
       if (int st = kan_replay_writer_append_scaled(
-              writer, static_cast<uint32_t>(step), lrScale, alphas.data()))
-        return fail(runtimeError(st));
+              writer, static_cast<uint32_t>(step), lrScale, alphas.data())) {
+        // A full disk: the log keeps its whole records (the writer cuts off
+        // the partial one); stop and keep the weights if a checkpoint fits.
+        logError = llvm::toString(runtimeError(st));
+        ++step;
+        break;
+      }
     ++step;
     lastLoss = loss;
     // Bias-corrected exponential moving average over ~100 steps.
@@ -845,6 +882,24 @@ int main(int argc, char **argv) {
   }
   double seconds = nowSeconds() - start;
   progress.finish();
+  if (logError) {
+    const std::string &msg = *logError;
+    Error saved = writeCheckpoint(step);
+    std::string outcome =
+        saved ? "no checkpoint could be written either (" +
+                    llvm::toString(std::move(saved)) +
+                    "; the one written last, if any, is intact)"
+              : "checkpoint at step " + std::to_string(step) + " written to " +
+                    ckptPath;
+    int64_t failed = step - 1;
+    std::string held =
+        failed > rc.startStep
+            ? "steps " + std::to_string(rc.startStep) + " to " +
+                  std::to_string(failed - 1)
+            : std::string("no steps");
+    return fail(makeError(msg + "\nstopped: the replay log " + replayLogPath +
+                          " holds " + held + " and replays; " + outcome));
+  }
   if (interrupted)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
   if (!(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))

@@ -38,7 +38,7 @@
 
 using namespace mlir;
 namespace cl = llvm::cl;
-namespace cli = ::kan::cli;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory category("kan-translate options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
@@ -245,31 +245,32 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
-    llvm::errs() << "kan-translate: cannot create " << outDir << ": "
-                 << ec.message() << "\n";
-    return 1;
-  }
-  if (target == "cpu") {
-    std::string src, hdr;
-    llvm::raw_string_ostream s(src), h(hdr);
-    if (failed(mlir::kan::emitCPUSource(*module, s, h, prefix)))
-      return 1;
-    if (failed(mlir::kan::writeTargetFile(outDir, prefix + "model.c", src)) ||
-        failed(mlir::kan::writeTargetFile(outDir, prefix + "model.h", hdr)))
-      return 1;
-    return 0;
-  }
+  // Every file goes to a staging folder first: a failure (a full disk)
+  // leaves a previous output folder as it was, never partly replaced.
+  return failed(mlir::kan::emitToStagedDirectory(outDir, [&](StringRef dir) {
+           if (target == "nmquad") {
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
-  mlir::kan::NMQuadEmitOptions options;
-  options.report = report ? &llvm::outs() : nullptr;
-  options.runtimePrefix = mlir::kan::defaultNMQuadRuntimePrefix();
-  options.writeWeights = [&](ArrayRef<mlir::kan::NMQuadParam> params,
-                             StringRef path) {
-    return writeDeployedWeights(*weights, params, path);
-  };
-  return failed(mlir::kan::emitNMQuad(*module, outDir, options)) ? 1 : 0;
+             mlir::kan::NMQuadEmitOptions options;
+             options.report = report ? &llvm::outs() : nullptr;
+             options.runtimePrefix = mlir::kan::defaultNMQuadRuntimePrefix();
+             options.writeWeights = [&](ArrayRef<mlir::kan::NMQuadParam> params,
+                                        StringRef path) {
+               return writeDeployedWeights(*weights, params, path);
+             };
+             return mlir::kan::emitNMQuad(*module, dir, options);
 #else
-  return 1;
+             return failure();
 #endif
+           }
+           std::string src, hdr;
+           llvm::raw_string_ostream s(src), h(hdr);
+           if (failed(mlir::kan::emitCPUSource(*module, s, h, prefix)))
+             return failure();
+           if (failed(mlir::kan::writeTargetFile(dir, prefix + "model.c", src)) ||
+               failed(mlir::kan::writeTargetFile(dir, prefix + "model.h", hdr)))
+             return failure();
+           return success();
+         }))
+             ? 1
+             : 0;
 }

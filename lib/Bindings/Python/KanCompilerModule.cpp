@@ -361,14 +361,20 @@ struct PyReplayWriter {
   std::string path;
 
   PyReplayWriter(PyModel &m, const py::dict &train, uint64_t seed,
-                 const std::string &logPath, const std::string &initPath) {
+                 const std::string &logPath, const std::string &initPath,
+                 int64_t startStep) {
+    if (startStep < 0 || startStep >= (int64_t(1) << 32) - 1)
+      throw KanError("step " + std::to_string(startStep) +
+                     " is out of range [0, 2^32 - 1)");
     TrainConfig tc = trainConfig(train);
     OptimSetup s = check(makeOptimSetup(m.model, tc));
     kan_optim_config oc{s.kind, s.dist, static_cast<uint32_t>(tc.directions),
                         seed, tc.lr, tc.density};
     std::vector<kan_param> params = runtimeParams(m.model, s);
-    if (int st = kan_replay_writer_open(logPath.c_str(), &oc, initPath.c_str(),
-                                        params.size(), params.data(), &writer))
+    if (int st = kan_replay_writer_open(
+            logPath.c_str(), &oc, initPath.c_str(),
+            static_cast<uint32_t>(startStep), params.size(), params.data(),
+            &writer))
       check(runtimeError(st));
     directions = tc.directions;
     path = logPath;
@@ -411,6 +417,9 @@ py::dict replayInfo(const std::string &path) {
   d["init_checkpoint"] =
       std::string(log.init_checkpoint ? log.init_checkpoint : "");
   d["steps"] = log.nsteps;
+  d["start_step"] = log.start_step;
+  d["dropped_records"] = log.dropped_records;
+  d["dropped_bytes"] = log.dropped_bytes;
   d["final_step"] = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1
                                : int64_t(-1);
   return d;
@@ -584,9 +593,10 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PyReplayWriter>(m, "ReplayWriter")
       .def(py::init<PyModel &, const py::dict &, uint64_t, const std::string &,
-                    const std::string &>(),
+                    const std::string &, int64_t>(),
            py::arg("model"), py::arg("train"), py::arg("seed"),
-           py::arg("path"), py::arg("init_checkpoint"))
+           py::arg("path"), py::arg("init_checkpoint"),
+           py::arg("start_step") = 0)
       .def("append", &PyReplayWriter::append)
       .def("close", &PyReplayWriter::close);
 
