@@ -9,21 +9,16 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   libopenblas-dev python3 python3-numpy
   dataset-fashion-mnist
+  # The kancompiler Python package and its tests against the PyTorch peer
+  # (python/kanpeer); librsvg2-bin renders kan-plot's SVG in the tests.
+  python3-dev pybind11-dev python3-pytest python3-torch librsvg2-bin
 )
-# Optional: the PyTorch peer for golden vectors and benchmarks.
-OPTIONAL=(python3-torch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
-if [ "${KAN_WITH_TORCH:-0}" = 1 ]; then
-  for p in "${OPTIONAL[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$p")
-  done
-fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present"

@@ -39,7 +39,7 @@ config.substitutions.append(("%golden", os.path.join(config.kan_src_root, "test"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)
-tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train",
+tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train", "kan-plot",
          "nmc-sim"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.kan_tools_dir, t))],

@@ -34,18 +34,23 @@ static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// Runtime include dir and static library: the build tree's (compiled in),
-/// else an installed layout next to the executable (<prefix>/bin/..).
-static void findRuntime(std::string &includeDir, std::string &library) {
+/// Runtime include dir and static library: the given directory's, else the
+/// build tree's (compiled in), else an installed layout next to the
+/// executable (<prefix>/bin/..).
+static void findRuntime(const CompileOptions &opts, std::string &includeDir,
+                        std::string &library) {
   includeDir = KAN_RUNTIME_INCLUDE_DIR;
   library = KAN_RUNTIME_LIBRARY;
-  if (llvm::sys::fs::exists(includeDir + "/kanrt/kanrt.h") &&
+  if (opts.runtimeDir.empty() &&
+      llvm::sys::fs::exists(includeDir + "/kanrt/kanrt.h") &&
       llvm::sys::fs::exists(library))
     return;
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      nullptr, reinterpret_cast<void *>(&findRuntime));
-  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> prefix(opts.runtimeDir);
+  if (prefix.empty()) {
+    std::string exe = llvm::sys::fs::getMainExecutable(
+        nullptr, reinterpret_cast<void *>(&findRuntime));
+    prefix = llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe));
+  }
   llvm::SmallString<256> inc(prefix), lib(prefix);
   llvm::sys::path::append(inc, "include");
   llvm::sys::path::append(lib, "lib", "libkanrt.a");
@@ -96,7 +101,7 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
                                                 llvm::StringRef header,
                                                 const CompileOptions &opts) {
   std::string includeDir, library;
-  findRuntime(includeDir, library);
+  findRuntime(opts, includeDir, library);
   if (!llvm::sys::fs::exists(library))
     return makeError("cannot find the runtime library libkanrt.a (looked at " +
                      llvm::Twine(KAN_RUNTIME_LIBRARY) + " and " + library + ")");

@@ -281,7 +281,12 @@ Expected<Model> kan::tools::readSafetensors(llvm::StringRef path,
   std::string p = path.str();
   if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
     return runtimeError(st);
-  kan_tensor_map &m = tm.map;
+  return modelFromTensorMap(tm.map, path, ignoreUnknown);
+}
+
+Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
+                                               llvm::StringRef path,
+                                               bool ignoreUnknown) {
   // A zero dimension holds no bytes but would size the model (a
   // [16777216, 0] base weight makes a 16777216-wide layer).
   for (size_t i = 0; i < m.count; ++i)

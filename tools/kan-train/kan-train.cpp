@@ -15,6 +15,7 @@
 #include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
+#include "kan/Tools/Metrics.h"
 #include "kan/Tools/Model.h"
 #include "kan/Tools/Options.h"
 #include "kan/Tools/Progress.h"
@@ -135,6 +136,18 @@ static cl::opt<std::string> replayLogOpt("replay-log",
              "(<checkpoint>.from-<step>.replay when resuming). The checkpoint "
              "and the log are locked (<path>.lock) while the run lasts"),
     cl::cat(runCat));
+static cl::opt<std::string> metricsOpt("metrics",
+    cl::desc("Write the training curve here: a JSON line {step, seconds, "
+             "loss, test_accuracy, lr, steps_per_second} every "
+             "--metrics-every steps, at every evaluation (the only lines "
+             "with a test_accuracy) and at the end; kan-plot curves draws "
+             "it. Default: next to the checkpoint, "
+             "<checkpoint>.metrics.jsonl (a resumed run appends)"),
+    cl::cat(runCat));
+static cli::opt<int64_t> metricsEvery("metrics-every", cl::init(100),
+    cl::desc("Steps between metrics lines (default 100; 0 = only at the "
+             "evaluations)"),
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 
 // Data.
 static cl::opt<std::string> dataDir("data-dir", cl::init("/usr/share/datasets/fashion-mnist"),
@@ -738,6 +751,17 @@ int main(int argc, char **argv) {
       return fail(runtimeError(st));
   }
 
+  std::string metricsPath = metricsOpt;
+  if (metricsPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    metricsPath = (stem + ".metrics.jsonl").str();
+  }
+  auto metricsOr = MetricsLog::open(metricsPath, resuming);
+  if (!metricsOr)
+    return fail(metricsOr.takeError());
+  MetricsLog metrics = std::move(*metricsOr);
+
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
@@ -769,7 +793,20 @@ int main(int argc, char **argv) {
       model.setMeta("lr_progress", fmtDouble(schedP));
     return writeSafetensors(model, ckptPath);
   };
+  // One metrics record per evaluation (with or without test data).
+  bool metricsDue = false;
+  auto recordMetrics = [&](double acc) -> Error {
+    double now = nowSeconds() - start;
+    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, acc,
+                          rc.train.lr * lrScale,
+                          static_cast<double>(step - rc.startStep) /
+                              std::max(now, 1e-9));
+  };
   auto evalNow = [&]() -> Error {
+    auto recorded = llvm::make_scope_exit([&] {
+      if (Error e = recordMetrics(accuracy))
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    });
     if (!haveTest)
       return Error::success();
     auto acc = evaluate(*engine, model, test);
@@ -789,6 +826,13 @@ int main(int argc, char **argv) {
       break;
     if (step >= (int64_t(1) << 32) - 1)
       break; // step counters of the perturbations are 32-bit
+    // Written once the run goes on: the last step's line is the final
+    // evaluation's.
+    if (metricsDue) {
+      metricsDue = false;
+      if (Error e = recordMetrics(NAN))
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    }
     sampler.indices(step, rows);
     for (int64_t i = 0; i < rc.batch; ++i)
       labels[i] = train.labels[rows[i]];
@@ -826,9 +870,12 @@ int main(int argc, char **argv) {
     if (timeBudget > 0)
       eta = std::min(eta, timeBudget - now);
     progress.update(step, stepsOpt > 0 ? stepsOpt : -1, emaLoss, rate, eta);
-    if (evalEvery > 0 && step % evalEvery == 0)
+    if (evalEvery > 0 && step % evalEvery == 0) {
       if (Error e = evalNow())
         return fail(std::move(e));
+    } else if (metricsEvery > 0 && step % metricsEvery == 0) {
+      metricsDue = true;
+    }
     if (checkpointEvery > 0 && step % checkpointEvery == 0)
       if (Error e = writeCheckpoint(step))
         return fail(std::move(e));
@@ -855,7 +902,7 @@ int main(int argc, char **argv) {
   }
   if (interrupted)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
-  if (haveTest && !(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
+  if (!(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
     if (Error e = evalNow())
       return fail(std::move(e));
   if (Error e = writeCheckpoint(step))
@@ -875,7 +922,9 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
-               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
+               << kan_isa_name(kan_isa_active()) << "\",\"metrics\":\"";
+  llvm::printEscapedString(metricsPath, llvm::outs());
+  llvm::outs() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());

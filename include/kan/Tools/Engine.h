@@ -66,6 +66,10 @@ struct CompileOptions {
   int64_t threads = 1;
   int64_t tileRows = mlir::kan::CPUSchedule().tileRows;
   bool verbose = false;
+  /// Where the runtime the generated C links with lives: DIR/include and
+  /// DIR/lib/libkanrt.a ("" = the build tree's, else <prefix> of the
+  /// executable). The Python package ships its own copy.
+  std::string runtimeDir;
 };
 
 /// What the compiled JVP differentiates: every weight, and the input too

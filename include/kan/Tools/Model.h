@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+struct kan_tensor_map;
+
 namespace mlir {
 class MLIRContext;
 class ModuleOp;
@@ -105,6 +107,11 @@ void initializeModel(Model &model, uint64_t seed);
 /// of the model is an error unless `ignoreUnknown`.
 llvm::Expected<Model> readSafetensors(llvm::StringRef path,
                                       bool ignoreUnknown = false);
+/// The same from tensors in memory (e.g. a state_dict handed over by
+/// Python); `path` names their source in messages.
+llvm::Expected<Model> modelFromTensorMap(const kan_tensor_map &map,
+                                         llvm::StringRef path,
+                                         bool ignoreUnknown = false);
 /// Writes the model (and its metadata) atomically.
 llvm::Error writeSafetensors(const Model &model, llvm::StringRef path);
 
