@@ -69,8 +69,11 @@ public:
   LogicalResult setOption(StringRef name, StringRef value, raw_ostream &err);
 
   /// Set by the driver, not from the command line: how a target that
-  /// deploys weights (TargetBackend::deploysWeights) writes them.
+  /// deploys weights (TargetBackend::deploysWeights) writes them, and
+  /// where build files look for the runtime (empty: the install prefix of
+  /// the running tool).
   WeightsWriter writeWeights;
+  std::string runtimePrefix;
 };
 
 /// Options of the target-neutral front of every pipeline: the noise_step

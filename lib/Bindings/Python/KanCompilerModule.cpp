@@ -16,7 +16,9 @@
 #include "kan/KanOps.h"
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Target/Common.h"
+#include "kan/Target/InitAllTargets.h"
 #include "kan/Target/NMQuad/NMQuadTarget.h"
+#include "kan/Target/TargetBackend.h"
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Model.h"
@@ -456,54 +458,50 @@ std::string translate(const PyModel &m, const std::string &target,
                       const std::string &outDir, std::optional<py::dict> train,
                       int64_t tileRows, const std::string &prefix,
                       bool report, const std::string &runtimePrefix) {
-  if (target != "cpu" && target != "nmquad")
-    throw std::invalid_argument("unknown target '" + target +
-                                "' (expected 'cpu' or 'nmquad')");
+  mlir::kan::registerAllTargets();
   mlir::MLIRContext ctx;
   auto module = buildModelModule(ctx, m.model);
-  mlir::kan::TrainStepOptions to;
+  std::string unknown;
+  llvm::raw_string_ostream unknownOs(unknown);
+  const mlir::kan::TargetBackend *backend =
+      mlir::kan::findTargetBackend(target, unknownOs);
+  if (!backend)
+    throw std::invalid_argument(unknown);
+  std::unique_ptr<mlir::kan::TargetOptions> options = backend->createOptions();
+  std::string optError;
+  llvm::raw_string_ostream optErrOs(optError);
+  auto set = [&](llvm::StringRef name, const std::string &value) {
+    if (options->takesValue(name) &&
+        mlir::failed(options->setOption(name, value, optErrOs)))
+      throw std::invalid_argument(optError);
+  };
   if (train) {
     TrainConfig tc = trainConfig(*train);
     check(makeOptimSetup(m.model, tc).takeError());
+    mlir::kan::KanBuildTrainStepOptions to;
     to.rule = tc.rule;
     to.dist = tc.resolvedDist();
     to.directions = tc.directions;
     to.density = tc.density;
     to.lr = tc.lr;
+    static_cast<mlir::kan::FrontendOptions &>(*options).setTrainStepOptions(to);
   }
+  set("tile-rows", std::to_string(tileRows));
+  set("prefix", prefix);
+  if (report)
+    set("report", "true");
   std::string diag, out;
   llvm::raw_string_ostream diagOs(diag), outOs(out);
   mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
     diagOs << d << "\n";
     return mlir::success();
   });
-  mlir::PassManager pm(&ctx);
-  mlir::kan::CPUSchedule sched;
-  sched.tileRows = tileRows;
-  mlir::kan::buildCPUPipeline(pm, train ? &to : nullptr, sched);
-  if (mlir::failed(pm.run(*module)))
-    throw KanError("the " + target + " pipeline failed:\n" + diag);
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
-    throw KanError(outDir + ": cannot create: " + ec.message());
-  if (target == "cpu") {
-    std::string src, hdr;
-    llvm::raw_string_ostream s(src), h(hdr);
-    if (mlir::failed(mlir::kan::emitCPUSource(*module, s, h, prefix)) ||
-        mlir::failed(mlir::kan::writeTargetFile(outDir, prefix + "model.c", src)) ||
-        mlir::failed(mlir::kan::writeTargetFile(outDir, prefix + "model.h", hdr)))
-      throw KanError("emitting C into " + outDir + " failed:\n" + diag);
-    return "";
-  }
-  mlir::kan::NMQuadEmitOptions options;
-  options.report = report ? &outOs : nullptr;
-  options.runtimePrefix =
-      runtimePrefix.empty() ? std::string(KAN_BUILD_PREFIX) : runtimePrefix;
   // The folder deploys this model: the launcher's weights.safetensors holds
   // its tensors, checked against what the program loads (f64, same shapes).
   std::string weightsError;
-  options.writeWeights = [&](llvm::ArrayRef<mlir::kan::NMQuadParam> params,
-                             llvm::StringRef path) -> mlir::LogicalResult {
-    for (const mlir::kan::NMQuadParam &p : params) {
+  options->writeWeights = [&](llvm::ArrayRef<mlir::kan::DeployedParam> params,
+                              llvm::StringRef path) -> mlir::LogicalResult {
+    for (const mlir::kan::DeployedParam &p : params) {
       auto it = llvm::find_if(m.model.tensors,
                               [&](const Tensor &t) { return t.name == p.name; });
       if (it == m.model.tensors.end() || it->f32 ||
@@ -519,8 +517,17 @@ std::string translate(const PyModel &m, const std::string &target,
     }
     return mlir::success();
   };
-  if (mlir::failed(mlir::kan::emitNMQuad(*module, outDir, options)))
-    throw KanError("emitting the NM Quad folder into " + outDir +
+  options->runtimePrefix =
+      runtimePrefix.empty() ? std::string(KAN_BUILD_PREFIX) : runtimePrefix;
+  mlir::PassManager pm(&ctx);
+  backend->buildPipeline(pm, *options);
+  if (mlir::failed(pm.run(*module)))
+    throw KanError("the " + target + " pipeline failed:\n" + diag);
+  if (mlir::failed(mlir::kan::emitToStagedDirectory(outDir, [&](llvm::StringRef dir) {
+        mlir::kan::DirectoryOutput output(dir);
+        return backend->emit(*module, *options, output, outOs);
+      })))
+    throw KanError("emitting the " + target + " output into " + outDir +
                    " failed:\n" + diag + weightsError);
   return out;
 }

@@ -29,7 +29,9 @@ public:
                      TargetOutput &output, raw_ostream &os) const override {
     NMQuadEmitOptions emit;
     emit.report = options.report ? &os : nullptr;
-    emit.runtimePrefix = defaultNMQuadRuntimePrefix();
+    emit.runtimePrefix = options.runtimePrefix.empty()
+                             ? defaultNMQuadRuntimePrefix()
+                             : options.runtimePrefix;
     emit.writeWeights = options.writeWeights;
     return emitNMQuad(module, output, emit);
   }
