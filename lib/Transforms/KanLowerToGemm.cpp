@@ -33,8 +33,8 @@ struct LowerLayer : public OpRewritePattern<LayerOp> {
     Value w = packWeights(rewriter, op.getLoc(), op.getBaseWeight(),
                           op.getSplineWeight(), op.getSplineScaler());
     rewriter.replaceOpWithNewOp<FeatureGemmOp>(
-        op, op.getType(), op.getInput(), op.getGrid(), w, op.getOrderAttr(),
-        op.getActAttr(), IntegerAttr());
+        op, op.getType(), op.getInput(), op.getGrid(), w, /*aux=*/Value(),
+        op.getOrderAttr(), op.getActAttr());
     return success();
   }
 };
@@ -103,8 +103,8 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
     rewriter.replaceOpWithNewOp<FeatureGemmJvpOp>(
         op, op->getResultTypes(), op.getInput(), op.getGrid(), w,
         op.getSplineWeight(), op.getSplineScaler(), op.getInputTangent(), wt,
-        seed, step, op.getOrderAttr(), op.getActAttr(), dist, density, streams,
-        IntegerAttr());
+        seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
+        op.getOrderAttr(), op.getActAttr(), dist, density, streams);
     return success();
   }
 };

@@ -116,7 +116,10 @@ int main(int argc, char **argv) {
     opts.directions = directions, opts.density = density, opts.lr = lr;
     kan::CPUSchedule schedule;
     schedule.tileRows = tileRows;
-    kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
+    if (target == "cpu")
+      kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
+    else
+      kan::buildGemmFormPipeline(pm, trainStep ? &opts : nullptr);
     if (failed(pm.run(*module)))
       return 1;
   }

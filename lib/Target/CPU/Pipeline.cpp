@@ -9,9 +9,8 @@
 using namespace mlir;
 using namespace mlir::kan;
 
-void mlir::kan::buildCPUPipeline(OpPassManager &pm,
-                                 const TrainStepOptions *train,
-                                 const CPUSchedule &schedule) {
+void mlir::kan::buildGemmFormPipeline(OpPassManager &pm,
+                                      const TrainStepOptions *train) {
   if (train) {
     KanBuildTrainStepOptions o;
     o.rule = train->rule;
@@ -25,12 +24,20 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKanLowerToGemm());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void mlir::kan::buildCPUPipeline(OpPassManager &pm,
+                                 const TrainStepOptions *train,
+                                 const CPUSchedule &schedule) {
+  buildGemmFormPipeline(pm, train);
   KanTileAndFuseOptions t;
   t.maxRows = schedule.tileRows;
   // W is streamed once per tile: tiles of up to 64 rows keep the GEMM
   // compute-bound; their panels stay within a few MB of last-level cache.
   t.panelBytes = schedule.panelBytes;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
+  // Tiling materialises the batch size once per loop; one is enough.
+  pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }
 

@@ -69,8 +69,13 @@ struct CPUSchedule {
   int64_t panelBytes = 8 << 20;
 };
 
-/// Adds the CPU pipeline: (optionally) kan-build-train-step, kan-lower-to-gemm,
-/// kan-tile-and-fuse with the CPU schedule, canonicalisation.
+/// Adds the target-neutral part: (optionally) kan-build-train-step,
+/// kan-lower-to-gemm, canonicalisation. Its output is what every target
+/// starts from (the NM Quad target schedules it with kan-to-nmc).
+void buildGemmFormPipeline(OpPassManager &pm, const TrainStepOptions *train);
+
+/// Adds the CPU pipeline: the GEMM form, then kan-tile-and-fuse with the CPU
+/// schedule (row tiles as scf.forall) and kan-plan-memory.
 void buildCPUPipeline(OpPassManager &pm, const TrainStepOptions *train,
                       const CPUSchedule &schedule);
 
