@@ -453,6 +453,39 @@ LogicalResult FeatureGemmJvpOp::verify() {
     return emitOpError() << "'csr' holds "
                          << getCsrRowptr().getType().getDimSize(0)
                          << " directions, the op computes " << getWidth();
+  // Kernel choices (kan-prepare-cpu) must match the operands they read.
+  std::optional<InputTangentKernel> itk = getInputTangentKernel();
+  if (itk && (*itk == InputTangentKernel::none) ==
+                 static_cast<bool>(getInputTangent()))
+    return emitOpError() << "'input_tangent_kernel' is none exactly when "
+                            "there is no input tangent";
+  if ((itk && *itk == InputTangentKernel::jacobian) !=
+      static_cast<bool>(getSpanWeights()))
+    return emitOpError() << "takes 'span_weights' exactly when its input "
+                            "tangent goes through the Jacobian";
+  if (getSpanWeights() &&
+      getSpanWeights().getType() != getWeights().getType())
+    return emitOpError() << "'span_weights' must have the type of 'weights'";
+  if (std::optional<WeightTangentKernel> wtk = getWeightTangentKernel()) {
+    WeightTangentKernel expected =
+        csr ? WeightTangentKernel::sparse_rows
+        : perturb ? WeightTangentKernel::regenerate
+        : getWeightsTangent() ? WeightTangentKernel::dense
+                              : WeightTangentKernel::none;
+    if (*wtk != expected)
+      return emitOpError() << "'weight_tangent_kernel' must be "
+                           << stringifyWeightTangentKernel(expected)
+                           << " for its weight tangent operands";
+  }
+  return success();
+}
+
+LogicalResult SpanWeightsOp::verify() {
+  int64_t k = getWeights().getType().getDimSize(1);
+  if (k % getInputs() != 0 || k / getInputs() < 2)
+    return emitOpError() << "'weights' has " << k
+                         << " columns, not I(G+k+1) for " << getInputs()
+                         << " inputs";
   return success();
 }
 

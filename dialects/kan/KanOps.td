@@ -244,7 +244,8 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
 def Kan_PackWeightsOp : Kan_Op<"pack_weights", [Pure]> {
   let summary = "concatenated weights W = [Wb | flat(C * S)], O x I(G+k+1)";
   let arguments = (ins Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
-                       Optional<Kan_Matrix>:$spline_scaler);
+                       Optional<Kan_Matrix>:$spline_scaler,
+                       OptionalAttr<Kan_WeightLayoutAttr>:$layout);
   let results = (outs Kan_Matrix:$weights);
   let assemblyFormat = [{
     $base_weight `,` $spline_weight (`scaler` $spline_scaler^)? attr-dict `:`
@@ -319,6 +320,23 @@ def Kan_SparseDirectionsOp : Kan_Op<"sparse_directions", [Pure]> {
   }];
 }
 
+def Kan_SpanWeightsOp : Kan_Op<"span_weights", [Pure, AllTypesMatch<["weights", "result"]>]> {
+  let summary = "packed weights copied into the span layout";
+  let description = [{
+    The same values as `weights` (dense layout, O x I(G+k+1)) stored as
+    I(G+k+1) rows of O outputs, the layout the span-local Jacobian kernel
+    reads. kan-prepare-cpu creates it, once per layer in front of the row
+    tiles, for layers whose input tangent goes through the Jacobian.
+  }];
+  let arguments = (ins Kan_Matrix:$weights,
+      ConfinedAttr<I64Attr, [IntMinValue<1>]>:$inputs);
+  let results = (outs Kan_Matrix:$result);
+  let assemblyFormat = [{
+    $weights `inputs` $inputs attr-dict `:` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
 def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure,
     DeclareOpInterfaceMethods<TilingInterface,
       ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
@@ -336,7 +354,8 @@ def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure,
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
       Optional<Kan_Vector>:$aux,
       DefaultValuedAttr<I64Attr, "3">:$order,
-      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
+      OptionalAttr<Kan_ForwardKernelAttr>:$kernel);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights (`aux` $aux^)? `order` $order
@@ -374,11 +393,14 @@ def Kan_FeatureGemmJvpOp
       Optional<2DTensorOf<[I32]>>:$csr_rowptr,
       Optional<2DTensorOf<[I32]>>:$csr_cols,
       Optional<Kan_Matrix>:$csr_vals,
+      Optional<Kan_Matrix>:$span_weights,
       DefaultValuedAttr<I64Attr, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,
-      OptionalAttr<DenseI64ArrayAttr>:$streams);
+      OptionalAttr<DenseI64ArrayAttr>:$streams,
+      OptionalAttr<Kan_InputTangentKernelAttr>:$input_tangent_kernel,
+      OptionalAttr<Kan_WeightTangentKernelAttr>:$weight_tangent_kernel);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights `,` $spline_weight
@@ -387,6 +409,7 @@ def Kan_FeatureGemmJvpOp
     (`perturb` `seed` $seed^ `step` $step)?
     (`aux` $aux^)?
     (`csr` `(` $csr_rowptr^ `,` $csr_cols `,` $csr_vals `)`)?
+    (`span_weights` $span_weights^)?
     `order` $order `act` custom<Activation>($act) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

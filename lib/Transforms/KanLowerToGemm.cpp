@@ -22,7 +22,8 @@ static Value packWeights(PatternRewriter &rewriter, Location loc, Value base,
   auto wType = RankedTensorType::get(
       {b.getDimSize(0), b.getDimSize(1) * (c.getDimSize(2) + 1)},
       b.getElementType());
-  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler);
+  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler,
+                                        WeightLayoutAttr());
 }
 
 namespace {
@@ -34,7 +35,7 @@ struct LowerLayer : public OpRewritePattern<LayerOp> {
                           op.getSplineWeight(), op.getSplineScaler());
     rewriter.replaceOpWithNewOp<FeatureGemmOp>(
         op, op.getType(), op.getInput(), op.getGrid(), w, /*aux=*/Value(),
-        op.getOrderAttr(), op.getActAttr());
+        op.getOrderAttr(), op.getActAttr(), ForwardKernelAttr());
     return success();
   }
 };
@@ -104,7 +105,8 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
         op, op->getResultTypes(), op.getInput(), op.getGrid(), w,
         op.getSplineWeight(), op.getSplineScaler(), op.getInputTangent(), wt,
         seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
-        op.getOrderAttr(), op.getActAttr(), dist, density, streams);
+        /*span_weights=*/Value(), op.getOrderAttr(), op.getActAttr(), dist,
+        density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr());
     return success();
   }
 };

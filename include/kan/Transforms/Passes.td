@@ -107,6 +107,23 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
 }
 
 
+def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
+  let summary = "Record the CPU target's kernel choices in the IR";
+  let description = [{
+    The CPU target's PrepareForEmission: sets `layout` on every
+    `kan.pack_weights` (span when only `kan.feature_gemm` reads the
+    weights, else dense), `kernel` on every `kan.feature_gemm` (span-local
+    when its weights have the span layout, else a feature panel and a
+    GEMM), and on every `kan.feature_gemm_jvp` `input_tangent_kernel`
+    (none without an input tangent; jacobian when O < n(G+k+1), with a
+    `kan.span_weights` copy of W made in front of the row-tile loop; panel
+    otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
+    directions, regenerate for dense draws, dense for a given W'_d, none).
+    The C printer reads these attributes and decides nothing itself.
+  }];
+  let dependentDialects = ["::mlir::kan::KanDialect"];
+}
+
 def KanPlanMemory : Pass<"kan-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Assign every intermediate tensor to a reusable buffer slot";
   let description = [{

@@ -46,9 +46,8 @@ struct View {
 
 /// Per-thread scratch of a tiled layer op, allocated before its loop.
 struct TileScratch {
-  std::string aux, panel, tpanel, wspan, jac, work, wt, tb, tc, ts;
+  std::string panel, tpanel, jac, work, wt, tb, tc, ts;
   int64_t rows = 0;
-  bool useJac = false;
 };
 
 class FunctionEmitter {
@@ -117,9 +116,8 @@ private:
   LogicalResult emitPackWeightsTangent(PackWeightsTangentOp op);
   /// Allocates the per-thread scratch of a tiled op before its loop.
   LogicalResult emitTileScratch(Operation *op, int64_t rows);
+  LogicalResult emitSpanWeights(SpanWeightsOp op);
   LogicalResult emitFeatureGemm(FeatureGemmOp op);
-  LogicalResult emitSpanForward(FeatureGemmOp op);
-  static bool hasSpanLayout(Value weights);
   LogicalResult emitFeatureGemmJvp(FeatureGemmJvpOp op);
   /// The update's scale times the run-time lr_scale argument.
   std::string scaled(UpdateOp op);
@@ -374,8 +372,8 @@ LogicalResult FunctionEmitter::emitForall(scf::ForallOp loop) {
     if (it == scratch.end())
       continue;
     TileScratch &s = it->second;
-    for (const std::string &b : {s.panel, s.tpanel, s.wspan, s.jac, s.work,
-                                 s.wt, s.tb, s.tc, s.ts})
+    for (const std::string &b :
+         {s.panel, s.tpanel, s.jac, s.work, s.wt, s.tb, s.tc, s.ts})
       if (!b.empty())
         os << "  free(" << b << "); " << b << " = NULL;\n";
   }
@@ -518,9 +516,11 @@ LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
 LogicalResult FunctionEmitter::emitPackWeights(PackWeightsOp op) {
   auto c = op.getSplineWeight().getType();
   int64_t out = c.getDimSize(0), in = c.getDimSize(1), gk = c.getDimSize(2);
+  if (!op.getLayout())
+    return op.emitOpError() << "needs its layout from kan-prepare-cpu";
   defineBuffer(op.getWeights());
   // G and k enter the kernels only through G + k here.
-  if (hasSpanLayout(op.getWeights())) {
+  if (*op.getLayout() == WeightLayout::span) {
     os << llvm::formatv("  kan_pack_weights_span_{0}({1}, {2}, {3}, 0, {4}, {5}, "
                         "{6}, {7}, {1});\n",
                         sfx(), out, in, gk, name(op.getBaseWeight()),
@@ -560,13 +560,15 @@ LogicalResult FunctionEmitter::emitPackWeightsTangent(PackWeightsTangentOp op) {
   return success();
 }
 
-/// Packed weights only feature_gemm reads take the span layout: the forward
-/// then skips the zero basis values instead of multiplying them.
-bool FunctionEmitter::hasSpanLayout(Value weights) {
-  if (!weights.getDefiningOp<PackWeightsOp>())
-    return false;
-  return llvm::all_of(weights.getUsers(),
-                      [](Operation *u) { return isa<FeatureGemmOp>(u); });
+LogicalResult FunctionEmitter::emitSpanWeights(SpanWeightsOp op) {
+  auto wT = op.getWeights().getType();
+  int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1), in = op.getInputs();
+  defineBuffer(op.getResult());
+  os << llvm::formatv("  kan_weights_dense_to_span_{0}({1}, {2}, {3}, 0, {4}, "
+                      "{5}, {6}, {1});\n",
+                      sfx(), out, in, kk / in - 1, name(op.getWeights()), kk,
+                      name(op.getResult()));
+  return success();
 }
 
 LogicalResult FunctionEmitter::emitTileScratch(Operation *op, int64_t tr) {
@@ -583,7 +585,9 @@ LogicalResult FunctionEmitter::emitTileScratch(Operation *op, int64_t tr) {
   if (auto g = dyn_cast<FeatureGemmOp>(op)) {
     auto gT = g.getGrid().getType();
     int64_t order = g.getOrder(), g0 = gT.getDimSize(1) - 2 * order - 1;
-    if (hasSpanLayout(g.getWeights())) {
+    if (!g.getKernel())
+      return g.emitOpError() << "needs its kernel from kan-prepare-cpu";
+    if (*g.getKernel() == ForwardKernel::span) {
       s.work = fresh("work");
       buffers.push_back({s.work, "unsigned char"});
       os << llvm::formatv(
@@ -597,33 +601,20 @@ LogicalResult FunctionEmitter::emitTileScratch(Operation *op, int64_t tr) {
     return success();
   }
   auto j = cast<FeatureGemmJvpOp>(op);
+  if (!j.getInputTangentKernel() || !j.getWeightTangentKernel())
+    return j.emitOpError() << "needs its kernels from kan-prepare-cpu";
   int64_t gk = j.getSplineWeight().getType().getDimSize(2);
   auto wT = j.getWeights().getType();
   int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
   int64_t in = j.getGrid().getType().getDimSize(0), width = j.getWidth();
   alloc(s.panel, "panel", tr * kk);
-  bool hasXt = static_cast<bool>(j.getInputTangent());
-  // A KAN layer is a sum of one-input functions, so y'_d = J x'_d with the
-  // layer's input Jacobian J (O x I per row): one J per row tile serves all
-  // directions. It replaces the tangent feature panels (I(G+k+1) per row and
-  // direction) and their GEMMs whenever it is the smaller of the two.
-  s.useJac = hasXt && out < width * (gk + 1);
   // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
   int64_t ldj = (out + 7) / 8 * 8;
-  if (s.useJac) {
-    s.wspan = fresh("wspan");
-    buffers.push_back({s.wspan, T()});
-    os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
-        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
-        "  kan_weights_dense_to_span_{3}({4}, {5}, {6}, 0, {7}, {8}, {0}, "
-        "{4});\n",
-        s.wspan, T(), out * kk, sfx(), out, in, gk, name(j.getWeights()), kk);
+  if (*j.getInputTangentKernel() == InputTangentKernel::jacobian)
     alloc(s.jac, "jac", tr * in * ldj);
-  } else if (hasXt) {
+  else if (*j.getInputTangentKernel() == InputTangentKernel::panel)
     alloc(s.tpanel, "tpanel", width * tr * kk);
-  }
-  if (j.getDist()) {
+  if (*j.getWeightTangentKernel() == WeightTangentKernel::regenerate) {
     // Dense directions are regenerated per tile into one O x K buffer; the
     // n x |W| perturbation never exists.
     alloc(s.wt, "wt", out * kk);
@@ -689,25 +680,29 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
        yt = view(op.getOutputTangent());
   std::string m = x.sizes[0], w = name(op.getWeights());
   std::string grid = name(op.getGrid()), aux = name(op.getAux());
-  bool hasXt = static_cast<bool>(op.getInputTangent());
+  InputTangentKernel itk = *op.getInputTangentKernel();
+  WeightTangentKernel wtk = *op.getWeightTangentKernel();
+  bool useJac = itk == InputTangentKernel::jacobian;
+  bool hasXt = itk != InputTangentKernel::none;
   View xt = hasXt ? view(op.getInputTangent()) : View();
   int64_t ldj = (out + 7) / 8 * 8;
   std::optional<Distribution> dist = op.getDist();
-  bool sparse = static_cast<bool>(op.getCsrRowptr());
+  bool regenerate = wtk == WeightTangentKernel::regenerate;
+  bool sparse = wtk == WeightTangentKernel::sparse_rows;
 
   os << llvm::formatv("    {0} *pt = {1} + th * {2};\n", T(), s.panel, tr * kk);
-  if (s.useJac)
+  if (useJac)
     os << llvm::formatv("    {0} *jt = {1} + th * {2};\n", T(), s.jac,
                         tr * in * ldj);
   else if (hasXt)
     os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), s.tpanel,
                         width * tr * kk);
-  if (dist)
+  if (regenerate)
     os << llvm::formatv("    {0} *wtt = {1} + th * {2}, *tbt = {3} + th * {4}, "
                         "*tct = {5} + th * {6}, *tst = {7} + th * {4};\n",
                         T(), s.wt, out * kk, s.tb, out * in, s.tc,
                         out * in * gk, s.ts);
-  if (hasXt && !s.useJac)
+  if (itk == InputTangentKernel::panel)
     os << llvm::formatv(
         "    kan_pack_features_jvp_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
         "{8}, {9}, {10}, (size_t)({11}), {12}, {13}, pt, {14}, tpt, {14}, "
@@ -722,16 +717,16 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   os << llvm::formatv("    kan_gemm_nt_{0}({1}, {2}, {3}, 1, pt, {3}, {4}, {3}, "
                       "0, {5}, {6});\n",
                       sfx(), m, out, kk, w, y.ptr, y.strides[0]);
-  if (s.useJac)
+  if (useJac)
     os << llvm::formatv(
         "    kan_layer_jacobian_span_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
         "{8}, {9}, {10}, {11}, {3}, jt, {12});\n",
         sfx(), m, in, out, g, order, act, x.ptr, x.strides[0], grid, aux,
-        s.wspan, ldj);
+        name(op.getSpanWeights()), ldj);
   os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
      << llvm::formatv("      {0} *ytd = {1} + d * ({2});\n", T(), yt.ptr,
                       yt.strides[0]);
-  if (s.useJac)
+  if (useJac)
     os << llvm::formatv("      kan_jacobian_apply_{0}({1}, {2}, {3}, jt, {4}, "
                         "{5} + d * ({6}), {7}, ytd, {8});\n",
                         sfx(), m, in, out, ldj, xt.ptr, xt.strides[0],
@@ -743,7 +738,7 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   else
     os << "      memset(ytd, 0, sizeof(" << T() << ") * " << m << " * " << out
        << ");\n";
-  if (dist) {
+  if (regenerate) {
     ArrayRef<int64_t> streams = *op.getStreams();
     std::string seed = "(uint64_t)" + name(op.getSeed());
     std::string step = "(uint32_t)" + name(op.getStep());
@@ -773,11 +768,12 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
                         "{3}, 1, ytd, {4});\n",
                         sfx(), m, out, kk, yt.strides[1]);
   }
-  if (Value wtv = op.getWeightsTangent())
+  if (wtk == WeightTangentKernel::dense)
     os << llvm::formatv(
         "      kan_gemm_nt_{0}({1}, {2}, {3}, 1, pt, {3}, {4} + d * {5}, {3}, 1, "
         "ytd, {6});\n",
-        sfx(), m, out, kk, name(wtv), out * kk, yt.strides[1]);
+        sfx(), m, out, kk, name(op.getWeightsTangent()), out * kk,
+        yt.strides[1]);
   os << "    }\n";
   // Sparse directions after the direction loop, all at once: each row of
   // the panel is then read from memory once rather than once per direction.
@@ -843,65 +839,20 @@ LogicalResult FunctionEmitter::emitPerturb(PerturbOp op) {
 LogicalResult FunctionEmitter::emitLoss(Operation *op, bool mse, bool jvp) {
   Value z = op->getOperand(0), target = op->getOperand(1);
   Value zt = jvp ? op->getOperand(2) : Value();
-  Value loss = op->getResult(0);
   Value alphas = jvp ? op->getResult(1) : Value();
   int64_t classes = cast<ShapedType>(z.getType()).getDimSize(1);
   int64_t width = jvp ? cast<ShapedType>(zt.getType()).getDimSize(0) : 0;
-  std::string rows = view(z).sizes[0];
-  std::string l = name(loss);
+  std::string l = name(op->getResult(0));
   os << "  " << T() << " " << l << ";\n";
   if (alphas)
     defineBuffer(alphas);
-  std::string a = alphas ? name(alphas) : "";
-  // Accumulate in double for both element types.
-  os << "  { double acc = 0.0; int64_t i, c, d;\n";
-  if (jvp)
-    os << "  double *ad = (double *)calloc(" << width
-       << ", sizeof(double));\n  if (!ad) { status = KAN_ERR_OUT_OF_MEMORY; "
-          "goto "
-          "cleanup; }\n";
-  os << "  for (i = 0; i < " << rows << "; ++i) {\n"
-     << "    const " << T() << " *zi = " << name(z) << " + i * " << classes
-     << ";\n";
-  if (mse) {
-    os << "    const " << T() << " *yi = " << name(target) << " + i * "
-       << classes << ";\n"
-       << "    for (c = 0; c < " << classes << "; ++c) {\n"
-       << "      double r = (double)zi[c] - (double)yi[c];\n"
-       << "      acc += r * r;\n";
-    if (jvp)
-      os << "      for (d = 0; d < " << width << "; ++d) ad[d] += 2.0 * r * "
-         << "(double)" << name(zt) << "[(d * " << rows << " + i) * " << classes
-         << " + c];\n";
-    os << "    }\n";
-  } else {
-    os << "    int64_t y = (int64_t)" << name(target) << "[i];\n"
-       << "    double mx = zi[0], se = 0.0;\n"
-       << "    if (y < 0 || y >= " << classes
-       << ") { status = KAN_ERR_INVALID_ARGUMENT; " << (jvp ? "free(ad); " : "")
-       << "goto cleanup; }\n"
-       << "    for (c = 1; c < " << classes
-       << "; ++c) if (zi[c] > mx) mx = zi[c];\n"
-       << "    for (c = 0; c < " << classes
-       << "; ++c) se += exp((double)zi[c] - mx);\n"
-       << "    acc += mx + log(se) - (double)zi[y];\n";
-    if (jvp)
-      os << "    for (c = 0; c < " << classes << "; ++c) {\n"
-         << "      double g = exp((double)zi[c] - mx) / se - (c == y ? 1.0 : "
-            "0.0);\n"
-         << "      for (d = 0; d < " << width << "; ++d) ad[d] += g * (double)"
-         << name(zt) << "[(d * " << rows << " + i) * " << classes << " + c];\n"
-         << "    }\n";
-  }
-  os << "  }\n";
-  std::string denom =
-      mse ? "((double)" + rows + " * " + std::to_string(classes) + ")"
-          : "(double)" + rows;
-  os << "  " << l << " = (" << T() << ")(acc / " << denom << ");\n";
-  if (jvp)
-    os << "  for (d = 0; d < " << width << "; ++d) " << a << "[d] = (" << T()
-       << ")(ad[d] / " << denom << ");\n  free(ad);\n";
-  os << "  }\n";
+  // One runtime kernel per loss (sums in double, kanrt/loss.h).
+  os << llvm::formatv("  status = kan_loss_{0}_{1}({2}, {3}, {4}, {5}, {6}, "
+                      "{7}, &{8}, {9});\n  if (status != KAN_OK) goto "
+                      "cleanup;\n",
+                      mse ? "mse" : "softmax_xent", sfx(), view(z).sizes[0],
+                      classes, name(z), name(target), opt(zt), width, l,
+                      opt(alphas));
   return success();
 }
 
@@ -1093,6 +1044,7 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
       .Case<scf::ForallOp>([&](auto o) { return emitForall(o); })
       .Case<affine::AffineMinOp>([&](auto o) { return emitAffineMin(o); })
       .Case<GridPrepareOp>([&](auto o) { return emitGridPrepare(o); })
+      .Case<SpanWeightsOp>([&](auto o) { return emitSpanWeights(o); })
       .Case<SparseDirectionsOp>(
           [&](auto o) { return emitSparseDirections(o); })
       .Case<LayerOp, LayerJvpOp>([&](Operation *o) -> LogicalResult {

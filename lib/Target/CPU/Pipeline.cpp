@@ -38,6 +38,7 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
   // Tiling materialises the batch size once per loop; one is enough.
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKanPrepareCPU());
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }
 

@@ -337,3 +337,31 @@ func.func @csr_and_dweights(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tenso
       : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x4x45xf64>, tensor<2x5xi32>, tensor<2x?xi32>, tensor<2x?xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
   return %dy : tensor<2x?x4xf64>
 }
+
+// -----
+
+func.func @jacobian_without_span(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
+                                 %dx: tensor<2x?x5xf64>) -> tensor<2x?x4xf64> {
+  // expected-error @+1 {{takes 'span_weights' exactly when its input tangent goes through the Jacobian}}
+  %y, %dy = kan.feature_gemm_jvp %x, %g, %w, %c dinput %dx order 3 act silu {input_tangent_kernel = #kan<input_tangent_kernel jacobian>}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x?x5xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  return %dy : tensor<2x?x4xf64>
+}
+
+// -----
+
+func.func @weight_tangent_kernel(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
+                                 %wt: tensor<2x4x45xf64>) -> tensor<2x?x4xf64> {
+  // expected-error @+1 {{'weight_tangent_kernel' must be dense for its weight tangent operands}}
+  %y, %dy = kan.feature_gemm_jvp %x, %g, %w, %c dweights %wt order 3 act silu {weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x4x45xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  return %dy : tensor<2x?x4xf64>
+}
+
+// -----
+
+func.func @span_weights_columns(%w: tensor<4x45xf64>) -> tensor<4x45xf64> {
+  // expected-error @+1 {{'weights' has 45 columns, not I(G+k+1) for 4 inputs}}
+  %s = kan.span_weights %w inputs 4 : tensor<4x45xf64>
+  return %s : tensor<4x45xf64>
+}
