@@ -35,32 +35,69 @@ bool wantsSpanLayout(PackWeightsOp p) {
 
 struct KanPrepareCPUPass
     : public kan::impl::KanPrepareCPUBase<KanPrepareCPUPass> {
+  using KanPrepareCPUBase::KanPrepareCPUBase;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    if (forwardKernel != "auto" && forwardKernel != "span" &&
+        forwardKernel != "panel") {
+      getOperation().emitError() << "kan-prepare-cpu: forward-kernel must "
+                                    "be auto, span or panel, not '"
+                                 << forwardKernel << "'";
+      return signalPassFailure();
+    }
+    if (inputTangentKernel != "auto" && inputTangentKernel != "jacobian" &&
+        inputTangentKernel != "panel") {
+      getOperation().emitError() << "kan-prepare-cpu: input-tangent-kernel "
+                                    "must be auto, jacobian or panel, not '"
+                                 << inputTangentKernel << "'";
+      return signalPassFailure();
+    }
+    bool spanAllowed = forwardKernel != "panel";
     getOperation().walk([&](PackWeightsOp p) {
-      p.setLayoutAttr(WeightLayoutAttr::get(
-          ctx, wantsSpanLayout(p) ? WeightLayout::span : WeightLayout::dense));
+      if (!p.getLayout())
+        p.setLayoutAttr(WeightLayoutAttr::get(
+            ctx, spanAllowed && wantsSpanLayout(p) ? WeightLayout::span
+                                                   : WeightLayout::dense));
     });
-    getOperation().walk([&](FeatureGemmOp g) {
+    WalkResult r = getOperation().walk([&](FeatureGemmOp g) -> WalkResult {
       auto p = g.getWeights().getDefiningOp<PackWeightsOp>();
-      bool span = p && wantsSpanLayout(p);
-      g.setKernelAttr(ForwardKernelAttr::get(
-          ctx, span ? ForwardKernel::span : ForwardKernel::panel));
+      bool spanWeights = p && p.getLayout() == WeightLayout::span;
+      if (!g.getKernel())
+        g.setKernelAttr(ForwardKernelAttr::get(
+            ctx, spanWeights ? ForwardKernel::span : ForwardKernel::panel));
+      // The two kernels read different layouts of the same weights.
+      if ((*g.getKernel() == ForwardKernel::span) != spanWeights)
+        return g.emitOpError()
+               << "has the " << stringifyForwardKernel(*g.getKernel())
+               << " kernel but its weights are not in the layout it reads";
+      return WalkResult::advance();
     });
-    getOperation().walk([&](FeatureGemmJvpOp j) {
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    r = getOperation().walk([&](FeatureGemmJvpOp j) -> WalkResult {
+      if (auto p = j.getWeights().getDefiningOp<PackWeightsOp>();
+          p && p.getLayout() == WeightLayout::span)
+        return j.emitOpError() << "reads weights in the span layout; its "
+                                  "kernels read the dense layout";
       int64_t out = j.getWeights().getType().getDimSize(0);
       int64_t gk = j.getSplineWeight().getType().getDimSize(2);
-      // A KAN layer is a sum of one-input functions, so y'_d = J x'_d with
-      // the layer's input Jacobian J (O x I per row): one J per row tile
-      // serves all directions. It replaces the tangent feature panels
-      // (I(G+k+1) per row and direction) and their GEMMs whenever it is the
-      // smaller of the two.
-      InputTangentKernel itk =
-          !j.getInputTangent()               ? InputTangentKernel::none
-          : out < j.getWidth() * (gk + 1) ? InputTangentKernel::jacobian
-                                             : InputTangentKernel::panel;
-      j.setInputTangentKernelAttr(InputTangentKernelAttr::get(ctx, itk));
-      if (itk == InputTangentKernel::jacobian && !j.getSpanWeights()) {
+      if (!j.getInputTangentKernel()) {
+        // A KAN layer is a sum of one-input functions, so y'_d = J x'_d
+        // with the layer's input Jacobian J (O x I per row): one J per row
+        // tile serves all directions. It replaces the tangent feature
+        // panels (I(G+k+1) per row and direction) and their GEMMs whenever
+        // it is the smaller of the two.
+        bool jac = inputTangentKernel == "auto"
+                       ? out < j.getWidth() * (gk + 1)
+                       : inputTangentKernel == "jacobian";
+        InputTangentKernel itk = !j.getInputTangent() ? InputTangentKernel::none
+                                 : jac ? InputTangentKernel::jacobian
+                                       : InputTangentKernel::panel;
+        j.setInputTangentKernelAttr(InputTangentKernelAttr::get(ctx, itk));
+      }
+      if (j.getInputTangentKernel() == InputTangentKernel::jacobian &&
+          !j.getSpanWeights()) {
         // Once per layer, in front of the row tiles.
         Operation *anchor = j;
         if (auto loop = j->getParentOfType<scf::ForallOp>())
@@ -71,13 +108,18 @@ struct KanPrepareCPUPass
             b.getI64IntegerAttr(j.getGrid().getType().getDimSize(0)));
         j.getSpanWeightsMutable().assign(span);
       }
-      WeightTangentKernel wtk =
-          j.getCsrRowptr()        ? WeightTangentKernel::sparse_rows
-          : j.getSeed()           ? WeightTangentKernel::regenerate
-          : j.getWeightsTangent() ? WeightTangentKernel::dense
-                                  : WeightTangentKernel::none;
-      j.setWeightTangentKernelAttr(WeightTangentKernelAttr::get(ctx, wtk));
+      if (!j.getWeightTangentKernel()) {
+        WeightTangentKernel wtk =
+            j.getCsrRowptr()        ? WeightTangentKernel::sparse_rows
+            : j.getSeed()           ? WeightTangentKernel::regenerate
+            : j.getWeightsTangent() ? WeightTangentKernel::dense
+                                    : WeightTangentKernel::none;
+        j.setWeightTangentKernelAttr(WeightTangentKernelAttr::get(ctx, wtk));
+      }
+      return WalkResult::advance();
     });
+    if (r.wasInterrupted())
+      signalPassFailure();
   }
 };
 } // namespace

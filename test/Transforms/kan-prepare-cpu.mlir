@@ -1,4 +1,6 @@
 // RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse,cse,kan-prepare-cpu))' | FileCheck %s
+// RUN: not kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-prepare-cpu{input-tangent-kernel=fast}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
+// BADOPT: kan-prepare-cpu: input-tangent-kernel must be auto, jacobian or panel, not 'fast'
 
 // Weights only primal GEMMs read take the span layout and the span-local
 // kernel; weights a JVP also reads stay dense, and so does the primal GEMM
@@ -76,3 +78,4 @@ func.func @weight_tangents(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor
       : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x4x45xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
   return %dy, %dz, %du : tensor<2x?x4xf64>, tensor<2x?x4xf64>, tensor<2x?x4xf64>
 }
+

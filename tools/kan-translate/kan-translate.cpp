@@ -109,6 +109,16 @@ int main(int argc, char **argv) {
     if (isa<kan::FeatureGemmOp, kan::FeatureGemmJvpOp>(op))
       lowered = true;
   });
+  // GEMM-form IR (cut after any later stage) gets the rest of the CPU
+  // pipeline; model-level IR gets all of it.
+  if (lowered && target == "cpu") {
+    PassManager pm(&ctx);
+    kan::CPUSchedule schedule;
+    schedule.tileRows = tileRows;
+    kan::buildCPUBackendPipeline(pm, schedule);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
   if (!lowered) {
     PassManager pm(&ctx);
     kan::TrainStepOptions opts;

@@ -120,7 +120,17 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
     otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
     directions, regenerate for dense draws, dense for a given W'_d, none).
     The C printer reads these attributes and decides nothing itself.
+    Choices already present in the IR are kept, so a pipeline cut after
+    this pass can be finished by running it again; the options force a
+    kernel instead of the cost rule (tests compare the variants).
   }];
+  let options = [
+    Option<"forwardKernel", "forward-kernel", "std::string", "\"auto\"",
+           "Primal GEMMs: auto, span (where only primal GEMMs read the "
+           "weights) or panel">,
+    Option<"inputTangentKernel", "input-tangent-kernel", "std::string",
+           "\"auto\"", "Input tangents: auto, jacobian or panel">,
+  ];
   let dependentDialects = ["::mlir::kan::KanDialect"];
 }
 

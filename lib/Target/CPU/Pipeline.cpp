@@ -30,6 +30,11 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
                                  const TrainStepOptions *train,
                                  const CPUSchedule &schedule) {
   buildGemmFormPipeline(pm, train);
+  buildCPUBackendPipeline(pm, schedule);
+}
+
+void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
+                                        const CPUSchedule &schedule) {
   KanTileAndFuseOptions t;
   t.maxRows = schedule.tileRows;
   // W is streamed once per tile: tiles of up to 64 rows keep the GEMM

@@ -79,6 +79,11 @@ void buildGemmFormPipeline(OpPassManager &pm, const TrainStepOptions *train);
 void buildCPUPipeline(OpPassManager &pm, const TrainStepOptions *train,
                       const CPUSchedule &schedule);
 
+/// The CPU part after the GEMM form: kan-tile-and-fuse, kan-prepare-cpu,
+/// kan-plan-memory. Each pass leaves IR it already handled as it is, so
+/// GEMM-form IR cut at any later stage can be finished with it.
+void buildCPUBackendPipeline(OpPassManager &pm, const CPUSchedule &schedule);
+
 /// Registers `kan-compile-cpu` (options: train-step, rule, dist, loss, n,
 /// density, lr, tile-rows) for kan-opt's --pass-pipeline.
 void registerCPUPipeline();
