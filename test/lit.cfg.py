@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -22,8 +23,11 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "golden", "runtime", "Unit", "fuzz"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+# The interpreter running lit runs the test scripts too.
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%kan_obj_root", config.kan_obj_root))
+config.substitutions.append(("%kan_tools_dir", config.kan_tools_dir))
 config.substitutions.append(("%cc", config.cc))
 # Compile emitted C against the runtime: %kanrt-cc <sources> -o <exe>
 config.substitutions.append(

@@ -39,7 +39,7 @@ def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
       Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
       Optional<Kan_Matrix>:$spline_scaler,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
@@ -75,7 +75,7 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
       Optional<Kan_Tensor3>:$base_weight_tangent,
       Optional<AnyRankedTensor>:$spline_weight_tangent,
       Optional<Kan_Tensor3>:$spline_scaler_tangent,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
@@ -103,7 +103,7 @@ def Kan_BasisOp : Kan_Op<"basis", [Pure]> {
     respect to x (derivative 1). Result N x I x (G+k).
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1>]>, "0">:$derivative);
   let results = (outs Kan_Tensor3:$output);
   let assemblyFormat = [{
@@ -278,7 +278,7 @@ def Kan_GridPrepareOp : Kan_Op<"grid_prepare", [Pure]> {
     hoists it out of the row tiles of the layer's GEMMs.
   }];
   let arguments = (ins Kan_Matrix:$grid,
-      ConfinedAttr<I64Attr, [IntMinValue<0>]>:$order);
+      ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>:$order);
   let results = (outs Kan_Vector:$aux);
   let assemblyFormat = [{
     $grid `order` $order attr-dict `:` type($grid) `->` type($aux)
@@ -353,7 +353,7 @@ def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure,
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
       Optional<Kan_Vector>:$aux,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_ForwardKernelAttr>:$kernel);
   let results = (outs Kan_Matrix:$output);
@@ -394,7 +394,7 @@ def Kan_FeatureGemmJvpOp
       Optional<2DTensorOf<[I32]>>:$csr_cols,
       Optional<Kan_Matrix>:$csr_vals,
       Optional<Kan_Matrix>:$span_weights,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,

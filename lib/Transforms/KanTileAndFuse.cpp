@@ -12,6 +12,7 @@
 
 #include "kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -33,6 +34,13 @@ struct KanTileAndFusePass
   /// Rows per tile given the bytes one row of all panels takes.
   FailureOr<int64_t> chooseRows(Operation *op, int64_t bytesPerRow,
                                 int64_t batch) {
+    // The verifier refuses zero-sized operands; a pass run on unverified IR
+    // must still not divide by zero.
+    if (bytesPerRow < 1) {
+      op->emitOpError() << "has panels of " << bytesPerRow
+                        << " bytes per row (a zero-sized dimension)";
+      return failure();
+    }
     int64_t rows = std::min<int64_t>(maxRows, panelBytes / bytesPerRow);
     rows -= rows % rowMultiple;
     if (rows < 1)
@@ -101,12 +109,16 @@ struct KanTileAndFusePass
   }
 
   void runOnOperation() override {
-    if (maxRows < 1 || rowMultiple < 1 || panelBytes < 1) {
-      getOperation().emitError()
-          << "kan-tile-and-fuse: max-rows, row-multiple and panel-bytes "
-             "must be positive";
-      return signalPassFailure();
-    }
+    for (auto why :
+         {kan::cli::check(kan::cli::tileRows, (int64_t)maxRows, "max-rows"),
+          kan::cli::check(kan::cli::tileRows, (int64_t)rowMultiple,
+                            "row-multiple"),
+          kan::cli::check(kan::cli::positiveCount, (int64_t)panelBytes,
+                            "panel-bytes")})
+      if (why) {
+        getOperation().emitError() << "kan-tile-and-fuse: " << *why;
+        return signalPassFailure();
+      }
     // Only ops not inside a row tile yet.
     SmallVector<Operation *> gemms;
     getOperation().walk([&](Operation *op) {

@@ -6,6 +6,9 @@
 // Runs the target's pipeline on a module holding @model (and, with
 // --train-step, builds the noise_step training step first) unless the
 // module is already lowered, then writes the target's sources into DIR.
+// The NM Quad folder also carries the model's weights: those the module
+// holds (kan.weights, as kan-import writes them), or with --init-seed
+// freshly initialised ones for a module that holds none.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +17,10 @@
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Target/Common.h"
 #include "kan/Target/NMQuad/NMQuadTarget.h"
+#ifdef KAN_TRANSLATE_WITH_RUNTIME
+#include "kan/Tools/Model.h"
+#endif
+#include "kan/Tools/Options.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,8 +34,11 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <optional>
+
 using namespace mlir;
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory category("kan-translate options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
@@ -51,48 +61,131 @@ static cl::opt<std::string>
          cl::init(""), cl::cat(category));
 static cl::opt<std::string> loss("loss", cl::desc("Loss: cross_entropy or mse"),
                                  cl::init("cross_entropy"), cl::cat(category));
-static cl::opt<int64_t> directions("n", cl::desc("Directions per step"),
-                                   cl::init(32), cl::cat(category));
-static cl::opt<double>
+static cli::opt<int64_t>
+    directions("n", cl::desc("Directions per step"), cl::init(32),
+               cli::bounds(cli::directions), cl::cat(category));
+static cli::opt<double>
     density("density", cl::desc("Non-zero fraction of sparse directions"),
-            cl::init(2e-3), cl::cat(category));
-static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(3e-3),
-                          cl::cat(category));
-static cl::opt<int64_t> tileRows("tile-rows",
-                                 cl::desc("Largest row tile of a layer GEMM"),
-                                 cl::init(128), cl::cat(category));
-static cl::opt<std::string>
+            cl::init(2e-3), cli::bounds(cli::density),
+            cl::cat(category));
+static cli::opt<double> lr("lr", cl::desc("Learning rate"),
+                                cl::init(3e-3),
+                                cli::bounds(cli::learningRate),
+                                cl::cat(category));
+static cli::opt<int64_t>
+    tileRows("tile-rows", cl::desc("Largest row tile of a layer GEMM"),
+             cl::init(128), cli::bounds(cli::tileRows),
+             cl::cat(category));
+// A C identifier: it starts every symbol, and the file names (no path).
+static cli::stringOpt
     prefix("prefix",
-           cl::desc("Prefix of every exported C symbol and of the file names"),
-           cl::init("kan_"), cl::cat(category));
+           cl::desc("Prefix of every exported C symbol and of the file names "
+                    "(a C identifier)"),
+           cl::init("kan_"), cli::format(cli::checkCIdentifier),
+           cl::cat(category));
 static cl::opt<bool>
     report("report", cl::desc("Print the target's schedule report (nmquad)"),
            cl::init(false), cl::cat(category));
+static cl::opt<uint64_t> initSeed(
+    "init-seed",
+    cl::desc("nmquad, for a module without weights: write freshly "
+             "initialised weights from this seed (kan-train's initialiser) "
+             "instead of refusing"),
+    cl::value_desc("N"), cl::cat(category));
+
+#ifdef KAN_TRANSLATE_WITH_RUNTIME
+/// The weights an NM Quad folder deploys: the module's own, or with
+/// --init-seed (only for a module without any) freshly initialised ones.
+static llvm::Expected<::kan::tools::Model> deployedWeights(ModuleOp module) {
+  auto error = [](const llvm::Twine &msg) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+  };
+  if (::kan::tools::hasModelWeights(module)) {
+    if (initSeed.getNumOccurrences())
+      return error(inputFile + ": the module carries its weights "
+                               "(kan.weights); --init-seed would replace "
+                               "them, drop it");
+    return ::kan::tools::readModelModule(module, inputFile);
+  }
+  if (!initSeed.getNumOccurrences())
+    return error(inputFile +
+                 ": the module carries no weights (no module attribute "
+                 "'kan.weights'); import a trained model with kan-import, or "
+                 "pass --init-seed=N to deploy freshly initialised weights");
+  auto shape = ::kan::tools::readModelShape(module, inputFile);
+  if (!shape)
+    return shape.takeError();
+  ::kan::tools::Model model = ::kan::tools::allocateModel(*shape);
+  ::kan::tools::initializeModel(model, initSeed);
+  model.setMeta("init_seed", std::to_string(initSeed));
+  return model;
+}
+
+/// Writes `path` with the tensors the launcher loads, after checking that
+/// the model has each one as an f64 tensor of the same shape.
+static LogicalResult
+writeDeployedWeights(const ::kan::tools::Model &model,
+                     ArrayRef<mlir::kan::NMQuadParam> params, StringRef path) {
+  auto shapeStr = [](ArrayRef<int64_t> s) {
+    std::string r = "[";
+    for (auto [i, d] : llvm::enumerate(s))
+      r += (i ? "," : "") + std::to_string(d);
+    return r + "]";
+  };
+  for (const mlir::kan::NMQuadParam &p : params) {
+    auto it = llvm::find_if(model.tensors, [&](const ::kan::tools::Tensor &t) {
+      return t.name == p.name;
+    });
+    if (it == model.tensors.end() || it->f32 ||
+        ArrayRef<int64_t>(it->shape) != ArrayRef<int64_t>(p.shape)) {
+      llvm::errs() << "kan-translate: " << inputFile << ": the NM Quad "
+                   << "program loads '" << p.name << "' as f64 "
+                   << shapeStr(p.shape) << ", the model's weights have "
+                   << (it == model.tensors.end()
+                           ? std::string("no such tensor")
+                           : (it->f32 ? "f32 " : "f64 ") + shapeStr(it->shape))
+                   << "\n";
+      return failure();
+    }
+  }
+  if (llvm::Error e = ::kan::tools::writeSafetensors(model, path)) {
+    llvm::errs() << "kan-translate: " << llvm::toString(std::move(e)) << "\n";
+    return failure();
+  }
+  return success();
+}
+#endif
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &cli::limitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-translate: turns a kan module into target sources\n\n"
       "  kan-translate --target=cpu -o DIR model.mlir\n"
       "    DIR/kan_model.c and DIR/kan_model.h (C99; link with kanrt)\n"
-      "  kan-translate --target=nmquad [--report] -o DIR model.mlir\n"
-      "    NMC core C, FPU assembly tiles, a PL_* host launcher, weights and\n"
-      "    a Makefile (targets nmc, host-emu, host-emu-train)\n"
+      "  kan-translate --target=nmquad [--report] [--init-seed=N] -o DIR "
+      "model.mlir\n"
+      "    NMC core C, FPU assembly tiles, a PL_* host launcher, the model's\n"
+      "    weights (weights.safetensors: the module's kan.weights, as\n"
+      "    kan-import writes them; a module without weights is refused\n"
+      "    unless --init-seed asks for fresh ones) and a Makefile (targets\n"
+      "    nmc, host-emu, host-emu-train) whose KANRT_PREFIX defaults to the\n"
+      "    prefix this kan-translate is installed under\n"
       "With --train-step the noise_step training step is built as well.\n");
 
   DialectRegistry registry;
-  kan::registerAllDialects(registry);
+  mlir::kan::registerAllDialects(registry);
   MLIRContext ctx(registry);
-  std::string err;
-  auto buffer = openInputFile(inputFile, &err);
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = cli::readMlirInput(inputFile);
   if (!buffer) {
-    llvm::errs() << "kan-translate: " << err << "\n";
+    llvm::errs() << "kan-translate: error: "
+                 << llvm::toString(buffer.takeError()) << "\n";
     return 1;
   }
   llvm::SourceMgr sm;
-  sm.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sm, &ctx);
   if (!module)
@@ -103,50 +196,93 @@ int main(int argc, char **argv) {
                  << "' (cpu or nmquad)\n";
     return 1;
   }
-  // Lower unless the module already holds GEMM-form IR.
+  if (initSeed.getNumOccurrences() && target != "nmquad") {
+    llvm::errs() << "kan-translate: --init-seed applies to --target=nmquad "
+                    "only (the cpu target writes no weights)\n";
+    return 1;
+  }
   bool lowered = false;
   module->walk([&](Operation *op) {
-    if (isa<kan::FeatureGemmOp, kan::FeatureGemmJvpOp>(op))
+    if (isa<mlir::kan::FeatureGemmOp, mlir::kan::FeatureGemmJvpOp>(op))
       lowered = true;
   });
+  // The deployed weights are read before the pipeline rewrites @model.
+#ifdef KAN_TRANSLATE_WITH_RUNTIME
+  std::optional<::kan::tools::Model> weights;
+  if (target == "nmquad") {
+    if (lowered) {
+      llvm::errs() << "kan-translate: " << inputFile
+                   << ": already lowered; --target=nmquad reads the weights "
+                      "to deploy from @model's kan.layer ops, give it the "
+                      "module before lowering\n";
+      return 1;
+    }
+    auto w = deployedWeights(*module);
+    if (!w) {
+      llvm::errs() << "kan-translate: " << llvm::toString(w.takeError())
+                   << "\n";
+      return 1;
+    }
+    weights = std::move(*w);
+  }
+#else
+  if (target == "nmquad") {
+    llvm::errs() << "kan-translate: built without the runtime "
+                    "(KAN_BUILD_RUNTIME=OFF); --target=nmquad needs it to "
+                    "write the model's weights\n";
+    return 1;
+  }
+#endif
   // GEMM-form IR (cut after any later stage) gets the rest of the CPU
   // pipeline; model-level IR gets all of it.
   if (lowered && target == "cpu") {
     PassManager pm(&ctx);
-    kan::CPUSchedule schedule;
+    mlir::kan::CPUSchedule schedule;
     schedule.tileRows = tileRows;
-    kan::buildCPUBackendPipeline(pm, schedule);
+    mlir::kan::buildCPUBackendPipeline(pm, schedule);
     if (failed(pm.run(*module)))
       return 1;
   }
   if (!lowered) {
     PassManager pm(&ctx);
-    kan::TrainStepOptions opts;
+    mlir::kan::TrainStepOptions opts;
     opts.rule = rule, opts.dist = dist, opts.loss = loss;
     opts.directions = directions, opts.density = density, opts.lr = lr;
-    kan::CPUSchedule schedule;
+    mlir::kan::CPUSchedule schedule;
     schedule.tileRows = tileRows;
     if (target == "cpu")
-      kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
+      mlir::kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
     else
-      kan::buildGemmFormPipeline(pm, trainStep ? &opts : nullptr);
+      mlir::kan::buildGemmFormPipeline(pm, trainStep ? &opts : nullptr);
     if (failed(pm.run(*module)))
       return 1;
   }
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
-    llvm::errs() << "kan-translate: cannot create " << outDir << ": "
-                 << ec.message() << "\n";
-    return 1;
-  }
-  if (target == "cpu") {
-    std::string src, hdr;
-    llvm::raw_string_ostream s(src), h(hdr);
-    if (failed(kan::emitCPUSource(*module, s, h, prefix)))
-      return 1;
-    if (failed(kan::writeTargetFile(outDir, prefix + "model.c", src)) ||
-        failed(kan::writeTargetFile(outDir, prefix + "model.h", hdr)))
-      return 1;
-    return 0;
-  }
-  return failed(kan::emitNMQuad(*module, outDir, report, llvm::outs())) ? 1 : 0;
+  // Every file goes to a staging folder first: a failure (a full disk)
+  // leaves a previous output folder as it was, never partly replaced.
+  return failed(mlir::kan::emitToStagedDirectory(outDir, [&](StringRef dir) {
+           if (target == "nmquad") {
+#ifdef KAN_TRANSLATE_WITH_RUNTIME
+             mlir::kan::NMQuadEmitOptions options;
+             options.report = report ? &llvm::outs() : nullptr;
+             options.runtimePrefix = mlir::kan::defaultNMQuadRuntimePrefix();
+             options.writeWeights = [&](ArrayRef<mlir::kan::NMQuadParam> params,
+                                        StringRef path) {
+               return writeDeployedWeights(*weights, params, path);
+             };
+             return mlir::kan::emitNMQuad(*module, dir, options);
+#else
+             return failure();
+#endif
+           }
+           std::string src, hdr;
+           llvm::raw_string_ostream s(src), h(hdr);
+           if (failed(mlir::kan::emitCPUSource(*module, s, h, prefix)))
+             return failure();
+           if (failed(mlir::kan::writeTargetFile(dir, prefix + "model.c", src)) ||
+               failed(mlir::kan::writeTargetFile(dir, prefix + "model.h", hdr)))
+             return failure();
+           return success();
+         }))
+             ? 1
+             : 0;
 }

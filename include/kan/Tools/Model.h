@@ -89,9 +89,23 @@ const char *tensorKindName(size_t which);
 
 /// Allocates the tensors of `shape` (zero-filled).
 Model allocateModel(const ModelShape &shape);
+/// The names and shapes allocateModel would give, without allocating.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+tensorShapes(const ModelShape &shape);
 
-/// Checks the shape is usable (at least one layer, positive widths, G >= 1,
-/// 0 <= k <= 15); `what` names the source in the message.
+/// The largest model the tools allocate, in parameters (all tensors, grids
+/// included); --max-params raises it.
+struct ModelLimits {
+  uint64_t maxParams = uint64_t(1) << 28;
+};
+ModelLimits &modelLimits();
+/// Parameters of a model of this shape (UINT64_MAX if that overflows).
+uint64_t parameterCount(const ModelShape &shape);
+
+/// Checks the shape is usable (at least one layer, widths in [1, 2^24],
+/// 1 <= G <= 4096, 0 <= k <= 15, at most modelLimits().maxParams
+/// parameters) before anything is allocated; `what` names the source in the
+/// message.
 llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 
 /// Efficient-kan-like initialisation, deterministic from `seed` (see the
@@ -99,8 +113,11 @@ llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 void initializeModel(Model &model, uint64_t seed);
 
 /// Reads a safetensors file with efficient-kan keys; G and k come from the
-/// shapes (grid columns G+2k+1, spline_weight last dim G+k).
-llvm::Expected<Model> readSafetensors(llvm::StringRef path);
+/// shapes (grid columns G+2k+1, spline_weight last dim G+k). Every shape is
+/// checked before the model is allocated; a tensor that is not a parameter
+/// of the model is an error unless `ignoreUnknown`.
+llvm::Expected<Model> readSafetensors(llvm::StringRef path,
+                                      bool ignoreUnknown = false);
 /// Writes the model (and its metadata) atomically.
 llvm::Error writeSafetensors(const Model &model, llvm::StringRef path);
 
@@ -113,6 +130,11 @@ llvm::Error readTangents(llvm::StringRef path, const Model &model,
 /// weights as `dense_resource` blobs in the module attribute `kan.weights`.
 mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &ctx,
                                                    const Model &model);
+/// The shape of @model's kan.layer ops (the module need not carry weights).
+llvm::Expected<ModelShape> readModelShape(mlir::ModuleOp module,
+                                          llvm::StringRef what);
+/// Whether the module carries weights (the `kan.weights` attribute).
+bool hasModelWeights(mlir::ModuleOp module);
 /// Reads the model back from a module written by buildModelModule (or any
 /// module with @model of kan.layer ops and a `kan.weights` dictionary).
 llvm::Expected<Model> readModelModule(mlir::ModuleOp module,

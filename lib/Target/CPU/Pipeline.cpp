@@ -2,6 +2,7 @@
 
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Transforms/Passes.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/Passes.h"
@@ -60,15 +61,22 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> loss{*this, "loss",
                            llvm::cl::desc("cross_entropy or mse"),
                            llvm::cl::init("cross_entropy")};
-  Option<int64_t> directions{*this, "n", llvm::cl::desc("Directions"),
-                             llvm::cl::init(32)};
-  Option<double> density{*this, "density", llvm::cl::desc("Sparse density"),
-                         llvm::cl::init(2e-3)};
-  Option<double> lr{*this, "lr", llvm::cl::desc("Learning rate"),
-                    llvm::cl::init(3e-3)};
-  Option<int64_t> tileRows{*this, "tile-rows",
-                           llvm::cl::desc("Largest row tile"),
-                           llvm::cl::init(128)};
+  // Range-checked when the pipeline string is parsed (kan/Tools/Options.h).
+  template <typename T>
+  using Checked = Option<T, kan::cli::CheckedParser<T>>;
+  Checked<int64_t> directions{*this, "n", llvm::cl::desc("Directions"),
+                              llvm::cl::init(32),
+                              kan::cli::bounds(kan::cli::directions)};
+  Checked<double> density{*this, "density", llvm::cl::desc("Sparse density"),
+                          llvm::cl::init(2e-3),
+                          kan::cli::bounds(kan::cli::density)};
+  Checked<double> lr{*this, "lr", llvm::cl::desc("Learning rate"),
+                     llvm::cl::init(3e-3),
+                     kan::cli::bounds(kan::cli::learningRate)};
+  Checked<int64_t> tileRows{*this, "tile-rows",
+                            llvm::cl::desc("Largest row tile"),
+                            llvm::cl::init(128),
+                            kan::cli::bounds(kan::cli::tileRows)};
 };
 } // namespace
 

@@ -365,3 +365,39 @@ func.func @span_weights_columns(%w: tensor<4x45xf64>) -> tensor<4x45xf64> {
   %s = kan.span_weights %w inputs 4 : tensor<4x45xf64>
   return %s : tensor<4x45xf64>
 }
+
+// -----
+
+// Zero-sized, oversized and overflowing dimensions never reach the passes
+// (a zero width divided the row-tile computation, an int64-sized one
+// overflowed the emitted element counts).
+func.func @zero_width(%x: tensor<?x0xf64>, %g: tensor<0x12xf64>, %wb: tensor<4x0xf64>, %ws: tensor<4x0x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'input' has a dimension of size 0 (?x0)}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x0xf64>, tensor<0x12xf64>, tensor<4x0xf64>, tensor<4x0x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @huge_width(%x: tensor<?x9223372036854775807xf64>, %g: tensor<9223372036854775807x12xf64>, %wb: tensor<4x9223372036854775807xf64>, %ws: tensor<4x9223372036854775807x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'input' has a dimension of 9223372036854775807, more than 16777216}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x9223372036854775807xf64>, tensor<9223372036854775807x12xf64>, tensor<4x9223372036854775807xf64>, tensor<4x9223372036854775807x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @too_many_elements(%x: tensor<?x16777216xf64>, %g: tensor<16777216x516xf64>, %wb: tensor<16777216x16777216xf64>, %ws: tensor<16777216x16777216x512xf64>) -> tensor<?x16777216xf64> {
+  // expected-error @+1 {{operand 'spline_weight' has more than 72057594037927936 elements (16777216x16777216x512)}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x16777216xf64>, tensor<16777216x516xf64>, tensor<16777216x16777216xf64>, tensor<16777216x16777216x512xf64> -> tensor<?x16777216xf64>
+  return %y : tensor<?x16777216xf64>
+}
+
+// -----
+
+// The runtime's B-spline kernels support orders up to 15.
+func.func @order_16(%x: tensor<?x2xf64>, %g: tensor<2x38xf64>, %wb: tensor<2x2xf64>, %ws: tensor<2x2x21xf64>) -> tensor<?x2xf64> {
+  // expected-error @+1 {{attribute 'order' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 0 whose maximum value is 15}}
+  %y = kan.layer %x, %g, %wb, %ws order 16 act silu : tensor<?x2xf64>, tensor<2x38xf64>, tensor<2x2xf64>, tensor<2x2x21xf64> -> tensor<?x2xf64>
+  return %y : tensor<?x2xf64>
+}

@@ -12,15 +12,44 @@
 #define KAN_TARGET_NMQUAD_NMQUADTARGET_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
+#include <string>
+
 namespace mlir::kan {
 
-/// Writes the NM Quad folder into \p outDir; with \p report, prints the
-/// per-kernel schedule report to \p os. The module is not modified.
+/// A parameter the launcher loads from weights.safetensors: an f64 tensor
+/// under its efficient-kan name (layers.<l>.grid, ...).
+struct NMQuadParam {
+  std::string name;
+  llvm::SmallVector<int64_t> shape;
+};
+
+struct NMQuadEmitOptions {
+  /// Where the schedule report goes (none when null).
+  llvm::raw_ostream *report = nullptr;
+  /// The default of KANRT_PREFIX in the emitted Makefile: the prefix the
+  /// runtime (headers, libraries, core sources) is installed under.
+  std::string runtimePrefix;
+  /// Writes `path` (the folder's weights.safetensors) holding `params`.
+  /// The emitter has no weights of its own: the caller supplies the model's.
+  std::function<LogicalResult(llvm::ArrayRef<NMQuadParam> params,
+                              llvm::StringRef path)>
+      writeWeights;
+};
+
+/// Writes the NM Quad folder into \p outDir. The module is not modified.
 mlir::LogicalResult emitNMQuad(mlir::ModuleOp module, llvm::StringRef outDir,
-                               bool report, llvm::raw_ostream &os);
+                               const NMQuadEmitOptions &options);
+
+/// The runtime prefix of the running tool: the directory above the bin/
+/// directory holding the executable (an install prefix, or the build tree,
+/// which stages the runtime in the install layout). Falls back to the
+/// configured CMAKE_INSTALL_PREFIX when the executable cannot be located.
+std::string defaultNMQuadRuntimePrefix();
 
 } // namespace mlir::kan
 
