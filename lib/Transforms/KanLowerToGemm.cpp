@@ -22,7 +22,8 @@ static Value packWeights(PatternRewriter &rewriter, Location loc, Value base,
   auto wType = RankedTensorType::get(
       {b.getDimSize(0), b.getDimSize(1) * (c.getDimSize(2) + 1)},
       b.getElementType());
-  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler);
+  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler,
+                                        WeightLayoutAttr());
 }
 
 namespace {
@@ -33,8 +34,8 @@ struct LowerLayer : public OpRewritePattern<LayerOp> {
     Value w = packWeights(rewriter, op.getLoc(), op.getBaseWeight(),
                           op.getSplineWeight(), op.getSplineScaler());
     rewriter.replaceOpWithNewOp<FeatureGemmOp>(
-        op, op.getType(), op.getInput(), op.getGrid(), w, op.getOrderAttr(),
-        op.getActAttr(), IntegerAttr());
+        op, op.getType(), op.getInput(), op.getGrid(), w, /*aux=*/Value(),
+        op.getOrderAttr(), op.getActAttr(), ForwardKernelAttr());
     return success();
   }
 };
@@ -103,8 +104,9 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
     rewriter.replaceOpWithNewOp<FeatureGemmJvpOp>(
         op, op->getResultTypes(), op.getInput(), op.getGrid(), w,
         op.getSplineWeight(), op.getSplineScaler(), op.getInputTangent(), wt,
-        seed, step, op.getOrderAttr(), op.getActAttr(), dist, density, streams,
-        IntegerAttr());
+        seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
+        /*span_weights=*/Value(), op.getOrderAttr(), op.getActAttr(), dist,
+        density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr());
     return success();
   }
 };

@@ -176,9 +176,13 @@ public:
   /// `options` must come from createOptions().
   virtual void buildPipeline(OpPassManager &pm,
                              const TargetOptions &options) const = 0;
-  /// Whether `module` already is the pipeline's output (drivers then only
-  /// emit).
+  /// Whether `module` already is (a stage of) the pipeline's output; the
+  /// drivers then run only buildFinishingPipeline before emitting.
   virtual bool isLowered(ModuleOp module) const = 0;
+  /// Adds what finishes a lowered module cut after any stage (passes that
+  /// leave IR they already handled as it is); none by default.
+  virtual void buildFinishingPipeline(OpPassManager &pm,
+                                      const TargetOptions &options) const {}
   /// Whether the output carries the model's weights (the driver then reads
   /// them from the module before lowering and sets
   /// TargetOptions::writeWeights).
@@ -205,8 +209,14 @@ public:
                      TargetOutput &output, raw_ostream &os) const final {
     return emit(module, static_cast<const OptionsT &>(options), output, os);
   }
+  void buildFinishingPipeline(OpPassManager &pm,
+                              const TargetOptions &options) const final {
+    buildFinishingPipeline(pm, static_cast<const OptionsT &>(options));
+  }
   virtual void buildPipeline(OpPassManager &pm,
                              const OptionsT &options) const = 0;
+  virtual void buildFinishingPipeline(OpPassManager &pm,
+                                      const OptionsT &options) const {}
   virtual LogicalResult emit(ModuleOp module, const OptionsT &options,
                              TargetOutput &output, raw_ostream &os) const = 0;
 };

@@ -11,9 +11,17 @@ using namespace mlir::kan;
 void mlir::kan::buildCPUPipeline(OpPassManager &pm,
                                  const CPUTargetOptions &options) {
   buildFrontendPipeline(pm, options);
+  buildCPUBackendPipeline(pm, options);
+}
+
+void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
+                                        const CPUTargetOptions &options) {
   KanTileAndFuseOptions t;
   t.maxRows = options.tileRows;
   t.panelBytes = options.panelBytes;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
+  // Tiling materialises the batch size once per loop; one is enough.
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKanPrepareCPU());
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }
