@@ -295,7 +295,8 @@ def Kan_FeatureGemmJvpOp
     A and A'_d are produced per row tile from `input` and `input_tangent`
     (absent: A' = 0, the first-layer shortcut). W'_d is either a value
     (`weights_tangent`) or, when `dist` is set, regenerated from
-    (`seed`, `step`, direction, `streams`) inside the op: sparse ternary
+    (`seed`, `step`, direction, `streams`) inside the op, directions
+    `first_direction` .. `first_direction + width - 1`: sparse ternary
     directions are never densified, the tangent product touches only the
     s*|W| non-zero columns of the feature tile.
   }];
@@ -309,7 +310,8 @@ def Kan_FeatureGemmJvpOp
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,
       OptionalAttr<DenseI64ArrayAttr>:$streams,
-      OptionalAttr<I64Attr>:$tile_rows);
+      OptionalAttr<I64Attr>:$tile_rows,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights `,` $spline_weight

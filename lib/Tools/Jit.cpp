@@ -309,6 +309,8 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     to.directions = train->directions;
     to.density = train->density;
     to.lr = train->lr;
+    to.firstDirection = train->firstDirection;
+    to.update = train->update;
   }
   mlir::kan::CPUSchedule sched;
   sched.tileRows = opts.tileRows;

@@ -24,6 +24,12 @@ struct TrainConfig {
   int64_t directions = 32;
   double density = 2e-3;
   double lr = 3e-3;
+  /// The compiled step computes directions firstDirection ..
+  /// firstDirection + directions - 1 of a step (one rank's slice).
+  int64_t firstDirection = 0;
+  /// false: trainStep returns the loss and the scalars and leaves the model
+  /// as it is (the caller applies the update, kan_optimizer_step).
+  bool update = true;
   /// The distribution's canonical name ("" and aliases resolved).
   std::string resolvedDist() const;
 };

@@ -21,6 +21,8 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
     o.directions = train->directions;
     o.density = train->density;
     o.lr = train->lr;
+    o.firstDirection = train->firstDirection;
+    o.update = train->update;
     pm.addPass(createKanBuildTrainStep(o));
   }
   pm.addNestedPass<func::FuncOp>(createKanLowerToGemm());

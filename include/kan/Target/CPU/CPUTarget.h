@@ -59,6 +59,10 @@ struct TrainStepOptions {
   int64_t directions = 32;
   double density = 2e-3;
   double lr = 3e-3;
+  /// Directions firstDirection .. firstDirection + directions - 1.
+  int64_t firstDirection = 0;
+  /// false: the step returns the loss and scalars, parameters untouched.
+  bool update = true;
 };
 
 /// Target schedule knobs (tile sizes come from the target, not patterns).
