@@ -54,7 +54,7 @@ static cli::opt<int64_t> hashEveryOpt(
              "and end only); a difference stops the run naming the step"),
     cli::bounds(cli::nonNegativeCount), cl::cat(distributedCategory()));
 // Fault injection for the tests: "kill:R:S" (rank R dies by SIGKILL when it
-// starts step S) or "flip:R:S" (rank R flips one bit of its weights after
+// starts step S) or "flip:R:S" (rank R flips the sign of one weight after
 // step S).
 static cl::opt<std::string> faultOpt("mpi-test-fault", cl::Hidden,
                                      cl::desc("kill:RANK:STEP or flip:RANK:STEP"),
@@ -208,6 +208,8 @@ extern "C" void kanTrainEndedBySignal(int sig) {
 extern "C" void kanTrainStopRequested(int) { gStopRequested = 1; }
 
 void Distributed::noteCheckpoint(const std::string &path, int64_t step) {
+  lastCheckpoint = path;
+  lastCheckpointStep = step;
   int next = 1 - gNote.current;
   std::string tail =
       rank == 0 ? " (mpirun ends every rank when one fails or the job is "
@@ -486,8 +488,9 @@ Distributed::step(Engine &engine, Model &model, const void *x,
                                          params.size(), params.data()))
     return runtimeError(st, "kan_optimizer_step");
   if (faultAt(rank, step) == "flip") {
+    // The sign of the first weight: later updates cannot round it away.
     Tensor &t = model.tensors[setup.tensorIndex[0]];
-    static_cast<unsigned char *>(t.data())[0] ^= 1;
+    static_cast<unsigned char *>(t.data())[t.f32 ? 3 : 7] ^= 0x80;
   }
   if (hashEvery > 0 && (step + 1) % hashEvery == 0)
     if (auto h = checkWeights(model, step + 1); !h)
@@ -517,8 +520,12 @@ llvm::Expected<std::string> Distributed::checkWeights(Model &model,
         ("the weights of the ranks differ at step " + llvm::Twine(step) +
         ": rank 0 has SHA-256 " + hex(0).substr(0, 16) + "..., rank(s) " +
         differ +
-        "; the ranks no longer train one model, so the run stops here "
-        "(the last checkpoint is as it was)")
+        "; the ranks no longer train one model, so the run stops here (" +
+        (lastCheckpoint.empty()
+             ? std::string("no checkpoint was written")
+             : "the checkpoint " + lastCheckpoint + " of step " +
+                   std::to_string(lastCheckpointStep) + " is as it was") +
+        ")")
             .str());
   return hex(rank);
 }

@@ -144,6 +144,8 @@ private:
   /// Per rank: count and offset (in doubles) in the gathered buffer.
   std::vector<int> counts, displs;
   std::vector<double> sendBuf, recvBuf, local;
+  std::string lastCheckpoint;
+  int64_t lastCheckpointStep = 0;
 };
 
 } // namespace kan::train

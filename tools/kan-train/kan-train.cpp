@@ -965,9 +965,12 @@ int main(int argc, char **argv) {
   }
   double rate = static_cast<double>(step - rc.startStep) / std::max(seconds, 1e-9);
   if (!root) {
-    llvm::errs() << "kan-train: rank " << dist->rankIndex() << " of "
-                 << dist->ranks() << ": step " << step << ", weights sha256 "
-                 << weightsHash << "\n";
+    // One write: mpirun interleaves the ranks' output.
+    llvm::errs() << ("kan-train: rank " + llvm::Twine(dist->rankIndex()) +
+                     " of " + llvm::Twine(dist->ranks()) + ": step " +
+                     llvm::Twine(step) + ", weights sha256 " + weightsHash +
+                     "\n")
+                        .str();
     return stoppedBySignal ? 130 : 0;
   }
   llvm::outs() << "{\"steps\":" << step << ",\"seconds\":" << jsonNumber(seconds)
@@ -978,14 +981,15 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
-               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
+               << kan_isa_name(kan_isa_active()) << "\",\"ranks\":"
+               << (dist ? dist->ranks() : 1) << ",\"partition\":\""
+               << (dist ? dist->partitionName() : "none")
+               << "\",\"exchange_bytes_per_step\":"
+               << (dist ? dist->bytesSentPerStep() + dist->bytesReceivedPerStep() : 0)
+               << ",\"weights_sha256\":\"" << weightsHash << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
-  llvm::outs() << "\",\"ranks\":" << (dist ? dist->ranks() : 1)
-               << ",\"partition\":\"" << (dist ? dist->partitionName() : "none")
-               << "\",\"exchange_bytes_per_step\":"
-               << (dist ? dist->bytesSentPerStep() + dist->bytesReceivedPerStep() : 0)
-               << ",\"weights_sha256\":\"" << weightsHash << "\"}\n";
+  llvm::outs() << "\"}\n";
   return stoppedBySignal ? 130 : 0;
 }
