@@ -56,9 +56,10 @@ static cli::opt<int64_t> hashEveryOpt(
 // Fault injection for the tests: "kill:R:S" (rank R dies by SIGKILL when it
 // starts step S) or "flip:R:S" (rank R flips the sign of one weight after
 // step S).
-static cl::opt<std::string> faultOpt("mpi-test-fault", cl::Hidden,
-                                     cl::desc("kill:RANK:STEP or flip:RANK:STEP"),
-                                     cl::cat(distributedCategory()));
+static cl::opt<std::string>
+    faultOpt("mpi-test-fault", cl::Hidden,
+             cl::desc("kill:RANK:STEP or flip:RANK:STEP"),
+             cl::cat(distributedCategory()));
 
 static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -85,8 +86,8 @@ static long launchedSize() {
   return std::getenv("PMIX_RANK") ? 1 : 0;
 }
 
-std::optional<std::string>
-kan::train::initializeProcesses(int &argc, char **&argv) {
+std::optional<std::string> kan::train::initializeProcesses(int &argc,
+                                                           char **&argv) {
   long launched = launchedSize();
   if (launched == 0)
     return std::nullopt;
@@ -218,8 +219,7 @@ void Distributed::noteCheckpoint(const std::string &path, int64_t step) {
                       " is intact: continue with --resume " + path + "\n"
                 : std::string(" (mpirun ends every rank when one fails or "
                               "the job is cancelled)\n");
-  std::snprintf(gNote.text[next], sizeof(gNote.text[next]), "%s",
-                tail.c_str());
+  std::snprintf(gNote.text[next], sizeof(gNote.text[next]), "%s", tail.c_str());
   gNote.current = next;
 }
 
@@ -229,7 +229,8 @@ void Distributed::noteCheckpoint(const std::string &path, int64_t step) {
 
 /// Gathers every rank's block (counts/displs in doubles) into recv, in rank
 /// order, on every rank.
-static Error allgatherv(const std::vector<double> &send, std::vector<double> &recv,
+static Error allgatherv(const std::vector<double> &send,
+                        std::vector<double> &recv,
                         const std::vector<int> &counts,
                         const std::vector<int> &displs, int64_t step) {
 #ifdef KAN_WITH_MPI
@@ -251,9 +252,9 @@ static Error allgatherBytes(const unsigned char *send, size_t n,
                             unsigned char *recv, int64_t step) {
 #ifdef KAN_WITH_MPI
   if (gSize > 1) {
-    int rc = MPI_Allgather(send, static_cast<int>(n), MPI_UNSIGNED_CHAR, recv,
-                           static_cast<int>(n), MPI_UNSIGNED_CHAR,
-                           MPI_COMM_WORLD);
+    int rc =
+        MPI_Allgather(send, static_cast<int>(n), MPI_UNSIGNED_CHAR, recv,
+                      static_cast<int>(n), MPI_UNSIGNED_CHAR, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS)
       return mpiError(rc, "the comparison of the weights", step);
     return Error::success();
@@ -327,9 +328,9 @@ Distributed::create(const TrainConfig &train, int64_t batch,
   d->displs.resize(gSize);
   int off = 0;
   for (int r = 0; r < gSize; ++r) {
-    int64_t mine = partition == "directions" ? share(n, gSize, r).second -
-                                                   share(n, gSize, r).first
-                                             : n;
+    int64_t mine = partition == "directions"
+                       ? share(n, gSize, r).second - share(n, gSize, r).first
+                       : n;
     d->counts[r] = static_cast<int>(kHeader + mine);
     d->displs[r] = off;
     off += d->counts[r];
@@ -349,7 +350,8 @@ Distributed::create(const TrainConfig &train, int64_t batch,
     if (f.size() != 3 || (f[0] != "kill" && f[0] != "flip") ||
         f[1].getAsInteger(10, r) || f[2].getAsInteger(10, s))
       return makeError("--mpi-test-fault: expected kill:RANK:STEP or "
-                       "flip:RANK:STEP, not '" + faultOpt + "'");
+                       "flip:RANK:STEP, not '" +
+                       faultOpt + "'");
   }
   // Under mpirun a signal ends the rank with a note of where the run stands
   // (see kanTrainEndedBySignal); SIGUSR1, which mpirun forwards to every
@@ -430,8 +432,8 @@ Distributed::step(Engine &engine, Model &model, const void *x,
   if (gStopRequested)
     stop |= StopSignal;
   // This rank's share: its rows of the batch, its slice of the directions.
-  size_t rowBytes = static_cast<size_t>(model.shape.widths[0]) *
-                    (model.shape.f32 ? 4 : 8);
+  size_t rowBytes =
+      static_cast<size_t>(model.shape.widths[0]) * (model.shape.f32 ? 4 : 8);
   const char *xs = static_cast<const char *>(x) + rowBegin * rowBytes;
   double loss = 0;
   if (Error e = engine.trainStep(model, xs, labels + rowBegin, localRows(),
@@ -479,9 +481,9 @@ Distributed::step(Engine &engine, Model &model, const void *x,
     return res;
 
   res.lrScale = lrScaleFor(res.elapsed);
-  kan_optim_config oc{setup.kind, setup.dist,
-                      static_cast<uint32_t>(train.directions), seed, train.lr,
-                      train.density};
+  kan_optim_config oc{
+      setup.kind, setup.dist, static_cast<uint32_t>(train.directions),
+      seed,       train.lr,   train.density};
   std::vector<kan_param> params = runtimeParams(model, setup);
   if (int st = kan_optimizer_step_scaled(&oc, static_cast<uint32_t>(step),
                                          alphas.data(), res.lrScale,
@@ -518,14 +520,14 @@ llvm::Expected<std::string> Distributed::checkWeights(Model &model,
   if (!differ.empty())
     return llvm::make_error<AgreedError>(
         ("the weights of the ranks differ at step " + llvm::Twine(step) +
-        ": rank 0 has SHA-256 " + hex(0).substr(0, 16) + "..., rank(s) " +
-        differ +
-        "; the ranks no longer train one model, so the run stops here (" +
-        (lastCheckpoint.empty()
-             ? std::string("no checkpoint was written")
-             : "the checkpoint " + lastCheckpoint + " of step " +
-                   std::to_string(lastCheckpointStep) + " is as it was") +
-        ")")
+         ": rank 0 has SHA-256 " + hex(0).substr(0, 16) + "..., rank(s) " +
+         differ +
+         "; the ranks no longer train one model, so the run stops here (" +
+         (lastCheckpoint.empty()
+              ? std::string("no checkpoint was written")
+              : "the checkpoint " + lastCheckpoint + " of step " +
+                    std::to_string(lastCheckpointStep) + " is as it was") +
+         ")")
             .str());
   return hex(rank);
 }

@@ -115,16 +115,15 @@ public:
   /// model's float type), exchanged with every rank; unless a rank asks to
   /// stop, every rank applies the update of all n scalars with the step size
   /// lrScaleFor(rank 0's elapsed). alphas receives the n scalars.
-  llvm::Expected<StepResult>
-  step(tools::Engine &engine, tools::Model &model, const void *x,
-       const int64_t *labels, int64_t step, double elapsed, unsigned stop,
-       llvm::function_ref<double(double)> lrScaleFor,
-       std::vector<double> &alphas);
+  llvm::Expected<StepResult> step(tools::Engine &engine, tools::Model &model,
+                                  const void *x, const int64_t *labels,
+                                  int64_t step, double elapsed, unsigned stop,
+                                  llvm::function_ref<double(double)> lrScaleFor,
+                                  std::vector<double> &alphas);
 
   /// SHA-256 (hex) of the trainable weights, checked equal on every rank
   /// (the error names the step and the ranks that differ).
-  llvm::Expected<std::string> checkWeights(tools::Model &model,
-                                           int64_t step);
+  llvm::Expected<std::string> checkWeights(tools::Model &model, int64_t step);
   /// Where the last checkpoint stands, for the message of a rank that is
   /// ended by a signal.
   void noteCheckpoint(const std::string &path, int64_t step);
