@@ -288,7 +288,8 @@ def Kan_SparseDirectionsOp : Kan_Op<"sparse_directions", [Pure]> {
     The sparse ternary draws of Wb', C' and S' (streams[i] < 0: not
     perturbed) of every direction d, folded through the packing of
     `kan.pack_weights_tangent` (C'S and C S' columns), as one CSR matrix
-    per direction grouped by output row: `rowptr[d]` (O + 1 entries),
+    per direction grouped by output row (directions `first_direction` + d
+    of the step): `rowptr[d]` (O + 1 entries),
     `cols[d]` and `vals[d]` (at most the trailing dimension of non-zeros,
     a bound computed at run time from the sizes and the density). Work is
     O(non-zeros); the dense W'_d never exists. kan-tile-and-fuse creates it
@@ -296,7 +297,8 @@ def Kan_SparseDirectionsOp : Kan_Op<"sparse_directions", [Pure]> {
   }];
   let arguments = (ins Kan_Tensor3:$spline_weight,
       Optional<Kan_Matrix>:$spline_scaler, I64:$seed, I64:$step,
-      DenseI64ArrayAttr:$streams, F64Attr:$density);
+      DenseI64ArrayAttr:$streams, F64Attr:$density,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
   let results = (outs 2DTensorOf<[I32]>:$rowptr, 2DTensorOf<[I32]>:$cols,
                       Kan_Matrix:$vals);
   let assemblyFormat = [{
@@ -367,7 +369,8 @@ def Kan_FeatureGemmJvpOp
     A and A'_d are produced per row tile from `input` and `input_tangent`
     (absent: A' = 0, the first-layer shortcut). W'_d is either a value
     (`weights_tangent`), or, when `dist` is set, regenerated from
-    (`seed`, `step`, direction, `streams`) inside the op, or the CSR
+    (`seed`, `step`, direction, `streams`) inside the op, directions
+    `first_direction` .. `first_direction + width - 1`, or the CSR
     matrices of `kan.sparse_directions` (`csr`): sparse ternary directions
     are never densified, the tangent product touches only the s*|W|
     non-zero columns of the feature tile. Rows are independent: a tile of
@@ -390,7 +393,8 @@ def Kan_FeatureGemmJvpOp
       OptionalAttr<F64Attr>:$density,
       OptionalAttr<DenseI64ArrayAttr>:$streams,
       OptionalAttr<Kan_InputTangentKernelAttr>:$input_tangent_kernel,
-      OptionalAttr<Kan_WeightTangentKernelAttr>:$weight_tangent_kernel);
+      OptionalAttr<Kan_WeightTangentKernelAttr>:$weight_tangent_kernel,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights `,` $spline_weight

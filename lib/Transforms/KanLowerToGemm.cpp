@@ -41,12 +41,13 @@ struct LowerLayer : public OpRewritePattern<LayerOp> {
 };
 
 /// The perturbations of a layer's weights can be fused when each present
-/// tangent is a `kan.perturb` of the same seed, step, distribution and
-/// density, starting at direction 0.
+/// tangent is a `kan.perturb` of the same seed, step, distribution, density
+/// and first direction.
 struct FusablePerturbation {
   Value seed, step;
   DistributionAttr dist;
   FloatAttr density;
+  int64_t firstDirection = 0;
   SmallVector<int64_t, 3> streams{-1, -1, -1};
 };
 
@@ -59,14 +60,16 @@ std::optional<FusablePerturbation> matchPerturbations(LayerJvpOp op) {
     if (!tangents[i])
       continue;
     auto p = tangents[i].getDefiningOp<PerturbOp>();
-    if (!p || p.getFirstDirection() != 0)
+    if (!p)
       return std::nullopt;
     if (!any) {
       f.seed = p.getSeed(), f.step = p.getStep();
       f.dist = p.getDistAttr(), f.density = p.getDensityAttr();
+      f.firstDirection = p.getFirstDirection();
       any = true;
     } else if (p.getSeed() != f.seed || p.getStep() != f.step ||
-               p.getDistAttr() != f.dist || p.getDensityAttr() != f.density) {
+               p.getDistAttr() != f.dist || p.getDensityAttr() != f.density ||
+               p.getFirstDirection() != f.firstDirection) {
       return std::nullopt;
     }
     f.streams[i] = p.getStream();
@@ -87,9 +90,11 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
     DistributionAttr dist;
     FloatAttr density;
     DenseI64ArrayAttr streams;
+    int64_t firstDirection = 0;
     if (auto f = matchPerturbations(op)) {
       seed = f->seed, step = f->step, dist = f->dist, density = f->density;
       streams = rewriter.getDenseI64ArrayAttr(f->streams);
+      firstDirection = f->firstDirection;
     } else if (op.getBaseWeightTangent() || op.getSplineWeightTangent() ||
                op.getSplineScalerTangent()) {
       auto wType = cast<RankedTensorType>(w.getType());
@@ -106,7 +111,8 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
         op.getSplineWeight(), op.getSplineScaler(), op.getInputTangent(), wt,
         seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
         /*span_weights=*/Value(), op.getOrderAttr(), op.getActAttr(), dist,
-        density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr());
+        density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr(),
+        rewriter.getI64IntegerAttr(firstDirection));
     return success();
   }
 };

@@ -84,7 +84,8 @@ struct KanTileAndFusePass
         RankedTensorType::get({width, ShapedType::kDynamic},
                               c.getElementType()),
         op.getSplineWeight(), op.getSplineScaler(), op.getSeed(), op.getStep(),
-        op.getStreamsAttr(), op.getDensityAttr());
+        op.getStreamsAttr(), op.getDensityAttr(),
+        op.getFirstDirectionAttr());
     op.getSeedMutable().clear();
     op.getStepMutable().clear();
     op.getCsrRowptrMutable().assign(dirs.getRowptr());

@@ -113,6 +113,17 @@ public:
   Checked<double> lr{*this, "lr", llvm::cl::desc("Learning rate"),
                      llvm::cl::init(defaults().lr),
                      cli::bounds(cli::learningRate)};
+  Checked<int64_t> firstDirection{
+      *this, "first-direction",
+      llvm::cl::desc("First direction of the step's slice: directions "
+                     "first-direction .. first-direction + n - 1 (one rank's "
+                     "share in a distributed run)"),
+      llvm::cl::init(defaults().firstDirection),
+      cli::bounds(cli::nonNegativeCount)};
+  Option<bool> update{*this, "update",
+                      llvm::cl::desc("The step applies its update (false: it "
+                                     "returns the loss and the scalars only)"),
+                      llvm::cl::init(defaults().update)};
 
   /// The kan-build-train-step options these stand for.
   KanBuildTrainStepOptions getTrainStepOptions() const;

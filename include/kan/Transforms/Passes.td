@@ -42,6 +42,12 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     model comes from the kan-jvp machinery, the loss JVP gives the scalars
     alpha_i, and `kan.update` applies `fg` or `ternary` with every
     perturbation regenerated from the seed. The model is inlined.
+
+    `first-direction=f` draws directions f .. f+n-1 of the step instead of
+    0 .. n-1, and `update=false` leaves the update out (the parameters are
+    returned unchanged): one rank of a direction- or data-parallel run
+    computes its share of the scalars that way and the runtime applies the
+    update of all of them (kan_optimizer_step).
   }];
   let options = [
     Option<"modelName", "model", "std::string", "\"model\"",
@@ -57,6 +63,11 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     Option<"density", "density", "double", "2e-3",
            "Non-zero fraction of sparse ternary perturbations">,
     Option<"lr", "lr", "double", "3e-3", "Learning rate">,
+    Option<"firstDirection", "first-direction", "int64_t", "0",
+           "Index of the first direction drawn (a slice of a step's "
+           "directions)">,
+    Option<"update", "update", "bool", "true",
+           "Apply the update (false: return the loss and scalars only)">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect",
                            "::mlir::func::FuncDialect",

@@ -460,6 +460,8 @@ LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
   os << "  { int gerr = 0;\n"
      << kParallelFor << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
      << "    size_t th = (size_t)kan_thread(), e, q = 0;\n"
+     << "    const uint32_t dir = (uint32_t)(d + " << op.getFirstDirection()
+     << ");\n"
      << "    kan_status st;\n"
      << llvm::formatv(
             "    uint32_t *c = {0} + th * ({4} + 1), *o = {1} + th * ({4} + "
@@ -470,7 +472,7 @@ LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
             cols, orow, T(), vals, maxnz, idx, sgn);
   if (streams[0] >= 0)
     os << llvm::formatv(
-        "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
         "{4}, {5}, {6});\n"
         "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
         "    for (e = 0; e < {4}; ++e, ++q) {{ o[q] = {5}[e] / {7}; c[q] = "
@@ -478,7 +480,7 @@ LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
         seed, step, streams[0], out * in, mb, "ix", "sg", in, T());
   if (streams[1] >= 0)
     os << llvm::formatv(
-        "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
         "{4}, {5}, {6});\n"
         "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
         "    for (e = 0; e < {4}; ++e, ++q) {{\n"
@@ -493,7 +495,7 @@ LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
                         "u + rem / " + std::to_string(gk) + "u]");
   if (streams[2] >= 0)
     os << llvm::formatv(
-        "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
         "{4}, {5}, {6});\n"
         "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
         "    for (e = 0; e < {4}; ++e) {{\n"
@@ -739,6 +741,9 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
     os << "      memset(ytd, 0, sizeof(" << T() << ") * " << m << " * " << out
        << ");\n";
   if (regenerate) {
+    // Directions first .. first + width - 1 of the step (one rank's slice
+    // in a direction-parallel run).
+    int64_t first = op.getFirstDirection();
     ArrayRef<int64_t> streams = *op.getStreams();
     std::string seed = "(uint64_t)" + name(op.getSeed());
     std::string step = "(uint32_t)" + name(op.getStep());
@@ -747,12 +752,12 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         return;
       os << llvm::formatv(
           "      {{ kan_status st = kan_perturb_dense_{0}({1}, {2}, "
-          "(uint32_t)d, "
+          "(uint32_t)(d + {7}), "
           "{3}, {4}, {5}, {6});\n        if (st != KAN_OK) terr = (int)st; }\n",
           sfx(), seed, step, stream,
           *dist == Distribution::normal ? "KAN_DIST_NORMAL"
                                         : "KAN_DIST_RADEMACHER",
-          size, buf);
+          size, buf, first);
     };
     draw(streams[0], "tbt", out * in);
     draw(streams[1], "tct", out * in * gk);
@@ -1258,6 +1263,9 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
     bool labels = getElementTypeOrSelf(target).isInteger(64);
     std::string targetT = labels ? "int64_t" : T;
     int64_t width = cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
+    // A step built without its update (kan-build-train-step update=false)
+    // only computes the loss and the scalars; lr_scale has nothing to scale.
+    bool updates = !step.getOps<UpdateOp>().empty();
     header << "#define " << prefix.upper() << "DIRECTIONS " << width << "\n"
            << "/** One noise_step training step on a batch: loss, the " << width
            << " JVP scalars, parameters updated in place. */\n"
@@ -1280,9 +1288,11 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
               "lr_scale, "
            << T << " *const *params, " << T << " *loss, " << T
            << " *alphas) {\n"
+           << (updates ? "" : "  (void)lr_scale;\n")
            << "  return train_step_impl((" << T << " *)x, (" << targetT
            << " *)target, (int64_t)seed, step" << params("params")
-           << ", n, loss, alphas" << params("params") << ", lr_scale);\n}\n"
+           << ", n, loss, alphas" << params("params")
+           << (updates ? ", lr_scale" : "") << ");\n}\n"
            << "int " << prefix << "train_step(const " << T << " *x, const "
            << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
            << T << " *const *params, " << T << " *loss, " << T
