@@ -8,13 +8,18 @@
 Ratios (wall-clock medians; *_cpu: process CPU time, peer from bench/peer_cputime.py):
   forward_speedup_vs_peer          peer forward ms / ours, same widths, batch, dtype
   forward_fraction_of_blas         ours dense-equivalent GFLOP/s / OpenBLAS ?gemm's on the
-                                   same GEMM shapes (also on process CPU time: *_cpu)
+                                   same GEMM shapes (also on process CPU time: *_cpu), OpenBLAS
+                                   on the best core type run.sh found for the machine
+  forward_fraction_of_peak         ours dense-equivalent GFLOP/s / the core's peak (cpu_peak:
+                                   measured clock x vector lanes x 2 x FMA units)
+  kanrt_gemm_fraction_of_blas      OpenBLAS time / kan_gemm_nt time on the model GEMMs
   train_step_per_direction_speedup peer noise_step ms / ours, same n (so also per direction)
   peak_train_memory_ratio          ours peak RSS of a step (ternary, n = 32, f64) / the peer's
                                    backprop step; *_above_baseline compares the growth over
                                    the RSS before the step (inputs and parameters in place)
 Targets: forward >= 8x the peer and >= 60 % of dgemm; train step per direction >= 10x
-the peer's; peak training memory <= 1/5 of backprop's.
+the peer's; peak training memory <= 1/5 of backprop's; against the best OpenBLAS: f64
+forward >= 1.2x dgemm, f32 forward >= 1.0x sgemm (dense-equivalent), kan_gemm_nt >= 0.9x.
 """
 import json
 import math
@@ -69,6 +74,32 @@ def main():
 
     out = {"notes": skipped}
 
+    # The machine's limits: the highest cpu_peak record (other jobs only lower
+    # a measurement), OpenBLAS's best core type per dtype.
+    peaks = [r for r in recs if r.get("bench") == "cpu_peak"]
+    peak = max(peaks, key=lambda r: r["peak_gflops_f64"]) if peaks else None
+    best = {r["dtype"]: r for r in recs if r.get("bench") == "blas_best" and r.get("dtype")}
+    limits = {}
+    if peak:
+        limits.update({k: peak[k] for k in ("cpu", "isa", "clock_ghz", "vector_bits",
+                                            "fma_units", "peak_gflops_f64", "peak_gflops_f32")})
+    for dt, b in best.items():
+        limits[f"blas_{dt}"] = {k: b.get(k) for k in ("core", "chosen_by", "default_core",
+                                                       "gflops_models_geomean", "gflops_square_1024")}
+        pk = peak and peak[f"peak_gflops_{dt}"]
+        if pk and b.get("gflops_square_1024"):
+            limits[f"blas_{dt}"]["square_fraction_of_peak"] = rnd(b["gflops_square_1024"] / pk)
+    env = find(recs, bench="blas_env")
+    if env:
+        limits["ambient_openblas_coretype"] = env.get("ambient_openblas_coretype")
+    pb = find(recs, bench="peer_blas")
+    if pb:
+        limits["peer_blas_core"] = pb.get("core")
+    out["limits"] = limits
+
+    def peak_of(dt):
+        return peak and peak[f"peak_gflops_{dt}"]
+
     # Forward.
     fwd = []
     for r in ours:
@@ -93,9 +124,17 @@ def main():
                "fraction_of_blas": rnd(blas["median_ms"] / r["median_ms"]) if blas else None,
                "fraction_of_blas_cpu": rnd(blas["median_cpu_ms"] / r["median_cpu_ms"])
                if blas and r.get("median_cpu_ms") else None,
+               "blas_core": blas and blas.get("blas_core"),
+               "fraction_of_peak": rnd(r["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if peak_of(r["dtype"]) else None,
+               "blas_fraction_of_peak": rnd(blas["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if blas and peak_of(r["dtype"]) else None,
                "kanrt_gemm_ms": rt and rt["median_ms"],
+               "kanrt_gemm_kernels": rt and rt.get("kernels"),
                "kanrt_gemm_fraction_of_blas": rnd(blas["median_ms"] / rt["median_ms"])
-               if blas and rt else None}
+               if blas and rt else None,
+               "kanrt_gemm_fraction_of_peak": rnd(rt["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if rt and peak_of(r["dtype"]) else None}
         fwd.append(row)
     out["forward"] = fwd
 
@@ -194,6 +233,13 @@ def main():
         "forward_speedup_vs_peer_cpu": stats([r["speedup_vs_peer_cpu"] for r in fwd]),
         "forward_fraction_of_blas": stats([r["fraction_of_blas"] for r in fwd]),
         "forward_fraction_of_blas_cpu": stats([r["fraction_of_blas_cpu"] for r in fwd]),
+        "forward_fraction_of_blas_f64": stats([r["fraction_of_blas"] for r in fwd
+                                               if r["dtype"] == "f64"]),
+        "forward_fraction_of_blas_f32": stats([r["fraction_of_blas"] for r in fwd
+                                               if r["dtype"] == "f32"]),
+        "forward_fraction_of_peak": stats([r["fraction_of_peak"] for r in fwd]),
+        "kanrt_gemm_fraction_of_blas": stats([r["kanrt_gemm_fraction_of_blas"] for r in fwd]),
+        "kanrt_gemm_fraction_of_peak": stats([r["kanrt_gemm_fraction_of_peak"] for r in fwd]),
         "train_step_per_direction_speedup_vs_peer": stats(
             [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "ternary"]),
         "train_step_per_direction_speedup_vs_peer_cpu": stats(
@@ -215,6 +261,12 @@ def main():
         "forward_fraction_of_blas >= 0.6": meets("forward_fraction_of_blas", lambda v: v >= 0.6),
         "train_step_per_direction_speedup_vs_peer >= 10": meets(
             "train_step_per_direction_speedup_vs_peer", lambda v: v >= 10),
+        "forward_fraction_of_blas_f64 >= 1.2": meets("forward_fraction_of_blas_f64",
+                                                      lambda v: v >= 1.2),
+        "forward_fraction_of_blas_f32 >= 1.0": meets("forward_fraction_of_blas_f32",
+                                                      lambda v: v >= 1.0),
+        "kanrt_gemm_fraction_of_blas >= 0.9": meets("kanrt_gemm_fraction_of_blas",
+                                                     lambda v: v >= 0.9),
         "peak_train_memory_ratio_vs_backprop <= 0.2": meets(
             "peak_train_memory_ratio_vs_backprop", lambda v: v <= 0.2),
         "rule": "each target is checked on the worst case (min speedup / fraction, max memory ratio)",
@@ -250,18 +302,46 @@ def markdown(out, recs):
               + (f"; {m['translate_options']}" if m.get('translate_options') else ""))
         if "section" in r:
             p(f"- load average at `{r['section']}` ({r['time']}): {r['loadavg']}")
+    lim = out.get("limits") or {}
+    if lim:
+        p()
+        p("The machine's limits (one core):")
+        p()
+        p("| | value |")
+        p("|---|---|")
+        if "peak_gflops_f64" in lim:
+            p(f"| CPU | {lim['cpu']} ({lim['isa']}) |")
+            p(f"| clock (measured, dependent adds) | {lim['clock_ghz']:.2f} GHz |")
+            p(f"| vector width x FMA units (measured rate) | {lim['vector_bits']} bit x "
+              f"{lim['fma_units']} |")
+            p(f"| peak f64 / f32 | {lim['peak_gflops_f64']:.1f} / {lim['peak_gflops_f32']:.1f} GFLOP/s |")
+        for dt, fn in (("f64", "dgemm"), ("f32", "sgemm")):
+            b = lim.get(f"blas_{dt}")
+            if b:
+                p(f"| best OpenBLAS {fn} | core type {b['core']} ({b['chosen_by']}; OpenBLAS's own "
+                  f"choice: {b.get('default_core') or '–'}): {fmt(b.get('gflops_models_geomean'))} "
+                  f"GFLOP/s on the model GEMMs (geomean), {fmt(b.get('gflops_square_1024'))} on "
+                  f"1024³ ({fmt(b.get('square_fraction_of_peak'), 2)} of peak) |")
+        if lim.get("peer_blas_core"):
+            p(f"| PyTorch peer's OpenBLAS core type | {lim['peer_blas_core']} |")
+        if lim.get("ambient_openblas_coretype"):
+            p(f"| OPENBLAS_CORETYPE in the caller's environment (not used) | "
+              f"{lim['ambient_openblas_coretype']} |")
     p()
     p("Forward (medians, ms; GFLOP/s dense-equivalent):")
     p()
     p("| model | dtype | ours wall | ours CPU | peer wall | peer CPU | speedup vs peer (wall / CPU) | "
-      "OpenBLAS GEMM | fraction of BLAS (wall / CPU) | kanrt GEMM |")
-    p("|---|---|---|---|---|---|---|---|---|---|")
+      "OpenBLAS GEMM | fraction of BLAS (wall / CPU) | fraction of peak (ours / BLAS) | kanrt GEMM "
+      "(fraction of BLAS) |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in out["forward"]:
         p(f"| {shape(r)} | {r['dtype']} | {fmt(r['ours_ms'], 2)} | {fmt(r['ours_cpu_ms'], 2)} | "
           f"{fmt(r['peer_ms'], 2)} | {fmt(r['peer_cpu_ms'], 2)} | {fmt(r['speedup_vs_peer'], 2)}x / "
           f"{fmt(r['speedup_vs_peer_cpu'], 2)}x | {fmt(r['blas_ms'], 2)} "
           f"({fmt(r['blas_gflops'])} GF/s) | {fmt(r['fraction_of_blas'], 2)} / "
-          f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r['kanrt_gemm_ms'], 2)} |")
+          f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r.get('fraction_of_peak'), 2)} / "
+          f"{fmt(r.get('blas_fraction_of_peak'), 2)} | {fmt(r['kanrt_gemm_ms'], 2)} "
+          f"({fmt(r.get('kanrt_gemm_fraction_of_blas'), 2)}) |")
     p()
     p("Training step (medians, ms; peer = forward-mode noise_step, ternary):")
     p()
