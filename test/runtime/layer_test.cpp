@@ -229,6 +229,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SpanCase{67, 9, 13, 5, 3, true},   // tail block only
                       SpanCase{33, 25, 70, 5, 3, true},  // full + tail blocks
                       SpanCase{33, 25, 70, 5, 3, false}, // binary span search
+                      // Blocks of 64 outputs (AVX-512 f64 / f32): exactly
+                      // one, and two plus a tail; many input blocks.
+                      SpanCase{19, 70, 64, 5, 3, true},
+                      SpanCase{21, 17, 130, 5, 3, true},
                       SpanCase{20, 11, 64, 3, 2, true},  // quadratic
                       SpanCase{20, 11, 40, 4, 1, false}, // linear
                       SpanCase{12, 5, 33, 20, 3, true},  // large G: 1 input/block
