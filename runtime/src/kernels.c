@@ -1,4 +1,5 @@
 /*===- kernels.c - KAN layer micro-kernels, f64 and f32 ---------*- C -*-===*/
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -57,6 +58,33 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 /* Bytes of the Wspan slice of one input block that should stay in L1. */
 #define KAN_SPAN_L1_BYTES 20480
 
+/* Constants of the vector exp (kernels.inc, NAME(vexp)) per type: range
+   [LO, HI] (beyond it exp is 0 or inf), ln 2 split in a high part with
+   trailing zero bits (n ln2_hi is exact) and the rest, the exponent field,
+   and the Taylor series of q(r) = (exp(r) - 1 - r) / r^2. */
+#define KAN_ITYPE int64_t
+#define KAN_EPS DBL_EPSILON
+#define KAN_EXP_LO (-745.2)
+#define KAN_EXP_HI 709.8
+#define KAN_EXP_MAGIC 0x1.8p52
+#define KAN_LOG2E 0x1.71547652b82fep0
+#define KAN_LN2_HI 6.93147180369123816490e-01
+#define KAN_LN2_LO 1.90821492927058770002e-10
+#define KAN_EXP_BIAS 1023
+#define KAN_EXP_MANT 52
+#define KAN_EXP_Q(r)                                                           \
+  ((T)(1.0 / 2) +                                                             \
+   (r) * ((T)(1.0 / 6) +                                                      \
+   (r) * ((T)(1.0 / 24) +                                                     \
+   (r) * ((T)(1.0 / 120) +                                                    \
+   (r) * ((T)(1.0 / 720) +                                                    \
+   (r) * ((T)(1.0 / 5040) +                                                   \
+   (r) * ((T)(1.0 / 40320) +                                                  \
+   (r) * ((T)(1.0 / 362880) +                                                 \
+   (r) * ((T)(1.0 / 3628800) +                                                \
+   (r) * ((T)(1.0 / 39916800) +                                               \
+   (r) * ((T)(1.0 / 479001600) +                                              \
+   (r) * (T)(1.0 / 6227020800))))))))))))
 #define T double
 #define NAME(f) KAN_ISA_NAME(f##_f64)
 #define EXP exp
@@ -66,7 +94,34 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #undef NAME
 #undef EXP
 #undef KAN_SPAN_NV
+#undef KAN_ITYPE
+#undef KAN_EPS
+#undef KAN_EXP_LO
+#undef KAN_EXP_HI
+#undef KAN_EXP_MAGIC
+#undef KAN_LOG2E
+#undef KAN_LN2_HI
+#undef KAN_LN2_LO
+#undef KAN_EXP_BIAS
+#undef KAN_EXP_MANT
+#undef KAN_EXP_Q
 
+#define KAN_ITYPE int32_t
+#define KAN_EPS FLT_EPSILON
+#define KAN_EXP_LO (-104.0f)
+#define KAN_EXP_HI 88.8f
+#define KAN_EXP_MAGIC 0x1.8p23f
+#define KAN_LOG2E 0x1.715476p0f
+#define KAN_LN2_HI 0x1.62e400p-1f
+#define KAN_LN2_LO 0x1.7f7d1cp-20f
+#define KAN_EXP_BIAS 127
+#define KAN_EXP_MANT 23
+#define KAN_EXP_Q(r)                                                           \
+  ((T)(1.0 / 2) +                                                             \
+   (r) * ((T)(1.0 / 6) +                                                      \
+   (r) * ((T)(1.0 / 24) +                                                     \
+   (r) * ((T)(1.0 / 120) +                                                    \
+   (r) * ((T)(1.0 / 720) + (r) * (T)(1.0 / 5040))))))
 #define T float
 #define NAME(f) KAN_ISA_NAME(f##_f32)
 #define EXP expf
