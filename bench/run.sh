@@ -28,6 +28,9 @@
 #      (f64, f32), the dense-equivalent GEMMs with OpenBLAS (single thread) and
 #      kan_gemm_nt, peak RSS of a training step and of the N=65536, G=20 layer
 #      forward (each in a fresh process);
+#      then (4b) the emitted row tiles on 1 and 2 OpenMP threads (forward, ternary
+#      n = 32 steps, kan-train's n = 128 batch 128 step) and the batch-size curve
+#      of [64,64,64] (N = 64 ... 65536; forward f64/f32 and ternary n = 8 step);
 #   5. the PyTorch peer (bench/torch/peer_bench.py with /usr/bin/python3, then
 #      bench/peer_cputime.py for CPU-time medians; {"skipped": ...} without torch);
 #   6. bench/summarize.py: ratios against the peer, the best OpenBLAS and the peak.
@@ -101,6 +104,11 @@ done
 models+=("w784_f64_ternary_n128|784,64,10|256|f64|5|--train-step --rule ternary --n 128 --density 2e-3 --lr 3e-3")
 models+=("layer64_g20_f64_fwd|64,64|65536|f64|20|")
 [[ $limits_only == 1 ]] && models=()
+# Also built with OpenMP (kan_bench_omp_<name>) for the thread scaling and the
+# batch-size curve.
+omp_models=(w64_f64_fwd w784_f64_fwd w64_f32_fwd w784_f32_fwd w64_f64_ternary_n8
+            w64_f64_ternary_n32 w784_f64_ternary_n32 w784_f64_ternary_n128)
+[[ $limits_only == 1 ]] && omp_models=()
 
 mkdir -p "$work/models"
 cmake_models=()
@@ -120,6 +128,7 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$here" -B "$work/cmake" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DKAN_BENCH_RUNTIME_LIB="$rtlib" "-DKAN_BENCH_MODELS=$(IFS=';'; echo "${cmake_models[*]:-}")" \
+  "-DKAN_BENCH_OMP_MODELS=$(IFS=';'; echo "${omp_models[*]:-}")" \
   >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
 cmake --build "$work/cmake" -j 2 >>"$work/cmake.log" 2>&1 || { tail -30 "$work/cmake.log" >&2; exit 1; }
 
@@ -275,6 +284,43 @@ for shp in 64,10,576 256,10,576; do
   blas_bench f64 --shape $shp --reps $((reps * 20)) --bench gemm_tangent_small | emit
   "$work/cmake/gemm_bench" --impl kanrt --dtype f64 --shape $shp --reps $((reps * 20)) \
     --bench gemm_tangent_small | emit
+done
+
+# --- 4b. threads and batch size ----------------------------------------------------
+# The emitted row-tile loops on 1 and 2 OpenMP threads (wall clock; interleaved
+# so a burst of load hits both), then forward and step time against the batch.
+kbo() { OMP_NUM_THREADS=$1 "$work/cmake/kan_bench_omp_$2" "${@:3}"; }
+mark threads
+log "thread scaling (1 and 2 threads)"
+for shape in "64,64,64|1024|w64" "784,64,10|256|w784"; do
+  IFS='|' read -r widths batch tag <<<"$shape"
+  for t in 1 2; do
+    for dt in f64 f32; do
+      kbo $t "${tag}_${dt}_fwd" --mode forward --bench forward_threads --widths "$widths" \
+        --batch "$batch" --reps "$reps" | emit
+    done
+    kbo $t "${tag}_f64_ternary_n32" --mode train --bench train_step_threads --rule ternary \
+      --density 2e-3 --widths "$widths" --batch "$batch" --reps "$reps" | emit
+  done
+done
+# kan-train's defaults: [784,64,10], batch 128, n = 128.
+for t in 1 2; do
+  kbo $t w784_f64_ternary_n128 --mode train --bench train_step_threads --rule ternary \
+    --density 2e-3 --widths 784,64,10 --batch 128 --reps "$reps" | emit
+done
+mark batch
+log "batch-size curve ([64,64,64]: forward f64/f32, ternary n = 8 step f64; 1 and 2 threads)"
+if [[ $quick == 1 ]]; then batches=(64 1024 16384); else batches=(64 256 1024 4096 16384 65536); fi
+for nb in "${batches[@]}"; do
+  r=$(( reps * 1024 / nb )); (( r < 3 )) && r=3; (( r > 4 * reps )) && r=$(( 4 * reps ))
+  for t in 1 2; do
+    for dt in f64 f32; do
+      kbo $t "w64_${dt}_fwd" --mode forward --bench forward_batch --widths 64,64,64 \
+        --batch "$nb" --reps "$r" | emit
+    done
+    kbo $t w64_f64_ternary_n8 --mode train --bench train_step_batch --rule ternary \
+      --density 2e-3 --widths 64,64,64 --batch "$nb" --reps "$r" | emit
+  done
 done
 
 log "peak memory (fresh process each)"
