@@ -4,14 +4,17 @@
 # the two sides alternates per round), so load on a shared machine hits both.
 #
 #   bench/compare.sh --base-lib OLD/libkanrt.a [--build-dir DIR] [--work-dir W]
-#                    [--rounds R] [--reps N] [--isa LEVEL]
+#                    [--rounds R] [--reps N] [--isa LEVEL] [--blas-core NAME]
 #
 # DIR (default <repo>/build) gives kan-translate and the new libkanrt.a; the
 # models are emitted once, by DIR's kan-translate, so only the runtime differs.
-# --isa sets KAN_ISA for both sides. Prints one JSON line per measurement
+# --isa sets KAN_ISA for both sides. --blas-core NAME adds OpenBLAS (gemm_bench
+# --impl openblas, OPENBLAS_CORETYPE=NAME, e.g. the best core type bench/run.sh
+# found) to the GEMM rounds as a third side, "blas". Prints one JSON line per measurement
 # ("side": "base" | "new", "round") and a last {"compare": ...} line with,
 # per benchmark, the median over rounds of each side's median wall and CPU
-# time and new / base ratios. Records are kept in W/compare.jsonl.
+# time and base / new ratios (speedups), and for the GEMMs the fraction of
+# OpenBLAS (its time / ours) with --blas-core. Records are kept in W/compare.jsonl.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +25,7 @@ base_lib=""
 rounds=3
 reps=11
 isa=""
+blas_core=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --base-lib) base_lib=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
@@ -30,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds="$2"; shift ;;
     --reps) reps="$2"; shift ;;
     --isa) isa="$2"; shift ;;
+    --blas-core) blas_core="$2"; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -117,6 +122,10 @@ for ((round = 1; round <= rounds; ++round)); do
         one "$side" "$round" "$work/$side/gemm_bench" --impl kanrt --dtype $dt --widths "$widths" \
           --batch "$batch" --reps "$reps"
       done
+      if [[ -n "$blas_core" && -x "$work/new/gemm_bench" ]]; then
+        one blas "$round" env OPENBLAS_CORETYPE="$blas_core" "$work/new/gemm_bench" \
+          --impl openblas --dtype $dt --widths "$widths" --batch "$batch" --reps "$reps"
+      fi
     done
   done
 done
@@ -125,8 +134,15 @@ done
 import json, statistics, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 groups = {}
+blas = {}
 for r in recs:
     if "side" not in r:
+        continue
+    if r["side"] == "blas":
+        b = blas.setdefault((tuple(r["widths"] or ()), r["batch"], r["dtype"]),
+                            {"ms": [], "cpu": [], "core": r.get("blas_core")})
+        b["ms"].append(r["median_ms"])
+        b["cpu"].append(r["median_cpu_ms"])
         continue
     k = (r["impl"].replace("-cblas", ""), r["bench"], tuple(r["widths"] or ()), r["batch"],
          r["dtype"], r.get("ndir"), r.get("rule"))
@@ -134,15 +150,24 @@ for r in recs:
     g[r["side"]]["ms"].append(r["median_ms"])
     g[r["side"]]["cpu"].append(r["median_cpu_ms"])
 rows = []
+med = statistics.median
 for k, g in groups.items():
     if not g["base"]["ms"] or not g["new"]["ms"]:
         continue
-    b, n = (statistics.median(g["base"]["ms"]), statistics.median(g["new"]["ms"]))
-    bc, nc = (statistics.median(g["base"]["cpu"]), statistics.median(g["new"]["cpu"]))
-    rows.append({"impl": k[0], "bench": k[1], "widths": list(k[2]), "batch": k[3],
-                 "dtype": k[4], "ndir": k[5], "rule": k[6], "base_ms": b, "new_ms": n,
-                 "speedup": round(b / n, 3), "base_cpu_ms": bc, "new_cpu_ms": nc,
-                 "speedup_cpu": round(bc / nc, 3)})
+    b, n = (med(g["base"]["ms"]), med(g["new"]["ms"]))
+    bc, nc = (med(g["base"]["cpu"]), med(g["new"]["cpu"]))
+    row = {"impl": k[0], "bench": k[1], "widths": list(k[2]), "batch": k[3],
+           "dtype": k[4], "ndir": k[5], "rule": k[6], "base_ms": b, "new_ms": n,
+           "speedup": round(b / n, 3), "base_cpu_ms": bc, "new_cpu_ms": nc,
+           "speedup_cpu": round(bc / nc, 3)}
+    ob = blas.get((k[2], k[3], k[4])) if k[0].startswith("kanrt-gemm") else None
+    if ob:
+        row.update({"blas_core": ob["core"], "blas_ms": med(ob["ms"]),
+                    "blas_cpu_ms": med(ob["cpu"]),
+                    "new_fraction_of_blas": round(med(ob["ms"]) / n, 3),
+                    "new_fraction_of_blas_cpu": round(med(ob["cpu"]) / nc, 3),
+                    "base_fraction_of_blas_cpu": round(med(ob["cpu"]) / bc, 3)})
+    rows.append(row)
 print(json.dumps({"compare": rows}))
 PY
 log "done; records in $out"

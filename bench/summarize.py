@@ -11,8 +11,10 @@ Ratios (wall-clock medians; *_cpu: process CPU time, peer from bench/peer_cputim
                                    same GEMM shapes (also on process CPU time: *_cpu), OpenBLAS
                                    on the best core type run.sh found for the machine
   forward_fraction_of_peak         ours dense-equivalent GFLOP/s / the core's peak (cpu_peak:
-                                   measured clock x vector lanes x 2 x FMA units)
-  kanrt_gemm_fraction_of_blas      OpenBLAS time / kan_gemm_nt time on the model GEMMs
+                                   measured clock x vector lanes x 2 x FMA units); *_cpu on
+                                   process CPU time
+  kanrt_gemm_fraction_of_blas      OpenBLAS time / kan_gemm_nt time on the model GEMMs (*_cpu:
+                                   process CPU time)
   train_step_per_direction_speedup peer noise_step ms / ours, same n (so also per direction)
   peak_train_memory_ratio          ours peak RSS of a step (ternary, n = 32, f64) / the peer's
                                    backprop step; *_above_baseline compares the growth over
@@ -127,12 +129,17 @@ def main():
                "blas_core": blas and blas.get("blas_core"),
                "fraction_of_peak": rnd(r["gflops_dense_equiv"] / peak_of(r["dtype"]))
                if peak_of(r["dtype"]) else None,
+               "fraction_of_peak_cpu": rnd(r["gflops_dense_equiv"] * r["median_ms"] /
+                                           r["median_cpu_ms"] / peak_of(r["dtype"]))
+               if peak_of(r["dtype"]) and r.get("median_cpu_ms") else None,
                "blas_fraction_of_peak": rnd(blas["gflops_dense_equiv"] / peak_of(r["dtype"]))
                if blas and peak_of(r["dtype"]) else None,
                "kanrt_gemm_ms": rt and rt["median_ms"],
                "kanrt_gemm_kernels": rt and rt.get("kernels"),
                "kanrt_gemm_fraction_of_blas": rnd(blas["median_ms"] / rt["median_ms"])
                if blas and rt else None,
+               "kanrt_gemm_fraction_of_blas_cpu": rnd(blas["median_cpu_ms"] / rt["median_cpu_ms"])
+               if blas and rt and rt.get("median_cpu_ms") else None,
                "kanrt_gemm_fraction_of_peak": rnd(rt["gflops_dense_equiv"] / peak_of(r["dtype"]))
                if rt and peak_of(r["dtype"]) else None}
         fwd.append(row)
@@ -253,6 +260,9 @@ def main():
                       "ms_1_thread": r["median_ms"], "cpu_ms_1_thread": r.get("median_cpu_ms"),
                       "us_per_row_1_thread": rnd(1e3 * r["median_ms"] / r["batch"], 3),
                       "gflops_1_thread": r["gflops_dense_equiv"],
+                      "gflops_cpu_1_thread": rnd(r["gflops_dense_equiv"] * r["median_ms"] /
+                                                 r["median_cpu_ms"], 1)
+                      if r.get("median_cpu_ms") else None,
                       "ms_2_threads": r2 and r2["median_ms"],
                       "gflops_2_threads": r2 and r2["gflops_dense_equiv"],
                       "speedup_2_threads": rnd(r["median_ms"] / r2["median_ms"]) if r2 else None})
@@ -269,7 +279,10 @@ def main():
         "forward_fraction_of_blas_f32": stats([r["fraction_of_blas"] for r in fwd
                                                if r["dtype"] == "f32"]),
         "forward_fraction_of_peak": stats([r["fraction_of_peak"] for r in fwd]),
+        "forward_fraction_of_peak_cpu": stats([r["fraction_of_peak_cpu"] for r in fwd]),
         "kanrt_gemm_fraction_of_blas": stats([r["kanrt_gemm_fraction_of_blas"] for r in fwd]),
+        "kanrt_gemm_fraction_of_blas_cpu": stats([r["kanrt_gemm_fraction_of_blas_cpu"]
+                                                  for r in fwd]),
         "kanrt_gemm_fraction_of_peak": stats([r["kanrt_gemm_fraction_of_peak"] for r in fwd]),
         "train_step_per_direction_speedup_vs_peer": stats(
             [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "ternary"]),
@@ -442,12 +455,14 @@ def markdown(out, recs):
         p()
         p("Batch size ([64,64,64]; wall-clock medians; GFLOP/s dense-equivalent):")
         p()
-        p("| bench | dtype | n | N | 1 thread ms | µs / row | GFLOP/s | 2 threads ms | GFLOP/s | speedup |")
+        p("| bench | dtype | n | N | 1 thread ms (CPU ms) | µs / row | GFLOP/s (on CPU time) | "
+          "2 threads ms | GFLOP/s | speedup |")
         p("|---|---|---|---|---|---|---|---|---|---|")
         for r in out["batch_curve"]:
             p(f"| {r['bench']} | {r['dtype']} | {fmt(r['ndir'])} | {r['batch']} | "
-              f"{fmt(r['ms_1_thread'], 3)} | {fmt(r['us_per_row_1_thread'], 2)} | "
-              f"{fmt(r['gflops_1_thread'])} | {fmt(r['ms_2_threads'], 3)} | "
+              f"{fmt(r['ms_1_thread'], 3)} ({fmt(r['cpu_ms_1_thread'], 3)}) | "
+              f"{fmt(r['us_per_row_1_thread'], 2)} | {fmt(r['gflops_1_thread'])} "
+              f"({fmt(r['gflops_cpu_1_thread'])}) | {fmt(r['ms_2_threads'], 3)} | "
               f"{fmt(r['gflops_2_threads'])} | {fmt(r['speedup_2_threads'], 2)}x |")
     p()
     p("Ratios (min / geomean / max over the rows above) and targets:")
