@@ -13,7 +13,7 @@
  *   runs at under load (turbo included, unlike the TSC). Best of several runs:
  *   time stolen by other jobs on a shared machine only lowers a run.
  * fma_per_cycle: independent full-width FMAs (12 accumulators, more than
- *   latency x units on current cores) per cycle: the best of 7 runs over the
+ *   latency x units on current cores) per cycle: the best of 25 runs over the
  *   highest clock measured around them per measured cycle; fma_units rounds it
  *   to a multiple of 1/2 (a core that splits 512-bit operations into two
  *   256-bit halves reports 1 where its AVX2 rate is 2).
@@ -148,28 +148,29 @@ int main(int argc, char **argv) {
     isa = "sse2 (mul+add)";
   }
 
-  /* FMA rate: calibrate, then rounds of (clock, FMA loop, clock): the
-     frequency of a shared or virtual core moves, so each FMA run is rated
-     the clock is measured around every run. Other jobs only slow a run down
-     (on a virtual core, a job on the host's sibling hardware thread halves
-     the FMA rate but not the add chain), so both are the highest seen. */
+  /* FMA rate: calibrate, then 25 short rounds of (clock, FMA loop, clock):
+     the frequency of a shared or virtual core moves, so the clock is
+     measured around every run. Other jobs only slow a run down (on a virtual
+     core, a job on the host's sibling hardware thread halves the FMA rate
+     but not the add chain), so both are the highest seen; short runs make a
+     quiet moment likelier to be caught. */
   double best = 0, hz = 0;
   long n = 1 << 12;
   for (;;) {
     double t0 = now_s();
     loop(n);
     double t = now_s() - t0;
-    if (t > ms * 1e-3 / 4 || n > (1L << 36))
+    if (t > ms * 1e-3 / 10 || n > (1L << 36))
       break;
     n *= 2;
   }
-  for (int i = 0; i < 7; ++i) {
-    const double h0 = measure_clock(ms / 2, 3);
+  for (int i = 0; i < 25; ++i) {
+    const double h0 = measure_clock(ms / 10, 2);
     double t0 = now_s();
     loop(n);
     const double ops = (double)n * ACC;
     double t = now_s() - t0;
-    const double h1 = measure_clock(ms / 2, 3);
+    const double h1 = measure_clock(ms / 10, 2);
     const double h = h0 > h1 ? h0 : h1;
     if (ops / t > best)
       best = ops / t;
