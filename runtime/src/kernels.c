@@ -41,6 +41,16 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #define KAN_SPAN_VECTOR 0
 #define KAN_SPAN_VBYTES 16
 #endif
+/* Basis, SiLU and their derivatives in vector form (the closed form on
+   uniform cubic grids, a vector exp): needs __builtin_convertvector (GCC 9,
+   Clang); older compilers, and KANRT_SPAN_NO_VECTOR_VALUES, keep the
+   recursion and libm's exp for every row. */
+#if KAN_SPAN_VECTOR && !defined(KANRT_SPAN_NO_VECTOR_VALUES) &&                \
+    (defined(__clang__) || __GNUC__ >= 9)
+#define KAN_SPAN_VALUES 1
+#else
+#define KAN_SPAN_VALUES 0
+#endif
 /* Output block of the span kernel: KAN_SPAN_NV vector accumulators per
    row, at most 64 outputs so layers of 64 outputs run in full vector
    blocks: 8 vectors, but 4 of 16 floats with AVX-512 (measured: two rows of
