@@ -7,6 +7,7 @@
 
 #include "kan/InitAll.h"
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Target/NMQuad/NMQuadTarget.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -16,6 +17,7 @@ int main(int argc, char **argv) {
   mlir::kan::registerAllDialects(registry);
   mlir::kan::registerAllPasses();
   mlir::kan::registerCPUPipeline();
+  mlir::kan::registerNMQuadPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "KAN optimizer driver\n", registry));
 }

@@ -228,9 +228,14 @@ int main(int argc, char **argv) {
     mlir::kan::TrainStepOptions opts;
     opts.rule = rule, opts.dist = dist, opts.loss = loss;
     opts.directions = directions, opts.density = density, opts.lr = lr;
-    mlir::kan::CPUSchedule schedule;
-    schedule.tileRows = tileRows;
-    mlir::kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
+    if (target == "nmquad") {
+      mlir::kan::buildNMQuadPipeline(pm, trainStep ? &opts : nullptr,
+                                     mlir::kan::KanToNMCOptions());
+    } else {
+      mlir::kan::CPUSchedule schedule;
+      schedule.tileRows = tileRows;
+      mlir::kan::buildCPUPipeline(pm, trainStep ? &opts : nullptr, schedule);
+    }
     if (failed(pm.run(*module)))
       return 1;
   }

@@ -1,9 +1,11 @@
 //===- NMQuadTarget.h - the NM Quad target ----------------------*- C++ -*-===//
 //
-// kan-translate --target=nmquad: schedules the GEMM-form module on NM Quad
-// cores (kan-to-nmc, unless the module already holds an nmc.program) and
-// writes a folder a user builds with the vendor SDK (`make nmc`) or runs
-// under host emulation (`make host-emu`). docs/NMQUAD-TARGET.md describes
+// kan-translate --target=nmquad: the NM Quad pipeline (buildNMQuadPipeline:
+// GEMM form, then kan-to-nmc with the schedule's options) turns the model
+// into one nmc.program; the emitter prints that program as a folder a user
+// builds with the vendor SDK (`make nmc`), checks without it (`make
+// nmc-check`) or runs under host emulation (`make host-emu`,
+// `make host-emu-sim`). docs/NMQUAD-TARGET.md describes
 // the schedule, the folder and the report.
 //
 //===----------------------------------------------------------------------===//
@@ -11,7 +13,11 @@
 #ifndef KAN_TARGET_NMQUAD_NMQUADTARGET_H
 #define KAN_TARGET_NMQUAD_NMQUADTARGET_H
 
+#include "kan/Conversion/Passes.h"
+#include "kan/Target/CPU/CPUTarget.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
@@ -41,7 +47,16 @@ struct NMQuadEmitOptions {
       writeWeights;
 };
 
-/// Writes the NM Quad folder into \p outDir. The module is not modified.
+/// Adds the NM Quad pipeline: (optionally) kan-build-train-step,
+/// kan-lower-to-gemm, canonicalisation, kan-to-nmc with \p schedule.
+void buildNMQuadPipeline(OpPassManager &pm, const TrainStepOptions *train,
+                         const KanToNMCOptions &schedule);
+
+/// Registers `kan-compile-nmquad` for kan-opt's --pass-pipeline.
+void registerNMQuadPipeline();
+
+/// Writes the NM Quad folder of a module in nmc form (the output of
+/// buildNMQuadPipeline) into \p outDir. The module is not modified.
 mlir::LogicalResult emitNMQuad(mlir::ModuleOp module, llvm::StringRef outDir,
                                const NMQuadEmitOptions &options);
 
