@@ -40,7 +40,8 @@ function(kan_stage_links dir)
 endfunction()
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt ${kan_rt_headers})
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt/nmc ${kan_nmc_headers})
-kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc ${KAN_RT_DIR}/nmc/nmc-kan.lds)
+kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc ${KAN_RT_DIR}/nmc/nmc-kan.lds
+  ${KAN_RT_DIR}/nmc/check)
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc/src ${kan_nmc_core_sources})
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt ${KAN_RT_DIR}/src)
 

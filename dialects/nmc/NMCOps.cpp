@@ -38,7 +38,7 @@ LogicalResult ProgramOp::verify() {
   int64_t used[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (auto buf : getBody().front().getOps<BankBufferOp>()) {
     int64_t b = buf.getBank();
-    if (b < 0 || b > 7)
+    if (b < ProgramOp::kCodeBanks || b > 7)
       continue; // reported by the buffer
     // The runtime packs buffers with 2-word (fp64) alignment.
     used[b] += (buf.getWords() + 1) & ~int64_t(1);
@@ -56,6 +56,9 @@ LogicalResult BankBufferOp::verify() {
   if (getWords() < 1)
     return emitOpError() << "needs a positive size in words";
   int64_t cap = ProgramOp::bankCapacity(getBank());
+  if (cap == 0)
+    return emitOpError() << "cannot use bank " << getBank()
+                         << ": banks 0-1 hold the code, data and stack";
   if ((int64_t)getWords() > cap)
     return emitOpError() << "of " << getWords() << " words does not fit bank "
                          << getBank() << " (" << cap

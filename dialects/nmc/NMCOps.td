@@ -139,8 +139,8 @@ def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let description = [{
     Holds the bank and DDR buffers and the entry points of the program.
     The verifier checks that the buffers of each bank fit it: 16384 words
-    per bank, of which bank 0 (code, data and stack) gives buffers only 512
-    words (docs/NMQUAD-RUNTIME.md).
+    per bank; banks 0 and 1 hold code, data and the stack and take no
+    buffers (docs/NMQUAD-TARGET.md).
   }];
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);
@@ -148,22 +148,22 @@ def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     static constexpr int64_t kBankWords = 16384;
-    /// NMMB0 also holds the loader area (0x200 words), code, data and a
-    /// 0x2000-word stack (nmc-kan.lds); buffers get this much of it.
-    static constexpr int64_t kBank0BufferWords = 512;
+    /// NMMB0-1 hold the loader area (0x200 words), code, data and the
+    /// 0x2000-word stack (nmc-kan.lds): no buffers there.
+    static constexpr int64_t kCodeBanks = 2;
     /// Words of chip DDR the DDR map may use: the EMI window
     /// [0x340000, 0x8000000) words (kan_nmc_memmap.h) less the runtime's
     /// 0x400-word control block.
     static constexpr int64_t kDdrUserWords = 0x08000000 - 0x00340400;
     static int64_t bankCapacity(int64_t bank) {
-      return bank == 0 ? kBank0BufferWords : kBankWords;
+      return bank < kCodeBanks ? 0 : kBankWords;
     }
   }];
 }
 
 def NMC_BankBufferOp : NMC_Op<"bank_buffer", [Symbol,
     HasParent<"ProgramOp">]> {
-  let summary = "a buffer in one local bank (NMMB0-7) of every core";
+  let summary = "a buffer in one local bank (NMMB2-7) of every core";
   let description = [{
     `words` 32-bit words in bank `bank`. `double_buffered` buffers hold two
     halves that block copies and kernels alternate between.

@@ -197,6 +197,12 @@ void KanToNMCPass::runOnOperation() {
     int64_t m = 24;
     m = std::min(m, kBank / (2 * l.kc()));             // A panel, feature rows
     m = std::min(m, kBank / (2 * kNB * l.blocks()));   // C tile
+    {
+      // Bank 5: grid chunk and reciprocals, x (and x') rows, feature rows.
+      int64_t gt = l.g + 2 * l.k + 1;
+      int64_t grid = 2 * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
+      m = std::min(m, (kBank - grid) / (2 * l.kc() + 4 * l.chunk));
+    }
     while (m > 1 && !nmc::isF64TileRows(m))
       --m; // a row count some kernel has
     if (m < 1) {
@@ -244,21 +250,22 @@ void KanToNMCPass::runOnOperation() {
   prog.getBody().emplaceBlock();
   b.setInsertionPointToStart(&prog.getBody().front());
 
-  // Banks 1-3: the three streams of the tile kernel; 4: grid, reciprocals
-  // and input rows; 5: feature rows; 6: sparse-tangent rows; 7: draws.
+  // Banks 0-1 hold code, data and stack. 2-4: the three streams of the
+  // tile kernel (Bt, C, A); 5: grid, reciprocals, input and feature rows;
+  // 6: sparse-tangent rows; 7: draws and update coefficients.
   auto bank = [&](StringRef name, int64_t bk, int64_t words, bool db = false) {
     words = (words + 3) & ~int64_t(3);
     b.create<nmc::BankBufferOp>(loc, name, bk, words, db);
   };
   int64_t rows = maxTile, chunkRows = rows * maxChunk;
-  bank("a_panel", 1, 2 * rows * maxKc);
+  bank("a_panel", 4, 2 * rows * maxKc);
   bank("bt_panel", 2, 2 * 2 * maxKc * kNB, true);
   int64_t maxBlocks = (maxOut + kNB - 1) / kNB;
   bank("c_tile", 3, 2 * rows * kNB * maxBlocks);
-  bank("grid", 4, maxGridWords);
-  bank("x_rows", 4, 2 * chunkRows);
+  bank("grid", 5, maxGridWords);
+  bank("x_rows", 5, 2 * chunkRows);
   if (train)
-    bank("xt_rows", 4, 2 * chunkRows);
+    bank("xt_rows", 5, 2 * chunkRows);
   bank("feat", 5, 2 * rows * maxKc);
   if (train) {
     int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
@@ -266,7 +273,7 @@ void KanToNMCPass::runOnOperation() {
     bank("seg", 6, 2 * seg);
     bank("draws", 7, 2 * maxDraws);
     bank("triples", 7, 4 * maxNnz);
-    bank("coef", 0, 2 * width);
+    bank("coef", 7, 2 * width);
   }
   if (failed(prog.verify())) {
     prog.emitError() << "the schedule does not fit the banks; reduce the "

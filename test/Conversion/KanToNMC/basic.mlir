@@ -7,7 +7,7 @@
 // SPLIT: kan-to-nmc: split must be rows or outputs, got 'columns'
 // CHECK: nmc.schedule {batch = 256 : i64, chips = 4 : i64, cores = 4 : i64, ddr_streams = 8 : i64, split = #nmc.split<outputs>}
 // CHECK: nmc.program @kan_core
-// CHECK: nmc.bank_buffer @a_panel bank 1
+// CHECK: nmc.bank_buffer @a_panel bank 4
 // CHECK: nmc.bank_buffer @bt_panel bank 2 {{.*}} double_buffered
 // CHECK: nmc.bank_buffer @c_tile bank 3
 // CHECK: nmc.ddr_buffer @p0_grid {{.*}} kind <param> {name = "layers.0.grid", shape = array<i64: 5, 12>}

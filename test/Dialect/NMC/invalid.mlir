@@ -22,28 +22,28 @@ nmc.schedule {chips = 1, cores = 16, split = #nmc.split<columns>, ddr_streams = 
 // -----
 
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 10000
-  // expected-error @+1 {{overflows bank 1: 18000 words of 16384}}
-  nmc.bank_buffer @b bank 1 words 8000
+  nmc.bank_buffer @a bank 5 words 10000
+  // expected-error @+1 {{overflows bank 5: 18000 words of 16384}}
+  nmc.bank_buffer @b bank 5 words 8000
 }
 
 // -----
 
-// Bank 0 also holds code, data and the stack: buffers get 512 words.
+// Banks 0-1 hold code, data and the stack.
 nmc.program @p {
-  // expected-error @+1 {{overflows bank 0: 600 words of 512 available for buffers}}
-  nmc.bank_buffer @a bank 0 words 600
+  // expected-error @+1 {{cannot use bank 1: banks 0-1 hold the code, data and stack}}
+  nmc.bank_buffer @a bank 1 words 600
 }
 
 // -----
 
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 4096
-  nmc.bank_buffer @bt bank 1 words 4096
+  nmc.bank_buffer @a bank 2 words 4096
+  nmc.bank_buffer @bt bank 2 words 4096
   nmc.bank_buffer @c bank 3 words 4096
   nmc.kernel @k1 m 1 n 32 <f64>
   nmc.kernel @k4 m 4 n 32 <f64>
-  // expected-error @+1 {{the A panel and the Bt panel are both in bank 1}}
+  // expected-error @+1 {{the A panel and the Bt panel are both in bank 2}}
   nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16 kernels [@k4, @k1]
 }
 
@@ -57,7 +57,7 @@ nmc.program @p {
 // -----
 
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 4096
+  nmc.bank_buffer @a bank 4 words 4096
   nmc.bank_buffer @bt bank 2 words 4096
   nmc.bank_buffer @c bank 3 words 4096
   nmc.kernel @k4 m 4 n 32 <f64>
@@ -69,7 +69,7 @@ nmc.program @p {
 // -----
 
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 4096
+  nmc.bank_buffer @a bank 4 words 4096
   nmc.bank_buffer @bt bank 2 words 4096
   nmc.bank_buffer @c bank 3 words 4096
   nmc.kernel @k1 m 1 n 32 <f64>

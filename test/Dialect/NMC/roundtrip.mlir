@@ -16,7 +16,7 @@
 // CHECK: nmc.host_sync <fg>
 nmc.schedule {chips = 4, cores = 16, split = #nmc.split<rows>, ddr_streams = 8, batch = 256}
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 4096
+  nmc.bank_buffer @a bank 4 words 4096
   nmc.bank_buffer @bt bank 2 words 4096 double_buffered
   nmc.bank_buffer @c bank 3 words 4096
   nmc.ddr_buffer @w at 0 words 8192 kind <scratch>
