@@ -52,6 +52,8 @@ add_custom_target(kanrt-stage ALL
           ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt.a
   COMMAND ${CMAKE_COMMAND} -E create_symlink $<TARGET_FILE:kanrt_nmc_emu>
           ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt_nmc_emu.a
-  DEPENDS kanrt kanrt_nmc_emu
+  COMMAND ${CMAKE_COMMAND} -E create_symlink $<TARGET_FILE:kanrt_nmc_sim>
+          ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt_nmc_sim.a
+  DEPENDS kanrt kanrt_nmc_emu kanrt_nmc_sim
   COMMENT "Staging the runtime in the install layout under ${stage}"
   VERBATIM)

@@ -99,6 +99,8 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
 #   make host-emu    x86 build against the emulation; with INPUT=x.npy
 #                    OUTPUT=y.npy it runs the forward pass on x
 #   make host-emu-train   a few noise_step training steps (STEPS, SEED)
+#   make host-emu-sim, host-emu-sim-train   the same with every FPU tile
+#                    call run by the simulator on this folder's .s files
 #   make nmc-check   no SDK needed: compiles every core source with the host
 #                    compiler in an NMC-like mode (32-bit, freestanding,
 #                    -D__NM__) and checks that every undefined symbol is an
@@ -106,7 +108,7 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
 # Variables: KANRT_PREFIX (where the kanrt runtime is installed; default:
 # the prefix of the kan-translate that wrote this file), and below it
 # KANRT_NMC_INCLUDE (kan_nmc.h, emulated PL_*), KANRT_NMC_LIB
-# (libkanrt_nmc_emu.a), KANRT_NMC_LDS, KANRT_NMC_SRC (core-side sources),
+# (libkanrt_nmc_emu.a), KANRT_NMC_SIM_LIB (libkanrt_nmc_sim.a), KANRT_NMC_LDS, KANRT_NMC_SRC (core-side sources),
 # KANRT_INCLUDE (kanrt/*.h), KANRT_LIB (libkanrt.a), KANRT_SRC (kanrt
 # sources compiled into the core program); NMC_SDK, CHIPS, CORES, WEIGHTS.
 KANRT_PREFIX ?= )"
@@ -115,6 +117,8 @@ KANRT_PREFIX ?= )"
      << underPrefix(KAN_INSTALL_INCLUDEDIR, "/kanrt/nmc")
      << "\nKANRT_NMC_LIB ?= "
      << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt_nmc_emu.a")
+     << "\nKANRT_NMC_SIM_LIB ?= "
+     << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt_nmc_sim.a")
      << "\nKANRT_NMC_LDS ?= "
      << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/nmc-kan.lds")
      << "\nKANRT_NMC_SRC ?= "
@@ -156,7 +160,7 @@ NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ -std=gnu99 -O
   -isystem $(shell $(CC) -print-file-name=include) -I. -I$(KANRT_NMC_INCLUDE) \
   -I$(KANRT_INCLUDE) -I$(KANRT_SRC)
 
-.PHONY: all nmc nmc-check host-emu host-emu-train clean
+.PHONY: all nmc nmc-check host-emu host-emu-train host-emu-sim host-emu-sim-train clean
 all: $(BUILD)/model_emu
 
 $(BUILD)/model_emu: $(CORE_SRCS) $(HOST_SRCS) $(HEADERS)
@@ -169,6 +173,24 @@ ifneq ($(INPUT),)
 	$(BUILD)/model_emu --chips $(CHIPS) --cores $(CORES) --weights $(WEIGHTS) \
 	  --input $(INPUT) --output $(OUTPUT)
 endif
+
+# The simulator's definitions of the kernel symbols come before the
+# emulation's C ones, which are then not linked.
+$(BUILD)/model_emu_sim: $(CORE_SRCS) $(HOST_SRCS) $(HEADERS) $(ASM_SRCS)
+	mkdir -p $(BUILD)
+	$(CC) $(EMU_FLAGS) $(CORE_SRCS) $(HOST_SRCS) $(KANRT_NMC_SIM_LIB) $(KANRT_NMC_LIB) \
+	  $(KANRT_LIB) -lstdc++ -lpthread -lm -lz -o $@
+
+host-emu-sim: $(BUILD)/model_emu_sim
+ifneq ($(INPUT),)
+	KAN_NMC_SIM_DIR=$(CURDIR) $(BUILD)/model_emu_sim --chips $(CHIPS) --cores $(CORES) \
+	  --weights $(WEIGHTS) --input $(INPUT) --output $(OUTPUT)
+endif
+
+host-emu-sim-train: $(BUILD)/model_emu_sim
+	KAN_NMC_SIM_DIR=$(CURDIR) $(BUILD)/model_emu_sim --chips $(CHIPS) --cores $(CORES) \
+	  --weights $(WEIGHTS) --train $(STEPS) --seed $(SEED) $(if $(INPUT),--input $(INPUT)) \
+	  $(if $(LABELS),--labels $(LABELS)) --save $(BUILD)/trained.safetensors
 
 host-emu-train: $(BUILD)/model_emu
 	$(BUILD)/model_emu --chips $(CHIPS) --cores $(CORES) --weights $(WEIGHTS) \
