@@ -155,8 +155,10 @@ NMC_RT_SRCS := $(KANRT_NMC_SRC)/kan_nmc_tile.c $(KANRT_NMC_SRC)/kan_nmc_core_sta
 # NMC-like host compile: 32-bit int, long and pointers as on NMC, no host
 # libc (the vendor's prototypes from $(KANRT_NMC_CHECK)/include). size_t is
 # 32-bit there, so kanrt's 2^32 range guards are dead code: -Wno-type-limits.
+# kan_nmc_kan.h's primitives are static: a forward-only program leaves the
+# training ones unused (-Wno-unused-function).
 NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ -std=gnu99 -Os \
-  -Wall -Wextra -Wno-type-limits -Werror -isystem $(KANRT_NMC_CHECK)/include \
+  -Wall -Wextra -Wno-type-limits -Wno-unused-function -Werror -isystem $(KANRT_NMC_CHECK)/include \
   -isystem $(shell $(CC) -print-file-name=include) -I. -I$(KANRT_NMC_INCLUDE) \
   -I$(KANRT_INCLUDE) -I$(KANRT_SRC)
 
@@ -536,75 +538,131 @@ int main(int argc, char **argv) {
 )";
 }
 
+// Cost assumptions of the report, each with its source or "assumed".
+namespace {
+constexpr double kClockGHz = 1.0;        // NEUROMATRIX.md: NM6408 at 1 GHz
+constexpr double kCopyCyclesPerWord = 2; // assumed: scalar load + store loop
+constexpr double kSoftFlopCycles = 40;   // assumed: one DAdd/DMul call
+// Scalar fp64 operations per feature-row element of the C-side basis and
+// activation (de Boor recursion, k levels of about 4 operations per live
+// basis function, plus SiLU's exp and division), counted on the kanrt code.
+double softFlopsPerInput(int64_t g, int64_t k) {
+  (void)g;
+  return 4.0 * k * (k + 1) + 30.0;
+}
+} // namespace
+
 void mlir::kan::printNMQuadReport(NMQuadProgram &p,
                                   llvm::raw_ostream &os) {
   int64_t chips = p.schedule.getChips(), cores = p.schedule.getCores();
-  int64_t batch = p.schedule.getBatch();
+  int64_t batch = p.schedule.getBatch(), streams = p.schedule.getDdrStreams();
   os << "NM Quad schedule: " << chips << " chip(s) x " << cores
      << " core(s), split " << nmc::stringifySplit(p.schedule.getSplit())
-     << ", ddr_streams "
-     << p.schedule.getDdrStreams() << ", batch " << batch << " rows per chip\n";
+     << ", ddr_streams " << streams << ", batch " << batch
+     << " rows per chip\n";
   os << "bank buffers:";
   for (nmc::BankBufferOp b : p.banks)
     os << " " << b.getSymName() << "@NMMB" << b.getBank() << "(" << b.getWords()
        << "w)";
   os << "\n";
-  double totalCycles = 0, totalFlops = 0;
+  double totKernel = 0, totCopy = 0, totSoft = 0, totFlops = 0;
   for (nmc::LayerOp l : p.layers) {
     int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
     int64_t m = l.getTileRows(), kc = l.getChunkColumns();
     int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
     int64_t rowsCore = (batch + cores - 1) / cores;
     int64_t tilesCore = (rowsCore + m - 1) / m;
-    ::kan::nmquad::TileShape t;
-    t.m = (int)m, t.n = 32, t.kk = (int)kc;
-    ::kan::nmquad::KernelEstimate e = ::kan::nmquad::estimateGemmTile(t);
-    double calls = (double)tilesCore * nq * nblk;
-    double cycles = e.valid ? calls * (double)e.cycles : 0;
-    double flops = 2.0 * rowsCore * out * kk;
-    // DDR words per core: A rows once per block-sweep, Bt panels per tile.
-    double ddrA = 2.0 * rowsCore * kk, ddrB = 2.0 * tilesCore * kk * out;
-    double ddrC = 2.0 * rowsCore * out;
-    os << llvm::formatv(
-        "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip\n"
-        "  tile: m={4} n=32 kk={5} (chunk {6} inputs), {7} K chunks x {8} "
-        "output blocks, {9} row tiles per core\n"
-        "  banks: A panel NMMB1, Bt panel NMMB2 (double-buffered), C tile "
-        "NMMB3, grid/x NMMB4, feature rows NMMB5\n"
-        "  DDR words per core: A {10}, Bt {11}, C {12}; local words per "
-        "kernel call: {13}\n",
-        l.getIndex(), batch, out, kk, m, kc, l.getChunk(), nq, nblk, tilesCore,
-        (int64_t)ddrA, (int64_t)ddrB, (int64_t)ddrC,
-        2 * (m * kc + kc * 32 + 2 * m * 32));
-    if (e.valid) {
-      double gf = flops / cycles; // flops per cycle at 1 GHz = GFLOP/s
-      os << llvm::formatv(
-          "  kernel {0}: {1} cycles per call, {2:F2} GFLOP/s ({3:F1}% of 8), "
-          "steady {4:F1}%\n"
-          "  per core: {5} calls, {6:F0} cycles, {7:F3} GFLOP/s; per chip "
-          "({8} cores): {9:F2} GFLOP/s of {10}\n",
-          e.symbol, e.cycles, e.gflops, 100 * e.efficiency,
-          100 * e.steadyEfficiency, (int64_t)calls, cycles, gf, cores,
-          gf * cores, 8 * cores);
-      totalCycles += cycles;
-      totalFlops += flops;
-    } else {
-      os << "  kernel: no estimate (" << e.error << ")\n";
+    int64_t lastRows = rowsCore - (tilesCore - 1) * m;
+    // The kernels the last, shorter tile takes (largest that fits first).
+    SmallVector<int64_t> tail;
+    for (int64_t left = lastRows; left > 0;) {
+      int64_t s = left;
+      while (!nmc::isF64TileRows(s))
+        --s;
+      tail.push_back(s);
+      left -= s;
     }
+    double cycles = 0;
+    bool valid = true;
+    std::string error;
+    auto kernelCycles = [&](int64_t rows) {
+      ::kan::nmquad::TileShape t;
+      t.m = (int)rows, t.n = 32, t.kk = (int)kc;
+      ::kan::nmquad::KernelEstimate e = ::kan::nmquad::estimateGemmTile(t);
+      if (!e.valid)
+        valid = false, error = e.error;
+      return e.valid ? (double)e.cycles : 0.0;
+    };
+    double perStep = (tilesCore - 1) * kernelCycles(m);
+    for (int64_t r : tail)
+      perStep += kernelCycles(r);
+    cycles = perStep * nq * nblk;
+    double useful = 2.0 * rowsCore * out * kk;
+    double padded = 2.0 * rowsCore * nblk * 32 * kk;
+    // DDR words per core: A rows once per chunk, every Bt panel per row tile
+    // (32 columns, padded), C rows out.
+    double ddrA = 2.0 * rowsCore * kk, ddrB = 2.0 * tilesCore * kk * nblk * 32;
+    double ddrC = 2.0 * rowsCore * out;
+    double copy = (ddrA + ddrB + ddrC) * kCopyCyclesPerWord;
+    double soft = rowsCore * in * softFlopsPerInput(l.getGridSize(),
+                                                     l.getOrder()) *
+                  kSoftFlopCycles;
+    os << llvm::formatv(
+        "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
+        "per core\n"
+        "  tile: m={5} n=32 kk={6} (chunk {7} inputs), {8} K chunks x {9} "
+        "output blocks, {10} row tiles per core (last {11} rows)\n",
+        l.getIndex(), batch, out, kk, rowsCore, m, kc, l.getChunk(), nq, nblk,
+        tilesCore, lastRows);
+    os << "  kernels: " << (tilesCore - 1) << " full tile(s) x " << m
+       << "x32, last tile";
+    for (auto [i, r] : llvm::enumerate(tail))
+      os << (i ? " + " : " ") << r << "x32";
+    if (out % 32)
+      os << "; outputs padded to " << nblk * 32 << " (FPU runs "
+         << llvm::formatv("{0:F0}", 100.0 * useful / padded)
+         << " % useful lanes)";
+    os << "\n";
+    os << llvm::formatv(
+        "  per core: {0:F0} useful flops ({1:F0} with padding), kernel "
+        "{2:F0} cycles; DDR {3:F0} bytes (A {4:F0}, Bt {5:F0}, C {6:F0}), "
+        "copies {7:F0} cycles\n"
+        "  C-side features (soft-float): {8:F0} scalar fp64 ops, {9:F0} "
+        "cycles\n",
+        useful, padded, cycles, 4 * (ddrA + ddrB + ddrC), 4 * ddrA, 4 * ddrB,
+        4 * ddrC, copy, soft / kSoftFlopCycles, soft);
+    if (!valid)
+      os << "  kernel: no estimate (" << error << ")\n";
+    totKernel += cycles, totCopy += copy, totSoft += soft, totFlops += useful;
   }
-  if (totalCycles > 0)
-    os << llvm::formatv("forward GEMMs: {0:F0} cycles per core = {1:F3} ms at "
-                        "1 GHz, {2:F3} GFLOP/s per core, {3:F2} per chip, "
-                        "{4:F2} for {5} chip(s)\n",
-                        totalCycles, totalCycles / 1e6,
-                        totalFlops / totalCycles,
-                        totalFlops / totalCycles * cores,
-                        totalFlops / totalCycles * cores * chips, chips);
-  os << "assumptions: 1 GHz clock; kernel cycles from the KanNMCSim model "
-        "(estimateGemmTile, A/Bt/C in separate banks, no conflicts); DDR "
-        "copies fully overlapped with compute by double buffering (not "
-        "modelled: no public DDR bandwidth figure); feature packing, "
-        "perturbation draws, pack and loss not counted; batch rows spread "
-        "evenly over cores; 8 GFLOP/s fp64 peak per core (128 per chip) "
-        "inferred from the chip figure.\n";
+  // DDR permit: held only while words move (NMC copies are core loops), so
+  // a chip's cores serialise on it only when more than `streams` of them
+  // copy at once on average.
+  double core = totKernel + totCopy + totSoft;
+  double busy = core > 0 ? totCopy / core : 0;
+  double serial = std::max(1.0, cores * busy / streams);
+  double ms = core * serial / (kClockGHz * 1e6);
+  os << llvm::formatv(
+      "forward per core: kernels {0:F0}, copies {1:F0}, soft-float "
+      "features {2:F0} cycles; DDR permit busy {3:F1} % of the time, "
+      "{4} cores on {5} permits: x{6:F2}\n"
+      "predicted forward of {7} rows: {8:F3} ms per chip ({9} chip(s) take "
+      "{10} rows each), {11:F3} GFLOP/s per chip\n",
+      totKernel, totCopy, totSoft, 100 * busy, cores, streams, serial, batch,
+      ms, chips, batch, ms > 0 ? totFlops * cores / (ms * 1e6) : 0.0);
+  os << "assumptions (value: source):\n"
+     << "  clock 1 GHz: NM6408 chip figures (docs/NEUROMATRIX.md)\n"
+     << "  FPU kernel cycles: the project's timing model (lib/NMCSim, "
+        "estimateGemmTile; latencies assumed, docs/NMC4-ASM.md)\n"
+     << "  DDR copy 2 cycles per 32-bit word: assumed (copies are scalar "
+        "core loops; no public DMA API or DDR bandwidth figure)\n"
+     << "  at most ddr_streams cores on DDR: reported hangs above 8 "
+        "(docs/NEUROMATRIX.md); permit held only while a copy runs\n"
+     << "  C-side scalar fp64 is software, 40 cycles per operation: software "
+        "from nmc-gcc output calling DAdd/DMul (PromeTorch, "
+        "docs/NEUROMATRIX.md); 40 cycles assumed\n"
+     << "  feature work 4k(k+1)+30 scalar ops per input and row: counted on "
+        "kanrt's basis and SiLU code, approximate\n"
+     << "  not counted: weight packing, perturbation draws, sparse "
+        "tangents, loss, update, barriers; rows spread evenly over cores\n";
 }

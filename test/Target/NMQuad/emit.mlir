@@ -67,11 +67,13 @@
 // MAKE: KANRT_PREFIX ?= {{.+}}
 // MAKE-NEXT: KANRT_NMC_INCLUDE ?= $(KANRT_PREFIX)/include/kanrt/nmc
 // MAKE-NEXT: KANRT_NMC_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt_nmc_emu.a
+// MAKE-NEXT: KANRT_NMC_SIM_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt_nmc_sim.a
 // MAKE-NEXT: KANRT_NMC_LDS ?= $(KANRT_PREFIX)/share/kanrt/nmc/nmc-kan.lds
 // MAKE-NEXT: KANRT_NMC_SRC ?= $(KANRT_PREFIX)/share/kanrt/nmc/src
 // MAKE-NEXT: KANRT_INCLUDE ?= $(KANRT_PREFIX)/include
 // MAKE-NEXT: KANRT_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt.a
 // MAKE-NEXT: KANRT_SRC ?= $(KANRT_PREFIX)/share/kanrt/src
+// MAKE-NEXT: KANRT_NMC_CHECK ?= $(KANRT_PREFIX)/share/kanrt/nmc/check
 // MAKE: NMCC ?= nmc-gcc
 // MAKE: host-emu:
 // MAKE: host-emu-train:
