@@ -40,7 +40,8 @@ function(kan_stage_links dir)
 endfunction()
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt ${kan_rt_headers})
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt/nmc ${kan_nmc_headers})
-kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc ${KAN_RT_DIR}/nmc/nmc-kan.lds)
+kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc ${KAN_RT_DIR}/nmc/nmc-kan.lds
+  ${KAN_RT_DIR}/nmc/check)
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc/src ${kan_nmc_core_sources})
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt ${KAN_RT_DIR}/src)
 
@@ -51,6 +52,8 @@ add_custom_target(kanrt-stage ALL
           ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt.a
   COMMAND ${CMAKE_COMMAND} -E create_symlink $<TARGET_FILE:kanrt_nmc_emu>
           ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt_nmc_emu.a
-  DEPENDS kanrt kanrt_nmc_emu
+  COMMAND ${CMAKE_COMMAND} -E create_symlink $<TARGET_FILE:kanrt_nmc_sim>
+          ${stage}/${CMAKE_INSTALL_LIBDIR}/libkanrt_nmc_sim.a
+  DEPENDS kanrt kanrt_nmc_emu kanrt_nmc_sim
   COMMENT "Staging the runtime in the install layout under ${stage}"
   VERBATIM)

@@ -29,9 +29,6 @@ LogicalResult ScheduleOp::verify() {
            << "ddr_streams must be 1..8 (more than 8 cores of a chip on DDR "
               "hang), got "
            << getDdrStreams();
-  if (getSplit() != "rows" && getSplit() != "outputs")
-    return emitOpError() << "split must be \"rows\" or \"outputs\", got \""
-                         << getSplit() << "\"";
   if (getBatch() < 1)
     return emitOpError() << "batch must be positive";
   return success();
@@ -41,7 +38,7 @@ LogicalResult ProgramOp::verify() {
   int64_t used[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (auto buf : getBody().front().getOps<BankBufferOp>()) {
     int64_t b = buf.getBank();
-    if (b < 0 || b > 7)
+    if (b < ProgramOp::kCodeBanks || b > 7)
       continue; // reported by the buffer
     // The runtime packs buffers with 2-word (fp64) alignment.
     used[b] += (buf.getWords() + 1) & ~int64_t(1);
@@ -59,6 +56,9 @@ LogicalResult BankBufferOp::verify() {
   if (getWords() < 1)
     return emitOpError() << "needs a positive size in words";
   int64_t cap = ProgramOp::bankCapacity(getBank());
+  if (cap == 0)
+    return emitOpError() << "cannot use bank " << getBank()
+                         << ": banks 0-1 hold the code, data and stack";
   if ((int64_t)getWords() > cap)
     return emitOpError() << "of " << getWords() << " words does not fit bank "
                          << getBank() << " (" << cap
@@ -75,11 +75,7 @@ LogicalResult DdrBufferOp::verify() {
     return emitOpError() << "needs a non-negative address and a positive size";
   if (getAddr() % 2)
     return emitOpError() << "address must be fp64-aligned (even)";
-  static const char *kinds[] = {"param", "input", "labels", "output",
-                                "scratch", "io"};
-  if (!llvm::is_contained(kinds, getKind()))
-    return emitOpError() << "unknown kind '" << getKind() << "'";
-  if (getKind() == "param" && (!getName() || !getShape()))
+  if (getKind() == DdrKind::param && (!getName() || !getShape()))
     return emitOpError() << "of kind param needs a name and a shape";
   return success();
 }
@@ -92,8 +88,6 @@ LogicalResult LayerOp::verify() {
     return emitOpError() << "chunk must be 1..inputs";
   if (getTileRows() < 1 || getTileRows() > 24)
     return emitOpError() << "tile_rows must be 1..24 (largest tile kernel)";
-  if (getAct() != "silu" && getAct() != "identity")
-    return emitOpError() << "act must be silu or identity";
   return success();
 }
 
@@ -103,6 +97,31 @@ template <typename OpT> static OpT lookup(Operation *from, StringRef name) {
   if (!prog)
     return nullptr;
   return dyn_cast_or_null<OpT>(SymbolTable::lookupSymbolIn(prog, name));
+}
+
+/// Row counts of the f64 x 32 tile kernels (lib/Target/NMQuad/Kernels).
+bool mlir::nmc::isF64TileRows(int64_t m) {
+  return (m >= 1 && m <= 4) || (m > 4 && m <= 24 && m % 4 == 0);
+}
+
+LogicalResult KernelOp::verify() {
+  if (getPrecision() != Precision::f64)
+    return emitOpError() << "only f64 tile kernels are emitted";
+  if (getN() != 32 || !isF64TileRows(getM()))
+    return emitOpError() << "has no f64 kernel for m = " << getM()
+                         << ", n = " << getN()
+                         << " (n = 32; m = 1..4, 8, 12, 16, 20, 24)";
+  return success();
+}
+
+LogicalResult FillOp::verify() {
+  auto b = lookup<BankBufferOp>(*this, getBuffer());
+  if (!b)
+    return emitOpError() << "fills a bank buffer of the program";
+  if (getWords() < 1 || getWords() > b.getWords())
+    return emitOpError() << "of " << getWords() << " words overruns @"
+                         << getBuffer();
+  return success();
 }
 
 LogicalResult CopyOp::verify() {
@@ -155,5 +174,26 @@ LogicalResult GemmTileOp::verify() {
         return emitOpError() << "the " << roles[i] << " and the " << roles[j]
                              << " are both in bank " << bufs[i].getBank()
                              << ": two streams in one bank serialise";
+  // Greedy cover of 1..m rows: largest first, starting at m, ending at 1.
+  int64_t prev = m + 1, first = -1, last = -1;
+  for (Attribute a : getKernels()) {
+    auto ref = cast<SymbolRefAttr>(a);
+    auto kernel = lookup<KernelOp>(*this, ref.getRootReference().getValue());
+    if (!kernel)
+      return emitOpError() << "calls " << ref << ", which is not an nmc.kernel "
+                           << "of the program";
+    if ((int64_t)kernel.getN() != n)
+      return emitOpError() << "calls " << ref << " of n = " << kernel.getN()
+                           << " for a tile of n = " << n;
+    if ((int64_t)kernel.getM() >= prev)
+      return emitOpError() << "kernels must be listed largest first";
+    prev = kernel.getM();
+    if (first < 0)
+      first = kernel.getM();
+    last = kernel.getM();
+  }
+  if (first != m || last != 1)
+    return emitOpError() << "kernels must start with one of m = " << m
+                         << " rows and end with one of 1 row";
   return success();
 }

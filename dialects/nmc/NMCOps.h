@@ -12,7 +12,17 @@
 #include "mlir/IR/RegionKindInterface.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include "nmc/NMCEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "nmc/NMCAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "nmc/NMCOps.h.inc"
+
+namespace mlir::nmc {
+/// True if an f64 x 32 FPU tile kernel of \p m rows exists.
+bool isF64TileRows(int64_t m);
+} // namespace mlir::nmc
 
 #endif // NMC_NMCOPS_H

@@ -14,6 +14,7 @@
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
+include "mlir/IR/EnumAttr.td"
 
 def NMC_Dialect : Dialect {
   let name = "nmc";
@@ -25,6 +26,87 @@ def NMC_Dialect : Dialect {
     program every core of every chip runs; `nmc.schedule` says how many run
     and how a layer GEMM is split among them.
   }];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def NMC_SplitEnum : I32EnumAttr<"Split", "split of a layer GEMM over cores",
+    [I32EnumAttrCase<"rows", 0>, I32EnumAttrCase<"outputs", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_SplitAttr : EnumAttr<NMC_Dialect, NMC_SplitEnum, "split"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_DdrKindEnum : I32EnumAttr<"DdrKind", "who writes a DDR buffer",
+    [I32EnumAttrCase<"param", 0>, I32EnumAttrCase<"input", 1>,
+     I32EnumAttrCase<"labels", 2>, I32EnumAttrCase<"output", 3>,
+     I32EnumAttrCase<"scratch", 4>, I32EnumAttrCase<"io", 5>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_DdrKindAttr : EnumAttr<NMC_Dialect, NMC_DdrKindEnum, "ddr_kind"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_ActEnum : I32EnumAttr<"Act", "base activation of a layer",
+    [I32EnumAttrCase<"silu", 0>, I32EnumAttrCase<"identity", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_ActAttr : EnumAttr<NMC_Dialect, NMC_ActEnum, "act"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_EntryKindEnum : I32EnumAttr<"EntryKind", "command of the core program",
+    [I32EnumAttrCase<"forward", 0>, I32EnumAttrCase<"train_step", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_EntryKindAttr : EnumAttr<NMC_Dialect, NMC_EntryKindEnum, "entry"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_LossKindEnum : I32EnumAttr<"LossKind", "training loss",
+    [I32EnumAttrCase<"cross_entropy", 0>, I32EnumAttrCase<"mse", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_LossKindAttr : EnumAttr<NMC_Dialect, NMC_LossKindEnum, "loss"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_RuleEnum : I32EnumAttr<"Rule", "update coefficients from the JVPs",
+    [I32EnumAttrCase<"ternary", 0>, I32EnumAttrCase<"fg", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_RuleAttr : EnumAttr<NMC_Dialect, NMC_RuleEnum, "rule"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_CopyLayoutEnum : I32EnumAttr<"CopyLayout",
+    "what one block copy of a layer GEMM moves",
+    [I32EnumAttrCase<"a_rows", 0>, I32EnumAttrCase<"bt_panel", 1>,
+     I32EnumAttrCase<"c_rows", 2>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_CopyLayoutAttr : EnumAttr<NMC_Dialect, NMC_CopyLayoutEnum, "layout"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def NMC_PrecisionEnum : I32EnumAttr<"Precision", "FPU element type",
+    [I32EnumAttrCase<"f64", 0>, I32EnumAttrCase<"f32", 1>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_PrecisionAttr : EnumAttr<NMC_Dialect, NMC_PrecisionEnum, "precision"> {
+  let assemblyFormat = "`<` $value `>`";
 }
 
 class NMC_Op<string mnemonic, list<Trait> traits = []>
@@ -42,10 +124,10 @@ def NMC_ScheduleOp : NMC_Op<"schedule"> {
     holds (the DDR map is sized for it).
 
     ```mlir
-    nmc.schedule {chips = 4, cores = 16, split = "rows", ddr_streams = 8, batch = 256}
+    nmc.schedule {chips = 4, cores = 16, split = #nmc.split<rows>, ddr_streams = 8, batch = 256}
     ```
   }];
-  let arguments = (ins I64Attr:$chips, I64Attr:$cores, StrAttr:$split,
+  let arguments = (ins I64Attr:$chips, I64Attr:$cores, NMC_SplitAttr:$split,
                        I64Attr:$ddr_streams, I64Attr:$batch);
   let assemblyFormat = "attr-dict";
   let hasVerifier = 1;
@@ -57,8 +139,8 @@ def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let description = [{
     Holds the bank and DDR buffers and the entry points of the program.
     The verifier checks that the buffers of each bank fit it: 16384 words
-    per bank, of which bank 0 (code, data and stack) gives buffers only its
-    upper 8192 words (docs/NMQUAD-RUNTIME.md).
+    per bank; banks 0 and 1 hold code, data and the stack and take no
+    buffers (docs/NMQUAD-TARGET.md).
   }];
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);
@@ -66,16 +148,22 @@ def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     static constexpr int64_t kBankWords = 16384;
-    static constexpr int64_t kBank0BufferWords = 8192;
+    /// NMMB0-1 hold the loader area (0x200 words), code, data and the
+    /// 0x2000-word stack (nmc-kan.lds): no buffers there.
+    static constexpr int64_t kCodeBanks = 2;
+    /// Words of chip DDR the DDR map may use: the EMI window
+    /// [0x340000, 0x8000000) words (kan_nmc_memmap.h) less the runtime's
+    /// 0x400-word control block.
+    static constexpr int64_t kDdrUserWords = 0x08000000 - 0x00340400;
     static int64_t bankCapacity(int64_t bank) {
-      return bank == 0 ? kBank0BufferWords : kBankWords;
+      return bank < kCodeBanks ? 0 : kBankWords;
     }
   }];
 }
 
 def NMC_BankBufferOp : NMC_Op<"bank_buffer", [Symbol,
     HasParent<"ProgramOp">]> {
-  let summary = "a buffer in one local bank (NMMB0-7) of every core";
+  let summary = "a buffer in one local bank (NMMB2-7) of every core";
   let description = [{
     `words` 32-bit words in bank `bank`. `double_buffered` buffers hold two
     halves that block copies and kernels alternate between.
@@ -97,7 +185,7 @@ def NMC_DdrBufferOp : NMC_Op<"ddr_buffer", [Symbol, HasParent<"ProgramOp">]> {
     (parameter block and host exchange).
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$addr, I64Attr:$words,
-                       StrAttr:$kind, OptionalAttr<StrAttr>:$name,
+                       NMC_DdrKindAttr:$kind, OptionalAttr<StrAttr>:$name,
                        OptionalAttr<DenseI64ArrayAttr>:$shape);
   let assemblyFormat = [{
     $sym_name `at` $addr `words` $words `kind` $kind attr-dict
@@ -113,7 +201,7 @@ def NMC_LayerOp : NMC_Op<"layer", [HasParent<"ProgramOp">]> {
     row tiles of `tile_rows` rows (at most 24, the largest tile kernel).
   }];
   let arguments = (ins I64Attr:$index, I64Attr:$inputs, I64Attr:$outputs,
-                       I64Attr:$grid_size, I64Attr:$order, StrAttr:$act,
+                       I64Attr:$grid_size, I64Attr:$order, NMC_ActAttr:$act,
                        I64Attr:$chunk, I64Attr:$tile_rows,
                        FlatSymbolRefAttr:$grid, FlatSymbolRefAttr:$base,
                        FlatSymbolRefAttr:$spline,
@@ -134,7 +222,7 @@ def NMC_EntryOp : NMC_Op<"entry", [NoTerminator, SingleBlock,
     The host starts a command with a sync; every core of every chip runs
     the ops of the body in order.
   }];
-  let arguments = (ins StrAttr:$kind);
+  let arguments = (ins NMC_EntryKindAttr:$kind);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$kind attr-dict-with-keyword $body";
 }
@@ -167,14 +255,34 @@ def NMC_FeaturesOp : NMC_Op<"features"> {
   let assemblyFormat = "$layer $x `->` $features (`tangent` $tangent^)? attr-dict";
 }
 
+def NMC_KernelOp : NMC_Op<"kernel", [Symbol, HasParent<"ProgramOp">]> {
+  let summary = "an FPU tile micro-kernel the folder carries as assembly";
+  let description = [{
+    `C (m x n) += A (m x k) * Bt (k x n)` for any k >= 1, emitted as
+    `<sym_name>.s` (GNU syntax, leading `_` on the global). The core
+    program calls only kernels declared here, so the set of `nmc.kernel`
+    ops is exactly the set of assembly symbols the link needs.
+
+    ```mlir
+    nmc.kernel @kan_nmc_gemm_tile_f64_24x32 m 24 n 32 <f64>
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$m, I64Attr:$n,
+                       NMC_PrecisionAttr:$precision);
+  let assemblyFormat = "$sym_name `m` $m `n` $n $precision attr-dict";
+  let hasVerifier = 1;
+}
+
 def NMC_LayerGemmOp : NMC_Op<"layer_gemm", [NoTerminator, SingleBlock,
     NoRegionArguments]> {
   let summary = "C = A Bt of one layer, tiled over banks and split over cores";
   let description = [{
-    Streams row tiles of `tile_rows` rows of A and (chunk, block) panels of
-    Bt from DDR through double-buffered bank buffers and accumulates each
-    32-wide block of the C tile with the tile kernel described by the
-    body's `nmc.gemm_tile`. The body lists the copies of one step.
+    This core's share of the GEMM: its rows (`rows_split` = 1) or its
+    32-wide output blocks (`rows_split` = 0) of layer `layer`. The body is
+    the loop nest the core runs: `nmc.row_tiles` over its rows, inside it
+    the C tile cleared, the (K chunk, output block) steps of
+    `nmc.panel_loop` with their copies and kernel calls, and the C rows
+    copied out. `tangent`: A, C are the tangent buffers of direction d.
   }];
   let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$a,
                        FlatSymbolRefAttr:$bt, FlatSymbolRefAttr:$c,
@@ -185,34 +293,74 @@ def NMC_LayerGemmOp : NMC_Op<"layer_gemm", [NoTerminator, SingleBlock,
   }];
 }
 
+def NMC_RowTilesOp : NMC_Op<"row_tiles", [NoTerminator, SingleBlock,
+    NoRegionArguments, HasParent<"LayerGemmOp">]> {
+  let summary = "the body once per tile of `rows` of this core's rows";
+  let description = [{
+    The last tile may be shorter (mm < rows); kernels run on mm rows.
+  }];
+  let arguments = (ins I64Attr:$rows);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`rows` $rows attr-dict-with-keyword $body";
+}
+
+def NMC_PanelLoopOp : NMC_Op<"panel_loop", [NoTerminator, SingleBlock,
+    NoRegionArguments, HasParent<"RowTilesOp">]> {
+  let summary = "the (K chunk, 32-output block) steps of one row tile";
+  let description = [{
+    Steps s = (q, b), chunk-major, over `chunks` K chunks and this core's
+    output blocks. `double_buffered` copies of the body are started one
+    step ahead (into the other half of their buffer) and waited for just
+    before the kernel of their step; the other copies run synchronously in
+    body order (an `a_rows` copy only at the first block of a chunk).
+  }];
+  let arguments = (ins I64Attr:$chunks);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`chunks` $chunks attr-dict-with-keyword $body";
+}
+
+def NMC_FillOp : NMC_Op<"fill"> {
+  let summary = "zero `words` words of a bank buffer";
+  let arguments = (ins FlatSymbolRefAttr:$buffer, I64Attr:$words);
+  let assemblyFormat = "$buffer `words` $words attr-dict";
+  let hasVerifier = 1;
+}
+
 def NMC_CopyOp : NMC_Op<"copy"> {
   let summary = "block copy between DDR and a bank buffer";
   let description = [{
-    `words` words from `src` to `dst`, one of which is a DDR buffer and the
-    other a bank buffer. `double_buffered`: the bank side alternates halves
-    and the next copy is started before the current one is consumed. Every
-    DDR copy holds a DDR-stream permit from start to wait.
+    At most `words` words from `src` to `dst`, one of which is a DDR buffer
+    and the other a bank buffer. `layout` says which part of the layer's
+    data one copy moves: `a_rows` the feature rows of one K chunk for the
+    rows of the tile, `bt_panel` one (chunk, block) panel of packed W^T,
+    `c_rows` the C tile rows of the core's output blocks back to DDR.
+    `double_buffered`: the bank side alternates halves and the copy is
+    started one step ahead. Every DDR copy holds a DDR-stream permit while
+    it moves data.
   }];
   let arguments = (ins FlatSymbolRefAttr:$src, FlatSymbolRefAttr:$dst,
-                       I64Attr:$words, UnitAttr:$double_buffered);
+                       I64Attr:$words, NMC_CopyLayoutAttr:$layout,
+                       UnitAttr:$double_buffered);
   let assemblyFormat = [{
-    $src `->` $dst `words` $words (`double_buffered` $double_buffered^)? attr-dict
+    $src `->` $dst `words` $words $layout (`double_buffered` $double_buffered^)? attr-dict
   }];
   let hasVerifier = 1;
 }
 
 def NMC_GemmTileOp : NMC_Op<"gemm_tile"> {
-  let summary = "the FPU micro-kernel C (m x n) += A (m x k) * Bt (k x n)";
+  let summary = "the FPU micro-kernels C (m x n) += A (m x k) * Bt (k x n)";
   let description = [{
-    Calls `kan_nmc_gemm_tile_f64` on bank buffers: A panel, Bt panel and C
+    A row tile of up to `m` rows on bank buffers: A panel, Bt panel and C
     tile must sit in three different banks (two streams in one bank
     serialise) and be large enough for the tile (doubles take 2 words).
+    `kernels` (largest first, the last of one row) are the `nmc.kernel`s
+    that cover any mm <= m rows: each call takes the largest that fits.
   }];
   let arguments = (ins FlatSymbolRefAttr:$a, FlatSymbolRefAttr:$bt,
                        FlatSymbolRefAttr:$c, I64Attr:$m, I64Attr:$n,
-                       I64Attr:$k);
+                       I64Attr:$k, SymbolRefArrayAttr:$kernels);
   let assemblyFormat = [{
-    $a `,` $bt `,` $c `m` $m `n` $n `k` $k attr-dict
+    $a `,` $bt `,` $c `m` $m `n` $n `k` $k `kernels` $kernels attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -239,9 +387,14 @@ def NMC_BarrierOp : NMC_Op<"barrier"> {
 }
 
 def NMC_HostSyncOp : NMC_Op<"host_sync"> {
-  let summary = "rendezvous with the host (PL_Sync); `what` names the exchange";
-  let arguments = (ins StrAttr:$what);
-  let assemblyFormat = "$what attr-dict";
+  let summary = "hand the loss partials to the host, take the coefficients";
+  let description = [{
+    Rendezvous with the host (PL_Sync): the host reads every chip's
+    partials, computes the update coefficients with `rule` and writes them
+    to every chip before the cores continue.
+  }];
+  let arguments = (ins NMC_RuleAttr:$rule);
+  let assemblyFormat = "$rule attr-dict";
 }
 
 def NMC_LossOp : NMC_Op<"loss"> {
@@ -251,7 +404,7 @@ def NMC_LossOp : NMC_Op<"loss"> {
     direction d the sum of dL_row/dz . z'_d into `partials` (1 + width
     doubles); the host divides by the batch and combines the chips.
   }];
-  let arguments = (ins StrAttr:$kind, FlatSymbolRefAttr:$logits,
+  let arguments = (ins NMC_LossKindAttr:$kind, FlatSymbolRefAttr:$logits,
                        FlatSymbolRefAttr:$tangents, FlatSymbolRefAttr:$target,
                        FlatSymbolRefAttr:$partials, I64Attr:$width);
   let assemblyFormat = [{

@@ -2,16 +2,21 @@
  *
  * Header-only (static functions): included once by the model_core.c that
  * kan-translate --target=nmquad emits. The emitted file owns the schedule
- * (bank buffers, DDR map, the order of the calls); these routines do the
- * per-core work of one step of it. Features and perturbations come from
+ * (bank buffers, DDR map, the order of the calls) and the loop nest of
+ * every layer GEMM (printed from the nmc IR); these routines are the
+ * primitives it calls: copies under the DDR-stream permit, address
+ * arithmetic of the layouts below, and the per-core work of the steps that
+ * stay in C (weight packing, feature rows, sparse tangents, loss, update). Features and perturbations come from
  * the kanrt kernels (kernels.c, rng.c, optim.c), compiled into the core
  * program, so the numbers are those of the CPU target.
  *
  * Layouts (DDR, fp64, word addresses):
  *   feature rows  N x K, chunk-major: chunk q (inputs [q*ic, q*ic+icq)) at
  *                 column q*ic*(G+k+1), holding [act(x) (icq) | B(x) (icq*gk)]
- *   packed W^T    panel (q, b) = rows of chunk q, outputs [32b, 32b+nb):
- *                 Kc_q x nb row-major at (q*ic*(G+k+1)*out + 32b*Kc_q)
+ *   packed W^T    panel (q, b) = rows of chunk q, outputs [32b, 32b+32):
+ *                 Kc_q x 32 row-major at (q*ic*(G+k+1)*outp + 32b*Kc_q),
+ *                 outp = out rounded up to 32; columns past `out` are zero
+ *                 (narrow layers run the same 32-wide FPU kernels)
  *   tangents      direction-major: (d*N + r)*out, as the CPU target
  *
  * C99 (gnu99) as nmc-gcc 4.8 accepts it; sizes and addresses in words.
@@ -91,6 +96,78 @@ static void kan_nmc_kan_share(unsigned count, const kan_nmc_kan_core *cc,
   *e = (cc->me + 1u) * count / cc->ncores;
 }
 
+/* Columns of K chunk q (whole inputs [q*chunk, q*chunk+icq)). */
+static unsigned kan_nmc_kan_chunk_cols(const kan_nmc_layer_desc *L,
+                                       unsigned q) {
+  unsigned i0 = q * L->chunk;
+  return kan_nmc_kan_min(L->chunk, L->in - i0) * kan_nmc_kan_gk1(L);
+}
+
+/* DDR address of panel (q, b) of the packed W^T (32 columns, padded). */
+static unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q,
+                                  unsigned b) {
+  unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB;
+  unsigned i0 = q * L->chunk;
+  return L->packed + 2u * (i0 * kan_nmc_kan_gk1(L) * nblk * KAN_NMC_KAN_NB +
+                           b * KAN_NMC_KAN_NB * kan_nmc_kan_chunk_cols(L, q));
+}
+
+/* Asynchronous copy under a DDR-stream permit held exactly while words
+ * move: on NMC the copy is a core loop done inside kan_nmc_kan_start, so
+ * the permit is taken and given back there; under emulation the words move
+ * at the wait, so kan_nmc_kan_wait takes it. A core holds at most one
+ * permit at a time either way. */
+static void kan_nmc_kan_start(void *dst, const void *src, unsigned words,
+                              kan_nmc_dma *h) {
+#ifndef KAN_NMC_HOST_EMU
+  kan_nmc_ddr_acquire();
+  kan_nmc_dma_start(dst, src, words, h);
+  kan_nmc_ddr_release();
+#else
+  kan_nmc_dma_start(dst, src, words, h);
+#endif
+}
+static void kan_nmc_kan_wait(kan_nmc_dma *h) {
+#ifdef KAN_NMC_HOST_EMU
+  kan_nmc_ddr_acquire();
+  kan_nmc_dma_wait(h);
+  kan_nmc_ddr_release();
+#else
+  kan_nmc_dma_wait(h);
+#endif
+}
+
+/* rows x cols doubles from DDR (row stride src_ld doubles) into a bank
+ * buffer (row stride dst_ld), one permit per row. */
+static void kan_nmc_kan_get_rows(double *dst, unsigned dst_ld, unsigned src,
+                                 unsigned src_ld, unsigned rows,
+                                 unsigned cols) {
+  unsigned r;
+  for (r = 0; r < rows; ++r)
+    kan_nmc_kan_get(dst + r * dst_ld, src + 2u * r * src_ld, 2u * cols);
+}
+
+/* The C tile rows [rb, rb+mm) of output blocks [b0, b1) to DDR rows of
+ * `out` doubles at c (block b of the tile: m x 32 at (b-b0)*m*32). */
+static void kan_nmc_kan_put_c(const kan_nmc_layer_desc *L, unsigned c,
+                              const double *tile, unsigned m, unsigned rb,
+                              unsigned mm, unsigned b0, unsigned b1) {
+  unsigned rr, b;
+  for (rr = 0; rr < mm; ++rr)
+    for (b = b0; b < b1; ++b) {
+      unsigned o0 = b * KAN_NMC_KAN_NB;
+      unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
+      kan_nmc_kan_put(c + 2u * ((rb + rr) * L->out + o0),
+                      tile + ((b - b0) * m + rr) * KAN_NMC_KAN_NB, 2u * nb);
+    }
+}
+
+static void kan_nmc_kan_zero(double *p, unsigned count) {
+  unsigned i;
+  for (i = 0; i < count; ++i)
+    p[i] = 0.0;
+}
+
 /* Panels (q, b) of W^T, round-robin over the cores. Sources are read in
  * place from DDR (O(|W|) once per step, against O(N |W|) for the GEMM). */
 static void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
@@ -111,20 +188,22 @@ static void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
     unsigned o0 = b * KAN_NMC_KAN_NB;
     unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
     unsigned kc = icq * gk1, p, oo;
+    for (p = 0; p < kc * KAN_NMC_KAN_NB; ++p)
+      B->bt[p] = 0.0;
     for (oo = 0; oo < nb; ++oo) {
       unsigned o = o0 + oo;
       for (p = 0; p < icq; ++p)
-        B->bt[p * nb + oo] = wb[o * L->in + i0 + p];
+        B->bt[p * KAN_NMC_KAN_NB + oo] = wb[o * L->in + i0 + p];
       for (p = 0; p < icq * gk; ++p) {
         unsigned ii = p / gk, j = p % gk;
         double v = cw[(o * L->in + i0 + ii) * gk + j];
         if (s)
           v = v * s[o * L->in + i0 + ii];
-        B->bt[(icq + p) * nb + oo] = v;
+        B->bt[(icq + p) * KAN_NMC_KAN_NB + oo] = v;
       }
     }
-    kan_nmc_kan_put(L->packed + 2u * (i0 * gk1 * L->out + o0 * kc), B->bt,
-                    2u * kc * nb);
+    kan_nmc_kan_put(kan_nmc_kan_panel(L, q, b), B->bt,
+                    2u * kc * KAN_NMC_KAN_NB);
   }
 }
 
@@ -161,75 +240,6 @@ static void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
         kan_nmc_kan_put(f + 2u * ((rb + rr) * kfull + i0 * gk1),
                         B->feat + rr * kc, 2u * kc);
     }
-  }
-}
-
-/* C rows [r0, r1), 32-wide output blocks [b0, b1) of C = A W^T: row tiles of
- * A and Bt panels streamed from DDR, Bt double-buffered, C accumulated in
- * its bank across the K chunks by the tile kernel. */
-static void kan_nmc_kan_gemm(const kan_nmc_layer_desc *L,
-                             const kan_nmc_kan_bufs *B, unsigned a, unsigned c,
-                             unsigned r0, unsigned r1, unsigned b0,
-                             unsigned b1) {
-  unsigned gk1 = kan_nmc_kan_gk1(L), kfull = L->in * gk1, m = L->tile_rows;
-  unsigned nq = (L->in + L->chunk - 1u) / L->chunk, rb;
-  if (b0 >= b1)
-    return;
-  for (rb = r0; rb < r1; rb += m) {
-    unsigned mm = kan_nmc_kan_min(m, r1 - rb), rr, q, b, i;
-    unsigned steps = nq * (b1 - b0), s;
-    kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};
-    for (i = 0; i < (b1 - b0) * m * KAN_NMC_KAN_NB; ++i)
-      B->c[i] = 0.0;
-    kan_nmc_ddr_acquire();
-    /* Step s = (q, b): panel (q, b) in half s & 1; s + 1 is prefetched. */
-    for (s = 0; s <= steps; ++s) {
-      if (s < steps) {
-        unsigned qn = s / (b1 - b0), bn = b0 + s % (b1 - b0);
-        unsigned i0 = qn * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
-        unsigned kc = icq * gk1, o0 = bn * KAN_NMC_KAN_NB;
-        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
-        unsigned addr = L->packed + 2u * (i0 * gk1 * L->out + o0 * kc);
-        kan_nmc_dma_start(B->bt + (s & 1u) * B->bt_half,
-                          kan_nmc_ddr_range(addr, 2u * kc * nb), 2u * kc * nb,
-                          &hb[s & 1u]);
-      }
-      if (s == 0)
-        continue;
-      q = (s - 1u) / (b1 - b0);
-      b = b0 + (s - 1u) % (b1 - b0);
-      {
-        unsigned i0 = q * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
-        unsigned kc = icq * gk1, o0 = b * KAN_NMC_KAN_NB;
-        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
-        if (b == b0) /* a new K chunk: its A panel */
-          for (rr = 0; rr < mm; ++rr) {
-            kan_nmc_dma h = KAN_NMC_DMA_INIT;
-            kan_nmc_dma_start(B->a + rr * kc,
-                              kan_nmc_ddr_range(a + 2u * ((rb + rr) * kfull +
-                                                          i0 * gk1),
-                                                2u * kc),
-                              2u * kc, &h);
-            kan_nmc_dma_wait(&h);
-          }
-        kan_nmc_dma_wait(&hb[(s - 1u) & 1u]);
-        kan_nmc_gemm_tile_f64(B->a, B->bt + ((s - 1u) & 1u) * B->bt_half,
-                              B->c + (b - b0) * m * KAN_NMC_KAN_NB, (int)mm,
-                              (int)nb, (int)kc);
-      }
-    }
-    for (rr = 0; rr < mm; ++rr)
-      for (b = b0; b < b1; ++b) {
-        unsigned o0 = b * KAN_NMC_KAN_NB;
-        unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
-        kan_nmc_dma h = KAN_NMC_DMA_INIT;
-        kan_nmc_dma_start(kan_nmc_ddr_range(c + 2u * ((rb + rr) * L->out + o0),
-                                            2u * nb),
-                          B->c + (b - b0) * m * KAN_NMC_KAN_NB + rr * nb,
-                          2u * nb, &h);
-        kan_nmc_dma_wait(&h);
-      }
-    kan_nmc_ddr_release();
   }
 }
 

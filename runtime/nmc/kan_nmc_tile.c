@@ -52,58 +52,28 @@ void kan_nmc_gemm_tile_f32_c(const float *A, const float *Bt, float *C, int m,
   }
 }
 
-#if KAN_NMC_HAVE_ASM_TILES
-/* Assembly kernels; the assembler names carry nmc-gcc's leading '_'. */
-#define KAN_DECL_F64(M)                                                        \
-  void kan_nmc_gemm_tile_f64_##M##x32(const double *, const double *,        \
-                                       double *, int, int, int);
-#define KAN_DECL_F32(M)                                                        \
-  void kan_nmc_gemm_tile_f32_##M##x64(const float *, const float *, float *,  \
-                                       int, int, int);
-KAN_DECL_F64(1) KAN_DECL_F64(2) KAN_DECL_F64(3) KAN_DECL_F64(4)
-KAN_DECL_F64(8) KAN_DECL_F64(12) KAN_DECL_F64(16) KAN_DECL_F64(20)
-KAN_DECL_F64(24)
-KAN_DECL_F32(1) KAN_DECL_F32(2) KAN_DECL_F32(3) KAN_DECL_F32(4)
-KAN_DECL_F32(8) KAN_DECL_F32(12)
-#undef KAN_DECL_F64
-#undef KAN_DECL_F32
-#endif
-
 void kan_nmc_gemm_tile_f64(const double *A, const double *Bt, double *C, int m,
                            int n, int kk) {
-#if KAN_NMC_HAVE_ASM_TILES
-  if (kan_nmc_gemm_tile_f64_has_asm(m, n, kk)) {
-    switch (m) {
-#define KAN_CASE(M)                                                            \
-  case M:                                                                      \
-    kan_nmc_gemm_tile_f64_##M##x32(A, Bt, C, m, n, kk);                        \
-    return;
-      KAN_CASE(1) KAN_CASE(2) KAN_CASE(3) KAN_CASE(4) KAN_CASE(8)
-      KAN_CASE(12) KAN_CASE(16) KAN_CASE(20) KAN_CASE(24)
-#undef KAN_CASE
-    default:
-      break;
-    }
-  }
-#endif
   kan_nmc_gemm_tile_f64_c(A, Bt, C, m, n, kk);
 }
 
 void kan_nmc_gemm_tile_f32(const float *A, const float *Bt, float *C, int m,
                            int n, int kk) {
-#if KAN_NMC_HAVE_ASM_TILES
-  if (kan_nmc_gemm_tile_f32_has_asm(m, n, kk)) {
-    switch (m) {
-#define KAN_CASE(M)                                                            \
-  case M:                                                                      \
-    kan_nmc_gemm_tile_f32_##M##x64(A, Bt, C, m, n, kk);                        \
-    return;
-      KAN_CASE(1) KAN_CASE(2) KAN_CASE(3) KAN_CASE(4) KAN_CASE(8) KAN_CASE(12)
-#undef KAN_CASE
-    default:
-      break;
-    }
-  }
-#endif
   kan_nmc_gemm_tile_f32_c(A, Bt, C, m, n, kk);
+}
+
+void kan_nmc_gemm_rows_f64(const kan_nmc_tile_f64 *kernels, int count,
+                           const double *A, const double *Bt, double *C,
+                           int rows, int kk) {
+  int i = 0;
+  while (rows > 0 && i < count) {
+    if (kernels[i].m > rows) {
+      ++i;
+      continue;
+    }
+    kernels[i].fn(A, Bt, C, kernels[i].m, KAN_NMC_TILE_F64_N, kk);
+    A += (long)kernels[i].m * kk;
+    C += (long)kernels[i].m * KAN_NMC_TILE_F64_N;
+    rows -= kernels[i].m;
+  }
 }

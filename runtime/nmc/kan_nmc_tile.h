@@ -9,19 +9,23 @@
  * The caller places A, Bt and C in three different 64 KB banks (NMMB0-7):
  * two vector streams in one bank serialise. Sizes are element counts.
  *
- * Assembly versions (the FPU micro-kernels emitted by
- * lib/Target/NMQuad/Kernels) exist for these shapes; every other shape runs
- * the C loops below, so any (m, n, kk) with m, n, kk >= 0 is correct:
+ * The C entry points below are plain C loops (any m, n, kk >= 0). The FPU
+ * micro-kernels are assembly that kan-translate --target=nmquad emits into
+ * the folder, one file per shape the program calls (lib/Target/NMQuad/
+ * Kernels):
  *
  *   f64: n == 32 (one 32-lane vreg per C row), m in {1,2,3,4,8,12,16,20,24},
  *        kk >= 1.                Symbol: _kan_nmc_gemm_tile_f64_<m>x32
  *   f32: n == 64 (two floats per 64-bit lane), m in {1,2,3,4,8,12},
  *        kk a positive multiple of 64.    Symbol: _kan_nmc_gemm_tile_f32_<m>x64
  *
+ * The emitted core program calls the kernels through a table of the ones
+ * it carries (kan_nmc_gemm_rows_f64), so it links exactly those symbols.
  * Macro contract: when __NM__ is defined (the macro NMC builds test, as in
  * nmpp's nmdef.h) and KAN_NMC_HOST_EMULATION is not, KAN_NMC_HAVE_ASM_TILES
- * is 1 and the C entry points dispatch supported shapes to the assembly
- * symbols; otherwise (host emulation) they run the C loops.
+ * is 1 and the kernel symbols come from the folder's assembly; otherwise
+ * (host emulation) kan_nmc_emu_tiles.c defines every one as the C loop, or
+ * libkanrt_nmc_sim runs the folder's assembly in the simulator.
  *
  * Assembly calling convention (CONVENTN.pdf via NEUROMATRIX.md): arguments on
  * the stack, first argument at the highest address, stack (ar7) grows upward;
@@ -57,6 +61,21 @@ void kan_nmc_gemm_tile_f64(const double *A, const double *Bt, double *C, int m,
 /* C += A * Bt in FP32. */
 void kan_nmc_gemm_tile_f32(const float *A, const float *Bt, float *C, int m,
                            int n, int kk);
+
+/* One FPU tile kernel of m rows (n and kk as for the C entry points). */
+typedef void (*kan_nmc_tile_f64_fn)(const double *A, const double *Bt,
+                                    double *C, int m, int n, int kk);
+typedef struct kan_nmc_tile_f64 {
+  int m;
+  kan_nmc_tile_f64_fn fn;
+} kan_nmc_tile_f64;
+
+/* C (rows x 32) += A (rows x kk) * Bt (kk x 32) with the `count` kernels of
+ * `kernels` (largest m first, the last of m == 1): each call takes the
+ * largest kernel that fits the rows left. rows <= 0 does nothing. */
+void kan_nmc_gemm_rows_f64(const kan_nmc_tile_f64 *kernels, int count,
+                           const double *A, const double *Bt, double *C,
+                           int rows, int kk);
 
 /* 1 if an assembly kernel exists for (m, n, kk), else 0. Independent of the
  * build: the host tests use it to enumerate the shapes to simulate. */

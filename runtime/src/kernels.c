@@ -27,8 +27,9 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 
 /* Vectors of the span-local forward (GCC/Clang vector extension, lowered to
    what the target has): the level's full width, 64 bytes with AVX-512, 32
-   with AVX, 16 otherwise. */
-#if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR)
+   with AVX, 16 otherwise. NMC core programs (__NM__) get scalar code: the
+   NMC4 has no vector unit GCC's vector extension could map to. */
+#if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR) && !defined(__NM__)
 #define KAN_SPAN_VECTOR 1
 #if defined(__AVX512F__)
 #define KAN_SPAN_VBYTES 64

@@ -6,8 +6,14 @@
 //  - Bt panels are double-buffered in one bank: 2 x Kc x 32 fp64 <= 16384
 //    words, so K is cut into chunks of whole inputs, Kc = chunk * (G+k+1);
 //  - the A panel (tile_rows x Kc) and the C tile (every 32-wide block of
-//    tile_rows rows) each take their own bank; tile_rows <= 24 (the largest
-//    tile kernel).
+//    tile_rows rows) each take their own bank; tile_rows is a row count of
+//    an f64 tile kernel (1-4, 8, ..., 24);
+//  - every layer runs on the FPU kernels: outputs are padded to whole
+//    32-wide blocks (zero columns of packed W^T, never copied out), and the
+//    last, shorter row tile of a core is covered by smaller kernels (the
+//    `nmc.kernel`s the program declares, largest first).
+// Each layer GEMM is built as the loop nest the core runs (nmc.row_tiles,
+// nmc.panel_loop, copies, kernel calls); the emitter prints it as it is.
 // The functions are replaced by the program: the emitter prints only nmc.
 //
 //===----------------------------------------------------------------------===//
@@ -21,6 +27,9 @@
 #include "mlir/IR/Verifier.h"
 
 #include <cmath>
+#include <map>
+#include <optional>
+#include <set>
 
 namespace mlir::kan {
 #define GEN_PASS_DEF_KANTONMC
@@ -37,7 +46,7 @@ constexpr int64_t kNB = 32;
 
 struct LayerPlan {
   int64_t in = 0, out = 0, g = 0, k = 0, chunk = 0, tileRows = 0;
-  std::string act;
+  nmc::Act act = nmc::Act::silu;
   unsigned gridArg = 0, baseArg = 0, splineArg = 0;
   int scalerArg = -1;
   // Train step.
@@ -48,6 +57,7 @@ struct LayerPlan {
   int64_t features() const { return in * gk1(); }
   int64_t kc() const { return chunk * gk1(); }
   int64_t blocks() const { return (out + kNB - 1) / kNB; }
+  int64_t paddedOut() const { return blocks() * kNB; }
 };
 
 /// kan_sparse_count of the runtime: max(1, floor(density*size + 0.5)).
@@ -99,7 +109,8 @@ void KanToNMCPass::runOnOperation() {
     l.in = gridT.getDimSize(0);
     l.g = gridT.getDimSize(1) - 2 * l.k - 1;
     l.out = fg.getWeights().getType().getDimSize(0);
-    l.act = fg.getAct() == Activation::silu ? "silu" : "identity";
+    l.act = fg.getAct() == Activation::silu ? nmc::Act::silu
+                                            : nmc::Act::identity;
     int g = argNo(fg.getGrid()), b = argNo(pw.getBaseWeight()),
         s = argNo(pw.getSplineWeight());
     int sc = pw.getSplineScaler() ? argNo(pw.getSplineScaler()) : -1;
@@ -122,7 +133,8 @@ void KanToNMCPass::runOnOperation() {
   // The train step, if any: perturbations, loss, updates.
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
   int64_t width = 0;
-  std::string lossKind, rule;
+  std::optional<nmc::LossKind> lossKind;
+  std::optional<nmc::Rule> rule;
   struct Upd {
     unsigned param;
     int64_t stream;
@@ -151,11 +163,11 @@ void KanToNMCPass::runOnOperation() {
         l.density = j.getDensity()->convertToDouble();
         width = j.getWidth();
       } else if (isa<SoftmaxCrossEntropyJvpOp>(op)) {
-        lossKind = "cross_entropy";
+        lossKind = nmc::LossKind::cross_entropy;
       } else if (isa<MseJvpOp>(op)) {
-        lossKind = "mse";
+        lossKind = nmc::LossKind::mse;
       } else if (auto c = dyn_cast<UpdateCoefficientsOp>(op)) {
-        rule = c.getRule() == UpdateRule::fg ? "fg" : "ternary";
+        rule = c.getRule() == UpdateRule::fg ? nmc::Rule::fg : nmc::Rule::ternary;
       } else if (auto u = dyn_cast<kan::UpdateOp>(op)) {
         auto a = dyn_cast<BlockArgument>(u.getParam());
         if (!a || a.getArgNumber() < 4 ||
@@ -170,7 +182,7 @@ void KanToNMCPass::runOnOperation() {
     });
     if (r.wasInterrupted())
       return signalPassFailure();
-    if (li != layers.size() || lossKind.empty() || rule.empty()) {
+    if (li != layers.size() || !lossKind || !rule) {
       train.emitError() << "nmquad could not read the noise_step (layers, "
                            "loss, update rule) of @train_step";
       return signalPassFailure();
@@ -190,6 +202,14 @@ void KanToNMCPass::runOnOperation() {
     int64_t m = 24;
     m = std::min(m, kBank / (2 * l.kc()));             // A panel, feature rows
     m = std::min(m, kBank / (2 * kNB * l.blocks()));   // C tile
+    {
+      // Bank 5: grid chunk and reciprocals, x (and x') rows, feature rows.
+      int64_t gt = l.g + 2 * l.k + 1;
+      int64_t grid = 2 * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
+      m = std::min(m, (kBank - grid) / (2 * l.kc() + 4 * l.chunk));
+    }
+    while (m > 1 && !nmc::isF64TileRows(m))
+      --m; // a row count some kernel has
     if (m < 1) {
       model.emitError() << "layer " << i << ": " << l.out
                         << " outputs do not fit the C tile bank";
@@ -218,32 +238,39 @@ void KanToNMCPass::runOnOperation() {
     }
   }
 
+  std::optional<nmc::Split> splitKind = nmc::symbolizeSplit(split);
+  if (!splitKind) {
+    module.emitError() << "kan-to-nmc: split must be rows or outputs, got '"
+                       << split << "'";
+    return signalPassFailure();
+  }
   OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   Location loc = model.getLoc();
-  auto sched = b.create<nmc::ScheduleOp>(loc, chips, cores, split, ddrStreams,
-                                         batch);
+  auto sched = b.create<nmc::ScheduleOp>(loc, chips, cores, *splitKind,
+                                         ddrStreams, batch);
   if (failed(sched.verify()))
     return signalPassFailure();
   auto prog = b.create<nmc::ProgramOp>(loc, "kan_core");
   prog.getBody().emplaceBlock();
   b.setInsertionPointToStart(&prog.getBody().front());
 
-  // Banks 1-3: the three streams of the tile kernel; 4: grid, reciprocals
-  // and input rows; 5: feature rows; 6: sparse-tangent rows; 7: draws.
+  // Banks 0-1 hold code, data and stack. 2-4: the three streams of the
+  // tile kernel (Bt, C, A); 5: grid, reciprocals, input and feature rows;
+  // 6: sparse-tangent rows; 7: draws and update coefficients.
   auto bank = [&](StringRef name, int64_t bk, int64_t words, bool db = false) {
     words = (words + 3) & ~int64_t(3);
     b.create<nmc::BankBufferOp>(loc, name, bk, words, db);
   };
   int64_t rows = maxTile, chunkRows = rows * maxChunk;
-  bank("a_panel", 1, 2 * rows * maxKc);
+  bank("a_panel", 4, 2 * rows * maxKc);
   bank("bt_panel", 2, 2 * 2 * maxKc * kNB, true);
   int64_t maxBlocks = (maxOut + kNB - 1) / kNB;
   bank("c_tile", 3, 2 * rows * kNB * maxBlocks);
-  bank("grid", 4, maxGridWords);
-  bank("x_rows", 4, 2 * chunkRows);
+  bank("grid", 5, maxGridWords);
+  bank("x_rows", 5, 2 * chunkRows);
   if (train)
-    bank("xt_rows", 4, 2 * chunkRows);
+    bank("xt_rows", 5, 2 * chunkRows);
   bank("feat", 5, 2 * rows * maxKc);
   if (train) {
     int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
@@ -251,7 +278,7 @@ void KanToNMCPass::runOnOperation() {
     bank("seg", 6, 2 * seg);
     bank("draws", 7, 2 * maxDraws);
     bank("triples", 7, 4 * maxNnz);
-    bank("coef", 0, 2 * width);
+    bank("coef", 7, 2 * width);
   }
   if (failed(prog.verify())) {
     prog.emitError() << "the schedule does not fit the banks; reduce the "
@@ -261,14 +288,14 @@ void KanToNMCPass::runOnOperation() {
 
   // DDR map.
   int64_t addr = 0;
-  auto ddr = [&](StringRef name, int64_t words, StringRef kind)
+  auto ddr = [&](StringRef name, int64_t words, nmc::DdrKind kind)
       -> nmc::DdrBufferOp {
     auto d = b.create<nmc::DdrBufferOp>(loc, name, addr, words, kind,
                                         StringAttr(), DenseI64ArrayAttr());
     addr += (words + 63) & ~int64_t(63);
     return d;
   };
-  ddr("io", 64, "io");
+  ddr("io", 64, nmc::DdrKind::io);
   const char *keys[] = {"grid", "base_weight", "spline_weight",
                         "spline_scaler"};
   SmallVector<std::string> argSym(model.getNumArguments());
@@ -281,30 +308,31 @@ void KanToNMCPass::runOnOperation() {
       auto ty = cast<ShapedType>(model.getArgumentTypes()[args[t]]);
       std::string sym = "p" + std::to_string(li) + "_" + keys[t];
       argSym[args[t]] = sym;
-      auto d = ddr(sym, 2 * ty.getNumElements(), "param");
+      auto d = ddr(sym, 2 * ty.getNumElements(), nmc::DdrKind::param);
       d.setNameAttr(b.getStringAttr("layers." + std::to_string(li) + "." +
                                     keys[t]));
       d.setShapeAttr(b.getDenseI64ArrayAttr(ty.getShape()));
     }
   }
-  ddr("x", 2 * batch * layers.front().in, "input");
+  ddr("x", 2 * batch * layers.front().in, nmc::DdrKind::input);
   for (auto [li, l] : llvm::enumerate(layers)) {
-    ddr("w" + std::to_string(li), 2 * l.out * l.features(), "scratch");
-    ddr("f" + std::to_string(li), 2 * batch * l.features(), "scratch");
+    ddr("w" + std::to_string(li), 2 * l.paddedOut() * l.features(),
+        nmc::DdrKind::scratch);
+    ddr("f" + std::to_string(li), 2 * batch * l.features(), nmc::DdrKind::scratch);
     ddr("y" + std::to_string(li), 2 * batch * l.out,
-        li + 1 == layers.size() ? "output" : "scratch");
+        li + 1 == layers.size() ? nmc::DdrKind::output : nmc::DdrKind::scratch);
   }
   if (train) {
     for (auto [li, l] : llvm::enumerate(layers))
-      ddr("yt" + std::to_string(li), 2 * width * batch * l.out, "scratch");
-    ddr("ft", 2 * batch * maxK, "scratch");
+      ddr("yt" + std::to_string(li), 2 * width * batch * l.out, nmc::DdrKind::scratch);
+    ddr("ft", 2 * batch * maxK, nmc::DdrKind::scratch);
     int64_t classes = layers.back().out;
-    ddr("target", lossKind == "mse" ? 2 * batch * classes : batch, "labels");
-    ddr("partials", 2 * (1 + width), "output");
-    ddr("coefficients", 2 * width, "io");
+    ddr("target", *lossKind == nmc::LossKind::mse ? 2 * batch * classes : batch, nmc::DdrKind::labels);
+    ddr("partials", 2 * (1 + width), nmc::DdrKind::output);
+    ddr("coefficients", 2 * width, nmc::DdrKind::io);
   }
   // Word addresses are 32-bit on the target; the emulated DDR is smaller.
-  if (addr > 0x07F30000 - 0x000D0400) {
+  if (addr > nmc::ProgramOp::kDdrUserWords) {
     prog.emitError() << "the DDR map needs " << addr
                      << " words, more than a chip's window; lower the batch";
     return signalPassFailure();
@@ -322,25 +350,65 @@ void KanToNMCPass::runOnOperation() {
     (void)lo;
   }
 
-  bool outputs = split == "outputs";
+  bool outputs = *splitKind == nmc::Split::outputs;
   auto sym = [&](StringRef n) {
     return FlatSymbolRefAttr::get(b.getContext(), n);
   };
+  // The FPU kernels: for each layer's tile_rows m, the kernels a greedy
+  // cover of 1..m rows uses (largest that fits first), declared once.
+  std::map<int64_t, std::string> kernelSyms;
+  auto kernelsFor = [&](int64_t m) {
+    SmallVector<int64_t> sizes;
+    for (int64_t s = m; s >= 1; --s)
+      if (nmc::isF64TileRows(s))
+        sizes.push_back(s);
+    std::set<int64_t> used;
+    for (int64_t r = 1; r <= m; ++r)
+      for (int64_t left = r; left > 0;) {
+        int64_t s = *llvm::find_if(sizes, [&](int64_t s) { return s <= left; });
+        used.insert(s);
+        left -= s;
+      }
+    SmallVector<Attribute> refs;
+    for (auto it = used.rbegin(); it != used.rend(); ++it) {
+      std::string name =
+          "kan_nmc_gemm_tile_f64_" + std::to_string(*it) + "x32";
+      kernelSyms[*it] = name;
+      refs.push_back(sym(name));
+    }
+    return b.getArrayAttr(refs);
+  };
+  // The loop nest of one layer GEMM on this core: row tiles; per tile the
+  // C tile cleared, the (chunk, block) steps (Bt panels double-buffered,
+  // A rows per chunk, the kernels), then the C rows out.
   auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
     LayerPlan &l = layers[li];
-    auto g = b.create<nmc::LayerGemmOp>(loc, li, a, "w" + std::to_string(li),
-                                        c, outputs ? 0 : 1, tangent);
+    std::string w = "w" + std::to_string(li);
+    int64_t m = l.tileRows, kcMax = l.kc();
+    auto g = b.create<nmc::LayerGemmOp>(loc, li, a, w, c, outputs ? 0 : 1,
+                                        tangent);
     g.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&g.getBody().front());
-    int64_t m = l.tileRows;
-    b.create<nmc::CopyOp>(loc, a, "a_panel", 2 * m * l.kc(), false);
-    b.create<nmc::CopyOp>(loc, "w" + std::to_string(li), "bt_panel",
-                          2 * l.kc() * std::min(kNB, l.out), true);
-    b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m,
-                              std::min(kNB, l.out), l.kc());
-    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * std::min(kNB, l.out),
-                          false);
+    auto tiles = b.create<nmc::RowTilesOp>(loc, m);
+    tiles.getBody().emplaceBlock();
+    b.setInsertionPointToStart(&tiles.getBody().front());
+    b.create<nmc::FillOp>(loc, "c_tile", 2 * m * kNB * l.blocks());
+    int64_t chunks = (l.in + l.chunk - 1) / l.chunk;
+    auto panels = b.create<nmc::PanelLoopOp>(loc, chunks);
+    panels.getBody().emplaceBlock();
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&panels.getBody().front());
+      b.create<nmc::CopyOp>(loc, w, "bt_panel", 2 * kcMax * kNB,
+                            nmc::CopyLayout::bt_panel, true);
+      b.create<nmc::CopyOp>(loc, a, "a_panel", 2 * m * kcMax,
+                            nmc::CopyLayout::a_rows, false);
+      b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, kNB,
+                                kcMax, kernelsFor(m));
+    }
+    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * kNB * l.blocks(),
+                          nmc::CopyLayout::c_rows, false);
   };
 
   // forward: pack, then per layer features and GEMM.
@@ -360,7 +428,7 @@ void KanToNMCPass::runOnOperation() {
     gemm(li, "f" + s, "y" + s, false);
   };
   {
-    auto e = b.create<nmc::EntryOp>(loc, "forward");
+    auto e = b.create<nmc::EntryOp>(loc, nmc::EntryKind::forward);
     e.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&e.getBody().front());
@@ -371,7 +439,7 @@ void KanToNMCPass::runOnOperation() {
     }
   }
   if (train) {
-    auto e = b.create<nmc::EntryOp>(loc, "train_step");
+    auto e = b.create<nmc::EntryOp>(loc, nmc::EntryKind::train_step);
     e.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&e.getBody().front());
@@ -399,11 +467,10 @@ void KanToNMCPass::runOnOperation() {
       }
       b.create<nmc::BarrierOp>(loc);
     }
-    b.create<nmc::LossOp>(loc, lossKind, "y" + std::to_string(layers.size() - 1),
+    b.create<nmc::LossOp>(loc, *lossKind, "y" + std::to_string(layers.size() - 1),
                           "yt" + std::to_string(layers.size() - 1), "target",
                           "partials", width);
-    auto hs = b.create<nmc::HostSyncOp>(loc, "coefficients");
-    hs->setAttr("rule", b.getStringAttr(rule));
+    b.create<nmc::HostSyncOp>(loc, *rule);
     for (auto [i, u] : llvm::enumerate(updates))
       b.create<nmc::UpdateOp>(
           loc, sym(argSym[u.param]), sym("coefficients"),
@@ -411,6 +478,18 @@ void KanToNMCPass::runOnOperation() {
           b.getF64FloatAttr(u.density), b.getI64IntegerAttr(width),
           b.getI64IntegerAttr((int64_t)i % cores));
     b.create<nmc::BarrierOp>(loc);
+  }
+  // The kernels the GEMMs call, declared after the buffers.
+  {
+    Operation *firstLayer = nullptr;
+    for (Operation &op : prog.getBody().front())
+      if (isa<nmc::LayerOp>(op)) {
+        firstLayer = &op;
+        break;
+      }
+    b.setInsertionPoint(firstLayer);
+    for (auto &[m, name] : kernelSyms)
+      b.create<nmc::KernelOp>(loc, name, m, kNB, nmc::Precision::f64);
   }
   if (failed(mlir::verify(prog)))
     return signalPassFailure();

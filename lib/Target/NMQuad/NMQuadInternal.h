@@ -28,7 +28,8 @@ struct NMQuadProgram {
   nmc::EntryOp train;
   llvm::DenseMap<int64_t, nmc::SparseTangentOp> sparse;
   nmc::LossOp loss;
-  std::string rule;
+  nmc::Rule rule = nmc::Rule::ternary;
+  std::vector<nmc::KernelOp> kernels;
   std::vector<nmc::GemmTileOp> tiles;
   std::vector<nmc::UpdateOp> updates;
 };
@@ -36,8 +37,8 @@ struct NMQuadProgram {
 FailureOr<NMQuadProgram> collectNMQuadProgram(ModuleOp module);
 void printNMQuadParams(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os);
-void printNMQuadMakefile(NMQuadProgram &p, const std::set<int64_t> &tiles,
-                         llvm::StringRef runtimePrefix, llvm::raw_ostream &os);
+void printNMQuadMakefile(NMQuadProgram &p, llvm::StringRef runtimePrefix,
+                         llvm::raw_ostream &os);
 void printNMQuadReport(NMQuadProgram &p, llvm::raw_ostream &os);
 
 } // namespace mlir::kan

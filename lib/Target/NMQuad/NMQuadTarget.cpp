@@ -16,6 +16,7 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmc/NMCOps.h"
 
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -45,8 +46,20 @@ private:
   std::string primalInput(int64_t li) {
     return li ? macro("y" + std::to_string(li - 1)) : macro("x");
   }
+  /// The kernel table a gemm_tile calls through (one per kernel list).
+  std::string tableName(nmc::GemmTileOp o) {
+    auto first = cast<SymbolRefAttr>(o.getKernels()[0]);
+    auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(o, first);
+    return "kan_tiles_f64_m" + std::to_string(k.getM());
+  }
+  struct GemmCtx {
+    int64_t layer = 0, m = 0;
+    std::string a, c;
+    bool prefetch = false;
+  };
   NMQuadProgram &p;
   llvm::raw_ostream &os;
+  GemmCtx gemm;
   unsigned updates = 0;
   bool inTangent = false, tangentHasGemm = false;
 };
@@ -74,26 +87,115 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
              << ", r0, r1);\n";
         return success();
       })
-      .Case<nmc::LayerGemmOp>([&](nmc::LayerGemmOp o) {
+      .Case<nmc::LayerGemmOp>([&](nmc::LayerGemmOp o) -> LogicalResult {
         int64_t li = o.getLayer();
         int64_t nblk = (layer(li).getOutputs() + 31) / 32;
-        std::string c = macro(o.getC());
+        gemm = GemmCtx();
+        gemm.layer = li;
+        gemm.a = macro(o.getA());
+        gemm.c = macro(o.getC());
         if (o.getTangent()) {
-          c += " + 2u * d * rows * " + std::to_string(layer(li).getOutputs()) +
-               "u";
+          gemm.c += " + 2u * d * rows * " +
+                    std::to_string(layer(li).getOutputs()) + "u";
+          gemm.a = macro(o.getA());
           tangentHasGemm = true;
         }
-        os << ind(n) << "/* " << nmc::GemmTileOp::getOperationName()
-           << " tiles: see the report */\n";
+        os << ind(n) << "/* " << o->getName() << " " << li << ": @"
+           << o.getC() << " = @" << o.getA() << " @" << o.getBt()
+           << "^T, this core's " << (o.getRowsSplit() ? "rows" : "output blocks")
+           << " */\n";
         if (o.getRowsSplit())
           os << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n"
-             << ind(n) << "kan_nmc_kan_gemm(" << L(li) << ", &B, "
-             << macro(o.getA()) << ", " << c << ", r0, r1, 0, " << nblk
-             << ");\n";
+             << ind(n) << "b0 = 0u;\n" << ind(n) << "b1 = " << nblk << "u;\n";
         else
-          os << ind(n) << "kan_nmc_kan_share(" << nblk << ", &cc, &r0, &r1);\n"
-             << ind(n) << "kan_nmc_kan_gemm(" << L(li) << ", &B, "
-             << macro(o.getA()) << ", " << c << ", 0, rows, r0, r1);\n";
+          os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, &cc, &b0, &b1);\n"
+             << ind(n) << "r0 = 0u;\n" << ind(n) << "r1 = rows;\n";
+        for (Operation &inner : o.getBody().front())
+          if (failed(printOp(&inner, n)))
+            return failure();
+        return success();
+      })
+      .Case<nmc::RowTilesOp>([&](nmc::RowTilesOp o) -> LogicalResult {
+        gemm.m = o.getRows();
+        os << ind(n) << "for (rb = r0; rb < r1; rb += " << gemm.m
+           << "u) { /* " << o->getName() << " */\n"
+           << ind(n + 1) << "mm = kan_nmc_kan_min(" << gemm.m
+           << "u, r1 - rb);\n";
+        for (Operation &inner : o.getBody().front())
+          if (failed(printOp(&inner, n + 1)))
+            return failure();
+        os << ind(n) << "}\n";
+        return success();
+      })
+      .Case<nmc::FillOp>([&](nmc::FillOp o) {
+        os << ind(n) << "kan_nmc_kan_zero(" << o.getBuffer() << ", "
+           << o.getWords() / 2 << "u);\n";
+        return success();
+      })
+      .Case<nmc::PanelLoopOp>([&](nmc::PanelLoopOp o) -> LogicalResult {
+        // Software pipeline: step s starts the double-buffered copies of
+        // step s (half s & 1) and runs the rest of step s - 1.
+        std::string L = this->L(gemm.layer);
+        os << ind(n) << "steps = " << o.getChunks()
+           << "u * (b1 - b0); /* " << o->getName() << " */\n"
+           << ind(n) << "for (s = 0; s <= steps; ++s) {\n"
+           << ind(n + 1) << "if (s < steps) {\n"
+           << ind(n + 2) << "q = s / (b1 - b0);\n"
+           << ind(n + 2) << "b = b0 + s % (b1 - b0);\n"
+           << ind(n + 2) << "kc = kan_nmc_kan_chunk_cols(" << L << ", q);\n";
+        gemm.prefetch = true;
+        for (Operation &inner : o.getBody().front())
+          if (auto c = dyn_cast<nmc::CopyOp>(inner); c && c.getDoubleBuffered())
+            if (failed(printOp(c, n + 2)))
+              return failure();
+        os << ind(n + 1) << "}\n"
+           << ind(n + 1) << "if (s == 0u)\n" << ind(n + 2) << "continue;\n"
+           << ind(n + 1) << "q = (s - 1u) / (b1 - b0);\n"
+           << ind(n + 1) << "b = b0 + (s - 1u) % (b1 - b0);\n"
+           << ind(n + 1) << "kc = kan_nmc_kan_chunk_cols(" << L << ", q);\n";
+        gemm.prefetch = false;
+        for (Operation &inner : o.getBody().front()) {
+          auto c = dyn_cast<nmc::CopyOp>(inner);
+          if (c && c.getDoubleBuffered()) {
+            os << ind(n + 1) << "kan_nmc_kan_wait(&hb[(s - 1u) & 1u]);\n";
+            continue;
+          }
+          if (failed(printOp(&inner, n + 1)))
+            return failure();
+        }
+        os << ind(n) << "}\n";
+        return success();
+      })
+      .Case<nmc::CopyOp>([&](nmc::CopyOp o) -> LogicalResult {
+        std::string L = this->L(gemm.layer);
+        switch (o.getLayout()) {
+        case nmc::CopyLayout::bt_panel:
+          os << ind(n) << "kan_nmc_kan_start(" << o.getDst()
+             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range("
+             << "kan_nmc_kan_panel(" << L << ", q, b), 2u * kc * 32u), "
+             << "2u * kc * 32u, &hb[s & 1u]);\n";
+          return success();
+        case nmc::CopyLayout::a_rows: {
+          int64_t kfull = layer(gemm.layer).getFeatures();
+          os << ind(n) << "if (b == b0) /* a new K chunk: its A rows */\n"
+             << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst()
+             << ", kc, " << gemm.a << " + 2u * (rb * " << kfull
+             << "u + q * " << layer(gemm.layer).getChunkColumns() << "u), "
+             << kfull << "u, mm, kc);\n";
+          return success();
+        }
+        case nmc::CopyLayout::c_rows:
+          os << ind(n) << "kan_nmc_kan_put_c(" << L << ", " << gemm.c << ", "
+             << o.getSrc() << ", " << gemm.m << "u, rb, mm, b0, b1);\n";
+          return success();
+        }
+        return o.emitOpError() << "has no printed form";
+      })
+      .Case<nmc::GemmTileOp>([&](nmc::GemmTileOp o) {
+        os << ind(n) << "kan_nmc_gemm_rows_f64(" << tableName(o) << ", "
+           << o.getKernels().size() << ", " << o.getA() << ", " << o.getBt()
+           << " + ((s - 1u) & 1u) * KAN_BT_HALF, " << o.getC()
+           << " + (b - b0) * " << gemm.m * o.getN() << "u, (int)mm, (int)kc);\n";
         return success();
       })
       .Case<nmc::TangentLoopOp>([&](nmc::TangentLoopOp o) -> LogicalResult {
@@ -121,7 +223,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       .Case<nmc::LossOp>([&](nmc::LossOp o) {
         int64_t classes = p.layers.back().getOutputs();
         os << ind(n) << "if (cc.me == 0)\n"
-           << ind(n + 1) << "kan_nmc_kan_loss(" << (o.getKind() == "mse")
+           << ind(n + 1) << "kan_nmc_kan_loss("
+           << (o.getKind() == nmc::LossKind::mse)
            << ", " << macro(o.getLogits()) << ", " << macro(o.getTangents())
            << ", " << macro(o.getTarget()) << ", rows, " << classes << ", "
            << o.getWidth() << ", " << macro(o.getPartials()) << ");\n";
@@ -130,8 +233,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       .Case<nmc::HostSyncOp>([&](nmc::HostSyncOp o) {
         // Partials ready (the host collects every chip), then wait for the
         // host to write the combined coefficients.
-        os << ind(n) << "kan_nmc_sync(KAN_SYNC_PARTIALS); /* " << o.getWhat()
-           << " */\n"
+        os << ind(n) << "kan_nmc_sync(KAN_SYNC_PARTIALS); /* "
+           << o->getName() << " " << nmc::stringifyRule(o.getRule()) << " */\n"
            << ind(n) << "kan_nmc_sync(KAN_SYNC_PARTIALS);\n";
         return success();
       })
@@ -154,7 +257,8 @@ LogicalResult CorePrinter::print() {
   os << "/* Generated by kan-translate --target=nmquad. Do not edit.\n"
      << " * One program for every core of every chip (schedule: "
      << p.schedule.getChips() << " chip(s) x " << p.schedule.getCores()
-     << " cores, split by " << p.schedule.getSplit() << ").\n */\n"
+     << " cores, split by " << nmc::stringifySplit(p.schedule.getSplit())
+     << ").\n */\n"
      << "#include \"kan_nmc_kan.h\"\n\n#include \"model_params.h\"\n\n";
   for (nmc::BankBufferOp b : p.banks) {
     StringRef name = b.getSymName();
@@ -163,6 +267,27 @@ LogicalResult CorePrinter::print() {
     os << "KAN_NMC_BANK_BUFFER(" << b.getBank() << ", "
        << (words ? "kan_nmc_word" : "double") << ", " << name << ", " << count
        << ");\n";
+  }
+  // The FPU kernels this folder carries (nmc.kernel) and, per kernel list
+  // of an nmc.gemm_tile, the table the core calls them through.
+  os << "\n/* FPU tile kernels: kan_nmc_gemm_tile_f64_<m>x32.s of this folder. */\n";
+  for (nmc::KernelOp k : p.kernels)
+    os << "void " << k.getSymName()
+       << "(const double *, const double *, double *, int, int, int);\n";
+  std::set<std::string> tables;
+  for (nmc::GemmTileOp g : p.tiles) {
+    std::string name = tableName(g);
+    if (!tables.insert(name).second)
+      continue;
+    os << "static const kan_nmc_tile_f64 " << name << "["
+       << g.getKernels().size() << "] = {";
+    for (auto [i, a] : llvm::enumerate(g.getKernels())) {
+      auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(
+          g, cast<SymbolRefAttr>(a));
+      os << (i ? ", " : "") << "{" << k.getM() << ", " << k.getSymName()
+         << "}";
+    }
+    os << "};\n";
   }
   os << "\nstatic const kan_nmc_layer_desc kan_layers[KAN_MODEL_LAYERS] = {\n";
   for (nmc::LayerOp l : p.layers) {
@@ -176,7 +301,7 @@ LogicalResult CorePrinter::print() {
         "  {{{0}u, {1}u, {2}u, {3}u, {4}, {5}u, {6}u, {7}, {8}, {9}, {10}, {11}, "
         "{{{12}}, {13}},\n",
         l.getInputs(), l.getOutputs(), l.getGridSize(), l.getOrder(),
-        l.getAct() == "silu" ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
+        l.getAct() == nmc::Act::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
         l.getChunk(), l.getTileRows(), macro(l.getGrid()), macro(l.getBase()),
         macro(l.getSpline()),
         l.getScaler() ? macro(*l.getScaler()) : std::string("0u"),
@@ -186,6 +311,8 @@ LogicalResult CorePrinter::print() {
   auto bank = [&](StringRef n) { return p.bankSet.count(n.str()) != 0; };
   os << "int KAN_NMC_CORE_MAIN(void) {\n"
      << "  unsigned paddr = 0, plen = 0, rows, r0, r1, d, nnz;\n"
+     << "  unsigned b0, b1, rb, mm, steps, s, q, b, kc;\n"
+     << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n"
      << "  unsigned long long seed;\n  unsigned step;\n"
      << "  kan_nmc_kan_bufs B;\n  kan_nmc_kan_core cc;\n"
      << "  const kan_nmc_word *io;\n"
@@ -210,7 +337,8 @@ LogicalResult CorePrinter::print() {
   os << "  B.bt_half = KAN_BT_HALF;\n  B.seg_cols = KAN_SEG_COLS;\n"
      << "  B.max_nnz = KAN_MAX_NNZ;\n"
      << "  cc.me = (unsigned)kan_nmc_core_index();\n"
-     << "  cc.split_outputs = " << (p.schedule.getSplit() == "outputs") << ";\n"
+     << "  cc.split_outputs = "
+     << (p.schedule.getSplit() == nmc::Split::outputs) << ";\n"
      << "  for (;;) {\n"
      << "    int cmd = kan_nmc_sync(KAN_SYNC_READY);\n"
      << "    if (cmd == KAN_CMD_EXIT)\n      break;\n"
@@ -220,11 +348,13 @@ LogicalResult CorePrinter::print() {
      << "    seed = (unsigned long long)io[KAN_IO_SEED_LO] |\n"
      << "           (unsigned long long)io[KAN_IO_SEED_HI] << 32;\n"
      << "    step = io[KAN_IO_STEP];\n"
-     << "    (void)seed;\n    (void)step;\n    (void)d;\n    (void)nnz;\n";
+     << "    (void)seed;\n    (void)step;\n    (void)d;\n    (void)nnz;\n"
+     << "    (void)b0;\n    (void)b1;\n    (void)r0;\n    (void)r1;\n";
   bool first = true;
   for (nmc::EntryOp e : p.entries) {
     os << "    " << (first ? "" : "else ") << "if (cmd == "
-       << (e.getKind() == "forward" ? "KAN_CMD_FORWARD" : "KAN_CMD_TRAIN")
+       << (e.getKind() == nmc::EntryKind::forward ? "KAN_CMD_FORWARD"
+                                                   : "KAN_CMD_TRAIN")
        << ") {\n";
     first = false;
     updates = 0;
@@ -259,16 +389,15 @@ FailureOr<NMQuadProgram> mlir::kan::collectNMQuadProgram(ModuleOp module) {
       p.layers.push_back(l);
     } else if (auto e = dyn_cast<nmc::EntryOp>(op)) {
       p.entries.push_back(e);
-      if (e.getKind() == "train_step")
+      if (e.getKind() == nmc::EntryKind::train_step)
         p.train = e;
+    } else if (auto k = dyn_cast<nmc::KernelOp>(op)) {
+      p.kernels.push_back(k);
     }
   }
   p.program.walk([&](nmc::SparseTangentOp s) { p.sparse[s.getLayer()] = s; });
   p.program.walk([&](nmc::LossOp l) { p.loss = l; });
-  p.program.walk([&](nmc::HostSyncOp h) {
-    if (auto r = h->getAttrOfType<StringAttr>("rule"))
-      p.rule = r.str();
-  });
+  p.program.walk([&](nmc::HostSyncOp h) { p.rule = h.getRule(); });
   p.program.walk([&](nmc::GemmTileOp g) {
     p.tiles.push_back(g);
   });
@@ -291,6 +420,7 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     return module.emitError()
            << "the NM Quad folder carries the model's weights as a file; "
               "this output holds no files";
+  // The schedule is the pipeline's (kan-to-nmc): this only prints it.
   FailureOr<NMQuadProgram> p = collectNMQuadProgram(module);
   if (failed(p))
     return failure();
@@ -309,18 +439,15 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     llvm::raw_string_ostream s(host);
     printNMQuadHost(*p, s);
   }
-  std::set<int64_t> shapes;
-  for (nmc::LayerOp l : p->layers)
-    shapes.insert(l.getTileRows());
   {
     llvm::raw_string_ostream s(make);
-    printNMQuadMakefile(*p, shapes, options.runtimePrefix, s);
+    printNMQuadMakefile(*p, options.runtimePrefix, s);
   }
   // The launcher's parameters, in DDR order, under efficient-kan names.
   // Weights that do not fit stop the emission before any source is written.
   SmallVector<NMQuadParam> launcherParams;
   for (nmc::DdrBufferOp d : p->ddrOrder)
-    if (d.getKind() == "param")
+    if (d.getKind() == nmc::DdrKind::param)
       launcherParams.push_back(
           {d.getName()->str(),
            SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
@@ -331,16 +458,16 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       failed(writeFile(out, "model_params.h", params)) ||
       failed(writeFile(out, "Makefile", make)))
     return failure();
-  // Assembly tile kernels for the row-tile shapes the schedule uses (n=32).
-  for (int64_t mrows : shapes) {
+  // One assembly file per nmc.kernel: exactly the symbols the core calls.
+  for (nmc::KernelOp k : p->kernels) {
     ::kan::nmquad::TileShape t;
-    t.m = (int)mrows;
-    t.n = 32;
+    t.m = (int)k.getM();
+    t.n = (int)k.getN();
     t.kk = 0;
     if (!::kan::nmquad::isSupportedTile(t))
-      continue;
-    std::string name = "kan_nmc_gemm_tile_f64_" + std::to_string(mrows) + "x32.s";
-    if (failed(writeFile(out, name, ::kan::nmquad::emitGemmTileF64(t))))
+      return k.emitOpError() << "has no assembly kernel generator";
+    if (failed(writeFile(out, (k.getSymName() + ".s").str(),
+                         ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
   if (options.report)

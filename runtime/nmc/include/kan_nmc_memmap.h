@@ -21,13 +21,25 @@
 #define KAN_NMC_BANK_ADDR(b) ((unsigned)(b) * KAN_NMC_BANK_WORDS)
 /* 0x000-0x1FF: loader/reset area (IMB ORIGIN 0x200 in nmc_template.x). */
 #define KAN_NMC_LOCAL_RESERVED_WORDS 0x200u
-/* Bank 0 also holds .text, .rodata, default .data/.bss and the stack; the
- * upper KAN_NMC_BANK0_BUFFER_WORDS of it are the budget for bank buffers. */
+/* Banks 0 and 1 hold the code, default .data/.bss and the 0x2000-word
+ * stack (nmc-kan.lds: one region, words 0x200-0x7FFF); bank buffers go to
+ * banks 2-7. An emitted core program is estimated at 10-16 K words of
+ * code (make nmc-check), more than bank 0 alone leaves after the stack. */
+#define KAN_NMC_CODE_BANKS 2
+#define KAN_NMC_STACK_WORDS 0x2000u
 #define KAN_NMC_BANK0_BUFFER_WORDS 0x2000u
 
-/* DDR (EMI) window of a chip as seen by its NMC cores and by PL_*MemBlock. */
-#define KAN_NMC_DDR_BASE 0x000D0000u
-#define KAN_NMC_DDR_END 0x07F30000u
+/* DDR (EMI) of a chip as seen by its NMC cores and by PL_*MemBlock, in
+ * words. The vendor's nm6408brd.lds puts EMI_CPU at 0x340000 for
+ * 0x1FCC0000 in GNU ld units, which are bytes: in PromeTorch's linked
+ * dispatcher_nmquad.abs, ORIGIN 0x800 of NMMB puts .text at word 0x200.
+ * So the window is words [0xD0000, 0x8000000). Public working code
+ * (PromeTorch's host PL_WriteMemBlock and core pointers) only uses words
+ * from 0x340000 on; the runtime starts there too (KAN_NMC_DDR_BASE), and
+ * `make probe` checks both addresses on a board. */
+#define KAN_NMC_EMI_BASE 0x000D0000u
+#define KAN_NMC_DDR_BASE 0x00340000u
+#define KAN_NMC_DDR_END 0x08000000u
 /* Runtime control block (barrier and DDR-stream semaphore state on NMC).
  * The host zeroes it before loading programs (kan_nmc_host_init_chip). */
 #define KAN_NMC_DDR_CTRL_BASE KAN_NMC_DDR_BASE

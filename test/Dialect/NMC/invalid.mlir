@@ -1,39 +1,78 @@
 // RUN: kan-opt %s -split-input-file -verify-diagnostics
 
 // expected-error @+1 {{cores must be 1..16}}
-nmc.schedule {chips = 1, cores = 17, split = "rows", ddr_streams = 8, batch = 16}
+nmc.schedule {chips = 1, cores = 17, split = #nmc.split<rows>, ddr_streams = 8, batch = 16}
 
 // -----
 
 // expected-error @+1 {{chips must be 1..4}}
-nmc.schedule {chips = 5, cores = 4, split = "rows", ddr_streams = 8, batch = 16}
+nmc.schedule {chips = 5, cores = 4, split = #nmc.split<rows>, ddr_streams = 8, batch = 16}
 
 // -----
 
 // expected-error @+1 {{ddr_streams must be 1..8}}
-nmc.schedule {chips = 1, cores = 16, split = "rows", ddr_streams = 9, batch = 16}
+nmc.schedule {chips = 1, cores = 16, split = #nmc.split<rows>, ddr_streams = 9, batch = 16}
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::nmc::Split to be one of: rows, outputs}}
+// expected-error @+1 {{failed to parse NMC_SplitAttr parameter 'value'}}
+nmc.schedule {chips = 1, cores = 16, split = #nmc.split<columns>, ddr_streams = 8, batch = 16}
 
 // -----
 
 nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 10000
-  // expected-error @+1 {{overflows bank 1: 18000 words of 16384}}
-  nmc.bank_buffer @b bank 1 words 8000
+  nmc.bank_buffer @a bank 5 words 10000
+  // expected-error @+1 {{overflows bank 5: 18000 words of 16384}}
+  nmc.bank_buffer @b bank 5 words 8000
+}
+
+// -----
+
+// Banks 0-1 hold code, data and the stack.
+nmc.program @p {
+  // expected-error @+1 {{cannot use bank 1: banks 0-1 hold the code, data and stack}}
+  nmc.bank_buffer @a bank 1 words 600
 }
 
 // -----
 
 nmc.program @p {
-  // expected-error @+1 {{overflows bank 0: 9000 words of 8192}}
-  nmc.bank_buffer @a bank 0 words 9000
-}
-
-// -----
-
-nmc.program @p {
-  nmc.bank_buffer @a bank 1 words 4096
-  nmc.bank_buffer @bt bank 1 words 4096
+  nmc.bank_buffer @a bank 2 words 4096
+  nmc.bank_buffer @bt bank 2 words 4096
   nmc.bank_buffer @c bank 3 words 4096
-  // expected-error @+1 {{the A panel and the Bt panel are both in bank 1}}
-  nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16
+  nmc.kernel @k1 m 1 n 32 <f64>
+  nmc.kernel @k4 m 4 n 32 <f64>
+  // expected-error @+1 {{the A panel and the Bt panel are both in bank 2}}
+  nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16 kernels [@k4, @k1]
+}
+
+// -----
+
+nmc.program @p {
+  // expected-error @+1 {{has no f64 kernel for m = 5, n = 32}}
+  nmc.kernel @k5 m 5 n 32 <f64>
+}
+
+// -----
+
+nmc.program @p {
+  nmc.bank_buffer @a bank 4 words 4096
+  nmc.bank_buffer @bt bank 2 words 4096
+  nmc.bank_buffer @c bank 3 words 4096
+  nmc.kernel @k4 m 4 n 32 <f64>
+  // A tail of 1..3 rows would have no kernel.
+  // expected-error @+1 {{kernels must start with one of m = 4 rows and end with one of 1 row}}
+  nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16 kernels [@k4]
+}
+
+// -----
+
+nmc.program @p {
+  nmc.bank_buffer @a bank 4 words 4096
+  nmc.bank_buffer @bt bank 2 words 4096
+  nmc.bank_buffer @c bank 3 words 4096
+  nmc.kernel @k1 m 1 n 32 <f64>
+  // expected-error @+1 {{calls @k4, which is not an nmc.kernel of the program}}
+  nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16 kernels [@k4, @k1]
 }

@@ -20,8 +20,15 @@
 // RUN: %t/nmq/build/model_emu --cores 16 --weights %t/nmq/weights.safetensors --input %t/x.npy --train 2 --seed 3 --save %t/w16.safetensors > %t/steps_nmq.txt
 // RUN: %t/cmp %t/x.npy %t/x.npy
 // REPORT: NM Quad schedule: 1 chip(s) x 16 core(s), split rows
-// REPORT: layer 0: GEMM 256x64x7056
-// REPORT: tile: m=24 n=32 kk=126 (chunk 14 inputs), 56 K chunks x 2 output blocks
-// REPORT: kernel _kan_nmc_gemm_tile_f64_24x32
-// REPORT: per chip (16 cores)
-// REPORT: assumptions:
+// REPORT: layer 0: GEMM 256x64x7056 (rows x outputs x K) per chip, 16 rows per core
+// REPORT: tile: m=24 n=32 kk=126 (chunk 14 inputs), 56 K chunks x 2 output blocks, 1 row tiles per core (last 16 rows)
+// REPORT: kernels: 0 full tile(s) x 24x32, last tile 16x32
+// REPORT: per core: {{.*}} DDR {{[0-9]+}} bytes (A {{[0-9]+}}, Bt {{[0-9]+}}, C {{[0-9]+}}), copies
+// REPORT: C-side features (soft-float): {{[0-9]+}} scalar fp64 ops
+// REPORT: layer 1: GEMM 256x10x576
+// REPORT: outputs padded to 32 (FPU runs 31 % useful lanes)
+// REPORT: DDR permit busy {{.*}} 16 cores on 8 permits
+// REPORT: predicted forward of 256 rows: {{.*}} ms per chip
+// REPORT: assumptions (value: source):
+// REPORT: FPU kernel cycles: the project's timing model
+// REPORT: DDR copy 2 cycles per 32-bit word: assumed

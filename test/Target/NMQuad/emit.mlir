@@ -9,15 +9,47 @@
 // The core C is strict gnu99 (nmc-gcc 4.8 has no C11).
 // RUN: %cc -std=gnu99 -pedantic -Wall -Wextra -Werror -DKAN_NMC_HOST_EMU -I%kan_src_root/runtime/nmc/include -I%kan_src_root/runtime/nmc -I%kan_src_root/runtime/include -I%t -fsyntax-only %t/model_core.c
 
-// A panel, Bt panel and C tile in three different banks.
-// CORE: KAN_NMC_BANK_BUFFER(1, double, a_panel,
+// Bt panel, C tile and A panel in three different banks (0-1 hold code).
+// CORE: KAN_NMC_BANK_BUFFER(4, double, a_panel,
 // CORE: KAN_NMC_BANK_BUFFER(2, double, bt_panel,
 // CORE: KAN_NMC_BANK_BUFFER(3, double, c_tile,
+// The kernels the folder carries, and the table the GEMM calls them by.
+// CORE: void kan_nmc_gemm_tile_f64_1x32(const double *, const double *, double *, int, int, int);
+// CORE: static const kan_nmc_tile_f64 kan_tiles_f64_m24[9] = {{[{][{]}}24, kan_nmc_gemm_tile_f64_24x32}, {20, kan_nmc_gemm_tile_f64_20x32},
+// CORE-SAME: {1, kan_nmc_gemm_tile_f64_1x32{{[}][}]}};
 // CORE: int KAN_NMC_CORE_MAIN(void) {
 // CORE: kan_nmc_sync_array(
 // CORE: if (cmd == KAN_CMD_FORWARD) {
 // CORE: kan_nmc_kan_features(&kan_layers[0],
 // CORE: kan_nmc_barrier((int)cc.ncores);
+// The layer GEMM is the loop nest of nmc.layer_gemm, printed as it is.
+// CORE: /* nmc.layer_gemm 0: @y0 = @f0 @w0^T, this core's rows */
+// CORE-NEXT: kan_nmc_kan_share(rows, &cc, &r0, &r1);
+// CORE-NEXT: b0 = 0u;
+// CORE-NEXT: b1 = 1u;
+// CORE-NEXT: for (rb = r0; rb < r1; rb += 24u) { /* nmc.row_tiles */
+// CORE-NEXT: mm = kan_nmc_kan_min(24u, r1 - rb);
+// CORE-NEXT: kan_nmc_kan_zero(c_tile, 768u);
+// CORE-NEXT: steps = 1u * (b1 - b0); /* nmc.panel_loop */
+// CORE-NEXT: for (s = 0; s <= steps; ++s) {
+// CORE-NEXT: if (s < steps) {
+// CORE-NEXT: q = s / (b1 - b0);
+// CORE-NEXT: b = b0 + s % (b1 - b0);
+// CORE-NEXT: kc = kan_nmc_kan_chunk_cols(&kan_layers[0], q);
+// CORE-NEXT: kan_nmc_kan_start(bt_panel + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(kan_nmc_kan_panel(&kan_layers[0], q, b), 2u * kc * 32u), 2u * kc * 32u, &hb[s & 1u]);
+// CORE-NEXT: }
+// CORE-NEXT: if (s == 0u)
+// CORE-NEXT: continue;
+// CORE-NEXT: q = (s - 1u) / (b1 - b0);
+// CORE-NEXT: b = b0 + (s - 1u) % (b1 - b0);
+// CORE-NEXT: kc = kan_nmc_kan_chunk_cols(&kan_layers[0], q);
+// CORE-NEXT: kan_nmc_kan_wait(&hb[(s - 1u) & 1u]);
+// CORE-NEXT: if (b == b0) /* a new K chunk: its A rows */
+// CORE-NEXT: kan_nmc_kan_get_rows(a_panel, kc, KAN_ADDR_F0 + 2u * (rb * 45u + q * 45u), 45u, mm, kc);
+// CORE-NEXT: kan_nmc_gemm_rows_f64(kan_tiles_f64_m24, 9, a_panel, bt_panel + ((s - 1u) & 1u) * KAN_BT_HALF, c_tile + (b - b0) * 768u, (int)mm, (int)kc);
+// CORE-NEXT: }
+// CORE-NEXT: kan_nmc_kan_put_c(&kan_layers[0], KAN_ADDR_Y0, c_tile, 24u, rb, mm, b0, b1);
+// CORE-NEXT: }
 
 // HOST: PL_GetBoardCount(&count)
 // HOST: PL_GetAccess(board[c], &no, &acc[c][k])
@@ -35,13 +67,16 @@
 // MAKE: KANRT_PREFIX ?= {{.+}}
 // MAKE-NEXT: KANRT_NMC_INCLUDE ?= $(KANRT_PREFIX)/include/kanrt/nmc
 // MAKE-NEXT: KANRT_NMC_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt_nmc_emu.a
+// MAKE-NEXT: KANRT_NMC_SIM_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt_nmc_sim.a
 // MAKE-NEXT: KANRT_NMC_LDS ?= $(KANRT_PREFIX)/share/kanrt/nmc/nmc-kan.lds
 // MAKE-NEXT: KANRT_NMC_SRC ?= $(KANRT_PREFIX)/share/kanrt/nmc/src
 // MAKE-NEXT: KANRT_INCLUDE ?= $(KANRT_PREFIX)/include
 // MAKE-NEXT: KANRT_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt.a
 // MAKE-NEXT: KANRT_SRC ?= $(KANRT_PREFIX)/share/kanrt/src
+// MAKE-NEXT: KANRT_NMC_CHECK ?= $(KANRT_PREFIX)/share/kanrt/nmc/check
 // MAKE: NMCC ?= nmc-gcc
 // MAKE: host-emu:
 // MAKE: host-emu-train:
 // MAKE: nmc:
-// MAKE: $(NMCC) -mnmc4 -mnmc4-float -std=gnu99
+// MAKE: $(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99
+// MAKE: nmc-check:

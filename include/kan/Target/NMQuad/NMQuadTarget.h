@@ -1,10 +1,12 @@
 //===- NMQuadTarget.h - the NM Quad target ----------------------*- C++ -*-===//
 //
-// kan-translate --target=nmquad: schedules the GEMM-form module on NM Quad
-// cores (kan-to-nmc, the last pass of the target's pipeline) and writes a
-// folder a user builds with the vendor SDK (`make nmc`) or runs under host
-// emulation (`make host-emu`). docs/NMQUAD-TARGET.md describes the schedule,
-// the folder and the report.
+// kan-translate --target=nmquad: the NM Quad pipeline (buildNMQuadPipeline:
+// GEMM form, then kan-to-nmc with the schedule's options) turns the model
+// into one nmc.program; the emitter prints that program as a folder a user
+// builds with the vendor SDK (`make nmc`), checks without it (`make
+// nmc-check`) or runs under host emulation (`make host-emu`,
+// `make host-emu-sim`). docs/NMQUAD-TARGET.md describes
+// the schedule, the folder and the report.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "kan/Target/TargetBackend.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
