@@ -9,6 +9,7 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   libopenblas-dev python3 python3-numpy
   dataset-fashion-mnist
+  libginac-dev python3-sympy librsvg2-bin
 )
 # Optional: the PyTorch peer for golden vectors and benchmarks.
 OPTIONAL=(python3-torch)

@@ -24,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 
 using namespace kan::tools;
@@ -314,8 +315,8 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   sched.tileRows = opts.tileRows;
   mlir::PassManager pm(&ctx);
   if (jvpRequest) {
-    // kan_forward_jvp: one direction along every weight (grids constant)
-    // and, if requested, the input.
+    // kan_forward_jvp: `width` directions along every weight (grids
+    // constant) and, if requested, the input.
     std::vector<std::string> activity{jvpRequest->inputTangent ? "dup"
                                                                : "const"};
     for (size_t l = 0; l < shape.numLayers(); ++l)
@@ -323,7 +324,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
         activity.push_back(which == Grid ? "const" : "dup");
     mlir::kan::KanJvpOptions jo;
     jo.funcName = "model";
-    jo.width = 1;
+    jo.width = std::max<int64_t>(1, jvpRequest->width);
     jo.activity = activity;
     pm.addPass(mlir::kan::createKanJvp(jo));
   }

@@ -75,6 +75,9 @@ struct CompileOptions {
 /// when `inputTangent`.
 struct JvpRequest {
   bool inputTangent = false;
+  /// Directions per call: every tangent tensor then has a leading dimension
+  /// of this size, and dy is width x n x O.
+  int64_t width = 1;
 };
 
 /// Builds the model (and, if `train`, its train step; if `jvp`, its JVP

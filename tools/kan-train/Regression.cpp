@@ -1,0 +1,361 @@
+//===- Regression.cpp - kan-train --task regression -----------------------===//
+//
+// Full-batch least squares on CSV targets with the exact gradient from
+// forward mode (kan/Tools/Regression.h): Adam and/or L-BFGS, as pykan trains
+// its regressors, without a backward pass. Deterministic from --init-seed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Regression.h"
+
+#include "kan/Tools/Progress.h"
+#include "kan/Tools/Regression.h"
+
+#include "kanrt/kanrt.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <csignal>
+
+using namespace kan::tools;
+using llvm::Error;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory regressionCat("Regression (--task regression)");
+
+static cl::opt<std::string> taskOpt("task", cl::init("classification"),
+    cl::desc("classification (default: labels, noise_step) or regression "
+             "(least squares on --targets columns, exact forward-mode "
+             "gradient, Adam / L-BFGS)"),
+    cl::cat(regressionCat));
+static cl::opt<int64_t> targetsOpt("targets", cl::init(1),
+    cl::desc("Regression: the last K CSV columns are the targets, the columns "
+             "before them the inputs (default 1); --widths must start with "
+             "the number of inputs and end with K"),
+    cl::cat(regressionCat));
+static cl::opt<std::string> optimizerOpt("optimizer", cl::init("lbfgs"),
+    cl::desc("Regression: lbfgs (default), adam, or adam+lbfgs (--adam-steps "
+             "of Adam at --lr, then L-BFGS)"),
+    cl::cat(regressionCat));
+static cl::opt<int64_t> adamStepsOpt("adam-steps", cl::init(200),
+    cl::desc("Regression, adam+lbfgs: Adam steps before L-BFGS (default 200)"),
+    cl::cat(regressionCat));
+static cl::opt<int> historyOpt("lbfgs-history", cl::init(20),
+    cl::desc("Regression: L-BFGS memory (pairs kept, default 20)"),
+    cl::cat(regressionCat));
+static cl::opt<bool> scaleInputsOpt("scale-inputs",
+    cl::desc("Regression: map every input's training [min, max] onto the grid "
+             "range [-1, 1] (stored in the checkpoint as input_shift / "
+             "input_scale: the model sees (x - shift) * scale)"),
+    cl::cat(regressionCat));
+static cl::opt<double> tolOpt("rmse-target", cl::init(0),
+    cl::desc("Regression: stop once the training RMSE is at or below this "
+             "(default 0: run the steps / time budget / until L-BFGS stalls)"),
+    cl::cat(regressionCat));
+
+static volatile std::sig_atomic_t stopRequested = 0;
+static void onStop(int) { stopRequested = 1; }
+
+static Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static int fail(Error e) {
+  llvm::errs().flush();
+  llvm::WithColor::error(llvm::errs(), "kan-train")
+      << llvm::toString(std::move(e)) << "\n";
+  return 1;
+}
+
+static std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[40];
+  snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+llvm::cl::OptionCategory &kan::train::regressionCategory() {
+  return regressionCat;
+}
+
+bool kan::train::regressionRequested() { return taskOpt == "regression"; }
+
+std::string kan::train::checkTaskOption() {
+  if (taskOpt != "classification" && taskOpt != "regression")
+    return "--task must be classification or regression, not '" + taskOpt + "'";
+  if (taskOpt == "classification")
+    for (cl::Option *o : std::initializer_list<cl::Option *>{
+             &targetsOpt, &optimizerOpt, &adamStepsOpt, &historyOpt,
+             &scaleInputsOpt, &tolOpt})
+      if (o->getNumOccurrences())
+        return "--" + o->ArgStr.str() + " applies to --task regression only";
+  return "";
+}
+
+/// Standard deviation of all target values (for the relative RMSE).
+static double targetStd(const RegressionData &d) {
+  double m = 0, s = 0;
+  for (double v : d.y)
+    m += v;
+  m /= static_cast<double>(d.y.size());
+  for (double v : d.y)
+    s += (v - m) * (v - m);
+  return std::sqrt(s / static_cast<double>(d.y.size()));
+}
+
+int kan::train::runRegression(const SharedOptions &o) {
+  if (!o.classificationOnly.empty())
+    return fail(makeError(o.classificationOnly +
+                          " applies to classification, not --task regression"));
+  if (o.trainCsv.empty())
+    return fail(makeError("--task regression needs --train-csv (inputs, then "
+                          "--targets target columns)"));
+  if (targetsOpt < 1)
+    return fail(makeError("--targets must be a positive integer"));
+  if (optimizerOpt != "lbfgs" && optimizerOpt != "adam" &&
+      optimizerOpt != "adam+lbfgs")
+    return fail(makeError("--optimizer must be lbfgs, adam or adam+lbfgs, not '" +
+                          optimizerOpt + "'"));
+  if (historyOpt < 1 || historyOpt > 1000)
+    return fail(makeError("--lbfgs-history must be in [1, 1000]"));
+  if (adamStepsOpt < 0)
+    return fail(makeError("--adam-steps must be >= 0"));
+  if (!(o.lr > 0) || !std::isfinite(o.lr))
+    return fail(makeError("--lr must be positive and finite"));
+  if (!(tolOpt >= 0))
+    return fail(makeError("--rmse-target must be >= 0"));
+  if (!o.dtype.empty() && o.dtype != "f64")
+    return fail(makeError("--task regression trains f64 models (--dtype f64)"));
+
+  auto trainOr = loadRegressionCsv(o.trainCsv, o.csvHeader, targetsOpt);
+  if (!trainOr)
+    return fail(trainOr.takeError());
+  RegressionData train = std::move(*trainOr);
+  RegressionData test;
+  bool haveTest = !o.testCsv.empty();
+  if (haveTest) {
+    auto t = loadRegressionCsv(o.testCsv, o.csvHeader, targetsOpt);
+    if (!t)
+      return fail(t.takeError());
+    test = std::move(*t);
+    if (test.inputs != train.inputs)
+      return fail(makeError(o.testCsv + ": " + llvm::Twine(test.inputs) +
+                            " input columns, the training CSV has " +
+                            llvm::Twine(train.inputs)));
+  }
+
+  // The model: fresh from the options, or a regression checkpoint resumed.
+  Model model;
+  InputScaling scaling = InputScaling::identity(train.inputs);
+  int64_t startStep = 0;
+  if (!o.resume.empty()) {
+    auto m = readSafetensors(o.resume);
+    if (!m)
+      return fail(m.takeError());
+    model = std::move(*m);
+    if (model.getMeta("task") != "regression")
+      return fail(makeError(o.resume + ": not a regression checkpoint "
+                            "(metadata task = '" + model.getMeta("task") + "')"));
+    if (o.widthsGiven && o.widths != model.shape.widthsString())
+      return fail(makeError("--widths " + o.widths + " differs from the checkpoint " +
+                            o.resume + " (" + model.shape.widthsString() + ")"));
+    if (model.shape.f32)
+      return fail(makeError(o.resume + ": regression trains f64 models"));
+    auto s = InputScaling::load(model, o.resume);
+    if (!s)
+      return fail(s.takeError());
+    scaling = *s;
+    if (scaleInputsOpt)
+      return fail(makeError("--scale-inputs: the checkpoint " + o.resume +
+                            " keeps the scaling it was trained with"));
+    llvm::StringRef(model.getMeta("step")).getAsInteger(10, startStep);
+  } else {
+    ModelShape shape;
+    shape.widths.clear();
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(o.widths).split(parts, ',');
+    for (llvm::StringRef p : parts) {
+      int64_t v;
+      if (p.trim().getAsInteger(10, v) || v < 1)
+        return fail(makeError("--widths: '" + o.widths +
+                              "' is not a list of positive integers like 2,5,1"));
+      shape.widths.push_back(v);
+    }
+    shape.gridSize = o.grid;
+    shape.order = o.order;
+    if (Error e = validateShape(shape, "model"))
+      return fail(std::move(e));
+    model = allocateModel(shape);
+    initializeModel(model, o.initSeed);
+    if (scaleInputsOpt)
+      scaling = InputScaling::fromRange(train, -1.0, 1.0);
+  }
+  const ModelShape &shape = model.shape;
+  if (shape.widths.front() != train.inputs)
+    return fail(makeError(train.name + ": " + llvm::Twine(train.inputs) +
+                          " input columns (with --targets " +
+                          llvm::Twine(targetsOpt.getValue()) +
+                          ") but the model's first width is " +
+                          llvm::Twine(shape.widths.front()) + " (see --widths)"));
+  if (shape.widths.back() != train.targets)
+    return fail(makeError(train.name + ": " + llvm::Twine(train.targets) +
+                          " target column(s) (--targets) but the model's last "
+                          "width is " + llvm::Twine(shape.widths.back())));
+  scaling.apply(train);
+  if (haveTest)
+    scaling.apply(test);
+
+  Progress progress;
+  CompileOptions co;
+  if (o.workDirGiven)
+    co.workDir = o.workDir;
+  co.threads = o.threads;
+  double t0 = nowSeconds();
+  auto gradOr = ExactGradient::create(shape, co);
+  if (!gradOr)
+    return fail(gradOr.takeError());
+  ExactGradient &grad = **gradOr;
+  size_t P = numTrainable(model);
+  progress.message(llvm::formatv("compiled the model and its {0}-direction JVP "
+                                 "in {1:f1} s; {2} parameters, exact gradient "
+                                 "from {3} JVP call(s) per row block",
+                                 grad.width(), nowSeconds() - t0, P,
+                                 (static_cast<int64_t>(P) + grad.width() - 1) /
+                                     grad.width())
+                       .str());
+
+  std::string ckptPath = o.checkpoint;
+  if (ckptPath.empty()) {
+    llvm::SmallString<256> p(o.workDir);
+    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
+    ckptPath = std::string(p);
+  }
+  if (o.workDirGiven)
+    if (std::error_code ec = llvm::sys::fs::create_directories(o.workDir))
+      return fail(makeError(o.workDir + ": cannot create: " + ec.message()));
+
+  std::signal(SIGINT, onStop);
+  std::signal(SIGTERM, onStop);
+  double start = nowSeconds();
+  int64_t step = startStep;
+  double lastLoss = NAN;
+  Objective f = [&](llvm::ArrayRef<double> p,
+                    std::vector<double> &g) -> llvm::Expected<double> {
+    unflattenParams(model, p);
+    return grad.lossAndGradient(model, train, g);
+  };
+  auto onIteration = [&](int64_t, double loss) {
+    ++step;
+    lastLoss = loss;
+    double now = nowSeconds() - start;
+    double rate = static_cast<double>(step - startStep) / std::max(now, 1e-9);
+    double eta = INFINITY;
+    if (o.steps > 0)
+      eta = static_cast<double>(o.steps - step) / rate;
+    if (o.timeBudget > 0)
+      eta = std::min(eta, o.timeBudget - now);
+    progress.update(step, o.steps > 0 ? o.steps : -1, loss, rate, eta);
+    if (stopRequested)
+      return false;
+    if (o.timeBudget > 0 && now >= o.timeBudget)
+      return false;
+    if (o.steps > 0 && step >= o.steps)
+      return false;
+    if (tolOpt > 0 && std::sqrt(loss) <= tolOpt)
+      return false;
+    return true;
+  };
+  int64_t remaining = o.steps > 0 ? o.steps - startStep : INT64_MAX / 2;
+  std::vector<double> p = flattenParams(model);
+  if (remaining > 0) {
+    llvm::Expected<double> res = 0.0;
+    if (optimizerOpt == "adam" || optimizerOpt == "adam+lbfgs") {
+      AdamOptions ao;
+      ao.lr = o.lr;
+      int64_t n = optimizerOpt == "adam" ? remaining
+                                         : std::min(remaining, adamStepsOpt.getValue());
+      res = minimizeAdam(f, p, n, ao, onIteration);
+      if (!res)
+        return fail(res.takeError());
+    }
+    bool stopped = stopRequested || (o.steps > 0 && step >= o.steps) ||
+                   (o.timeBudget > 0 && nowSeconds() - start >= o.timeBudget) ||
+                   (tolOpt > 0 && std::isfinite(lastLoss) &&
+                    std::sqrt(lastLoss) <= tolOpt);
+    if (optimizerOpt != "adam" && !stopped) {
+      LbfgsOptions lo;
+      lo.history = historyOpt;
+      res = minimizeLbfgs(f, p, o.steps > 0 ? o.steps - step : INT64_MAX / 2,
+                          lo, onIteration);
+      if (!res)
+        return fail(res.takeError());
+    }
+    unflattenParams(model, p);
+  }
+  double seconds = nowSeconds() - start;
+  progress.finish();
+  if (stopRequested)
+    progress.message("interrupted: writing the checkpoint at step " +
+                     std::to_string(step));
+
+  auto trainMse = grad.loss(model, train);
+  if (!trainMse)
+    return fail(trainMse.takeError());
+  double testRmse = NAN, testRel = NAN;
+  if (haveTest) {
+    auto mse = grad.loss(model, test);
+    if (!mse)
+      return fail(mse.takeError());
+    testRmse = std::sqrt(*mse);
+    testRel = testRmse / targetStd(test);
+  }
+  if (!std::isfinite(*trainMse))
+    return fail(makeError("the training loss became " + jsonNumber(*trainMse) +
+                          "; try --optimizer lbfgs or a smaller --lr"));
+
+  model.setMeta("format", "efficient-kan");
+  model.setMeta("base_activation", "silu");
+  model.setMeta("task", "regression");
+  model.setMeta("widths", shape.widthsString());
+  model.setMeta("grid_size", std::to_string(shape.gridSize));
+  model.setMeta("spline_order", std::to_string(shape.order));
+  model.setMeta("dtype", "f64");
+  model.setMeta("targets", std::to_string(train.targets));
+  model.setMeta("step", std::to_string(step));
+  if (o.resume.empty())
+    model.setMeta("init_seed", std::to_string(o.initSeed));
+  model.setMeta("optimizer", optimizerOpt);
+  scaling.store(model);
+  if (Error e = writeSafetensors(model, ckptPath))
+    return fail(std::move(e));
+  progress.message(llvm::formatv("step {0}: train RMSE {1}, test RMSE {2} "
+                                 "({3} of the targets' deviation)",
+                                 step, jsonNumber(std::sqrt(*trainMse)),
+                                 jsonNumber(testRmse), jsonNumber(testRel))
+                       .str());
+  double rate = static_cast<double>(step - startStep) / std::max(seconds, 1e-9);
+  llvm::outs() << "{\"task\":\"regression\",\"steps\":" << step
+               << ",\"seconds\":" << jsonNumber(seconds)
+               << ",\"loss\":" << jsonNumber(*trainMse)
+               << ",\"train_rmse\":" << jsonNumber(std::sqrt(*trainMse))
+               << ",\"test_rmse\":" << jsonNumber(testRmse)
+               << ",\"test_relative_rmse\":" << jsonNumber(testRel)
+               << ",\"parameters\":" << P
+               << ",\"gradient_evaluations\":" << grad.evaluations()
+               << ",\"steps_per_second\":" << jsonNumber(rate)
+               << ",\"start_step\":" << startStep
+               << ",\"optimizer\":\"" << optimizerOpt
+               << "\",\"engine\":\"compiled\",\"kernels\":\""
+               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
+  llvm::printEscapedString(ckptPath, llvm::outs());
+  llvm::outs() << "\"}\n";
+  return stopRequested ? 130 : 0;
+}
