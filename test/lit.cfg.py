@@ -38,6 +38,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)
 tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train",
+         "kan-symbolic", "kan-prune", "kan-plot",
          "nmc-sim"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.kan_tools_dir, t))],

@@ -60,6 +60,18 @@ static cl::opt<double> tolOpt("rmse-target", cl::init(0),
              "(default 0: run the steps / time budget / until L-BFGS stalls)"),
     cl::cat(regressionCat));
 
+static cl::opt<double> lambOpt("lamb", cl::init(0),
+    cl::desc("Regression: weight of pykan's sparsity regulariser (default 0 = "
+             "off): lamb * sum over layers of (lamb-l1 * sum_ij A_ij + "
+             "lamb-entropy * entropy(A / sum A)), A_ij = mean |phi_ij(x)|"),
+    cl::cat(regressionCat));
+static cl::opt<double> lambL1Opt("lamb-l1", cl::init(1),
+    cl::desc("Regression: L1 weight inside the regulariser (default 1)"),
+    cl::cat(regressionCat));
+static cl::opt<double> lambEntropyOpt("lamb-entropy", cl::init(2),
+    cl::desc("Regression: entropy weight inside the regulariser (default 2)"),
+    cl::cat(regressionCat));
+
 static volatile std::sig_atomic_t stopRequested = 0;
 static void onStop(int) { stopRequested = 1; }
 
@@ -94,7 +106,8 @@ std::string kan::train::checkTaskOption() {
   if (taskOpt == "classification")
     for (cl::Option *o : std::initializer_list<cl::Option *>{
              &targetsOpt, &optimizerOpt, &adamStepsOpt, &historyOpt,
-             &scaleInputsOpt, &tolOpt})
+             &scaleInputsOpt, &tolOpt, &lambOpt, &lambL1Opt,
+             &lambEntropyOpt})
       if (o->getNumOccurrences())
         return "--" + o->ArgStr.str() + " applies to --task regression only";
   return "";
@@ -132,6 +145,9 @@ int kan::train::runRegression(const SharedOptions &o) {
     return fail(makeError("--lr must be positive and finite"));
   if (!(tolOpt >= 0))
     return fail(makeError("--rmse-target must be >= 0"));
+  if (!(lambOpt >= 0) || !(lambL1Opt >= 0) || !(lambEntropyOpt >= 0) ||
+      !std::isfinite(lambOpt + lambL1Opt + lambEntropyOpt))
+    return fail(makeError("--lamb, --lamb-l1 and --lamb-entropy must be finite and >= 0"));
   if (!o.dtype.empty() && o.dtype != "f64")
     return fail(makeError("--task regression trains f64 models (--dtype f64)"));
 
@@ -223,6 +239,8 @@ int kan::train::runRegression(const SharedOptions &o) {
   if (!gradOr)
     return fail(gradOr.takeError());
   ExactGradient &grad = **gradOr;
+  if (Error e = grad.setRegularizer(lambOpt, lambL1Opt, lambEntropyOpt, co))
+    return fail(std::move(e));
   size_t P = numTrainable(model);
   progress.message(llvm::formatv("compiled the model and its {0}-direction JVP "
                                  "in {1:f1} s; {2} parameters, exact gradient "
@@ -309,6 +327,10 @@ int kan::train::runRegression(const SharedOptions &o) {
   auto trainMse = grad.loss(model, train);
   if (!trainMse)
     return fail(trainMse.takeError());
+  auto regOr = grad.regularizer(model, train, nullptr);
+  if (!regOr)
+    return fail(regOr.takeError());
+  double reg = *regOr;
   double testRmse = NAN, testRel = NAN;
   if (haveTest) {
     auto mse = grad.loss(model, test);
@@ -332,6 +354,11 @@ int kan::train::runRegression(const SharedOptions &o) {
   model.setMeta("step", std::to_string(step));
   if (o.resume.empty())
     model.setMeta("init_seed", std::to_string(o.initSeed));
+  if (lambOpt > 0) {
+    model.setMeta("lamb", std::to_string(lambOpt));
+    model.setMeta("lamb_l1", std::to_string(lambL1Opt));
+    model.setMeta("lamb_entropy", std::to_string(lambEntropyOpt));
+  }
   model.setMeta("optimizer", optimizerOpt);
   scaling.store(model);
   if (Error e = writeSafetensors(model, ckptPath))
@@ -348,6 +375,7 @@ int kan::train::runRegression(const SharedOptions &o) {
                << ",\"train_rmse\":" << jsonNumber(std::sqrt(*trainMse))
                << ",\"test_rmse\":" << jsonNumber(testRmse)
                << ",\"test_relative_rmse\":" << jsonNumber(testRel)
+               << ",\"regularizer\":" << jsonNumber(reg)
                << ",\"parameters\":" << P
                << ",\"gradient_evaluations\":" << grad.evaluations()
                << ",\"steps_per_second\":" << jsonNumber(rate)

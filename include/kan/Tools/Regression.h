@@ -31,6 +31,12 @@ llvm::Expected<RegressionData> loadRegressionCsv(llvm::StringRef path,
                                                  bool header,
                                                  int64_t targets);
 
+/// Samples for a model with I inputs and O outputs: a CSV of I columns
+/// (targets = 0) or I + O columns (the targets after the inputs).
+llvm::Expected<RegressionData> loadSamplesCsv(llvm::StringRef path,
+                                              bool header, int64_t inputs,
+                                              int64_t outputs);
+
 /// x' = (x - shift) * scale per input column: what the model sees. The
 /// identity unless --scale-inputs asked for the training set's [min, max]
 /// mapped onto the grid range [-1, 1].
@@ -69,11 +75,27 @@ public:
   /// Predictions (rows x targets).
   llvm::Error predict(Model &m, const RegressionData &d,
                       std::vector<double> &y);
+  /// pykan's sparsity regulariser, added to the loss:
+  /// lambda * sum over layers of (l1 * sum_ij A_ij + entropy * H(A / sum A)),
+  /// A_ij = mean over rows of |phi_ij(x)|. Its gradient is forward mode
+  /// too: the edge's own parameters analytically, the earlier layers'
+  /// through the JVP of the model truncated before the layer (coordinate
+  /// tangents, like the loss).
+  llvm::Error setRegularizer(double lambda, double l1, double entropy,
+                             const CompileOptions &opts);
+  /// The regulariser alone (0 when not set); grad gets its gradient added.
+  llvm::Expected<double> regularizer(Model &m, const RegressionData &d,
+                                     std::vector<double> *grad);
   int64_t width() const { return w; }
   int64_t evaluations() const { return evals; }
 
 private:
   std::unique_ptr<Engine> fwd, jvp;
+  /// Per layer l >= 1: JVP of the first l layers, and its width.
+  std::vector<std::unique_ptr<Engine>> prefixJvp;
+  std::vector<int64_t> prefixWidth;
+  ModelShape shape;
+  double lambda = 0, lambdaL1 = 1, lambdaEntropy = 2;
   int64_t w = 1;
   int64_t evals = 0;
 };
