@@ -8,6 +8,7 @@
 #include "nmc/NMCDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -19,7 +20,7 @@
 void mlir::kan::registerAllDialects(DialectRegistry &registry) {
   registry.insert<KanDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect>();
+                  tensor::TensorDialect, emitc::EmitCDialect>();
   registerJvpExternalModels(registry);
   registry.insert<nmc::NMCDialect>();
 }

@@ -21,8 +21,14 @@ config.test_exec_root = os.path.join(config.kan_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "golden", "runtime", "Unit", "fuzz"]
 
+import subprocess
 import sys
 config.substitutions.append(("%python", sys.executable))
+# The formula checks parse with SymPy and write NPY with NumPy (Debian
+# python3-sympy, python3-numpy).
+if subprocess.call([sys.executable, "-c", "import sympy, numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("sympy")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%kan_obj_root", config.kan_obj_root))

@@ -12,7 +12,11 @@
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Transforms/Passes.h"
 #include "kanrt/isa.h"
+#include "kan/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/SourceMgr.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -358,4 +362,54 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   if (opts.verbose && got != opts.threads)
     llvm::errs() << "note: running on " << got << " thread(s)\n";
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+Expected<std::optional<FormulaEngine>>
+kan::tools::loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts) {
+  mlir::MLIRContext ctx;
+  mlir::DialectRegistry registry;
+  mlir::kan::registerAllDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  std::string diag;
+  llvm::raw_string_ostream os(diag);
+  llvm::SourceMgr sm;
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return makeError(path + ": cannot open: " + buffer.getError().message());
+  sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler handler(sm, &ctx, os);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sm, &ctx);
+  if (!module)
+    return makeError(path + ": cannot parse the module:\n" + diag);
+  FormulaEngine fe;
+  bool any = false;
+  for (auto f : module->getOps<mlir::func::FuncOp>())
+    if (mlir::kan::isFormulaName(f.getName())) {
+      any = true;
+      fe.inputs = f.getNumArguments();
+      fe.outputs += 1;
+    }
+  if (!any)
+    return std::nullopt;
+  mlir::PassManager pm(&ctx);
+  mlir::kan::buildCPUPipeline(pm, nullptr, mlir::kan::CPUSchedule{});
+  if (mlir::failed(pm.run(*module)))
+    return makeError(path + ": the CPU pipeline failed:\n" + diag);
+  std::string src, hdr;
+  llvm::raw_string_ostream srcOs(src), hdrOs(hdr);
+  if (mlir::failed(mlir::kan::emitCPUSource(*module, srcOs, hdrOs)))
+    return makeError(path + ": emitting C failed:\n" + diag);
+  auto so = compileCached(src, hdr, opts);
+  if (!so)
+    return so.takeError();
+  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return makeError(*so + ": cannot load: " + dlerror());
+  auto engine = std::make_unique<CompiledEngine>(handle, 0, false);
+  if (Error e = engine->load())
+    return std::move(e);
+  fe.engine = std::move(engine);
+  return std::optional<FormulaEngine>(std::move(fe));
 }

@@ -297,6 +297,147 @@ std::vector<SymbolicFit> kan::tools::suggestSymbolic(llvm::ArrayRef<double> xs,
 }
 
 //===----------------------------------------------------------------------===//
+// The symbolic network, numerically
+//===----------------------------------------------------------------------===//
+
+std::vector<double> kan::tools::evaluateChoices(const ModelShape &shape,
+                                                const EdgeChoices &edges,
+                                                llvm::ArrayRef<double> x,
+                                                int64_t rows) {
+  std::vector<double> cur(x.begin(), x.end());
+  for (size_t l = 0; l < shape.numLayers(); ++l) {
+    int64_t in = shape.widths[l], out = shape.widths[l + 1];
+    std::vector<double> next(static_cast<size_t>(rows * out), 0.0);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) {
+        const SymbolicFit &f = edges[l][o * in + i];
+        if (!f.fn)
+          continue;
+        for (int64_t r = 0; r < rows; ++r)
+          next[r * out + o] += f.fn->complexity == 0
+                                   ? f.d
+                                   : f.c * f.fn->eval(f.a * cur[r * in + i] + f.b) + f.d;
+      }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+double kan::tools::refineChoices(const ModelShape &shape, EdgeChoices &edges,
+                                 llvm::ArrayRef<double> x,
+                                 llvm::ArrayRef<double> targets, int64_t rows,
+                                 int iterations) {
+  // The free parameters: pointers into the choices.
+  std::vector<double *> params;
+  for (auto &layer : edges)
+    for (SymbolicFit &f : layer) {
+      if (!f.fn)
+        continue;
+      if (f.fn->complexity > 0) {
+        params.push_back(&f.a);
+        params.push_back(&f.b);
+        params.push_back(&f.c);
+      }
+      params.push_back(&f.d);
+    }
+  const size_t P = params.size(), M = targets.size();
+  auto residuals = [&](std::vector<double> &res) {
+    std::vector<double> y = evaluateChoices(shape, edges, x, rows);
+    res.resize(M);
+    double s = 0;
+    for (size_t i = 0; i < M; ++i) {
+      res[i] = y[i] - targets[i];
+      s += res[i] * res[i];
+    }
+    return std::isfinite(s) ? s : INFINITY;
+  };
+  std::vector<double> r0, r1, J(M * P);
+  double cur = residuals(r0), lambda = 1e-3;
+  for (int it = 0; it < iterations && std::isfinite(cur) && P > 0; ++it) {
+    // Jacobian by central differences.
+    for (size_t p = 0; p < P; ++p) {
+      double v = *params[p], h = 1e-7 * (1 + std::fabs(v));
+      *params[p] = v + h;
+      std::vector<double> rp, rm;
+      double sp = residuals(rp);
+      *params[p] = v - h;
+      double sm = residuals(rm);
+      *params[p] = v;
+      for (size_t i = 0; i < M; ++i)
+        J[i * P + p] = std::isfinite(sp) && std::isfinite(sm)
+                           ? (rp[i] - rm[i]) / (2 * h)
+                           : 0;
+    }
+    std::vector<double> JtJ(P * P, 0.0), Jtr(P, 0.0);
+    for (size_t i = 0; i < M; ++i)
+      for (size_t a = 0; a < P; ++a) {
+        double ja = J[i * P + a];
+        if (ja == 0)
+          continue;
+        Jtr[a] += ja * r0[i];
+        for (size_t b = 0; b < P; ++b)
+          JtJ[a * P + b] += ja * J[i * P + b];
+      }
+    bool improved = false;
+    std::vector<double> saved(P);
+    for (size_t p = 0; p < P; ++p)
+      saved[p] = *params[p];
+    for (int tries = 0; tries < 10 && !improved; ++tries) {
+      // (JtJ + lambda diag) delta = -Jtr by Cholesky-free Gaussian elimination.
+      std::vector<double> A(P * (P + 1));
+      for (size_t a = 0; a < P; ++a) {
+        for (size_t b = 0; b < P; ++b)
+          A[a * (P + 1) + b] =
+              JtJ[a * P + b] + (a == b ? lambda * (JtJ[a * P + a] + 1e-12) : 0);
+        A[a * (P + 1) + P] = -Jtr[a];
+      }
+      bool ok = true;
+      for (size_t c = 0; c < P && ok; ++c) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < P; ++r)
+          if (std::fabs(A[r * (P + 1) + c]) > std::fabs(A[piv * (P + 1) + c]))
+            piv = r;
+        if (std::fabs(A[piv * (P + 1) + c]) < 1e-300) {
+          ok = false;
+          break;
+        }
+        for (size_t k = 0; k <= P; ++k)
+          std::swap(A[c * (P + 1) + k], A[piv * (P + 1) + k]);
+        for (size_t r = 0; r < P; ++r)
+          if (r != c) {
+            double f = A[r * (P + 1) + c] / A[c * (P + 1) + c];
+            if (f != 0)
+              for (size_t k = c; k <= P; ++k)
+                A[r * (P + 1) + k] -= f * A[c * (P + 1) + k];
+          }
+      }
+      if (!ok) {
+        lambda *= 10;
+        continue;
+      }
+      for (size_t p = 0; p < P; ++p)
+        *params[p] = saved[p] + A[p * (P + 1) + P] / A[p * (P + 1) + p];
+      double s = residuals(r1);
+      if (s < cur) {
+        improved = cur - s > 1e-14 * cur;
+        cur = s;
+        r0.swap(r1);
+        lambda = std::max(lambda / 10, 1e-12);
+        if (!improved)
+          return std::sqrt(cur / static_cast<double>(M));
+      } else {
+        for (size_t p = 0; p < P; ++p)
+          *params[p] = saved[p];
+        lambda *= 10;
+      }
+    }
+    if (!improved)
+      break;
+  }
+  return std::sqrt(cur / static_cast<double>(M));
+}
+
+//===----------------------------------------------------------------------===//
 // The formula
 //===----------------------------------------------------------------------===//
 

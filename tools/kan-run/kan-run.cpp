@@ -139,6 +139,31 @@ static Error compare(const Tensor &got, llvm::StringRef refPath,
   return Error::success();
 }
 
+static int runFormula(FormulaEngine &fe) {
+  if (!tangentsPath.empty() || !outputTangentPath.empty() ||
+      !compareTangentPath.empty())
+    return fail(makeError(modelPath + ": a formula has no parameters to "
+                          "differentiate (--tangents)"));
+  Tensor x;
+  if (Error e = readMatrix(inputPath, false, fe.inputs,
+                           "the formula's number of inputs is", x))
+    return fail(std::move(e));
+  int64_t n = x.shape[0];
+  Model none;
+  Tensor y;
+  y.allocate({n, fe.outputs}, false);
+  if (n > 0)
+    if (Error e = fe.engine->forward(none, x.data(), n, y.data()))
+      return fail(std::move(e));
+  if (!outputPath.empty())
+    if (Error e = writeMatrix(outputPath, y))
+      return fail(std::move(e));
+  if (!comparePath.empty())
+    if (Error e = compare(y, comparePath, "output"))
+      return fail(std::move(e));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   kan_keep_freed_memory();
@@ -153,6 +178,17 @@ int main(int argc, char **argv) {
       "               (default: the number of cores)\n");
   if (numThreads < 1)
     return fail(makeError("--threads needs a positive integer"));
+  // A formula (kan-symbolic --format mlir) runs through the same compiled
+  // path; it has no parameters and no JVP.
+  if (llvm::StringRef(modelPath).ends_with(".mlir")) {
+    CompileOptions co;
+    co.workDir = workDir;
+    auto fe = loadFormulaEngine(modelPath, co);
+    if (!fe)
+      return fail(fe.takeError());
+    if (*fe)
+      return runFormula(**fe);
+  }
   mlir::MLIRContext ctx;
   auto modelOr = readModelFile(ctx, modelPath);
   if (!modelOr)

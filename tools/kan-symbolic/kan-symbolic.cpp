@@ -74,15 +74,20 @@ static cl::opt<int> samplesOpt("samples", cl::init(200),
     cl::desc("Samples per edge in the grid search (default 200; the final "
              "least-squares refinement uses all)"),
     cl::cat(cat));
+static cl::opt<double> zeroOpt("zero-below", cl::init(1e-10),
+    cl::desc("Constants of magnitude below this become 0 in the formula "
+             "(default 1e-10; what the fine-tuning leaves of a term that "
+             "does not belong)"),
+    cl::cat(cat));
 static cl::opt<int> digitsOpt("digits", cl::init(6),
     cl::desc("Significant digits kept in every constant (default 6; 0 = all); "
              "every format prints the same rounded formula"),
     cl::cat(cat));
-static cl::opt<bool> refitOpt("refit-output", cl::init(true),
-    cl::desc("Refit the outer coefficients c of the last layer's edges and "
-             "each output's constant by linear least squares on the data "
-             "targets (the network's outputs when the data has none); "
-             "default true"),
+static cl::opt<int> refineOpt("refine", cl::init(100),
+    cl::desc("Levenberg-Marquardt iterations on the a, b, c, d of every "
+             "chosen edge against the data targets (the network's outputs "
+             "when the data has none), as pykan fine-tunes a symbolic "
+             "network (default 100; 0 = keep the per-edge fits)"),
     cl::cat(cat));
 
 static Error makeError(const llvm::Twine &msg) {
@@ -145,6 +150,10 @@ int main(int argc, char **argv) {
     return fail(makeError("--weight-simple must be in [0, 1]"));
   if (gridNumber < 2 || gridNumber > 10000 || samplesOpt < 2)
     return fail(makeError("--grid-number must be in [2, 10000] and --samples >= 2"));
+  if (!(zeroOpt >= 0))
+    return fail(makeError("--zero-below must be >= 0"));
+  if (refineOpt < 0)
+    return fail(makeError("--refine must be >= 0"));
   if (digitsOpt < 0 || digitsOpt > 17)
     return fail(makeError("--digits must be in [0, 17]"));
   if (!(thresholdOpt >= 0))
@@ -214,9 +223,9 @@ int main(int argc, char **argv) {
   // Manual choices.
   std::map<std::tuple<size_t, int64_t, int64_t>, const SymbolicFunction *> fixed;
   for (const std::string &s : fixOpt) {
-    size_t l;
-    int64_t o, i;
-    const SymbolicFunction *fn;
+    size_t l = 0;
+    int64_t o = 0, i = 0;
+    const SymbolicFunction *fn = nullptr;
     if (Error e = parseFix(model, s, l, o, i, fn))
       return fail(std::move(e));
     fixed[{l, o, i}] = fn;
@@ -276,78 +285,31 @@ int main(int argc, char **argv) {
       }
   }
 
-  // The outer coefficients against the data (or the network): the output is
-  // linear in each last-layer edge's c and in the constants.
-  size_t last = model.shape.numLayers() - 1;
-  if (refitOpt) {
-    std::vector<GiNaC::symbol> in;
-    const LayerTrace &lt = trace[last];
-    // The formula's own inputs to the last layer.
-    EdgeChoices upTo = choices;
-    std::vector<std::vector<double>> hidden(static_cast<size_t>(lt.in));
-    for (int64_t i = 0; i < lt.in; ++i) {
-      // Value of the formula's node i feeding the last layer, per row.
-      Model sub = model;
-      sub.shape.widths.assign(model.shape.widths.begin(), model.shape.widths.begin() + last + 1);
-      sub.tensors.resize(last * model.shape.tensorsPerLayer());
-      EdgeChoices subChoices(choices.begin(), choices.begin() + last);
-      std::vector<GiNaC::ex> nodes;
-      if (last == 0) {
-        hidden[i].resize(static_cast<size_t>(rows));
-        for (int64_t r = 0; r < rows; ++r)
-          hidden[i][r] = xModel[r * I + i];
-        continue;
+  // pykan's fine-tuning of the symbolic network: every chosen edge's
+  // affine parameters against the data (or the network's outputs).
+  if (refineOpt > 0) {
+    double before = 0;
+    {
+      std::vector<double> y = evaluateChoices(model.shape, choices, xModel, rows);
+      for (size_t k = 0; k < y.size(); ++k) {
+        double d = y[k] - (haveTargets ? target[k] : net[k]);
+        before += d * d;
       }
-      nodes = composeFormula(sub, scaling, subChoices, digitsOpt, in);
-      for (int64_t r = 0; r < rows; ++r) {
-        auto v = evaluateFormula(nodes[i], in, llvm::ArrayRef<double>(xRaw).slice(r * I, I));
-        if (!v)
-          return fail(v.takeError());
-        hidden[i].push_back(*v);
-      }
+      before = std::sqrt(before / static_cast<double>(y.size()));
     }
-    for (int64_t o = 0; o < lt.out; ++o) {
-      std::vector<int64_t> used;
-      for (int64_t i = 0; i < lt.in; ++i)
-        if (choices[last][o * lt.in + i].fn &&
-            choices[last][o * lt.in + i].fn->complexity > 0)
-          used.push_back(i);
-      int64_t n = static_cast<int64_t>(used.size()) + 1;
-      std::vector<double> A(static_cast<size_t>(rows * n)), b(static_cast<size_t>(rows)), c;
-      bool finite = true;
-      for (int64_t r = 0; r < rows; ++r) {
-        for (size_t k = 0; k < used.size(); ++k) {
-          const SymbolicFit &f = choices[last][o * lt.in + used[k]];
-          A[r * n + k] = f.fn->eval(f.a * hidden[used[k]][r] + f.b);
-          finite &= std::isfinite(A[r * n + k]);
-        }
-        A[r * n + n - 1] = 1;
-        b[r] = haveTargets ? target[r * O + o] : net[r * O + o];
-      }
-      if (!finite)
-        continue; // the fits' own coefficients stay
-      leastSquares(rows, n, A, b, c);
-      for (int64_t i = 0; i < lt.in; ++i) {
-        SymbolicFit &f = choices[last][o * lt.in + i];
-        if (f.fn)
-          f.d = 0;
-      }
-      for (size_t k = 0; k < used.size(); ++k)
-        choices[last][o * lt.in + used[k]].c = c[k];
-      // The constant rides on the first edge of the output (or a 0 edge).
-      SymbolicFit *carrier = nullptr;
-      for (int64_t i = 0; i < lt.in && !carrier; ++i)
-        if (choices[last][o * lt.in + i].fn)
-          carrier = &choices[last][o * lt.in + i];
-      if (!carrier) {
-        carrier = &choices[last][o * lt.in];
-        carrier->fn = findSymbolic("0");
-      }
-      carrier->d = c[n - 1];
-    }
+    double after = refineChoices(model.shape, choices, xModel,
+                                 haveTargets ? target : net, rows, refineOpt);
+    llvm::errs() << "fine-tuned the symbolic edges against the "
+                 << (haveTargets ? "data" : "network") << ": RMSE "
+                 << fmt(before) << " -> " << fmt(after) << "\n";
   }
 
   std::vector<GiNaC::symbol> inputs;
+  for (auto &layer : choices)
+    for (SymbolicFit &f : layer)
+      for (double *v : {&f.a, &f.b, &f.c, &f.d})
+        if (std::fabs(*v) < zeroOpt)
+          *v = 0;
   std::vector<GiNaC::ex> formula = composeFormula(model, scaling, choices, digitsOpt, inputs);
 
   // Errors against the network and the data.

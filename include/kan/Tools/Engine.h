@@ -12,6 +12,7 @@
 #include "kan/Tools/Model.h"
 
 #include <memory>
+#include <optional>
 
 namespace kan::tools {
 
@@ -87,6 +88,17 @@ llvm::Expected<std::unique_ptr<Engine>>
 createCompiledEngine(const ModelShape &shape, const TrainConfig *train,
                      const CompileOptions &opts,
                      const JvpRequest *jvp = nullptr);
+
+/// A formula module (kan-symbolic --format mlir: func.func @formula or
+/// @formula_1..@formula_O of math/arith ops on f64) compiled through the
+/// CPU pipeline like a model; forward() ignores the Model argument.
+struct FormulaEngine {
+  std::unique_ptr<Engine> engine;
+  int64_t inputs = 0, outputs = 0;
+};
+/// std::nullopt when the .mlir file holds no formula function.
+llvm::Expected<std::optional<FormulaEngine>>
+loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts);
 
 /// Compiles a C source into a shared library in a cache directory keyed by
 /// the hash of source, header and command; returns the .so path.

@@ -58,6 +58,20 @@ std::vector<SymbolicFit> suggestSymbolic(llvm::ArrayRef<double> xs,
 /// The chosen fit per edge, per layer out x in (a null fn: the edge is 0).
 using EdgeChoices = std::vector<std::vector<SymbolicFit>>;
 
+/// Outputs (rows x O) of the network with every edge replaced by its
+/// choice, on model-space inputs (rows x I).
+std::vector<double> evaluateChoices(const ModelShape &shape,
+                                    const EdgeChoices &edges,
+                                    llvm::ArrayRef<double> x, int64_t rows);
+
+/// pykan's fine-tuning of a symbolic network: Levenberg-Marquardt on the
+/// a, b, c, d of every chosen edge (d alone for a 0 edge) against targets
+/// (rows x O); a step is taken only when the squared error drops. Returns
+/// the final RMSE.
+double refineChoices(const ModelShape &shape, EdgeChoices &edges,
+                     llvm::ArrayRef<double> x, llvm::ArrayRef<double> targets,
+                     int64_t rows, int iterations);
+
 /// The formula of every output in the original inputs x1, x2, ... (the
 /// checkpoint's input scaling composed in), numbers rounded to `digits`
 /// significant digits (0: kept as they are).
