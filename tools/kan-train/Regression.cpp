@@ -8,6 +8,7 @@
 
 #include "Regression.h"
 
+#include "kan/Tools/Edges.h"
 #include "kan/Tools/Progress.h"
 #include "kan/Tools/Regression.h"
 
@@ -72,6 +73,23 @@ static cl::opt<double> lambEntropyOpt("lamb-entropy", cl::init(2),
     cl::desc("Regression: entropy weight inside the regulariser (default 2)"),
     cl::cat(regressionCat));
 
+static cl::opt<std::string> gridScheduleOpt("grid-schedule",
+    cl::desc("Regression: grid sizes in turn, e.g. 5,10,20 (starting at "
+             "--grid); --steps is shared equally and between stages the grid "
+             "is extended (pykan's refine: new grids from the training "
+             "inputs, coefficients refitted by least squares)"),
+    cl::cat(regressionCat));
+static cl::opt<int64_t> updateGridEveryOpt("update-grid-every", cl::init(0),
+    cl::desc("Regression: every N steps during the first half of each grid "
+             "stage, move the knots to the inputs' quantiles (efficient-kan's "
+             "update_grid, blended by --grid-eps) and refit the coefficients "
+             "by least squares (default 0 = never)"),
+    cl::cat(regressionCat));
+static cl::opt<double> gridEpsOpt("grid-eps", cl::init(0.02),
+    cl::desc("Regression: blend of a uniform grid into the quantile grid on "
+             "updates and extensions (0 = quantiles, 1 = uniform; default 0.02)"),
+    cl::cat(regressionCat));
+
 static volatile std::sig_atomic_t stopRequested = 0;
 static void onStop(int) { stopRequested = 1; }
 
@@ -107,7 +125,8 @@ std::string kan::train::checkTaskOption() {
     for (cl::Option *o : std::initializer_list<cl::Option *>{
              &targetsOpt, &optimizerOpt, &adamStepsOpt, &historyOpt,
              &scaleInputsOpt, &tolOpt, &lambOpt, &lambL1Opt,
-             &lambEntropyOpt})
+             &lambEntropyOpt, &gridScheduleOpt, &updateGridEveryOpt,
+             &gridEpsOpt})
       if (o->getNumOccurrences())
         return "--" + o->ArgStr.str() + " applies to --task regression only";
   return "";
@@ -148,6 +167,10 @@ int kan::train::runRegression(const SharedOptions &o) {
   if (!(lambOpt >= 0) || !(lambL1Opt >= 0) || !(lambEntropyOpt >= 0) ||
       !std::isfinite(lambOpt + lambL1Opt + lambEntropyOpt))
     return fail(makeError("--lamb, --lamb-l1 and --lamb-entropy must be finite and >= 0"));
+  if (updateGridEveryOpt < 0)
+    return fail(makeError("--update-grid-every must be >= 0"));
+  if (!(gridEpsOpt >= 0 && gridEpsOpt <= 1))
+    return fail(makeError("--grid-eps must be in [0, 1]"));
   if (!o.dtype.empty() && o.dtype != "f64")
     return fail(makeError("--task regression trains f64 models (--dtype f64)"));
 
@@ -214,7 +237,7 @@ int kan::train::runRegression(const SharedOptions &o) {
     if (scaleInputsOpt)
       scaling = InputScaling::fromRange(train, -1.0, 1.0);
   }
-  const ModelShape &shape = model.shape;
+  const ModelShape shape = model.shape;
   if (shape.widths.front() != train.inputs)
     return fail(makeError(train.name + ": " + llvm::Twine(train.inputs) +
                           " input columns (with --targets " +
@@ -235,20 +258,33 @@ int kan::train::runRegression(const SharedOptions &o) {
     co.workDir = o.workDir;
   co.threads = o.threads;
   double t0 = nowSeconds();
-  auto gradOr = ExactGradient::create(shape, co);
-  if (!gradOr)
-    return fail(gradOr.takeError());
-  ExactGradient &grad = **gradOr;
-  if (Error e = grad.setRegularizer(lambOpt, lambL1Opt, lambEntropyOpt, co))
+  std::unique_ptr<ExactGradient> gradPtr;
+  int64_t evaluations = 0;
+  // (Re)compiles the model's JVP for the current shape (a grid extension
+  // changes G).
+  auto compile = [&]() -> Error {
+    if (gradPtr)
+      evaluations += gradPtr->evaluations();
+    auto g = ExactGradient::create(model.shape, co);
+    if (!g)
+      return g.takeError();
+    gradPtr = std::move(*g);
+    if (Error e = gradPtr->setRegularizer(lambOpt, lambL1Opt, lambEntropyOpt, co))
+      return e;
+    size_t P = numTrainable(model);
+    progress.message(llvm::formatv("compiled the model (G = {0}) and its "
+                                   "{1}-direction JVP in {2:f1} s; {3} "
+                                   "parameters, exact gradient from {4} JVP "
+                                   "call(s) per row block",
+                                   model.shape.gridSize, gradPtr->width(),
+                                   nowSeconds() - t0, P,
+                                   (static_cast<int64_t>(P) + gradPtr->width() - 1) /
+                                       gradPtr->width())
+                         .str());
+    return Error::success();
+  };
+  if (Error e = compile())
     return fail(std::move(e));
-  size_t P = numTrainable(model);
-  progress.message(llvm::formatv("compiled the model and its {0}-direction JVP "
-                                 "in {1:f1} s; {2} parameters, exact gradient "
-                                 "from {3} JVP call(s) per row block",
-                                 grad.width(), nowSeconds() - t0, P,
-                                 (static_cast<int64_t>(P) + grad.width() - 1) /
-                                     grad.width())
-                       .str());
 
   std::string ckptPath = o.checkpoint;
   if (ckptPath.empty()) {
@@ -268,7 +304,7 @@ int kan::train::runRegression(const SharedOptions &o) {
   Objective f = [&](llvm::ArrayRef<double> p,
                     std::vector<double> &g) -> llvm::Expected<double> {
     unflattenParams(model, p);
-    return grad.lossAndGradient(model, train, g);
+    return gradPtr->lossAndGradient(model, train, g);
   };
   auto onIteration = [&](int64_t, double loss) {
     ++step;
@@ -291,32 +327,111 @@ int kan::train::runRegression(const SharedOptions &o) {
       return false;
     return true;
   };
-  int64_t remaining = o.steps > 0 ? o.steps - startStep : INT64_MAX / 2;
-  std::vector<double> p = flattenParams(model);
-  if (remaining > 0) {
-    llvm::Expected<double> res = 0.0;
-    if (optimizerOpt == "adam" || optimizerOpt == "adam+lbfgs") {
+  auto stopped = [&] {
+    return stopRequested || (o.steps > 0 && step >= o.steps) ||
+           (o.timeBudget > 0 && nowSeconds() - start >= o.timeBudget) ||
+           (tolOpt > 0 && std::isfinite(lastLoss) && std::sqrt(lastLoss) <= tolOpt);
+  };
+  // Runs the optimiser for up to n more steps (Adam first while the
+  // adam+lbfgs warm-up lasts).
+  auto optimize = [&](int64_t n) -> Error {
+    std::vector<double> p = flattenParams(model);
+    int64_t end = step + n;
+    if (optimizerOpt == "adam" ||
+        (optimizerOpt == "adam+lbfgs" && step - startStep < adamStepsOpt)) {
       AdamOptions ao;
       ao.lr = o.lr;
-      int64_t n = optimizerOpt == "adam" ? remaining
-                                         : std::min(remaining, adamStepsOpt.getValue());
-      res = minimizeAdam(f, p, n, ao, onIteration);
+      int64_t m = optimizerOpt == "adam"
+                      ? n
+                      : std::min(n, adamStepsOpt - (step - startStep));
+      auto res = minimizeAdam(f, p, m, ao, onIteration);
       if (!res)
-        return fail(res.takeError());
+        return res.takeError();
     }
-    bool stopped = stopRequested || (o.steps > 0 && step >= o.steps) ||
-                   (o.timeBudget > 0 && nowSeconds() - start >= o.timeBudget) ||
-                   (tolOpt > 0 && std::isfinite(lastLoss) &&
-                    std::sqrt(lastLoss) <= tolOpt);
-    if (optimizerOpt != "adam" && !stopped) {
+    if (optimizerOpt != "adam" && !stopped() && end > step) {
       LbfgsOptions lo;
       lo.history = historyOpt;
-      res = minimizeLbfgs(f, p, o.steps > 0 ? o.steps - step : INT64_MAX / 2,
-                          lo, onIteration);
+      auto res = minimizeLbfgs(f, p, end - step, lo, onIteration);
       if (!res)
-        return fail(res.takeError());
+        return res.takeError();
     }
     unflattenParams(model, p);
+    return Error::success();
+  };
+  // New grids from the training inputs, coefficients refitted by least
+  // squares (update: same G; extension: the next G of the schedule).
+  auto regrid = [&](int64_t newG) -> Error {
+    std::vector<LayerTrace> trace = traceModel(model, train.x.data(), train.rows);
+    std::vector<double> before = traceOutput(trace, train.rows);
+    RegridReport rep;
+    int64_t oldG = model.shape.gridSize;
+    model = regridModel(model, trace, train.rows, newG, gridEpsOpt, &rep);
+    std::vector<double> after =
+        traceOutput(traceModel(model, train.x.data(), train.rows), train.rows);
+    double change = 0;
+    for (size_t i = 0; i < before.size(); ++i)
+      change = std::max(change, std::fabs(after[i] - before[i]));
+    double res = 0;
+    for (double r : rep.residual)
+      res = std::max(res, r);
+    progress.message(llvm::formatv("step {0}: grid {1} -> {2} from the "
+                                   "training inputs; least-squares residual "
+                                   "{3}, outputs change by at most {4}",
+                                   step, oldG, newG, jsonNumber(res),
+                                   jsonNumber(change))
+                         .str());
+    if (newG != oldG)
+      return compile();
+    return Error::success();
+  };
+
+  // The grid schedule: equal shares of the steps per grid size.
+  std::vector<int64_t> schedule{model.shape.gridSize};
+  if (!gridScheduleOpt.empty()) {
+    schedule.clear();
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(gridScheduleOpt).split(parts, ',');
+    for (llvm::StringRef p : parts) {
+      int64_t g;
+      if (p.trim().getAsInteger(10, g) || g < 1 || g > 4096)
+        return fail(makeError("--grid-schedule: '" + gridScheduleOpt +
+                              "' is not a list of grid sizes like 5,10,20"));
+      schedule.push_back(g);
+    }
+    if (schedule.front() != model.shape.gridSize)
+      return fail(makeError("--grid-schedule starts at G = " +
+                            llvm::Twine(schedule.front()) + " but the model has G = " +
+                            llvm::Twine(model.shape.gridSize) + " (see --grid)"));
+  }
+  if (schedule.size() > 1 && o.steps <= 0)
+    return fail(makeError("--grid-schedule needs --steps (the steps are shared "
+                          "equally between the grid sizes)"));
+  int64_t remaining = o.steps > 0 ? o.steps - startStep : INT64_MAX / 2;
+  for (size_t ph = 0; ph < schedule.size() && remaining > 0 && !stopped(); ++ph) {
+    if (ph > 0)
+      if (Error e = regrid(schedule[ph]))
+        return fail(std::move(e));
+    int64_t phaseEnd = ph + 1 == schedule.size()
+                           ? (o.steps > 0 ? o.steps : INT64_MAX / 2)
+                           : startStep + remaining * static_cast<int64_t>(ph + 1) /
+                                             static_cast<int64_t>(schedule.size());
+    // Grid updates every N steps within the first half of the phase (pykan
+    // stops updating after its first steps too).
+    int64_t stopUpdates = step + (std::min(phaseEnd, step + (INT64_MAX / 4)) - step) / 2;
+    while (step < phaseEnd && !stopped()) {
+      int64_t chunk = phaseEnd - step;
+      bool update = updateGridEveryOpt > 0 && step + updateGridEveryOpt <= stopUpdates;
+      if (update)
+        chunk = updateGridEveryOpt;
+      int64_t before = step;
+      if (Error e = optimize(chunk))
+        return fail(std::move(e));
+      if (update && !stopped())
+        if (Error e = regrid(model.shape.gridSize))
+          return fail(std::move(e));
+      if (step == before)
+        break; // the optimiser made no progress (L-BFGS converged)
+    }
   }
   double seconds = nowSeconds() - start;
   progress.finish();
@@ -324,6 +439,8 @@ int kan::train::runRegression(const SharedOptions &o) {
     progress.message("interrupted: writing the checkpoint at step " +
                      std::to_string(step));
 
+  ExactGradient &grad = *gradPtr;
+  evaluations += grad.evaluations();
   auto trainMse = grad.loss(model, train);
   if (!trainMse)
     return fail(trainMse.takeError());
@@ -376,8 +493,8 @@ int kan::train::runRegression(const SharedOptions &o) {
                << ",\"test_rmse\":" << jsonNumber(testRmse)
                << ",\"test_relative_rmse\":" << jsonNumber(testRel)
                << ",\"regularizer\":" << jsonNumber(reg)
-               << ",\"parameters\":" << P
-               << ",\"gradient_evaluations\":" << grad.evaluations()
+               << ",\"parameters\":" << numTrainable(model)
+               << ",\"gradient_evaluations\":" << evaluations
                << ",\"steps_per_second\":" << jsonNumber(rate)
                << ",\"start_step\":" << startStep
                << ",\"optimizer\":\"" << optimizerOpt

@@ -54,6 +54,24 @@ struct PruneResult {
 PruneResult pruneModel(const Model &m, const std::vector<LayerTrace> &trace,
                        int64_t rows, double threshold);
 
+/// New grids from the inputs each layer sees and the spline coefficients
+/// refitted by least squares, so the network's function is kept up to the
+/// fit's residual. With newGridSize == G this is efficient-kan's
+/// update_grid (knots at the inputs' quantiles blended with a uniform grid
+/// over their range by `eps`, the grid extended by k uniform steps on each
+/// side); with another size it is pykan's grid extension (G -> G') on the
+/// same blended grid. The new coefficients reproduce the old spline part
+/// phi_oi - base_oi * silu; efficient-kan refits the scaled coefficients
+/// into spline_weight, which counts the scaler twice, here the scaler is
+/// divided out. `trace` must come from traceModel on the same inputs.
+struct RegridReport {
+  /// Largest RMS least-squares residual of an edge's spline, per layer.
+  std::vector<double> residual;
+};
+Model regridModel(const Model &m, const std::vector<LayerTrace> &trace,
+                  int64_t rows, int64_t newGridSize, double eps,
+                  RegridReport *report = nullptr);
+
 /// Least squares min ||A c - b||_2 for a dense m x n A (row-major, m >= n),
 /// by Householder QR with column scaling; a rank-deficient column gets 0.
 /// Returns the residual norm.
