@@ -368,17 +368,21 @@ int kan::train::runRegression(const SharedOptions &o) {
     model = regridModel(model, trace, train.rows, newG, gridEpsOpt, &rep);
     std::vector<double> after =
         traceOutput(traceModel(model, train.x.data(), train.rows), train.rows);
-    double change = 0;
-    for (size_t i = 0; i < before.size(); ++i)
+    double change = 0, se = 0;
+    for (size_t i = 0; i < before.size(); ++i) {
       change = std::max(change, std::fabs(after[i] - before[i]));
+      se += (after[i] - before[i]) * (after[i] - before[i]);
+    }
+    double rmsChange = std::sqrt(se / static_cast<double>(before.size()));
     double res = 0;
     for (double r : rep.residual)
       res = std::max(res, r);
     progress.message(llvm::formatv("step {0}: grid {1} -> {2} from the "
                                    "training inputs; least-squares residual "
-                                   "{3}, outputs change by at most {4}",
+                                   "(RMS, worst edge) {3}, outputs change by "
+                                   "RMS {4}, at most {5}",
                                    step, oldG, newG, jsonNumber(res),
-                                   jsonNumber(change))
+                                   jsonNumber(rmsChange), jsonNumber(change))
                          .str());
     if (newG != oldG)
       return compile();
