@@ -29,6 +29,10 @@ config.substitutions.append(("%python", sys.executable))
 if subprocess.call([sys.executable, "-c", "import sympy, numpy"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("sympy")
+# kan-plot's test renders its SVG with rsvg-convert (Debian librsvg2-bin).
+import shutil
+if shutil.which("rsvg-convert"):
+    config.available_features.add("rsvg-convert")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%kan_obj_root", config.kan_obj_root))
