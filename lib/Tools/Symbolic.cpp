@@ -351,9 +351,12 @@ double kan::tools::refineChoices(const ModelShape &shape, EdgeChoices &edges,
     }
     return std::isfinite(s) ? s : INFINITY;
   };
-  std::vector<double> r0, r1, J(M * P);
+  std::vector<double> r0, r1;
   double cur = residuals(r0), lambda = 1e-3;
-  for (int it = 0; it < iterations && std::isfinite(cur) && P > 0; ++it) {
+  if (P == 0 || M == 0)
+    return std::sqrt(cur / static_cast<double>(std::max<size_t>(M, 1)));
+  std::vector<double> J(M * P), saved(P);
+  for (int it = 0; it < iterations && std::isfinite(cur); ++it) {
     // Jacobian by central differences.
     for (size_t p = 0; p < P; ++p) {
       double v = *params[p], h = 1e-7 * (1 + std::fabs(v));
@@ -379,7 +382,6 @@ double kan::tools::refineChoices(const ModelShape &shape, EdgeChoices &edges,
           JtJ[a * P + b] += ja * J[i * P + b];
       }
     bool improved = false;
-    std::vector<double> saved(P);
     for (size_t p = 0; p < P; ++p)
       saved[p] = *params[p];
     for (int tries = 0; tries < 10 && !improved; ++tries) {
@@ -865,23 +867,21 @@ Expected<std::string> kan::tools::printLatex(const G::ex &e) {
 Expected<std::string>
 kan::tools::printMlir(llvm::ArrayRef<G::ex> outputs,
                       const std::vector<G::symbol> &in) {
-  MlirPrinter p;
-  std::vector<std::string> results;
-  for (const G::ex &e : outputs)
-    results.push_back(p.value(e, in));
-  if (!p.err.empty())
-    return makeError(p.err);
-  std::string s = "func.func @formula(";
-  for (size_t i = 0; i < in.size(); ++i)
-    s += (i ? ", " : "") + std::string("%x") + std::to_string(i + 1) + ": f64";
-  s += ") -> ";
-  std::string types, vals;
-  for (size_t i = 0; i < results.size(); ++i) {
-    types += (i ? ", " : "") + std::string("f64");
-    vals += (i ? ", " : "") + results[i];
+  // One function per output (@formula, or @formula_1 ... @formula_O), each
+  // a straight line of scalar ops.
+  std::string all;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    MlirPrinter p;
+    std::string result = p.value(outputs[o], in);
+    if (!p.err.empty())
+      return makeError(p.err);
+    std::string name = outputs.size() == 1 ? "formula" : "formula_" + std::to_string(o + 1);
+    std::string s = "func.func @" + name + "(";
+    for (size_t i = 0; i < in.size(); ++i)
+      s += (i ? ", " : "") + std::string("%x") + std::to_string(i + 1) + ": f64";
+    s += ") -> f64 attributes {kan.formula} {\n" + p.body + "  return " + result +
+         " : f64\n}\n";
+    all += s;
   }
-  s += results.size() == 1 ? types : "(" + types + ")";
-  s += " attributes {kan.formula} {\n" + p.body + "  return " + vals + " : " +
-       types + "\n}\n";
-  return s;
+  return all;
 }

@@ -5,7 +5,8 @@
 //         [--compare y_ref.npy] [--compare-tangent dy_ref.npy]
 //
 // MODEL is an efficient-kan .safetensors or a .mlir module as kan-import
-// writes it. The forward pass and, with tangents, the JVP (kan-jvp) run
+// writes it, or a formula (kan-symbolic --format mlir: @formula functions of
+// math/arith ops), which runs through the same compiled path. The forward pass and, with tangents, the JVP (kan-jvp) run
 // through the compiled CPU path.
 //
 //===----------------------------------------------------------------------===//

@@ -85,8 +85,9 @@ llvm::Expected<double> evaluateFormula(const GiNaC::ex &e,
                                        const std::vector<GiNaC::symbol> &in,
                                        llvm::ArrayRef<double> x);
 
-/// Printers: SymPy syntax, LaTeX, and an MLIR func of math/arith ops on f64
-/// scalars, `func.func @formula(%x1: f64, ...) -> (f64, ...)`.
+/// Printers: SymPy syntax, LaTeX, and MLIR funcs of math/arith ops on f64
+/// scalars, `func.func @formula(%x1: f64, ...) -> f64` (@formula_1 ...
+/// @formula_O for several outputs).
 llvm::Expected<std::string> printSympy(const GiNaC::ex &e);
 llvm::Expected<std::string> printLatex(const GiNaC::ex &e);
 llvm::Expected<std::string> printMlir(llvm::ArrayRef<GiNaC::ex> outputs,
