@@ -276,6 +276,19 @@ SymbolicFit kan::tools::fitSymbolic(llvm::ArrayRef<double> xs,
   return fit;
 }
 
+/// How much c f(a x + b) + d cancels: the largest |c f| over the largest
+/// |y|. A fit like 1.28e6 (1 - cos(0.00125 x)) for x^2/2 matches as well as
+/// x^2 but loses ten digits to cancellation wherever it is evaluated.
+static double cancellation(const SymbolicFit &f, llvm::ArrayRef<double> xs,
+                           llvm::ArrayRef<double> ys) {
+  double term = 0, y = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    term = std::max(term, std::fabs(f.c * f.fn->eval(f.a * xs[i] + f.b)));
+    y = std::max(y, std::fabs(ys[i]));
+  }
+  return term / std::max(y, 1e-300);
+}
+
 std::vector<SymbolicFit> kan::tools::suggestSymbolic(llvm::ArrayRef<double> xs,
                                                      llvm::ArrayRef<double> ys,
                                                      const FitOptions &o) {
@@ -283,6 +296,9 @@ std::vector<SymbolicFit> kan::tools::suggestSymbolic(llvm::ArrayRef<double> xs,
   for (const SymbolicFunction &fn : kLibrary) {
     SymbolicFit f = fitSymbolic(xs, ys, fn, o);
     if (!std::isfinite(f.r2))
+      continue;
+    // Candidates that cancel by more than four digits are not offered.
+    if (fn.complexity > 0 && cancellation(f, xs, ys) > 1e4)
       continue;
     double r2 = std::min(1.0, std::max(f.r2, 0.0));
     f.score = o.weightSimple * fn.complexity +

@@ -51,6 +51,8 @@ struct FitOptions {
 SymbolicFit fitSymbolic(llvm::ArrayRef<double> xs, llvm::ArrayRef<double> ys,
                         const SymbolicFunction &fn, const FitOptions &o);
 /// Every library function fitted and ranked, best (lowest score) first.
+/// Fits whose term c f(a x + b) exceeds the data's magnitude 1e4-fold
+/// (an offset cancelling a huge term) are left out.
 std::vector<SymbolicFit> suggestSymbolic(llvm::ArrayRef<double> xs,
                                          llvm::ArrayRef<double> ys,
                                          const FitOptions &o);
