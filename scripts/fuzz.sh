@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds the kanrt reader fuzzers (npy, safetensors, idx, csv) and runs each
+# Builds the kanrt reader fuzzers (npy, safetensors, idx, csv, replay log) and runs each
 # for FUZZ_SECONDS seconds (default 30). Uses clang's libFuzzer when it
 # works, otherwise gcc with the standalone mutation driver; both run under
 # AddressSanitizer + UndefinedBehaviorSanitizer, so any finding fails.
+# Then, when the tools are built (KAN_BIN, default build/bin), runs the
+# structured tool fuzzer scripts/fuzz-tools.py (kan-opt input, kan-train
+# options, resume checkpoints, replay logs) for FUZZ_SECONDS as well.
 #   FUZZ_SECONDS=60 scripts/fuzz.sh          KANRT_FUZZ_BUILD=/tmp/x scripts/fuzz.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KANRT_FUZZ_BUILD:-/tmp/kanrt-fuzz-build}
 SECS=${FUZZ_SECONDS:-30}
-TARGETS=(npy safetensors idx csv)
+TARGETS=(npy safetensors idx csv replay)
 
 CC=gcc
 CXX=g++
@@ -59,6 +62,28 @@ open(f"{c}/idx/a.idx.gz", "wb").write(gzip.compress(idx))
 open(f"{c}/idx/labels.idx", "wb").write(b"\x00\x00\x08\x01" + struct.pack(">I", 3) + b"\x01\x02\x03")
 open(f"{c}/csv/a.csv", "wb").write(b"a,b\n1,2\n3.5,-4e3\n")
 open(f"{c}/csv/b.csv", "wb").write(b"1, 2 ,3\r\n\r\n4,5,6\n")
+import hashlib, zlib
+def rlog(version, ndir=2, steps=3, torn=0):
+    w = struct.pack("<dddd", 0.5, -1, 2, 0.25)
+    h = b"KANRPLAY" + struct.pack("<IIIIQddI", version, 1, 2, ndir, 7, 1e-2, 0.1, 1)
+    h += struct.pack("<I", 4) + b"i.st" + struct.pack("<I", 1) + b"w" + struct.pack("<IIQ", 0, 1, 4)
+    if version >= 3:
+        h += struct.pack("<I", 5) + hashlib.sha256(w).digest()
+    h += struct.pack("<I", 0x444E4548)
+    if version >= 3:
+        h += struct.pack("<I", zlib.crc32(h))
+    for s in range(steps):
+        r = struct.pack("<II", 0x50455453, 5 + s)
+        if version >= 2:
+            r += struct.pack("<d", 1.0)
+        r += struct.pack("<%dd" % ndir, *[(-1) ** d * (d + s) for d in range(ndir)])
+        if version >= 3:
+            r += struct.pack("<I", zlib.crc32(r))
+        h += r
+    return h[:len(h) - torn]
+for v in (1, 2, 3):
+    open(f"{c}/replay/v{v}.replay", "wb").write(rlog(v))
+open(f"{c}/replay/torn.replay", "wb").write(rlog(3, torn=5))
 PY
 for f in "$ROOT"/test/golden/*.npy; do [ -e "$f" ] && cp "$f" "$CORPUS/npy/"; done
 for f in "$ROOT"/test/golden/*.safetensors; do [ -e "$f" ] && cp "$f" "$CORPUS/safetensors/"; done
@@ -72,4 +97,13 @@ for t in "${TARGETS[@]}"; do
     echo "fuzz.sh: kanrt-fuzz-$t FAILED"; status=1
   fi
 done
+BIN=${KAN_BIN:-$ROOT/build/bin}
+if [ -x "$BIN/kan-train" ] && [ -x "$BIN/kan-opt" ]; then
+  echo "== fuzz-tools.py for ${SECS}s"
+  /usr/bin/python3 "$ROOT/scripts/fuzz-tools.py" fuzz --bin "$BIN" \
+    --seconds "$SECS" --out "$BUILD/fuzz-tools" || {
+    echo "fuzz.sh: fuzz-tools.py FAILED (findings in $BUILD/fuzz-tools/findings)"; status=1; }
+else
+  echo "fuzz.sh: no tools in $BIN (build them, or set KAN_BIN); skipping fuzz-tools.py"
+fi
 exit $status

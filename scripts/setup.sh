@@ -9,22 +9,18 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   libopenblas-dev python3 python3-numpy
   dataset-fashion-mnist
-  libginac-dev python3-sympy librsvg2-bin
+  # The kancompiler Python package and its tests against the PyTorch peer
+  # (python/kanpeer); librsvg2-bin renders kan-plot's SVG in the tests.
+  python3-dev pybind11-dev python3-pytest python3-torch librsvg2-bin
+  # kan-symbolic's computer algebra and the formula checks.
+  libginac-dev python3-sympy
 )
-# Optional: the PyTorch peer for golden vectors and benchmarks.
-OPTIONAL=(python3-torch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
-if [ "${KAN_WITH_TORCH:-0}" = 1 ]; then
-  for p in "${OPTIONAL[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$p")
-  done
-fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present"

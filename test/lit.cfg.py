@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -34,8 +35,11 @@ import shutil
 if shutil.which("rsvg-convert"):
     config.available_features.add("rsvg-convert")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+# The interpreter running lit runs the test scripts too.
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%kan_src_root", config.kan_src_root))
 config.substitutions.append(("%kan_obj_root", config.kan_obj_root))
+config.substitutions.append(("%kan_tools_dir", config.kan_tools_dir))
 config.substitutions.append(("%cc", config.cc))
 # Compile emitted C against the runtime: %kanrt-cc <sources> -o <exe>
 config.substitutions.append(
@@ -47,8 +51,8 @@ config.substitutions.append(("%golden", os.path.join(config.kan_src_root, "test"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)
-tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train",
-         "kan-symbolic", "kan-prune", "kan-plot",
+tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train", "kan-plot",
+         "kan-symbolic", "kan-prune",
          "nmc-sim"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.kan_tools_dir, t))],

@@ -13,8 +13,12 @@ class DialectRegistry;
 #include "kan/KanInterfaces.h.inc"
 
 namespace mlir::kan {
-/// Attaches the JVP rules of the upstream ops the pipeline produces (arith,
-/// tensor) as external models.
+/// Returns the tangent type of `primal` for `width` directions: a tensor with
+/// a leading dimension `width` (scalars become 1-D tensors).
+Type getTangentType(Type primal, int64_t width);
+
+/// Attaches the JVP rules of the upstream ops the pipeline produces (arith)
+/// as external models (lib/Transforms/JvpRules.cpp).
 void registerJvpExternalModels(DialectRegistry &registry);
 } // namespace mlir::kan
 

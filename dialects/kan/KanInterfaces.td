@@ -12,7 +12,8 @@ def Kan_JvpOpInterface : OpInterface<"JvpOpInterface"> {
     operands (a null Value means the tangent is known to be zero), the rule
     builds the primal replacement and the tangents of the results. Tangents
     carry a leading dimension of size `width`: one slice per direction,
-    sharing every primal value. Upstream ops get this interface through
+    sharing every primal value. kan ops implement it themselves
+    (dialects/kan/KanOpsJvp.cpp); upstream ops (arith) get it through
     external models registered by `registerJvpExternalModels`.
   }];
   let methods = [

@@ -83,6 +83,48 @@ LogicalResult checkShape(Operation *op, StringRef name, ShapedType type,
   return success();
 }
 
+/// Largest static dimension of a kan op's tensors (the tools' width limit),
+/// and largest element count: sizes in bytes, and the packed weights'
+/// O x I(G+k+1), then stay far from int64 overflow in every later product.
+constexpr int64_t kMaxDim = int64_t(1) << 24;
+constexpr int64_t kMaxElements = int64_t(1) << 56;
+
+/// Zero or huge static dimensions would reach divisions (row tiles) and
+/// size computations (the emitted numel) of the passes and targets.
+LogicalResult checkSizes(Operation *op, StringRef name, Type type) {
+  auto t = dyn_cast<ShapedType>(type);
+  if (!t || !t.hasRank())
+    return success();
+  int64_t elements = 1;
+  for (int64_t d : t.getShape()) {
+    if (ShapedType::isDynamic(d))
+      continue;
+    if (d == 0)
+      return op->emitOpError() << name << " has a dimension of size 0 ("
+                               << shapeStr(t.getShape()) << ")";
+    if (d > kMaxDim)
+      return op->emitOpError() << name << " has a dimension of " << d
+                               << ", more than " << kMaxDim;
+    elements *= d; // <= 2^56 * 2^24: no overflow
+    if (elements > kMaxElements)
+      return op->emitOpError() << name << " has more than " << kMaxElements
+                               << " elements (" << shapeStr(t.getShape())
+                               << ")";
+  }
+  return success();
+}
+
+/// checkSizes on every operand and result of `op`.
+LogicalResult checkAllSizes(Operation *op) {
+  for (auto [i, v] : llvm::enumerate(op->getOperands()))
+    if (failed(checkSizes(op, ("operand #" + Twine(i)).str(), v.getType())))
+      return failure();
+  for (auto [i, v] : llvm::enumerate(op->getResults()))
+    if (failed(checkSizes(op, ("result #" + Twine(i)).str(), v.getType())))
+      return failure();
+  return success();
+}
+
 /// The shared part of `kan.layer` and `kan.layer_jvp`: derives I, O, G from
 /// the static parameter shapes and checks every operand against them.
 struct LayerShape {
@@ -98,6 +140,14 @@ FailureOr<LayerShape> verifyLayerOperands(Operation *op, Value input,
   auto bT = cast<RankedTensorType>(base.getType());
   auto sT = cast<RankedTensorType>(spline.getType());
   Type elt = xT.getElementType();
+  if (failed(checkSizes(op, "operand 'input'", xT)) ||
+      failed(checkSizes(op, "operand 'grid'", gT)) ||
+      failed(checkSizes(op, "operand 'base_weight'", bT)) ||
+      failed(checkSizes(op, "operand 'spline_weight'", sT)) ||
+      (scaler &&
+       failed(checkSizes(op, "operand 'spline_scaler'", scaler.getType()))) ||
+      failed(checkAllSizes(op)))
+    return failure();
   if (!bT.hasStaticShape())
     return op->emitOpError() << "operand 'base_weight' must have a static "
                                 "shape (O x I) but got "
@@ -195,30 +245,6 @@ LogicalResult LayerJvpOp::verify() {
                     {false, true, false});
 }
 
-LogicalResult BasisOp::verify() {
-  auto xT = getInput().getType();
-  auto gT = getGrid().getType();
-  Type elt = xT.getElementType();
-  int64_t order = getOrder();
-  if (!gT.hasStaticShape())
-    return emitOpError() << "operand 'grid' must have a static shape but got "
-                         << shapeStr(gT.getShape());
-  int64_t gridSize = gT.getDimSize(1) - 2 * order - 1;
-  if (gridSize < 1)
-    return emitOpError() << "operand 'grid' has " << gT.getDimSize(1)
-                         << " knots per input, too few for spline order "
-                         << order;
-  int64_t in = gT.getDimSize(0);
-  if (failed(checkShape(*this, "input", xT, {ShapedType::kDynamic, in}, elt,
-                        {true, false})) ||
-      failed(checkShape(*this, "grid", gT, {in, gT.getDimSize(1)}, elt)))
-    return failure();
-  auto rT = getOutput().getType();
-  return checkShape(*this, "output", rT,
-                    {xT.getDimSize(0), in, gridSize + order}, elt,
-                    {true, false, false});
-}
-
 namespace {
 LogicalResult verifyLossShapes(Operation *op, ShapedType pred, Type loss) {
   if (loss != pred.getElementType())
@@ -310,6 +336,8 @@ LogicalResult verifyDistribution(Operation *op, Distribution dist,
 } // namespace
 
 LogicalResult PerturbOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
   auto t = getResult().getType();
   if (t.getRank() < 2 || !t.hasStaticShape())
     return emitOpError() << "result must have a static shape of rank >= 2 "
@@ -319,6 +347,8 @@ LogicalResult PerturbOp::verify() {
 }
 
 LogicalResult UpdateCoefficientsOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
   if (getAlphas().getType() != getCoefficients().getType())
     return emitOpError() << "result type " << getCoefficients().getType()
                          << " must equal the alphas' type "
@@ -329,6 +359,8 @@ LogicalResult UpdateCoefficientsOp::verify() {
 }
 
 LogicalResult UpdateOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
   auto p = getParam().getType();
   if (p != getResult().getType())
     return emitOpError() << "result type " << getResult().getType()
@@ -343,6 +375,8 @@ LogicalResult UpdateOp::verify() {
 }
 
 LogicalResult PackWeightsOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
   auto b = getBaseWeight().getType();
   auto c = getSplineWeight().getType();
   int64_t out = b.getDimSize(0), in = b.getDimSize(1);
@@ -362,6 +396,8 @@ namespace {
 /// K of the concatenated GEMM: I * (G + k + 1) = I + I * (G + k).
 LogicalResult verifyFeatureGemm(Operation *op, ShapedType x, ShapedType grid,
                                 ShapedType w, int64_t order) {
+  if (failed(checkAllSizes(op)))
+    return failure();
   int64_t in = x.getDimSize(1);
   int64_t gridSize = grid.getDimSize(1) - 2 * order - 1;
   if (gridSize < 1)

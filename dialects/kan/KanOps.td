@@ -17,9 +17,15 @@ def Kan_Vector : 1DTensorOf<[F32, F64]>;
 
 //===----------------------------------------------------------------------===//
 // Layers
+//
+// There is no op for the B-spline basis alone: its N x I x (G+k) values
+// exist only inside a row tile of kan.feature_gemm(_jvp), which computes them
+// (and their derivatives for input tangents) straight into the GEMM panel.
+// A standalone basis op had no producer, no lowering and no JVP rule.
 //===----------------------------------------------------------------------===//
 
-def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
+def Kan_LayerOp : Kan_Op<"layer",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "one efficient-kan layer";
   let description = [{
     `y = act(x) Wb^T + flat(B(x)) flat(C * S)^T` where B(x) are the B-spline
@@ -37,7 +43,7 @@ def Kan_LayerOp : Kan_Op<"layer", [Pure]> {
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
       Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
       Optional<Kan_Matrix>:$spline_scaler,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
@@ -73,7 +79,7 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
       Optional<Kan_Tensor3>:$base_weight_tangent,
       Optional<AnyRankedTensor>:$spline_weight_tangent,
       Optional<Kan_Tensor3>:$spline_scaler_tangent,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
@@ -93,29 +99,12 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
-def Kan_BasisOp : Kan_Op<"basis", [Pure]> {
-  let summary = "B-spline basis values (or first derivatives) of an input";
-  let description = [{
-    `B[n, i, j]` = the order-`order` B-spline basis function j on the grid of
-    input i, evaluated at `x[n, i]` (derivative 0), or its derivative with
-    respect to x (derivative 1). Result N x I x (G+k).
-  }];
-  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "3">:$order,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1>]>, "0">:$derivative);
-  let results = (outs Kan_Tensor3:$output);
-  let assemblyFormat = [{
-    $input `,` $grid `order` $order `derivative` $derivative attr-dict `:`
-    type($input) `,` type($grid) `->` type($output)
-  }];
-  let hasVerifier = 1;
-}
-
 //===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Kan_MseOp : Kan_Op<"mse", [Pure]> {
+def Kan_MseOp : Kan_Op<"mse",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "mean squared error `mean((z - y)^2)`";
   let arguments = (ins Kan_Matrix:$prediction, Kan_Matrix:$target);
   let results = (outs Kan_Float:$loss);
@@ -126,7 +115,8 @@ def Kan_MseOp : Kan_Op<"mse", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Kan_SoftmaxCrossEntropyOp : Kan_Op<"softmax_cross_entropy", [Pure]> {
+def Kan_SoftmaxCrossEntropyOp : Kan_Op<"softmax_cross_entropy",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
   let summary = "softmax cross-entropy with integer class labels, batch mean";
   let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels);
   let results = (outs Kan_Float:$loss);
@@ -276,7 +266,7 @@ def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure]> {
     panel, so the N x I(G+k+1) matrix never exists.
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<I64Attr>:$tile_rows);
   let results = (outs Kan_Matrix:$output);
@@ -304,7 +294,7 @@ def Kan_FeatureGemmJvpOp
       Optional<Kan_Tensor3>:$input_tangent,
       Optional<Kan_Tensor3>:$weights_tangent,
       Optional<I64>:$seed, Optional<I64>:$step,
-      DefaultValuedAttr<I64Attr, "3">:$order,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,

@@ -2,10 +2,10 @@
 
 #include "kan/Target/Common.h"
 
-#include "mlir/Support/FileUtilities.h"
+#include "kan/Support/SafeOutput.h"
+
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
@@ -24,14 +24,30 @@ mlir::LogicalResult mlir::kan::writeTargetFile(llvm::StringRef dir,
                                                llvm::StringRef text) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name);
-  std::string err;
-  auto file = openOutputFile(path, &err);
-  if (!file) {
-    llvm::errs() << "kan-translate: cannot write " << path << ": " << err
+  if (llvm::Error e = ::kan::support::writeFileAtomic(path, text)) {
+    llvm::errs() << "kan-translate: " << llvm::toString(std::move(e)) << "\n";
+    return failure();
+  }
+  return success();
+}
+
+mlir::LogicalResult mlir::kan::emitToStagedDirectory(
+    llvm::StringRef outDir,
+    llvm::function_ref<LogicalResult(llvm::StringRef)> emit) {
+  auto staged = ::kan::support::StagedDirectory::create(outDir);
+  if (!staged) {
+    llvm::errs() << "kan-translate: " << llvm::toString(staged.takeError())
                  << "\n";
     return failure();
   }
-  file->os() << text;
-  file->keep();
+  if (failed(emit((*staged)->path()))) {
+    llvm::errs() << "kan-translate: nothing written to " << outDir
+                 << " (its previous contents are unchanged)\n";
+    return failure();
+  }
+  if (llvm::Error e = (*staged)->commit()) {
+    llvm::errs() << "kan-translate: " << llvm::toString(std::move(e)) << "\n";
+    return failure();
+  }
   return success();
 }

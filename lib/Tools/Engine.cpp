@@ -7,12 +7,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/Tools/Engine.h"
+#include "kan/Tools/Options.h"
 
 #include "kanrt/kanrt.h"
 
 #include <cmath>
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
 using llvm::Error;
 
 static Error makeError(const llvm::Twine &msg) {
@@ -53,12 +55,14 @@ llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
   if (s.kind == KAN_OPT_FG && s.dist == KAN_DIST_SPARSE)
     return makeError("rule 'fg' needs unit-variance directions (--dist "
                      "normal or rademacher), not sparse_ternary");
-  if (cfg.directions < 1 || cfg.directions > (1 << 20))
-    return makeError("--directions must be in [1, 2^20]");
-  if (s.dist == KAN_DIST_SPARSE && !(cfg.density > 0 && cfg.density <= 1))
-    return makeError("--density must be in (0, 1] for sparse perturbations");
-  if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
-    return makeError("--lr must be positive and finite");
+  if (auto why = cli::check(cli::directions, cfg.directions,
+                                 "--directions"))
+    return makeError(*why);
+  if (s.dist == KAN_DIST_SPARSE)
+    if (auto why = cli::check(cli::density, cfg.density, "--density"))
+      return makeError(*why);
+  if (auto why = cli::check(cli::learningRate, cfg.lr, "--lr"))
+    return makeError(*why);
   const ModelShape &sh = model.shape;
   for (size_t l = 0; l < sh.numLayers(); ++l)
     for (size_t which = BaseWeight; which < sh.tensorsPerLayer(); ++which) {

@@ -39,18 +39,23 @@ static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// Runtime include dir and static library: the build tree's (compiled in),
-/// else an installed layout next to the executable (<prefix>/bin/..).
-static void findRuntime(std::string &includeDir, std::string &library) {
+/// Runtime include dir and static library: the given directory's, else the
+/// build tree's (compiled in), else an installed layout next to the
+/// executable (<prefix>/bin/..).
+static void findRuntime(const CompileOptions &opts, std::string &includeDir,
+                        std::string &library) {
   includeDir = KAN_RUNTIME_INCLUDE_DIR;
   library = KAN_RUNTIME_LIBRARY;
-  if (llvm::sys::fs::exists(includeDir + "/kanrt/kanrt.h") &&
+  if (opts.runtimeDir.empty() &&
+      llvm::sys::fs::exists(includeDir + "/kanrt/kanrt.h") &&
       llvm::sys::fs::exists(library))
     return;
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      nullptr, reinterpret_cast<void *>(&findRuntime));
-  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> prefix(opts.runtimeDir);
+  if (prefix.empty()) {
+    std::string exe = llvm::sys::fs::getMainExecutable(
+        nullptr, reinterpret_cast<void *>(&findRuntime));
+    prefix = llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe));
+  }
   llvm::SmallString<256> inc(prefix), lib(prefix);
   llvm::sys::path::append(inc, "include");
   llvm::sys::path::append(lib, "lib", "libkanrt.a");
@@ -101,7 +106,7 @@ Expected<std::string> kan::tools::compileCached(llvm::StringRef source,
                                                 llvm::StringRef header,
                                                 const CompileOptions &opts) {
   std::string includeDir, library;
-  findRuntime(includeDir, library);
+  findRuntime(opts, includeDir, library);
   if (!llvm::sys::fs::exists(library))
     return makeError("cannot find the runtime library libkanrt.a (looked at " +
                      llvm::Twine(KAN_RUNTIME_LIBRARY) + " and " + library + ")");
@@ -304,19 +309,19 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   mlir::kan::registerAllDialects(registry);
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
-  auto module = mlir::kan::buildModel(ctx, shape.toSpec());
+  auto module = mlir::kan::buildModel(ctx, shape);
   if (!module)
     return makeError("building the model IR failed");
-  mlir::kan::TrainStepOptions to;
+  // The CPU target's pipeline and emitter, as kan-translate --target=cpu
+  // runs them.
+  const mlir::kan::TargetBackend &cpu = mlir::kan::getCPUTarget();
+  mlir::kan::CPUTargetOptions co;
   if (train) {
-    to.rule = train->rule;
+    mlir::kan::KanBuildTrainStepOptions to = *train;
     to.dist = train->resolvedDist();
-    to.directions = train->directions;
-    to.density = train->density;
-    to.lr = train->lr;
+    co.setTrainStepOptions(to);
   }
-  mlir::kan::CPUSchedule sched;
-  sched.tileRows = opts.tileRows;
+  co.tileRows = opts.tileRows;
   mlir::PassManager pm(&ctx);
   if (jvpRequest) {
     // kan_forward_jvp: `width` directions along every weight (grids
@@ -332,7 +337,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     jo.activity = activity;
     pm.addPass(mlir::kan::createKanJvp(jo));
   }
-  mlir::kan::buildCPUPipeline(pm, train ? &to : nullptr, sched);
+  cpu.buildPipeline(pm, co);
   std::string diag;
   {
     llvm::raw_string_ostream os(diag);
@@ -343,11 +348,14 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     if (mlir::failed(pm.run(*module)))
       return makeError("the CPU pipeline failed:\n" + diag);
   }
-  std::string src, hdr;
-  llvm::raw_string_ostream srcOs(src), hdrOs(hdr);
-  if (mlir::failed(mlir::kan::emitCPUSource(*module, srcOs, hdrOs)))
+  mlir::kan::MemoryOutput out;
+  if (mlir::failed(cpu.emit(*module, co, out, llvm::errs())))
     return makeError("emitting C failed:\n" + diag);
-  auto so = compileCached(src, hdr, opts);
+  const std::string *src = out.lookup(co.prefix + "model.c");
+  const std::string *hdr = out.lookup(co.prefix + "model.h");
+  if (!src || !hdr)
+    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
+  auto so = compileCached(*src, *hdr, opts);
   if (!so)
     return so.takeError();
   void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);

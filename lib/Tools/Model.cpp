@@ -1,6 +1,7 @@
 //===- Model.cpp - KAN parameters: shapes, files, initialisation ----------===//
 
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 
 #include "kanrt/kanrt.h"
 
@@ -13,26 +14,9 @@
 #include <cstring>
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
 using llvm::Error;
 using llvm::Expected;
-
-std::string ModelShape::widthsString() const {
-  std::string s;
-  for (auto [i, w] : llvm::enumerate(widths))
-    s += (i ? "," : "") + std::to_string(w);
-  return s;
-}
-
-mlir::kan::ModelSpec ModelShape::toSpec() const {
-  mlir::kan::ModelSpec spec;
-  spec.widths = widths;
-  spec.gridSize = gridSize;
-  spec.order = order;
-  spec.f32 = f32;
-  spec.withScaler = withScaler;
-  spec.batch = -1;
-  return spec;
-}
 
 size_t Tensor::numel() const {
   size_t n = 1;
@@ -102,41 +86,89 @@ static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+static constexpr size_t kMaxLayers = 1024;
+
+ModelLimits &kan::tools::modelLimits() {
+  static ModelLimits limits;
+  return limits;
+}
+
+static cli::opt<uint64_t, true> maxParamsOpt(
+    "max-params",
+    llvm::cl::desc("Largest model read or built, in parameters (default "
+                   "268435456 = 2^28, 2 GiB of f64); shapes are checked "
+                   "against it before anything is allocated (kan-train also "
+                   "bounds batch x widest layer by it)"),
+    llvm::cl::location(modelLimits().maxParams),
+    cli::bounds(cli::positiveLimit),
+    llvm::cl::cat(cli::limitsCategory()));
+
+uint64_t kan::tools::parameterCount(const ModelShape &shape) {
+  uint64_t total = 0;
+  for (const auto &[name, dims] : tensorShapes(shape)) {
+    uint64_t n = 1;
+    for (int64_t d : dims)
+      if (d < 0 || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+        return UINT64_MAX;
+    if (__builtin_add_overflow(total, n, &total))
+      return UINT64_MAX;
+  }
+  return total;
+}
+
 Error kan::tools::validateShape(const ModelShape &shape, llvm::StringRef what) {
   if (shape.widths.size() < 2)
     return makeError(what + ": a model needs at least two widths (one layer)");
+  // Every layer becomes code to compile: a bound on their number keeps a
+  // hostile width list from turning into hours of compilation.
+  if (shape.widths.size() - 1 > kMaxLayers)
+    return makeError(what + ": " + llvm::Twine(shape.widths.size() - 1) +
+                     " layers, more than " + llvm::Twine(kMaxLayers));
   for (int64_t w : shape.widths)
-    if (w < 1 || w > (int64_t(1) << 24))
-      return makeError(what + ": width " + llvm::Twine(w) +
-                       " is out of range [1, 2^24]");
-  if (shape.gridSize < 1 || shape.gridSize > 4096)
-    return makeError(what + ": grid size G = " + llvm::Twine(shape.gridSize) +
-                     " must be in [1, 4096]");
-  if (shape.order < 0 || shape.order > KAN_MAX_SPLINE_ORDER)
-    return makeError(what + ": spline order k = " + llvm::Twine(shape.order) +
-                     " must be in [0, " + llvm::Twine(KAN_MAX_SPLINE_ORDER) +
-                     "]");
+    if (auto why = cli::check(cli::width, w, "width"))
+      return makeError(what + ": " + *why);
+  if (auto why = cli::check(cli::gridSize, shape.gridSize,
+                                 "grid size G"))
+    return makeError(what + ": " + *why);
+  if (auto why = cli::check(cli::splineOrder, shape.order,
+                                 "spline order k"))
+    return makeError(what + ": " + *why +
+                     " (the runtime's B-spline kernels support k <= " +
+                     llvm::Twine(KAN_MAX_SPLINE_ORDER) + ")");
+  uint64_t params = parameterCount(shape);
+  if (params > modelLimits().maxParams)
+    return makeError(what + ": the model has " +
+                     (params == UINT64_MAX ? std::string("more than 2^64")
+                                           : std::to_string(params)) +
+                     " parameters, more than the limit of " +
+                     llvm::Twine(modelLimits().maxParams) + " (--max-params)");
   return Error::success();
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+kan::tools::tensorShapes(const ModelShape &shape) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  int64_t G = shape.gridSize, k = shape.order;
+  for (size_t l = 0; l < shape.numLayers(); ++l) {
+    int64_t in = shape.widths[l], o = shape.widths[l + 1];
+    std::string p = "layers." + std::to_string(l) + ".";
+    out.push_back({p + "grid", {in, G + 2 * k + 1}});
+    out.push_back({p + "base_weight", {o, in}});
+    out.push_back({p + "spline_weight", {o, in, G + k}});
+    if (shape.withScaler)
+      out.push_back({p + "spline_scaler", {o, in}});
+  }
+  return out;
 }
 
 Model kan::tools::allocateModel(const ModelShape &shape) {
   Model m;
   m.shape = shape;
-  int64_t G = shape.gridSize, k = shape.order;
-  for (size_t l = 0; l < shape.numLayers(); ++l) {
-    int64_t in = shape.widths[l], out = shape.widths[l + 1];
-    std::string p = "layers." + std::to_string(l) + ".";
-    auto add = [&](const char *n, llvm::ArrayRef<int64_t> s) {
-      Tensor t;
-      t.name = p + n;
-      t.allocate(s, shape.f32);
-      m.tensors.push_back(std::move(t));
-    };
-    add("grid", {in, G + 2 * k + 1});
-    add("base_weight", {out, in});
-    add("spline_weight", {out, in, G + k});
-    if (shape.withScaler)
-      add("spline_scaler", {out, in});
+  for (auto &[name, dims] : tensorShapes(shape)) {
+    Tensor t;
+    t.name = name;
+    t.allocate(dims, shape.f32);
+    m.tensors.push_back(std::move(t));
   }
   return m;
 }
@@ -216,7 +248,9 @@ std::string shapeString(const kan_tensor &t) {
 }
 } // namespace
 
-static Error copyInto(const kan_tensor &src, Tensor &dst, llvm::StringRef path) {
+/// Checks that `src` has the shape and dtype of `dst` (nothing is copied).
+static Error checkLike(const kan_tensor &src, const Tensor &dst,
+                       llvm::StringRef path) {
   if (src.ndim != dst.shape.size() ||
       !std::equal(dst.shape.begin(), dst.shape.end(), src.shape,
                   [](int64_t a, size_t b) { return static_cast<size_t>(a) == b; })) {
@@ -231,16 +265,35 @@ static Error copyInto(const kan_tensor &src, Tensor &dst, llvm::StringRef path) 
     return makeError(path + ": tensor '" + dst.name + "' has dtype " +
                      kan_dtype_name(src.dtype) + ", expected " +
                      kan_dtype_name(want));
+  return Error::success();
+}
+
+static Error copyInto(const kan_tensor &src, Tensor &dst, llvm::StringRef path) {
+  if (Error e = checkLike(src, dst, path))
+    return e;
   std::memcpy(dst.data(), src.data, dst.bytes());
   return Error::success();
 }
 
-Expected<Model> kan::tools::readSafetensors(llvm::StringRef path) {
+Expected<Model> kan::tools::readSafetensors(llvm::StringRef path,
+                                            bool ignoreUnknown) {
   TensorMap tm;
   std::string p = path.str();
   if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
     return runtimeError(st);
-  kan_tensor_map &m = tm.map;
+  return modelFromTensorMap(tm.map, path, ignoreUnknown);
+}
+
+Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
+                                               llvm::StringRef path,
+                                               bool ignoreUnknown) {
+  // A zero dimension holds no bytes but would size the model (a
+  // [16777216, 0] base weight makes a 16777216-wide layer).
+  for (size_t i = 0; i < m.count; ++i)
+    for (size_t d = 0; d < m.tensors[i].ndim; ++d)
+      if (m.tensors[i].shape[d] == 0)
+        return makeError(path + ": tensor '" + m.names[i] + "' has shape " +
+                         shapeString(m.tensors[i]) + ": a dimension is 0");
   auto find = [&](size_t l, const char *n) {
     return kan_tensor_map_find(&m, ("layers." + std::to_string(l) + "." + n).c_str());
   };
@@ -292,14 +345,32 @@ Expected<Model> kan::tools::readSafetensors(llvm::StringRef path) {
                      ") do not fit G+2k+1 and G+k with G >= 1, k >= 0");
   if (Error e = validateShape(shape, path))
     return std::move(e);
-  Model model = allocateModel(shape);
-  for (Tensor &t : model.tensors) {
-    kan_tensor *src = kan_tensor_map_find(&m, t.name.c_str());
+  // Every shape and dtype first, then the allocation.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected =
+      tensorShapes(shape);
+  for (const auto &[name, dims] : expected) {
+    kan_tensor *src = kan_tensor_map_find(&m, name.c_str());
     if (!src)
-      return makeError(path + ": missing tensor '" + t.name + "'");
-    if (Error e = copyInto(*src, t, path))
+      return makeError(path + ": missing tensor '" + name + "'");
+    Tensor probe;
+    probe.name = name;
+    probe.shape = dims;
+    probe.f32 = shape.f32;
+    if (Error e = checkLike(*src, probe, path))
       return std::move(e);
   }
+  if (!ignoreUnknown && m.count != expected.size())
+    for (size_t i = 0; i < m.count; ++i)
+      if (!llvm::any_of(expected,
+                        [&](const auto &e) { return e.first == m.names[i]; }))
+        return makeError(path + ": tensor '" + m.names[i] +
+                         "' is not a parameter of an efficient-kan model "
+                         "with these layers (--ignore-unknown-tensors to "
+                         "drop it)");
+  Model model = allocateModel(shape);
+  for (Tensor &t : model.tensors)
+    if (Error e = copyInto(*kan_tensor_map_find(&m, t.name.c_str()), t, path))
+      return std::move(e);
   for (size_t i = 0; i < m.meta_count; ++i)
     model.metadata.emplace_back(m.meta_keys[i], m.meta_values[i]);
   return model;

@@ -11,6 +11,7 @@
 #include "kan/InitAll.h"
 #include "kan/KanOps.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -29,6 +30,7 @@
 using namespace mlir;
 using llvm::Error;
 using llvm::Expected;
+namespace cli = mlir::kan::cli;
 
 [[maybe_unused]] static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -47,7 +49,7 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &ctx,
                                                    const Model &model) {
   registerToolDialects(ctx);
   const ModelShape &s = model.shape;
-  OwningOpRef<ModuleOp> module = mlir::kan::buildModel(ctx, s.toSpec());
+  OwningOpRef<ModuleOp> module = mlir::kan::buildModel(ctx, s);
   OpBuilder b(&ctx);
   Type elt = s.f32 ? Type(b.getF32Type()) : Type(b.getF64Type());
   auto tensorTy = [&](llvm::ArrayRef<int64_t> shape) {
@@ -75,8 +77,7 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &ctx,
   return module;
 }
 
-Expected<Model> readModelModule(ModuleOp module,
-                                            llvm::StringRef what) {
+Expected<ModelShape> readModelShape(ModuleOp module, llvm::StringRef what) {
   auto func = module.lookupSymbol<func::FuncOp>("model");
   if (!func)
     return makeError(what + ": no function @model in the module");
@@ -112,7 +113,16 @@ Expected<Model> readModelModule(ModuleOp module,
   }
   if (Error e = validateShape(s, what))
     return std::move(e);
-  Model model = allocateModel(s);
+  return s;
+}
+
+bool hasModelWeights(ModuleOp module) { return module->hasAttr("kan.weights"); }
+
+Expected<Model> readModelModule(ModuleOp module, llvm::StringRef what) {
+  Expected<ModelShape> s = readModelShape(module, what);
+  if (!s)
+    return s.takeError();
+  Model model = allocateModel(*s);
   auto weights = module->getAttrOfType<DictionaryAttr>("kan.weights");
   if (!weights)
     return makeError(what + ": the module has no weights (module attribute "
@@ -124,7 +134,7 @@ Expected<Model> readModelModule(ModuleOp module,
                        t.name + "'");
     auto type = attr.getType();
     if (type.getShape() != llvm::ArrayRef<int64_t>(t.shape) ||
-        type.getElementType().isF32() != s.f32)
+        type.getElementType().isF32() != s->f32)
       return makeError(what + ": weight '" + t.name +
                        "' does not match the shape of @model");
     AsmResourceBlob *blob = attr.getRawHandle().getBlob();
@@ -152,9 +162,10 @@ Expected<Model> readMlirFile(MLIRContext &ctx,
   std::string errors;
   llvm::raw_string_ostream os(errors);
   llvm::SourceMgr sm;
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = cli::readMlirInput(path);
   if (!buffer)
-    return makeError(path + ": cannot open: " + buffer.getError().message());
+    return buffer.takeError();
   sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sm, &ctx, os);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sm, &ctx);

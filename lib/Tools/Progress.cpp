@@ -66,27 +66,3 @@ void Progress::finish() {
     llvm::errs() << "\n";
   lineOpen = false;
 }
-
-int64_t kan::tools::takeThreadsOption(int &argc, char **argv, int64_t def) {
-  int64_t value = def;
-  int out = 1;
-  for (int i = 1; i < argc; ++i) {
-    llvm::StringRef a(argv[i]);
-    llvm::StringRef v;
-    if (a == "--threads" || a == "-threads") {
-      if (i + 1 >= argc)
-        return -1;
-      v = argv[++i];
-    } else if (a.consume_front("--threads=") || a.consume_front("-threads=")) {
-      v = a;
-    } else {
-      argv[out++] = argv[i];
-      continue;
-    }
-    if (v.getAsInteger(10, value) || value < 1)
-      value = -1;
-  }
-  argc = out;
-  argv[argc] = nullptr;
-  return value;
-}

@@ -1,12 +1,12 @@
-//===- JvpRules.cpp - forward-mode rules of kan and upstream ops -*- C++
-//-*-===//
+//===- JvpRules.cpp - forward-mode rules of upstream ops --------*- C++ -*-===//
 //
-// The derivative rule of each op lives with the op through JvpOpInterface.
-// Rules for upstream ops are attached as external models.
+// JvpOpInterface for the upstream ops the pipeline produces, attached as
+// external models. The kan ops implement the interface themselves
+// (dialects/kan/KanOpsJvp.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/KanInterfaces.h"
 #include "kan/Transforms/Jvp.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -16,72 +16,7 @@
 using namespace mlir;
 using namespace mlir::kan;
 
-Type mlir::kan::getTangentType(Type primal, int64_t width) {
-  if (auto t = dyn_cast<RankedTensorType>(primal)) {
-    SmallVector<int64_t> shape{width};
-    llvm::append_range(shape, t.getShape());
-    return RankedTensorType::get(shape, t.getElementType());
-  }
-  return RankedTensorType::get({width}, primal);
-}
-
 namespace {
-
-LogicalResult rejectTangent(Operation *op, Value tangent, StringRef operand) {
-  if (tangent)
-    return op->emitOpError() << "has no forward-mode rule for a tangent of "
-                                "operand '"
-                             << operand << "' (it must be constant)";
-  return success();
-}
-
-struct LayerJvpModel
-    : public JvpOpInterface::ExternalModel<LayerJvpModel, LayerOp> {
-  LogicalResult buildJvp(Operation *op, OpBuilder &b, int64_t width,
-                         ArrayRef<Value> operands, ArrayRef<Value> tangents,
-                         SmallVectorImpl<Value> &primals,
-                         SmallVectorImpl<Value> &resultTangents) const {
-    auto layer = cast<LayerOp>(op);
-    if (failed(rejectTangent(op, tangents[1], "grid")))
-      return failure();
-    bool hasScaler = static_cast<bool>(layer.getSplineScaler());
-    Value scaler = hasScaler ? operands[4] : Value();
-    Value scalerT = hasScaler ? tangents[4] : Value();
-    auto yT = layer.getOutput().getType();
-    auto jvp = b.create<LayerJvpOp>(
-        op->getLoc(), TypeRange{yT, getTangentType(yT, width)}, operands[0],
-        operands[1], operands[2], operands[3], scaler, tangents[0], tangents[2],
-        tangents[3], scalerT, layer.getOrderAttr(), layer.getActAttr());
-    primals.push_back(jvp.getOutput());
-    resultTangents.push_back(jvp.getOutputTangent());
-    return success();
-  }
-};
-
-template <typename LossOp, typename LossJvpOp>
-struct LossJvpModel
-    : public JvpOpInterface::ExternalModel<LossJvpModel<LossOp, LossJvpOp>,
-                                           LossOp> {
-  LogicalResult buildJvp(Operation *op, OpBuilder &b, int64_t width,
-                         ArrayRef<Value> operands, ArrayRef<Value> tangents,
-                         SmallVectorImpl<Value> &primals,
-                         SmallVectorImpl<Value> &resultTangents) const {
-    if (failed(rejectTangent(op, tangents[1], "labels/target")))
-      return failure();
-    if (!tangents[0]) {
-      primals.push_back(b.clone(*op)->getResult(0));
-      resultTangents.push_back(Value());
-      return success();
-    }
-    Type loss = op->getResult(0).getType();
-    auto jvp = b.create<LossJvpOp>(op->getLoc(),
-                                   TypeRange{loss, getTangentType(loss, width)},
-                                   operands[0], operands[1], tangents[0]);
-    primals.push_back(jvp->getResult(0));
-    resultTangents.push_back(jvp->getResult(1));
-    return success();
-  }
-};
 
 /// Linear ops: the tangent is the same op applied to the tangents, with a
 /// missing tangent standing for zero.
@@ -154,12 +89,6 @@ struct MulFJvpModel
 } // namespace
 
 void mlir::kan::registerJvpExternalModels(DialectRegistry &registry) {
-  registry.addExtension(+[](MLIRContext *ctx, KanDialect *) {
-    LayerOp::attachInterface<LayerJvpModel>(*ctx);
-    MseOp::attachInterface<LossJvpModel<MseOp, MseJvpOp>>(*ctx);
-    SoftmaxCrossEntropyOp::attachInterface<
-        LossJvpModel<SoftmaxCrossEntropyOp, SoftmaxCrossEntropyJvpOp>>(*ctx);
-  });
   registry.addExtension(+[](MLIRContext *ctx, arith::ArithDialect *) {
     arith::AddFOp::attachInterface<AddSubJvpModel<arith::AddFOp>>(*ctx);
     arith::SubFOp::attachInterface<AddSubJvpModel<arith::SubFOp>>(*ctx);

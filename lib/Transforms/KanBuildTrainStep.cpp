@@ -10,6 +10,7 @@
 #include "kan/KanOps.h"
 #include "kan/Transforms/Jvp.h"
 #include "kan/Transforms/Passes.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,8 +40,13 @@ struct KanBuildTrainStepPass
       model.emitError() << "kan-build-train-step: " << msg;
       signalPassFailure();
     };
-    if (directions < 1)
-      return fail("'n' must be >= 1 but is " + Twine(directions));
+    // The options' intervals are the tools' (kan/Tools/Options.h).
+    if (auto why = kan::cli::check(kan::cli::directions,
+                                     static_cast<int64_t>(directions), "n"))
+      return fail(*why);
+    if (auto why = kan::cli::check(kan::cli::learningRate,
+                                     static_cast<double>(lr), "lr"))
+      return fail(*why);
     if (loss != "cross_entropy" && loss != "mse")
       return fail("unknown loss '" + loss + "' (cross_entropy or mse)");
     std::optional<UpdateRule> updateRule = symbolizeUpdateRule(rule);
@@ -59,11 +65,11 @@ struct KanBuildTrainStepPass
       return fail("rule 'fg' needs unit-variance directions (normal or "
                   "rademacher), not sparse_ternary");
     bool sparse = *distribution == Distribution::sparse_ternary;
-    if (sparse && !(density > 0.0 && density <= 1.0))
-      return fail("'density' must be in (0, 1] but is " +
-                  std::to_string(density));
-    if (!(lr > 0.0))
-      return fail("'lr' must be positive but is " + std::to_string(lr));
+    if (sparse)
+      if (auto why = kan::cli::check(kan::cli::density,
+                                       static_cast<double>(density),
+                                       "density"))
+        return fail(*why);
 
     FunctionType type = model.getFunctionType();
     if (type.getNumInputs() < 1 || type.getNumResults() != 1)

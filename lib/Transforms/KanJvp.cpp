@@ -9,6 +9,7 @@
 #include "kan/KanOps.h"
 #include "kan/Transforms/Jvp.h"
 #include "kan/Transforms/Passes.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -135,9 +136,9 @@ struct KanJvpPass : public kan::impl::KanJvpBase<KanJvpPass> {
       module.emitError() << "kan-jvp: no function named '" << funcName << "'";
       return signalPassFailure();
     }
-    if (width < 1) {
-      func.emitError() << "kan-jvp: 'width' must be >= 1 but is "
-                       << (int64_t)width;
+    if (auto why = kan::cli::check(kan::cli::directions,
+                                     static_cast<int64_t>(width), "width")) {
+      func.emitError() << "kan-jvp: " << *why;
       return signalPassFailure();
     }
     FunctionType type = func.getFunctionType();

@@ -9,6 +9,7 @@
 
 #include "kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
+#include "kan/Tools/Options.h"
 
 namespace mlir::kan {
 #define GEN_PASS_DEF_KANTILEANDFUSE
@@ -26,6 +27,13 @@ struct KanTileAndFusePass
   /// Rows per tile given the bytes one row of all panels takes.
   FailureOr<int64_t> chooseRows(Operation *op, int64_t bytesPerRow,
                                 int64_t batch) {
+    // The verifier refuses zero-sized operands; a pass run on unverified IR
+    // must still not divide by zero.
+    if (bytesPerRow < 1) {
+      op->emitOpError() << "has panels of " << bytesPerRow
+                        << " bytes per row (a zero-sized dimension)";
+      return failure();
+    }
     int64_t rows = std::min<int64_t>(maxRows, panelBytes / bytesPerRow);
     rows -= rows % rowMultiple;
     if (rows < 1)
@@ -42,12 +50,16 @@ struct KanTileAndFusePass
   }
 
   void runOnOperation() override {
-    if (maxRows < 1 || rowMultiple < 1 || panelBytes < 1) {
-      getOperation().emitError()
-          << "kan-tile-and-fuse: max-rows, row-multiple and panel-bytes "
-             "must be positive";
-      return signalPassFailure();
-    }
+    for (auto why :
+         {kan::cli::check(kan::cli::tileRows, (int64_t)maxRows, "max-rows"),
+          kan::cli::check(kan::cli::tileRows, (int64_t)rowMultiple,
+                            "row-multiple"),
+          kan::cli::check(kan::cli::positiveCount, (int64_t)panelBytes,
+                            "panel-bytes")})
+      if (why) {
+        getOperation().emitError() << "kan-tile-and-fuse: " << *why;
+        return signalPassFailure();
+      }
     Builder b(&getContext());
     auto walkResult = getOperation().walk([&](Operation *op) -> WalkResult {
       auto setRows = [&](Value weights, Value input, int64_t panels) {

@@ -1,6 +1,8 @@
 /*===- fileio.c - whole-file reads and atomic writes ------------*- C -*-===*/
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,47 @@ kan_status kan_read_file(const char *path, unsigned char **data,
   return KAN_OK;
 }
 
+void kan_remove_stale_temps(const char *path) {
+  const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+  size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, blen = strlen(base);
+  char *dir = (char *)malloc(dlen + 2), *full;
+  DIR *d;
+  struct dirent *e;
+  if (!dir)
+    return;
+  if (dlen)
+    memcpy(dir, path, dlen), dir[dlen] = '\0';
+  else
+    strcpy(dir, ".");
+  d = opendir(dir);
+  while (d && (e = readdir(d)) != NULL) {
+    const char *name = e->d_name, *num = name + blen + 5, *c;
+    long pid;
+    if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0)
+      continue;
+    for (c = num; *c >= '0' && *c <= '9'; ++c)
+      ;
+    if (c == num || *c || c - num > 9)
+      continue;
+    pid = strtol(num, NULL, 10);
+    /* Only files of processes that no longer exist: a live one (this one, or
+       another writer of the same path) is still writing its file. */
+    if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+        errno != ESRCH)
+      continue;
+    full = (char *)malloc(dlen + strlen(name) + 1);
+    if (!full)
+      break;
+    memcpy(full, path, dlen);
+    strcpy(full + dlen, name);
+    remove(full);
+    free(full);
+  }
+  if (d)
+    closedir(d);
+  free(dir);
+}
+
 kan_status kan_write_file_atomic(const char *path, size_t nchunks,
                                  const void *const *chunks,
                                  const size_t *sizes) {
@@ -61,6 +104,7 @@ kan_status kan_write_file_atomic(const char *path, size_t nchunks,
   tmp = (char *)malloc(len);
   if (!tmp)
     return kan_set_error(KAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  kan_remove_stale_temps(path);
   snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
   f = fopen(tmp, "wb");
   if (!f) {

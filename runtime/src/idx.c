@@ -1,5 +1,6 @@
 /*===- idx.c - IDX (MNIST family) reader, plain or gzip ---------*- C -*-===*/
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -54,65 +55,126 @@ kan_status kan_idx_read_memory(const void *data, size_t size,
   return KAN_OK;
 }
 
+/* Reads up to n bytes; returns the count, or -1 after setting the error. */
+static long idx_gzread(gzFile f, const char *path, unsigned char *dst,
+                       size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    unsigned want = n - got > (1u << 30) ? (1u << 30) : (unsigned)(n - got);
+    int zerr, r = gzread(f, dst + got, want);
+    if (r < 0) {
+      const char *msg = gzerror(f, &zerr);
+      kan_set_error(KAN_ERR_FORMAT, "%s: gzip error: %s", path,
+                    msg ? msg : "unknown");
+      return -1;
+    }
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  return (long)got;
+}
+
 kan_status kan_idx_read(const char *path, kan_tensor *out) {
   gzFile f;
+  unsigned char head[4 + 4 * KAN_MAX_DIMS], extra;
   unsigned char *buf = NULL;
-  size_t len = 0, cap = 0;
-  kan_status st;
-  int zerr, rc;
+  size_t ndim, hdr, numel = 1, i, len = 0;
+  long got;
+  kan_status st = KAN_OK;
+  int rc;
+  char dims[16 * KAN_MAX_DIMS];
   memset(out, 0, sizeof *out);
-  /* gzread passes plain files through unchanged ("transparent" mode). */
+  /* gzread passes plain files through unchanged ("transparent" mode). The
+     header's dimensions bound what is read: a small file that inflates to
+     gigabytes (a gzip bomb) is refused after the declared size plus one
+     byte, never buffered whole. */
   f = gzopen(path, "rb");
   if (!f)
     return kan_set_error(KAN_ERR_IO, "%s: cannot open: %s", path,
                          errno ? strerror(errno) : "gzopen failed");
-  for (;;) {
-    int got;
-    if (cap - len < (1u << 20)) {
-      size_t nc = cap ? cap * 2 : (1u << 20);
-      unsigned char *nb;
-      if (nc > KAN_IO_MAX_BYTES) {
-        free(buf);
-        gzclose(f);
-        return kan_set_error(KAN_ERR_UNSUPPORTED,
-                             "%s: content exceeds the %zu byte limit", path,
-                             KAN_IO_MAX_BYTES);
-      }
-      nb = (unsigned char *)realloc(buf, nc);
-      if (!nb) {
-        free(buf);
-        gzclose(f);
-        return kan_set_error(KAN_ERR_OUT_OF_MEMORY, "%s: out of memory",
-                             path);
-      }
-      buf = nb;
-      cap = nc;
+  got = idx_gzread(f, path, head, 4);
+  if (got < 0) {
+    gzclose(f);
+    return KAN_ERR_FORMAT;
+  }
+  ndim = got == 4 ? head[3] : 0;
+  if (got < 4 || head[0] != 0 || head[1] != 0 || head[2] != 0x08 ||
+      ndim == 0 || ndim > KAN_MAX_DIMS) {
+    gzclose(f);
+    /* The in-memory reader words the error. */
+    return kan_idx_read_memory(head, (size_t)got, path, out);
+  }
+  hdr = 4 + 4 * ndim;
+  got = idx_gzread(f, path, head + 4, hdr - 4);
+  if (got < 0) {
+    gzclose(f);
+    return KAN_ERR_FORMAT;
+  }
+  if ((size_t)got < hdr - 4) {
+    gzclose(f);
+    return kan_idx_read_memory(head, 4 + (size_t)got, path, out);
+  }
+  dims[0] = '\0';
+  for (i = 0; i < ndim; ++i) {
+    uint32_t d = load_u32be(head + 4 + 4 * i);
+    size_t dl = strlen(dims);
+    snprintf(dims + dl, sizeof dims - dl, "%s%u", i ? "x" : "", (unsigned)d);
+    if (!kan_mul_ok(numel, d, &numel)) {
+      gzclose(f);
+      return kan_set_error(KAN_ERR_OVERFLOW, "%s: IDX dimensions overflow",
+                           path);
     }
-    got = gzread(f, buf + len, 1u << 20);
-    if (got < 0) {
-      const char *msg = gzerror(f, &zerr);
-      st = kan_set_error(KAN_ERR_FORMAT, "%s: gzip error: %s", path,
-                         msg ? msg : "unknown");
+  }
+  if (numel > KAN_IO_MAX_BYTES - hdr) {
+    gzclose(f);
+    return kan_set_error(KAN_ERR_UNSUPPORTED,
+                         "%s: IDX dimensions %s exceed the %zu byte limit",
+                         path, dims, (size_t)KAN_IO_MAX_BYTES);
+  }
+  /* The buffer grows with what arrives (doubling, up to the declared size),
+     so a short file that declares gigabytes allocates little. */
+  for (;;) {
+    size_t cap = len ? len * 2 : (size_t)1 << 20;
+    unsigned char *nb;
+    long r;
+    if (cap > numel)
+      cap = numel;
+    nb = (unsigned char *)realloc(buf, hdr + cap + 1);
+    if (!nb) {
       free(buf);
       gzclose(f);
-      return st;
+      return kan_set_error(KAN_ERR_OUT_OF_MEMORY,
+                           "%s: cannot allocate %zu bytes", path, hdr + cap);
     }
-    if (got == 0)
+    buf = nb;
+    r = idx_gzread(f, path, buf + hdr + len, cap - len);
+    if (r < 0) {
+      got = -1;
       break;
-    len += (size_t)got;
+    }
+    len += (size_t)r;
+    got = (long)len;
+    if (len < cap || len == numel)
+      break;
   }
+  memcpy(buf, head, hdr);
+  if (got >= 0 && (size_t)got == numel &&
+      idx_gzread(f, path, &extra, 1) == 1)
+    st = kan_set_error(KAN_ERR_FORMAT,
+                       "%s: more data than the header's %s elements", path,
+                       dims);
+  else if (got < 0)
+    st = KAN_ERR_FORMAT;
   rc = gzclose(f);
-  if (rc == Z_BUF_ERROR) {
-    free(buf);
-    return kan_set_error(KAN_ERR_FORMAT,
-                         "%s: truncated gzip stream (unexpected end of file)",
-                         path);
-  }
-  if (rc != Z_OK) {
-    free(buf);
-    return kan_set_error(KAN_ERR_IO, "%s: gzip close failed (%d)", path, rc);
-  }
-  st = kan_idx_read_memory(buf, len, path, out);
+  if (!st && rc == Z_BUF_ERROR)
+    st = kan_set_error(KAN_ERR_FORMAT,
+                       "%s: truncated gzip stream (unexpected end of file)",
+                       path);
+  else if (!st && rc != Z_OK)
+    st = kan_set_error(KAN_ERR_IO, "%s: gzip close failed (%d)", path, rc);
+  if (!st)
+    st = kan_idx_read_memory(buf, hdr + (size_t)got, path, out);
   free(buf);
   return st;
 }

@@ -50,10 +50,14 @@ static inline int kan_add_ok(size_t a, size_t b, size_t *r) {
 kan_status kan_read_file(const char *path, unsigned char **data, size_t *size);
 
 /** Atomic write: path.tmp.<pid>, fsync, rename. The chunks are written in
- * order. */
+ * order. Stale path.tmp.<pid> files of dead processes are removed first. */
 kan_status kan_write_file_atomic(const char *path, size_t nchunks,
                                  const void *const *chunks,
                                  const size_t *sizes);
+
+/** Removes path.tmp.<pid> files whose process no longer exists (left by a
+ * kill during an atomic write). */
+void kan_remove_stale_temps(const char *path);
 
 /** Little-endian loads and stores. */
 static inline uint32_t kan_load_u32le(const unsigned char *p) {

@@ -19,16 +19,7 @@
 typedef struct kan_kernel_table {
 #define KAN_KERNEL(ret, name, params, args) ret(*NAME(name)) params;
 #define KAN_KERNEL_VOID(name, params, args) KAN_KERNEL(void, name, params, args)
-#define T double
-#define NAME(f) f##_f64
-#include "dispatch.def"
-#undef T
-#undef NAME
-#define T float
-#define NAME(f) f##_f32
-#include "dispatch.def"
-#undef T
-#undef NAME
+#include "dispatch_types.inc"
 #undef KAN_KERNEL
 #undef KAN_KERNEL_VOID
 } kan_kernel_table;
@@ -169,16 +160,7 @@ kan_isa kan_isa_active(void) {
   ret NAME(name) params { return kan_kernels()->NAME(name) args; }
 #define KAN_KERNEL_VOID(name, params, args)                                    \
   void NAME(name) params { kan_kernels()->NAME(name) args; }
-#define T double
-#define NAME(f) f##_f64
-#include "dispatch.def"
-#undef T
-#undef NAME
-#define T float
-#define NAME(f) f##_f32
-#include "dispatch.def"
-#undef T
-#undef NAME
+#include "dispatch_types.inc"
 #undef KAN_KERNEL
 #undef KAN_KERNEL_VOID
 

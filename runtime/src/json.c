@@ -1,7 +1,7 @@
 /*===- json.c - a small strict JSON parser ----------------------*- C -*-===*/
 /* Only what the safetensors header needs, but strictly: no trailing commas,
-   no comments, no control characters in strings, valid escapes and UTF-16
-   surrogate pairs, depth limit, duplicate object keys rejected. */
+   no comments, no control characters in strings, strings valid UTF-8,
+   valid escapes and UTF-16 surrogate pairs, depth limit, duplicate object keys rejected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +82,47 @@ static int parse_string(kj_parser *p, char **out) {
     if (c < 0x20) {
       free(buf);
       return fail(p, "control character in string");
+    }
+    if (c >= 0x80) {
+      /* RFC 8259 text is UTF-8 (RFC 3629): no overlong forms, no
+         surrogates, nothing above U+10FFFF. */
+      size_t need, k;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+      else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0)
+          lo = 0xA0;
+        else if (c == 0xED)
+          hi = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0)
+          lo = 0x90;
+        else if (c == 0xF4)
+          hi = 0x8F;
+      } else {
+        p->pos--;
+        free(buf);
+        return fail(p, "string is not valid UTF-8");
+      }
+      if (p->len - p->pos < need) {
+        p->pos--;
+        free(buf);
+        return fail(p, "string is not valid UTF-8 (truncated sequence)");
+      }
+      buf[n++] = (char)c;
+      for (k = 0; k < need; ++k) {
+        unsigned char t = (unsigned char)p->s[p->pos];
+        if (t < (k ? 0x80 : lo) || t > (k ? 0xBF : hi)) {
+          free(buf);
+          return fail(p, "string is not valid UTF-8");
+        }
+        buf[n++] = (char)t;
+        p->pos++;
+      }
+      continue;
     }
     if (c != '\\') {
       buf[n++] = (char)c;

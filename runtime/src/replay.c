@@ -1,24 +1,33 @@
 /*===- replay.c - replay log writer, reader and replay ----------*- C -*-===*/
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "internal.h"
 
 #define RPL_MAGIC "KANRPLAY"
-#define RPL_VERSION 2u
+#define RPL_VERSION 3u
 #define RPL_HEND 0x444E4548u
 #define RPL_STEP 0x50455453u
 #define RPL_MAX_NAME 4096u
 #define RPL_MAX_PARAMS (1u << 16)
+/* Version 3 record: tag, step, lr_scale, ndir JVP scalars, CRC-32. */
+#define RPL_REC_SIZE(ndir) (16 + 8 * (size_t)(ndir) + 4)
 
 struct kan_replay_writer {
-  FILE *f;
+  int fd;
   char *path;
   uint32_t ndir;
   unsigned char *rec;
+  /* Bytes of whole records and header on disk; a failed append cuts the
+     file back to this size. */
+  off_t good;
+  /* Set by a failed append: the log ends there. */
+  int failed;
 };
 
 static uint64_t f64_bits(double d) {
@@ -33,17 +42,148 @@ static double bits_f64(uint64_t u) {
   return d;
 }
 
+/* SHA-256 (FIPS 180-4) of the initial weights, so a log names its starting
+   point by content and not only by path. */
+typedef struct {
+  uint32_t h[8];
+  unsigned char buf[64];
+  size_t nbuf;
+  uint64_t bytes;
+} sha256_ctx;
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu,
+    0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u, 0xd807aa98u, 0x12835b01u,
+    0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u,
+    0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu,
+    0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u,
+    0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u,
+    0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+    0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u,
+    0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u, 0x1e376c08u,
+    0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu,
+    0x682e6ff3u, 0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u,
+    0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u};
+
+#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(sha256_ctx *c, const unsigned char *p) {
+  uint32_t w[64], a, b, d, e, f, g, h, cc, t1, t2;
+  int i;
+  for (i = 0; i < 16; ++i)
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+           (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+  for (i = 16; i < 64; ++i) {
+    uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3];
+  e = c->h[4], f = c->h[5], g = c->h[6], h = c->h[7];
+  for (i = 0; i < 64; ++i) {
+    t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) +
+         sha256_k[i] + w[i];
+    t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) +
+         ((a & b) ^ (a & cc) ^ (b & cc));
+    h = g, g = f, f = e, e = d + t1;
+    d = cc, cc = b, b = a, a = t1 + t2;
+  }
+  c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d;
+  c->h[4] += e, c->h[5] += f, c->h[6] += g, c->h[7] += h;
+}
+
+static void sha256_init(sha256_ctx *c) {
+  static const uint32_t h0[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u,
+                                 0xa54ff53au, 0x510e527fu, 0x9b05688cu,
+                                 0x1f83d9abu, 0x5be0cd19u};
+  memcpy(c->h, h0, sizeof h0);
+  c->nbuf = 0;
+  c->bytes = 0;
+}
+
+static void sha256_update(sha256_ctx *c, const void *data, size_t n) {
+  const unsigned char *p = (const unsigned char *)data;
+  c->bytes += n;
+  if (c->nbuf) {
+    size_t k = 64 - c->nbuf < n ? 64 - c->nbuf : n;
+    memcpy(c->buf + c->nbuf, p, k);
+    c->nbuf += k, p += k, n -= k;
+    if (c->nbuf < 64)
+      return;
+    sha256_block(c, c->buf);
+    c->nbuf = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64)
+    sha256_block(c, p);
+  memcpy(c->buf, p, n);
+  c->nbuf = n;
+}
+
+static void sha256_final(sha256_ctx *c, unsigned char out[32]) {
+  const uint64_t bits = c->bytes * 8;
+  unsigned char pad[72];
+  size_t npad = (c->nbuf < 56 ? 56 : 120) - c->nbuf, i;
+  memset(pad, 0, sizeof pad);
+  pad[0] = 0x80;
+  for (i = 0; i < 8; ++i)
+    pad[npad + i] = (unsigned char)(bits >> (56 - 8 * i));
+  sha256_update(c, pad, npad + 8);
+  for (i = 0; i < 8; ++i) {
+    out[4 * i] = (unsigned char)(c->h[i] >> 24);
+    out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+    out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+    out[4 * i + 3] = (unsigned char)c->h[i];
+  }
+}
+
+void kan_weights_sha256(size_t nparams, const kan_param *params,
+                        unsigned char out[32]) {
+  sha256_ctx c;
+  size_t i;
+  sha256_init(&c);
+  for (i = 0; i < nparams; ++i)
+    if (params[i].size)
+      sha256_update(&c, params[i].data,
+                    params[i].size * kan_dtype_size(params[i].dtype));
+  sha256_final(&c, out);
+}
+
+static uint32_t crc_of(const unsigned char *p, size_t n) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  /* zlib takes uInt lengths; headers and records are far below 4 GiB. */
+  return (uint32_t)crc32(c, p, (uInt)n);
+}
+
+/* write(2) until done; returns 0 or the errno of the failure. */
+static int write_all(int fd, const unsigned char *p, size_t n) {
+  while (n) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    if (k == 0)
+      return EIO;
+    p += k, n -= (size_t)k;
+  }
+  return 0;
+}
+
 kan_status kan_replay_writer_open(const char *path,
                                   const kan_optim_config *cfg,
-                                  const char *init_checkpoint, size_t nparams,
+                                  const char *init_checkpoint,
+                                  uint32_t start_step, size_t nparams,
                                   const kan_param *params,
                                   kan_replay_writer **out) {
   kan_replay_writer *w;
   unsigned char *h, *q;
   /* magic, 5 x u32 (version kind dist ndir nparams), 3 x u64, path length,
-     end marker */
-  size_t hsize = 8 + 4 * 5 + 8 * 3 + 4 + 4, i, ilen;
+     start step, SHA-256, end marker, header CRC */
+  size_t hsize = 8 + 4 * 5 + 8 * 3 + 4 + 4 + 32 + 4 + 4, i, ilen;
   kan_status st = kan_optim_config_check(cfg);
+  int err;
   *out = NULL;
   if (st)
     return st;
@@ -91,24 +231,33 @@ kan_status kan_replay_writer_open(const char *path,
     kan_store_u32le(q, (uint32_t)params[i].dtype), q += 4;
     kan_store_u64le(q, (uint64_t)params[i].size), q += 8;
   }
+  kan_store_u32le(q, start_step), q += 4;
+  kan_weights_sha256(nparams, params, q), q += 32;
   kan_store_u32le(q, RPL_HEND), q += 4;
+  kan_store_u32le(q, crc_of(h, (size_t)(q - h))), q += 4;
   w->ndir = cfg->ndir;
-  w->rec = (unsigned char *)malloc(16 + 8 * (size_t)cfg->ndir);
+  w->rec = (unsigned char *)malloc(RPL_REC_SIZE(cfg->ndir));
   w->path = kan_strdup(path);
-  w->f = fopen(path, "wb");
-  if (!w->rec || !w->path || !w->f || fwrite(h, 1, hsize, w->f) != hsize ||
-      fflush(w->f) != 0) {
-    st = kan_set_error(w->f ? KAN_ERR_IO : KAN_ERR_IO,
-                       "%s: cannot create replay log: %s", path,
-                       strerror(errno));
-    if (w->f)
-      fclose(w->f);
+  w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  err = w->fd < 0 ? errno : 0;
+  if (!err && (!w->rec || !w->path))
+    err = ENOMEM;
+  if (!err)
+    err = write_all(w->fd, h, hsize);
+  if (err) {
+    st = kan_set_error(KAN_ERR_IO, "%s: cannot create replay log: %s", path,
+                       strerror(err));
+    if (w->fd >= 0) {
+      close(w->fd);
+      remove(path);
+    }
     free(w->rec);
     free(w->path);
     free(w);
     free(h);
     return st;
   }
+  w->good = (off_t)hsize;
   free(h);
   *out = w;
   return KAN_OK;
@@ -123,7 +272,12 @@ kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
                                            uint32_t step, double lr_scale,
                                            const double *jvp) {
   uint32_t i;
-  const size_t n = 16 + 8 * (size_t)w->ndir;
+  const size_t n = RPL_REC_SIZE(w->ndir);
+  int err;
+  if (w->failed)
+    return kan_set_error(KAN_ERR_IO,
+                         "%s: an earlier append failed; the log ends there",
+                         w->path);
   if (!(lr_scale >= 0) || lr_scale - lr_scale != 0)
     return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
                          "%s: step %u: lr_scale %g is not finite and >= 0",
@@ -133,9 +287,18 @@ kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
   kan_store_u64le(w->rec + 8, f64_bits(lr_scale));
   for (i = 0; i < w->ndir; ++i)
     kan_store_u64le(w->rec + 16 + 8 * (size_t)i, f64_bits(jvp[i]));
-  if (fwrite(w->rec, 1, n, w->f) != n || fflush(w->f) != 0)
+  kan_store_u32le(w->rec + n - 4, crc_of(w->rec, n - 4));
+  err = write_all(w->fd, w->rec, n);
+  if (err) {
+    /* Cut off what reached the file of this record, so the log ends with a
+       whole record (the reader would also ignore a torn tail). */
+    w->failed = 1;
+    if (ftruncate(w->fd, w->good) == 0)
+      (void)lseek(w->fd, w->good, SEEK_SET);
     return kan_set_error(KAN_ERR_IO, "%s: cannot append step %u: %s", w->path,
-                         (unsigned)step, strerror(errno));
+                         (unsigned)step, strerror(err));
+  }
+  w->good += (off_t)n;
   return KAN_OK;
 }
 
@@ -143,10 +306,10 @@ kan_status kan_replay_writer_close(kan_replay_writer *w) {
   kan_status st = KAN_OK;
   if (!w)
     return KAN_OK;
-  if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+  if (fsync(w->fd) != 0)
     st = kan_set_error(KAN_ERR_IO, "%s: cannot sync: %s", w->path,
                        strerror(errno));
-  if (fclose(w->f) != 0 && !st)
+  if (close(w->fd) != 0 && !st)
     st = kan_set_error(KAN_ERR_IO, "%s: cannot close: %s", w->path,
                        strerror(errno));
   free(w->rec);
@@ -183,17 +346,37 @@ static int take(rd *r, size_t n, const unsigned char **out) {
   return 1;
 }
 
+/* A whole record that carries its tag and (version 3) its checksum. */
+static int record_intact(const unsigned char *q, size_t recsize,
+                         uint32_t version) {
+  if (kan_load_u32le(q) != RPL_STEP)
+    return 0;
+  return version < 3 ||
+         kan_load_u32le(q + recsize - 4) == crc_of(q, recsize - 4);
+}
+
 kan_status kan_replay_read(const char *path, kan_replay_log *log) {
   unsigned char *buf;
-  size_t size, i, recsize, head;
-  const unsigned char *q;
-  rd r;
-  uint32_t ilen, np, version;
+  size_t size;
   kan_status st;
   memset(log, 0, sizeof *log);
   st = kan_read_file(path, &buf, &size);
   if (st)
     return st;
+  st = kan_replay_read_memory(buf, size, path, log);
+  free(buf);
+  return st;
+}
+
+kan_status kan_replay_read_memory(const void *data, size_t size,
+                                  const char *path, kan_replay_log *log) {
+  const unsigned char *buf = (const unsigned char *)data;
+  size_t i, recsize, head, nwhole;
+  const unsigned char *q;
+  rd r;
+  uint32_t ilen, np, version;
+  kan_status st;
+  memset(log, 0, sizeof *log);
   r.p = buf;
   r.left = size;
 #define NEED(n, what)                                                          \
@@ -211,12 +394,13 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
     goto fail;
   }
   version = kan_load_u32le(q + 8);
-  if (version != 1 && version != RPL_VERSION) {
+  if (version < 1 || version > RPL_VERSION) {
     st = kan_set_error(KAN_ERR_UNSUPPORTED,
                        "%s: unsupported replay log version %u", path,
-                       (unsigned)kan_load_u32le(q + 8));
+                       (unsigned)version);
     goto fail;
   }
+  log->version = version;
   NEED(4 * 3 + 8 * 3 + 4 + 4, "configuration");
   log->config.kind = (int)kan_load_u32le(q);
   log->config.dist = (int)kan_load_u32le(q + 4);
@@ -281,22 +465,50 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
     }
     log->params[i].size = (size_t)kan_load_u64le(q + nl + 8);
   }
+  if (version >= 3) {
+    NEED(4 + 32, "start step and weights hash");
+    log->start_step = kan_load_u32le(q);
+    memcpy(log->weights_sha256, q + 4, 32);
+    log->has_weights_sha256 = 1;
+  }
   NEED(4, "end marker");
   if (kan_load_u32le(q) != RPL_HEND) {
     st = kan_set_error(KAN_ERR_FORMAT, "%s: header end marker missing", path);
     goto fail;
   }
-#undef NEED
-  /* Version 1 records have no lr_scale. */
-  head = version == 1 ? 8 : 16;
-  recsize = head + 8 * (size_t)log->config.ndir;
-  if (r.left % recsize != 0) {
-    st = kan_set_error(KAN_ERR_FORMAT,
-                       "%s: truncated step record %zu (%zu of %zu bytes)",
-                       path, r.left / recsize, r.left % recsize, recsize);
-    goto fail;
+  if (version >= 3) {
+    const size_t hlen = (size_t)(r.p - buf);
+    NEED(4, "header checksum");
+    if (kan_load_u32le(q) != crc_of(buf, hlen)) {
+      st = kan_set_error(KAN_ERR_FORMAT, "%s: header checksum mismatch",
+                         path);
+      goto fail;
+    }
   }
-  log->nsteps = r.left / recsize;
+#undef NEED
+  /* Version 1 records have no lr_scale, versions 1 and 2 no checksum. */
+  head = version == 1 ? 8 : 16;
+  recsize = version >= 3 ? RPL_REC_SIZE(log->config.ndir)
+                         : head + 8 * (size_t)log->config.ndir;
+  /* Records up to the first damaged or partial one are kept. Damage followed
+     only by more damage is a torn tail (a crash or a full disk mid-append)
+     and is dropped; an intact record after a damaged one means the log was
+     corrupted in place, which is an error. */
+  nwhole = r.left / recsize;
+  for (i = 0; i < nwhole && record_intact(r.p + i * recsize, recsize, version);
+       ++i)
+    ;
+  log->nsteps = i;
+  for (++i; i < nwhole; ++i)
+    if (record_intact(r.p + i * recsize, recsize, version)) {
+      st = kan_set_error(KAN_ERR_FORMAT,
+                         "%s: step record %zu is damaged (bad tag or "
+                         "checksum) but record %zu after it is intact",
+                         path, log->nsteps, i);
+      goto fail;
+    }
+  log->dropped_bytes = r.left - log->nsteps * recsize;
+  log->dropped_records = (log->dropped_bytes + recsize - 1) / recsize;
   log->steps = (uint32_t *)malloc((log->nsteps ? log->nsteps : 1) *
                                   sizeof *log->steps);
   log->jvp = (double *)malloc((log->nsteps ? log->nsteps : 1) *
@@ -310,11 +522,6 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
   for (i = 0; i < log->nsteps; ++i) {
     uint32_t d;
     take(&r, recsize, &q);
-    if (kan_load_u32le(q) != RPL_STEP) {
-      st = kan_set_error(KAN_ERR_FORMAT,
-                         "%s: step record %zu has a bad tag", path, i);
-      goto fail;
-    }
     log->steps[i] = kan_load_u32le(q + 4);
     log->lr_scale[i] = head == 8 ? 1.0 : bits_f64(kan_load_u64le(q + 8));
     if (!(log->lr_scale[i] >= 0) || log->lr_scale[i] - log->lr_scale[i] != 0) {
@@ -327,12 +534,22 @@ kan_status kan_replay_read(const char *path, kan_replay_log *log) {
       log->jvp[i * log->config.ndir + d] =
           bits_f64(kan_load_u64le(q + head + 8 * (size_t)d));
   }
-  free(buf);
+  if (version < 3)
+    log->start_step = log->nsteps ? log->steps[0] : 0;
   return KAN_OK;
 fail:
-  free(buf);
   kan_replay_log_free(log);
   return st;
+}
+
+static void hex16(const unsigned char *h, char out[17]) {
+  static const char digits[] = "0123456789abcdef";
+  int i;
+  for (i = 0; i < 8; ++i) {
+    out[2 * i] = digits[h[i] >> 4];
+    out[2 * i + 1] = digits[h[i] & 15];
+  }
+  out[16] = '\0';
 }
 
 kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
@@ -367,6 +584,21 @@ kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
                            lp->name);
     }
     ordered[i] = params[j];
+  }
+  if (log->has_weights_sha256) {
+    unsigned char h[32];
+    char got[17], want[17];
+    kan_weights_sha256(nparams, ordered, h);
+    if (memcmp(h, log->weights_sha256, 32) != 0) {
+      free(ordered);
+      hex16(h, got);
+      hex16(log->weights_sha256, want);
+      return kan_set_error(KAN_ERR_MISMATCH,
+                           "replay: the initial weights given are not the "
+                           "ones the log starts from (SHA-256 %s..., the log "
+                           "records %s...)",
+                           got, want);
+    }
   }
   for (i = 0; i < log->nsteps && !st; ++i)
     st = kan_optimizer_step_scaled(&log->config, log->steps[i],

@@ -9,7 +9,7 @@
 // SCALAR-DAG: %[[B:.*]] = tensor.splat %arg1 : tensor<3xf64>
 // SCALAR-DAG: %[[A:.*]] = tensor.splat %arg0 : tensor<3xf64>
 // SCALAR: arith.addf
-// expected-error @+1 {{kan-jvp: 'width' must be >= 1 but is 0}}
+// expected-error @+1 {{kan-jvp: width: 0 is out of range [1, 1048576]}}
 func.func @model(%a: f64, %b: f64) -> f64 {
   %c = arith.mulf %a, %b : f64
   %d = arith.subf %c, %a : f64

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -111,6 +112,30 @@ TEST_F(IoTest, NpyRoundTrip) {
   ASSERT_EQ(kan_npy_read(p.c_str(), 0, &r), KAN_OK) << kan_last_error();
   EXPECT_EQ(r.ndim, 0u);
   kan_tensor_free(&r);
+}
+
+// A kill during an atomic write leaves path.tmp.<pid>; the next write of the
+// same path removes those of processes that are gone, and only those.
+TEST_F(IoTest, AtomicWriteRemovesStaleTemporaries) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0)
+    _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  const std::string p = (dir / "w.npy").string();
+  const std::string dead = p + ".tmp." + std::to_string(child);
+  const std::string live = p + ".tmp." + std::to_string(::getppid());
+  const std::string other = (dir / "v.npy").string() + ".tmp." +
+                            std::to_string(child);
+  for (const std::string *f : {&dead, &live, &other})
+    write(fs::path(*f).filename().string(), "partial");
+  kan_tensor t = makeTensor(KAN_DTYPE_F64, {2});
+  ASSERT_EQ(kan_npy_write(p.c_str(), &t), KAN_OK) << kan_last_error();
+  kan_tensor_free(&t);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));  // its writer may still be running
+  EXPECT_TRUE(fs::exists(other)); // a temporary of another file
+  EXPECT_TRUE(fs::exists(p));
 }
 
 TEST_F(IoTest, NpyRejectsMalformed) {

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -126,12 +128,15 @@ void runReplay(const kan_optim_config &cfg, const char *tag) {
   const fs::path log = tempDir() / (std::string(tag) + ".kanlog");
   auto params = m.params();
   kan_replay_writer *w = nullptr;
-  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, "init.safetensors",
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, "init.safetensors", 0,
                                    params.size(), params.data(), &w),
             KAN_OK)
       << kan_last_error();
   std::vector<double> jvp(cfg.ndir);
+  Model after24;
   for (uint32_t step = 0; step < 25; ++step) {
+    if (step == 24)
+      after24 = m;
     for (auto &a : jvp)
       a = std::normal_distribution<double>()(rng);
     if (step % 2) {
@@ -170,52 +175,239 @@ void runReplay(const kan_optim_config &cfg, const char *tag) {
   EXPECT_EQ(0, std::memcmp(r.a.data(), m.a.data(), r.a.size() * 8));
   EXPECT_EQ(0, std::memcmp(r.b.data(), m.b.data(), r.b.size() * 4));
 
-  // A truncated log (half a record) is rejected and the file is named.
+  EXPECT_EQ(rl.dropped_records, 0u);
+
+  // A torn tail (a crash or a full disk mid-append: part of the last record)
+  // is dropped and counted; the whole records before it replay.
+  const size_t rec = 16 + 8 * cfg.ndir + 4;
   auto full = fs::file_size(log);
   fs::resize_file(log, full - 5);
-  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_ERR_FORMAT);
-  EXPECT_NE(std::string(kan_last_error()).find(log.string()),
-            std::string::npos);
-  EXPECT_NE(std::string(kan_last_error()).find("truncated"), std::string::npos);
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  EXPECT_EQ(rl.nsteps, 24u);
+  EXPECT_EQ(rl.dropped_records, 1u);
+  EXPECT_EQ(rl.dropped_bytes, rec - 5);
+  r = init;
+  rp = r.params();
+  ASSERT_EQ(kan_replay_apply(&rl, rp.size(), rp.data()), KAN_OK);
+  kan_replay_log_free(&rl);
+  EXPECT_EQ(0, std::memcmp(r.a.data(), after24.a.data(), r.a.size() * 8));
+  EXPECT_EQ(0, std::memcmp(r.b.data(), after24.b.data(), r.b.size() * 4));
 }
 
-// Logs written before lr_scale existed (version 1: records without it) are
-// read with a scale of 1.
-TEST(Replay, ReadsVersionOneLogs) {
+std::string readBytes(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void writeBytes(const fs::path &p, const std::string &bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// A log of three steps of one parameter; returns the header size.
+size_t writeSmallLog(const fs::path &log, std::vector<double> &a,
+                     uint32_t start = 0) {
   kan_optim_config cfg{KAN_OPT_TERNARY, KAN_DIST_SPARSE, 4, 9, 1e-2, 0.05};
-  std::vector<double> a(50, 0.5);
   kan_param p{"w", KAN_STREAM_ID(0, 0), KAN_DTYPE_F64, a.size(), a.data()};
-  const fs::path log = tempDir() / "v2.kanlog", old = tempDir() / "v1.kanlog";
   kan_replay_writer *w = nullptr;
-  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 1, &p, &w),
+  EXPECT_EQ(kan_replay_writer_open(log.c_str(), &cfg, "i.safetensors", start,
+                                   1, &p, &w),
             KAN_OK);
-  const double jvp[2][4] = {{1, -2, 3, 0.5}, {-1, 4, 0.25, 2}};
-  for (uint32_t s = 0; s < 2; ++s)
-    ASSERT_EQ(kan_replay_writer_append(w, s, jvp[s]), KAN_OK);
-  ASSERT_EQ(kan_replay_writer_close(w), KAN_OK);
-  // Rewrite as version 1: version field 1, the 8-byte scale dropped.
-  std::ifstream in(log, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  const size_t rec2 = 16 + 8 * 4, hdr = bytes.size() - 2 * rec2;
-  ASSERT_EQ(bytes[8], 2);
-  std::string v1 = bytes.substr(0, hdr);
-  v1[8] = 1;
-  for (size_t s = 0; s < 2; ++s)
-    v1 += bytes.substr(hdr + s * rec2, 8) +
-          bytes.substr(hdr + s * rec2 + 16, 8 * 4);
-  std::ofstream(old, std::ios::binary) << v1;
+  const double jvp[4] = {1, -2, 3, 0.5};
+  for (uint32_t s = start; s < start + 3; ++s)
+    EXPECT_EQ(kan_replay_writer_append(w, s, jvp), KAN_OK);
+  EXPECT_EQ(kan_replay_writer_close(w), KAN_OK);
+  return fs::file_size(log) - 3 * (16 + 8 * 4 + 4);
+}
+
+// Every record carries a CRC-32: a damaged last record is a torn tail, a
+// damaged record with an intact one after it is corruption.
+TEST(Replay, ChecksumsSeparateTornTailsFromCorruption) {
+  std::vector<double> a(50, 0.5);
+  const fs::path log = tempDir() / "crc.kanlog";
+  const size_t hdr = writeSmallLog(log, a), rec = 16 + 8 * 4 + 4;
+  const std::string good = readBytes(log);
   kan_replay_log rl;
-  ASSERT_EQ(kan_replay_read(old.c_str(), &rl), KAN_OK) << kan_last_error();
-  ASSERT_EQ(rl.nsteps, 2u);
-  for (size_t s = 0; s < 2; ++s) {
-    EXPECT_EQ(rl.lr_scale[s], 1.0);
-    for (size_t d = 0; d < 4; ++d)
-      EXPECT_EQ(rl.jvp[s * 4 + d], jvp[s][d]);
-  }
+  std::string bad = good;
+  bad[hdr + 2 * rec + 20] ^= 1; // a payload bit of the last record
+  writeBytes(log, bad);
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  EXPECT_EQ(rl.nsteps, 2u);
+  EXPECT_EQ(rl.dropped_records, 1u);
+  EXPECT_EQ(rl.dropped_bytes, rec);
   kan_replay_log_free(&rl);
-  // Version 3 does not exist.
-  v1[8] = 3;
-  std::ofstream(old, std::ios::binary | std::ios::trunc) << v1;
+  // Zeros after the records (blocks allocated but never written): dropped.
+  writeBytes(log, good + std::string(2 * rec + 7, '\0'));
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  EXPECT_EQ(rl.nsteps, 3u);
+  EXPECT_EQ(rl.dropped_records, 3u);
+  kan_replay_log_free(&rl);
+  bad = good;
+  bad[hdr + rec + 20] ^= 1; // the middle record
+  writeBytes(log, bad);
+  EXPECT_EQ(kan_replay_read(log.c_str(), &rl), KAN_ERR_FORMAT);
+  EXPECT_NE(std::string(kan_last_error()).find("step record 1 is damaged"),
+            std::string::npos)
+      << kan_last_error();
+  bad = good;
+  bad[20] ^= 1; // the header (ndir)
+  writeBytes(log, bad);
+  EXPECT_EQ(kan_replay_read(log.c_str(), &rl), KAN_ERR_FORMAT);
+  bad = good;
+  bad[hdr - 10] ^= 1; // the weights hash
+  writeBytes(log, bad);
+  EXPECT_EQ(kan_replay_read(log.c_str(), &rl), KAN_ERR_FORMAT);
+  EXPECT_NE(std::string(kan_last_error()).find("header checksum"),
+            std::string::npos);
+  // A partial header is not a log.
+  writeBytes(log, good.substr(0, hdr - 3));
+  EXPECT_EQ(kan_replay_read(log.c_str(), &rl), KAN_ERR_FORMAT);
+}
+
+// The log names its initial weights by content: other weights of the same
+// shape are refused, and the start step is recorded.
+TEST(Replay, ChecksTheInitialWeightsHash) {
+  std::vector<double> a(50, 0.5);
+  const std::vector<double> init = a;
+  const fs::path log = tempDir() / "hash.kanlog";
+  writeSmallLog(log, a, 40);
+  kan_replay_log rl;
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK);
+  EXPECT_EQ(rl.version, 3u);
+  EXPECT_EQ(rl.start_step, 40u);
+  EXPECT_EQ(rl.steps[0], 40u);
+  ASSERT_TRUE(rl.has_weights_sha256);
+  std::vector<double> other = init;
+  other[17] = std::nextafter(other[17], 1.0);
+  kan_param p{"w", KAN_STREAM_ID(0, 0), KAN_DTYPE_F64, other.size(),
+              other.data()};
+  EXPECT_EQ(kan_replay_apply(&rl, 1, &p), KAN_ERR_MISMATCH);
+  EXPECT_NE(std::string(kan_last_error()).find("not the ones the log starts"),
+            std::string::npos);
+  EXPECT_EQ(other[17], std::nextafter(init[17], 1.0)); // left untouched
+  std::vector<double> same = init;
+  p.data = same.data();
+  EXPECT_EQ(kan_replay_apply(&rl, 1, &p), KAN_OK) << kan_last_error();
+  kan_replay_log_free(&rl);
+}
+
+TEST(Replay, WeightsSha256) {
+  // FIPS 180-4 SHA-256 of the parameters' bytes (checked with Python's
+  // hashlib): empty, one block, and several blocks across two tensors.
+  auto hex = [](const unsigned char *h) {
+    std::string s;
+    char b[3];
+    for (int i = 0; i < 32; ++i)
+      snprintf(b, sizeof b, "%02x", h[i]), s += b;
+    return s;
+  };
+  unsigned char h[32];
+  kan_weights_sha256(0, nullptr, h);
+  EXPECT_EQ(hex(h),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  double abc;
+  std::memcpy(&abc, "abcdefgh", 8);
+  kan_param one{"x", 0, KAN_DTYPE_F64, 1, &abc};
+  kan_weights_sha256(1, &one, h);
+  EXPECT_EQ(hex(h),
+            "9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab");
+  std::vector<double> d(1000);
+  std::vector<float> f(7);
+  for (size_t i = 0; i < d.size(); ++i)
+    d[i] = i * 0.5;
+  for (size_t i = 0; i < f.size(); ++i)
+    f[i] = i * 0.25f;
+  kan_param two[2] = {{"d", 0, KAN_DTYPE_F64, d.size(), d.data()},
+                      {"f", 1, KAN_DTYPE_F32, f.size(), f.data()}};
+  kan_weights_sha256(2, two, h);
+  EXPECT_EQ(hex(h),
+            "379de7134832e03e240e3159270ddc3097f00048f4fd8cb42e6b1e22997a1755");
+}
+
+// A full disk mid-append (here the file size limit, EFBIG): the append
+// fails, the partial record is cut off, later appends fail, and the log
+// reads back with every record written before.
+TEST(Replay, WriteFailureLeavesAWholeLog) {
+  kan_optim_config cfg{KAN_OPT_FG, KAN_DIST_NORMAL, 100, 3, 1e-2, 0};
+  std::vector<double> a(20, 1.0);
+  kan_param p{"w", 0, KAN_DTYPE_F64, a.size(), a.data()};
+  const fs::path log = tempDir() / "efbig.kanlog";
+  const size_t rec = 16 + 8 * 100 + 4;
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  void (*oldHandler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+  kan_replay_writer *w = nullptr;
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 0, 1, &p, &w),
+            KAN_OK);
+  const size_t hdr = fs::file_size(log);
+  // Room for the header, two records and half of a third.
+  struct rlimit lim = old;
+  lim.rlim_cur = hdr + 2 * rec + rec / 2;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  std::vector<double> jvp(100, 0.25);
+  kan_status st[4];
+  for (uint32_t s = 0; s < 4; ++s)
+    st[s] = kan_replay_writer_append(w, s, jvp.data());
+  std::string err = kan_last_error();
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, oldHandler);
+  EXPECT_EQ(st[0], KAN_OK);
+  EXPECT_EQ(st[1], KAN_OK);
+  EXPECT_EQ(st[2], KAN_ERR_IO);
+  EXPECT_EQ(st[3], KAN_ERR_IO);
+  EXPECT_NE(err.find("an earlier append failed"), std::string::npos) << err;
+  EXPECT_EQ(kan_replay_writer_close(w), KAN_OK);
+  EXPECT_EQ(fs::file_size(log), hdr + 2 * rec);
+  kan_replay_log rl;
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  EXPECT_EQ(rl.nsteps, 2u);
+  EXPECT_EQ(rl.dropped_records, 0u);
+  kan_replay_log_free(&rl);
+}
+
+// Logs of earlier versions still read: version 2 (no start step, hash or
+// checksums) and version 1 (records without lr_scale, read as 1), both with
+// a partial last record dropped as a torn tail.
+TEST(Replay, ReadsVersionOneAndTwoLogs) {
+  std::vector<double> a(50, 0.5);
+  const fs::path log = tempDir() / "v3.kanlog", old = tempDir() / "old.kanlog";
+  const size_t hdr3 = writeSmallLog(log, a), rec3 = 16 + 8 * 4 + 4;
+  const double jvp[4] = {1, -2, 3, 0.5};
+  const std::string bytes = readBytes(log);
+  ASSERT_EQ(bytes[8], 3);
+  // Version 2: the header without start step, hash and CRC; records without
+  // their CRC.
+  std::string v2 = bytes.substr(0, hdr3 - 4 - 4 - 36) +
+                   bytes.substr(hdr3 - 8, 4);
+  v2[8] = 2;
+  const size_t hdr2 = v2.size();
+  for (size_t s = 0; s < 3; ++s)
+    v2 += bytes.substr(hdr3 + s * rec3, rec3 - 4);
+  // Version 1: no lr_scale either.
+  std::string v1 = v2.substr(0, hdr2);
+  v1[8] = 1;
+  for (size_t s = 0; s < 3; ++s)
+    v1 += v2.substr(hdr2 + s * (rec3 - 4), 8) +
+          v2.substr(hdr2 + s * (rec3 - 4) + 16, 8 * 4);
+  for (const std::string *v : {&v1, &v2}) {
+    writeBytes(old, v->substr(0, v->size() - 3));
+    kan_replay_log rl;
+    ASSERT_EQ(kan_replay_read(old.c_str(), &rl), KAN_OK) << kan_last_error();
+    EXPECT_EQ(rl.version, v == &v1 ? 1u : 2u);
+    ASSERT_EQ(rl.nsteps, 2u);
+    EXPECT_EQ(rl.dropped_records, 1u);
+    EXPECT_FALSE(rl.has_weights_sha256);
+    EXPECT_EQ(rl.start_step, 0u);
+    for (size_t s = 0; s < 2; ++s) {
+      EXPECT_EQ(rl.lr_scale[s], 1.0);
+      for (size_t d = 0; d < 4; ++d)
+        EXPECT_EQ(rl.jvp[s * 4 + d], jvp[d]);
+    }
+    kan_replay_log_free(&rl);
+  }
+  // Version 4 does not exist.
+  v1[8] = 4;
+  writeBytes(old, v1);
+  kan_replay_log rl;
   EXPECT_EQ(kan_replay_read(old.c_str(), &rl), KAN_ERR_UNSUPPORTED);
 }
 
@@ -241,7 +433,7 @@ TEST(Replay, RejectsMismatchedParametersAndBadFiles) {
   kan_param p{"w", 0, KAN_DTYPE_F64, a.size(), a.data()};
   const fs::path log = tempDir() / "mismatch.kanlog";
   kan_replay_writer *w = nullptr;
-  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 1, &p, &w),
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 0, 1, &p, &w),
             KAN_OK);
   double jvp[2] = {1, 2};
   ASSERT_EQ(kan_replay_writer_append(w, 0, jvp), KAN_OK);

@@ -9,7 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -18,10 +20,10 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory cat("kan-import options");
@@ -34,6 +36,11 @@ static cl::opt<std::string> outputPath("o", cl::Required,
 static cl::opt<bool> exportMode("export",
                                 cl::desc("Read a kan module and write its weights as efficient-kan safetensors"),
                                 cl::cat(cat));
+static cl::opt<bool> ignoreUnknown(
+    "ignore-unknown-tensors",
+    cl::desc("Drop tensors of the safetensors file that are not parameters "
+             "of the model (by default they are an error)"),
+    cl::cat(cat));
 
 static int fail(llvm::Error e) {
   llvm::WithColor::error(llvm::errs(), "kan-import") << llvm::toString(std::move(e)) << "\n";
@@ -42,7 +49,7 @@ static int fail(llvm::Error e) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(cat);
+  cl::HideUnrelatedOptions({&cat, &cli::limitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-import: convert between efficient-kan safetensors and kan modules\n");
@@ -55,7 +62,7 @@ int main(int argc, char **argv) {
       return fail(std::move(e));
     return 0;
   }
-  auto model = readSafetensors(inputPath);
+  auto model = readSafetensors(inputPath, ignoreUnknown);
   if (!model)
     return fail(model.takeError());
   mlir::OwningOpRef<mlir::ModuleOp> module = buildModelModule(ctx, *model);
@@ -64,15 +71,18 @@ int main(int argc, char **argv) {
         << inputPath << ": the built module does not verify\n";
     return 1;
   }
-  std::error_code ec;
-  llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    llvm::WithColor::error(llvm::errs(), "kan-import")
-        << outputPath << ": cannot write: " << ec.message() << "\n";
-    return 1;
+  // Atomic: a failed write (a full disk) leaves an existing output as it was.
+  if (outputPath == "-") {
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
   }
-  module->print(out.os());
-  out.os() << "\n";
-  out.keep();
+  auto out = kan::support::AtomicOutputFile::create(outputPath);
+  if (!out)
+    return fail(out.takeError());
+  module->print((*out)->os());
+  (*out)->os() << "\n";
+  if (llvm::Error e = (*out)->commit())
+    return fail(std::move(e));
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Progress.h"
 
 #include "kanrt/kanrt.h"
@@ -32,6 +33,7 @@
 #include <thread>
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
 using llvm::Error;
 namespace cl = llvm::cl;
 
@@ -58,8 +60,8 @@ static cl::opt<std::string> comparePath("compare",
 static cl::opt<std::string> compareTangentPath("compare-tangent",
                                                cl::desc("Compare the JVP output with this NPY"),
                                                cl::value_desc("dy_ref.npy"), cl::cat(cat));
-static cl::opt<double> relTol("rtol", cl::init(1e-12), cl::desc("Relative tolerance of --compare (default 1e-12)"), cl::cat(cat));
-static cl::opt<double> absTol("atol", cl::init(1e-13), cl::desc("Absolute tolerance of --compare (default 1e-13)"), cl::cat(cat));
+static cli::opt<double> relTol("rtol", cl::init(1e-12), cl::desc("Relative tolerance of --compare (default 1e-12)"), cli::bounds(cli::tolerance), cl::cat(cat));
+static cli::opt<double> absTol("atol", cl::init(1e-13), cl::desc("Absolute tolerance of --compare (default 1e-13)"), cli::bounds(cli::tolerance), cl::cat(cat));
 static cl::opt<std::string> workDir("work-dir", cl::desc("Cache directory for compiled models (default $XDG_CACHE_HOME/kan)"), cl::cat(cat));
 
 static int fail(Error e) {
@@ -169,16 +171,20 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
-  int64_t numThreads = takeThreadsOption(
-      argc, argv, std::max(1u, std::thread::hardware_concurrency()));
-  cl::HideUnrelatedOptions(cat);
+  std::optional<int64_t> threadsOr = cli::takeThreadsOption(
+      argc, argv,
+      std::clamp<int64_t>(std::thread::hardware_concurrency(), 1,
+                          *cli::threads.hi),
+      "kan-run");
+  if (!threadsOr)
+    return 1;
+  int64_t numThreads = *threadsOr;
+  cl::HideUnrelatedOptions({&cat, &cli::limitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-run: evaluate a KAN (forward and JVP) on NPY inputs\n\n"
       "  --threads=N  threads of the compiled code over batch row tiles\n"
-      "               (default: the number of cores)\n");
-  if (numThreads < 1)
-    return fail(makeError("--threads needs a positive integer"));
+      "               (default: the number of cores; at most 1024)\n");
   // A formula (kan-symbolic --format mlir) runs through the same compiled
   // path; it has no parameters and no JVP.
   if (llvm::StringRef(modelPath).ends_with(".mlir")) {

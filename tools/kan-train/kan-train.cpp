@@ -14,9 +14,12 @@
 
 #include "Regression.h"
 
+#include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
+#include "kan/Tools/Metrics.h"
 #include "kan/Tools/Model.h"
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Progress.h"
 
 #include "kanrt/kanrt.h"
@@ -35,10 +38,14 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <optional>
 #include <cstring>
 #include <thread>
 
 using namespace kan::tools;
+namespace cli = mlir::kan::cli;
+using cli::bounds;
+using kan::support::FileLock;
 using llvm::Error;
 namespace cl = llvm::cl;
 
@@ -52,8 +59,8 @@ static cl::OptionCategory replayCat("Replay (rebuild weights from a log)");
 static cl::opt<std::string> widthsOpt("widths", cl::init("784,64,10"),
     cl::desc("Layer widths, inputs first, classes last (default 784,64,10)"),
     cl::cat(modelCat));
-static cl::opt<int> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), cl::cat(modelCat));
-static cl::opt<int> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3)"), cl::cat(modelCat));
+static cli::opt<int64_t> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), bounds(cli::gridSize), cl::cat(modelCat));
+static cli::opt<int64_t> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3; the runtime supports k <= 15)"), bounds(cli::splineOrder), cl::cat(modelCat));
 static cl::opt<std::string> dtypeOpt("dtype", cl::init("f64"), cl::desc("Parameter type: f64 or f32 (default f64)"), cl::cat(modelCat));
 static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
     cl::desc("Seed of the initial weights (efficient-kan-like: uniform grid "
@@ -71,40 +78,42 @@ static cl::opt<std::string> distOpt("dist", cl::init(""),
              "ternary rule only), normal or rademacher; default "
              "sparse_ternary for ternary, normal for fg"),
     cl::cat(trainCat));
-static cl::opt<int> directionsOpt("directions", cl::init(128),
-    cl::desc("Directions (JVPs) per step, also -n (default 128)"), cl::cat(trainCat));
+static cli::opt<int64_t> directionsOpt("directions", cl::init(128),
+    cl::desc("Directions (JVPs) per step, also -n (default 128)"),
+    bounds(cli::directions), cl::cat(trainCat));
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
-static cl::opt<double> densityOpt("density", cl::init(2e-3),
-    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"), cl::cat(trainCat));
-static cl::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), cl::cat(trainCat));
+static cli::opt<double> densityOpt("density", cl::init(2e-3),
+    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"),
+    bounds(cli::density), cl::cat(trainCat));
+static cli::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), bounds(cli::learningRate), cl::cat(trainCat));
 static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
     cl::desc("Step-size schedule over the run: cosine (default), linear or "
              "constant. It decays lr to lr * --lr-final over "
              "--lr-schedule-steps steps, else over the time budget (a "
              "resumed run continues it)"),
     cl::cat(trainCat));
-static cl::opt<int64_t> lrScheduleSteps("lr-schedule-steps", cl::init(0),
+static cli::opt<int64_t> lrScheduleSteps("lr-schedule-steps", cl::init(0),
     cl::desc("Length of the schedule in steps (default: --steps when given; "
              "0 = the time budget). Give the full length when a run is "
              "meant to be resumed, so that the parts equal one run"),
-    cl::cat(trainCat));
-static cl::opt<double> lrFinalOpt("lr-final", cl::init(0.1),
+    bounds(cli::nonNegativeCount), cl::cat(trainCat));
+static cli::opt<double> lrFinalOpt("lr-final", cl::init(0.1),
     cl::desc("Final step size as a fraction of --lr (default 0.1)"),
-    cl::cat(trainCat));
-static cl::opt<int> batchOpt("batch", cl::init(128), cl::desc("Batch size (default 128)"), cl::cat(trainCat));
+    bounds(cli::lrFinal), cl::cat(trainCat));
+static cli::opt<int64_t> batchOpt("batch", cl::init(128), cl::desc("Batch size (default 128)"), bounds(cli::batch), cl::cat(trainCat));
 static cl::opt<uint64_t> seedOpt("seed", cl::init(0),
     cl::desc("Seed of the perturbations and the batch order (default 0)"), cl::cat(trainCat));
 // Run control.
-static cl::opt<double> timeBudget("time-budget", cl::init(600),
+static cli::opt<double> timeBudget("time-budget", cl::init(600),
     cl::desc("Stop after this many seconds of training (default 600; 0 = no limit)"),
-    cl::value_desc("seconds"), cl::cat(runCat));
-static cl::opt<int64_t> stepsOpt("steps", cl::init(0),
+    bounds(cli::seconds), cl::cat(runCat));
+static cli::opt<int64_t> stepsOpt("steps", cl::init(0),
     cl::desc("Stop when this many steps are done in total, counting resumed "
              "ones (default 0 = until the time budget)"),
-    cl::cat(runCat));
-static cl::opt<int64_t> evalEvery("eval-every", cl::init(500),
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
+static cli::opt<int64_t> evalEvery("eval-every", cl::init(500),
     cl::desc("Evaluate test accuracy every N steps (default 500; 0 = only at the end)"),
-    cl::cat(runCat));
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 static cl::opt<std::string> workDirOpt("work-dir", cl::init("."),
     cl::desc("Directory for the default checkpoint and the compiled-model "
              "cache (default: current directory for the checkpoint, "
@@ -114,20 +123,33 @@ static cl::opt<std::string> checkpointOpt("checkpoint",
     cl::desc("Checkpoint path (safetensors, written atomically; default "
              "<work-dir>/kan-train-checkpoint.safetensors)"),
     cl::cat(runCat));
-static cl::opt<int64_t> checkpointEvery("checkpoint-every", cl::init(1000),
+static cli::opt<int64_t> checkpointEvery("checkpoint-every", cl::init(1000),
     cl::desc("Write the checkpoint every N steps, and at the end (default 1000; 0 = only at the end)"),
-    cl::cat(runCat));
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 static cl::opt<std::string> resumeOpt("resume",
     cl::desc("Continue from this checkpoint at its stored step (model shape, "
              "seeds and optimiser options come from its metadata)"),
     cl::cat(runCat));
 static cl::opt<std::string> replayLogOpt("replay-log",
     cl::desc("Write the replay log (seeds and JVP scalars of every step) "
-             "here; the initial weights go to <log>.init.safetensors (or the "
-             "--resume checkpoint is referenced). Default: next to the "
-             "checkpoint, <checkpoint>.replay (<checkpoint>.from-<step>.replay "
-             "when resuming)"),
+             "here; the initial weights (or the --resume checkpoint's) go to "
+             "<log>.init.safetensors, which the log names and hashes. "
+             "Default: next to the checkpoint, <checkpoint>.replay "
+             "(<checkpoint>.from-<step>.replay when resuming). The checkpoint "
+             "and the log are locked (<path>.lock) while the run lasts"),
     cl::cat(runCat));
+static cl::opt<std::string> metricsOpt("metrics",
+    cl::desc("Write the training curve here: a JSON line {step, seconds, "
+             "loss, test_accuracy, lr, steps_per_second} every "
+             "--metrics-every steps, at every evaluation (the only lines "
+             "with a test_accuracy) and at the end; kan-plot curves draws "
+             "it. Default: next to the checkpoint, "
+             "<checkpoint>.metrics.jsonl (a resumed run appends)"),
+    cl::cat(runCat));
+static cli::opt<int64_t> metricsEvery("metrics-every", cl::init(100),
+    cl::desc("Steps between metrics lines (default 100; 0 = only at the "
+             "evaluations)"),
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 
 // Data.
 static cl::opt<std::string> dataDir("data-dir", cl::init("/usr/share/datasets/fashion-mnist"),
@@ -264,9 +286,9 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
 
 /// Takes a value from checkpoint metadata unless the option was given, in
 /// which case both must agree.
-template <typename T>
-static Error adopt(const Model &ckpt, llvm::StringRef key, cl::opt<T> &opt,
-                   T &dst, llvm::StringRef path) {
+template <typename T, typename Opt>
+static Error adopt(const Model &ckpt, llvm::StringRef key, Opt &opt, T &dst,
+                   llvm::StringRef path) {
   std::string v = ckpt.getMeta(key);
   if (v.empty()) {
     dst = opt;
@@ -304,9 +326,9 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
       return makeError("--grid/--order/--dtype differ from the checkpoint " + p);
     std::string stepStr = resumed->getMeta("step");
     if (stepStr.empty() || llvm::StringRef(stepStr).getAsInteger(10, rc.startStep) ||
-        rc.startStep < 0)
+        rc.startStep < 0 || rc.startStep >= (int64_t(1) << 32))
       return makeError(p + ": checkpoint metadata has no valid 'step'");
-    int dirs = 0, batch = 0;
+    int64_t dirs = 0, batch = 0;
     if (Error e = adopt(*resumed, "rule", ruleOpt, rc.train.rule, p))
       return std::move(e);
     std::string dist;
@@ -363,18 +385,40 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
     rc.seed = seedOpt;
     rc.initSeed = initSeed;
   }
-  if (Error e = validateShape(rc.shape, "model"))
+  // Values from a checkpoint get the options' checks.
+  std::string src = resumed ? resumeOpt + ": metadata '" : "--";
+  llvm::StringRef end = resumed ? "'" : "";
+  if (Error e = validateShape(
+          rc.shape, resumed ? resumeOpt.getValue()
+                    : widthsOpt.size() <= 80 ? "--widths " + widthsOpt
+                                             : std::string("--widths")))
     return std::move(e);
+  for (auto why :
+       {cli::check(cli::directions, rc.train.directions,
+                        llvm::Twine(src) + "directions" + end),
+        cli::check(cli::density, rc.train.density,
+                        llvm::Twine(src) + "density" + end),
+        cli::check(cli::learningRate, rc.train.lr, llvm::Twine(src) + "lr" + end),
+        cli::check(cli::lrFinal, rc.lrFinal, llvm::Twine(src) + "lr_final" + end),
+        cli::check(cli::nonNegativeCount, rc.scheduleSteps,
+                        llvm::Twine(src) + "lr_schedule_steps" + end),
+        cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end)})
+    if (why)
+      return makeError(*why);
+  // The step holds a batch of every layer's outputs: bounded like the
+  // parameters, before anything is allocated.
+  int64_t widest = *std::max_element(rc.shape.widths.begin(), rc.shape.widths.end());
+  if (static_cast<uint64_t>(rc.batch) * static_cast<uint64_t>(widest) >
+      modelLimits().maxParams)
+    return makeError("--batch " + llvm::Twine(rc.batch) + " x width " +
+                     llvm::Twine(widest) + " = " +
+                     llvm::Twine(static_cast<uint64_t>(rc.batch) * widest) +
+                     " activations per layer, more than the limit of " +
+                     llvm::Twine(modelLimits().maxParams) + " (--max-params)");
   if (rc.schedule != "cosine" && rc.schedule != "linear" &&
       rc.schedule != "constant")
     return makeError("--lr-schedule must be cosine, linear or constant, not '" +
                      rc.schedule + "'");
-  if (rc.scheduleSteps < 0)
-    return makeError("--lr-schedule-steps must be >= 0");
-  if (!(rc.lrFinal > 0 && rc.lrFinal <= 1))
-    return makeError("--lr-final must be in (0, 1]");
-  if (rc.batch < 1 || rc.batch > (1 << 24))
-    return makeError("--batch must be in [1, 2^24]");
   return rc;
 }
 
@@ -498,9 +542,26 @@ static int runReplay() {
     init = log.init_checkpoint ? log.init_checkpoint : "";
   if (init.empty())
     return fail(makeError(replayOpt + ": the log names no initial checkpoint; give --checkpoint-in"));
+  if (log.dropped_records)
+    llvm::errs() << "replay: " << replayOpt << ": ignored a torn tail of "
+                 << log.dropped_bytes << " bytes (" << log.dropped_records
+                 << (log.dropped_records == 1 ? " record" : " records")
+                 << " incomplete or damaged, as a crash or a full disk leaves "
+                    "them); replaying the "
+                 << log.nsteps << " whole records\n";
   auto model = readSafetensors(init);
   if (!model)
     return fail(model.takeError());
+  // The log starts where its initial weights stand; with the content hash
+  // (checked by kan_replay_apply) this catches a replaced checkpoint.
+  int64_t initStep = 0;
+  if (std::string st = model->getMeta("step");
+      !st.empty() && (llvm::StringRef(st).getAsInteger(10, initStep) ||
+                      initStep != static_cast<int64_t>(log.start_step)))
+    return fail(makeError(init + " is at step " + st + " but the replay log " +
+                          replayOpt + " starts at step " +
+                          llvm::Twine(log.start_step) +
+                          ": not the log's initial weights"));
   std::vector<kan_param> params;
   for (size_t i = 0; i < log.nparams; ++i) {
     const kan_replay_param &rp = log.params[i];
@@ -511,7 +572,7 @@ static int runReplay() {
                       it->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, it->numel(), it->data()});
   }
   if (int st = kan_replay_apply(&log, params.size(), params.data()))
-    return fail(runtimeError(st, replayOpt));
+    return fail(runtimeError(st, init + " with " + replayOpt));
   int64_t start = 0;
   llvm::StringRef(model->getMeta("step")).getAsInteger(10, start);
   int64_t finalStep = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1 : start;
@@ -590,10 +651,17 @@ int main(int argc, char **argv) {
   // The compiled step allocates its buffers per call: keep them mapped.
   kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
-  int64_t numThreads = takeThreadsOption(
-      argc, argv, std::max(1u, std::thread::hardware_concurrency()));
+  std::optional<int64_t> threadsOr = cli::takeThreadsOption(
+      argc, argv,
+      std::clamp<int64_t>(std::thread::hardware_concurrency(), 1,
+                          *cli::threads.hi),
+      "kan-train");
+  if (!threadsOr)
+    return 1;
+  int64_t numThreads = *threadsOr;
   cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat,
-                           &kan::train::regressionCategory()});
+                            &cli::limitsCategory(),
+                            &kan::train::regressionCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "kan-train: train a KAN without backpropagation\n\n"
@@ -606,9 +674,7 @@ int main(int argc, char **argv) {
       "(exact forward-mode gradient, L-BFGS and/or Adam); its summary has\n"
       "train_rmse and test_rmse instead of test_accuracy.\n\n"
       "  --threads=N  threads of the compiled train step over batch row tiles\n"
-      "               (default: the number of cores)\n");
-  if (numThreads < 1)
-    return fail(makeError("--threads needs a positive integer"));
+      "               (default: the number of cores; at most 1024)\n");
   if (std::string e = kan::train::checkTaskOption(); !e.empty())
     return fail(makeError(e));
   if (kan::train::regressionRequested())
@@ -637,6 +703,35 @@ int main(int argc, char **argv) {
   if (!setupOr)
     return fail(setupOr.takeError());
   OptimSetup setup = *setupOr;
+
+  std::string ckptPath = checkpointOpt;
+  if (ckptPath.empty()) {
+    llvm::SmallString<256> p(workDirOpt.getValue());
+    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
+    ckptPath = std::string(p);
+  }
+  if (workDirOpt.getNumOccurrences())
+    if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
+      return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
+
+  // A resumed run logs to a file of its own, so the first part's log stays.
+  std::string replayLogPath = replayLogOpt;
+  if (replayLogPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    replayLogPath = resuming ? (stem + ".from-" + llvm::Twine(rc.startStep) +
+                                ".replay")
+                                   .str()
+                             : (stem + ".replay").str();
+  }
+  // One run per checkpoint and log: a second one fails here, before it
+  // writes anything.
+  auto ckptLock = FileLock::acquire(ckptPath, "kan-train");
+  if (!ckptLock)
+    return fail(ckptLock.takeError());
+  auto logLock = FileLock::acquire(replayLogPath, "kan-train");
+  if (!logLock)
+    return fail(logLock.takeError());
 
   // Data.
   Dataset train, test;
@@ -671,50 +766,43 @@ int main(int argc, char **argv) {
   progress.message("compiled the model in " +
                    llvm::formatv("{0:f1}", nowSeconds() - t0).str() + " s");
 
-  std::string ckptPath = checkpointOpt;
-  if (ckptPath.empty()) {
-    llvm::SmallString<256> p(workDirOpt.getValue());
-    llvm::sys::path::append(p, "kan-train-checkpoint.safetensors");
-    ckptPath = std::string(p);
-  }
-  if (workDirOpt.getNumOccurrences())
-    if (std::error_code ec = llvm::sys::fs::create_directories(workDirOpt))
-      return fail(makeError(workDirOpt + ": cannot create: " + ec.message()));
-
-  // Replay log: initial weights first (or the checkpoint resumed from). A
-  // resumed run logs to a file of its own, so the first part's log stays.
-  std::string replayLogPath = replayLogOpt;
-  if (replayLogPath.empty()) {
-    llvm::StringRef stem = ckptPath;
-    stem.consume_back(".safetensors");
-    replayLogPath = resuming ? (stem + ".from-" + llvm::Twine(rc.startStep) +
-                                ".replay")
-                                   .str()
-                             : (stem + ".replay").str();
-  }
   kan_replay_writer *writer = nullptr;
   auto closeWriter = llvm::make_scope_exit([&] { kan_replay_writer_close(writer); });
+  // Replay log: the initial weights first, in a file of the log's own that
+  // nothing else writes (a run resumed in place replaces the checkpoint it
+  // started from; the copy keeps that starting point).
   {
-    std::string initPath = resumeOpt;
-    if (!resuming) {
-      initPath = replayLogPath + ".init.safetensors";
-      setMetadata(model, rc, rc.startStep);
-      if (Error e = writeSafetensors(model, initPath))
-        return fail(std::move(e));
-    }
+    std::string initPath = replayLogPath + ".init.safetensors";
+    setMetadata(model, rc, rc.startStep);
+    if (Error e = writeSafetensors(model, initPath))
+      return fail(std::move(e));
     // Absolute, so the log can be replayed from any directory.
     llvm::SmallString<256> absInit(initPath);
     llvm::sys::fs::make_absolute(absInit);
+    llvm::sys::path::remove_dots(absInit, /*remove_dot_dot=*/true);
     initPath = std::string(absInit);
     kan_optim_config oc{setup.kind, setup.dist,
                         static_cast<uint32_t>(rc.train.directions), rc.seed,
                         rc.train.lr, rc.train.density};
     std::vector<kan_param> params = runtimeParams(model, setup);
     std::string lp = replayLogPath;
-    if (int st = kan_replay_writer_open(lp.c_str(), &oc, initPath.c_str(),
-                                        params.size(), params.data(), &writer))
+    if (int st = kan_replay_writer_open(
+            lp.c_str(), &oc, initPath.c_str(),
+            static_cast<uint32_t>(rc.startStep), params.size(), params.data(),
+            &writer))
       return fail(runtimeError(st));
   }
+
+  std::string metricsPath = metricsOpt;
+  if (metricsPath.empty()) {
+    llvm::StringRef stem = ckptPath;
+    stem.consume_back(".safetensors");
+    metricsPath = (stem + ".metrics.jsonl").str();
+  }
+  auto metricsOr = MetricsLog::open(metricsPath, resuming);
+  if (!metricsOr)
+    return fail(metricsOr.takeError());
+  MetricsLog metrics = std::move(*metricsOr);
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
@@ -726,6 +814,8 @@ int main(int argc, char **argv) {
   double start = nowSeconds();
   int64_t step = rc.startStep;
   double accuracy = NAN;
+  // Set when the replay log cannot be written: the run stops there.
+  std::optional<std::string> logError;
   // Schedule progress: by steps when the schedule has a length in steps (so
   // a resumed run repeats the uninterrupted one exactly), else by this run's
   // time budget, continuing from where the checkpoint left off.
@@ -745,7 +835,20 @@ int main(int argc, char **argv) {
       model.setMeta("lr_progress", fmtDouble(schedP));
     return writeSafetensors(model, ckptPath);
   };
+  // One metrics record per evaluation (with or without test data).
+  bool metricsDue = false;
+  auto recordMetrics = [&](double acc) -> Error {
+    double now = nowSeconds() - start;
+    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, acc,
+                          rc.train.lr * lrScale,
+                          static_cast<double>(step - rc.startStep) /
+                              std::max(now, 1e-9));
+  };
   auto evalNow = [&]() -> Error {
+    auto recorded = llvm::make_scope_exit([&] {
+      if (Error e = recordMetrics(accuracy))
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    });
     if (!haveTest)
       return Error::success();
     auto acc = evaluate(*engine, model, test);
@@ -765,6 +868,13 @@ int main(int argc, char **argv) {
       break;
     if (step >= (int64_t(1) << 32) - 1)
       break; // step counters of the perturbations are 32-bit
+    // Written once the run goes on: the last step's line is the final
+    // evaluation's.
+    if (metricsDue) {
+      metricsDue = false;
+      if (Error e = recordMetrics(NAN))
+        progress.message("warning: " + llvm::toString(std::move(e)));
+    }
     sampler.indices(step, rows);
     for (int64_t i = 0; i < rc.batch; ++i)
       labels[i] = train.labels[rows[i]];
@@ -782,8 +892,13 @@ int main(int argc, char **argv) {
     }
     if (writer)
       if (int st = kan_replay_writer_append_scaled(
-              writer, static_cast<uint32_t>(step), lrScale, alphas.data()))
-        return fail(runtimeError(st));
+              writer, static_cast<uint32_t>(step), lrScale, alphas.data())) {
+        // A full disk: the log keeps its whole records (the writer cuts off
+        // the partial one); stop and keep the weights if a checkpoint fits.
+        logError = llvm::toString(runtimeError(st));
+        ++step;
+        break;
+      }
     ++step;
     lastLoss = loss;
     // Bias-corrected exponential moving average over ~100 steps.
@@ -797,18 +912,39 @@ int main(int argc, char **argv) {
     if (timeBudget > 0)
       eta = std::min(eta, timeBudget - now);
     progress.update(step, stepsOpt > 0 ? stepsOpt : -1, emaLoss, rate, eta);
-    if (evalEvery > 0 && step % evalEvery == 0)
+    if (evalEvery > 0 && step % evalEvery == 0) {
       if (Error e = evalNow())
         return fail(std::move(e));
+    } else if (metricsEvery > 0 && step % metricsEvery == 0) {
+      metricsDue = true;
+    }
     if (checkpointEvery > 0 && step % checkpointEvery == 0)
       if (Error e = writeCheckpoint(step))
         return fail(std::move(e));
   }
   double seconds = nowSeconds() - start;
   progress.finish();
+  if (logError) {
+    const std::string &msg = *logError;
+    Error saved = writeCheckpoint(step);
+    std::string outcome =
+        saved ? "no checkpoint could be written either (" +
+                    llvm::toString(std::move(saved)) +
+                    "; the one written last, if any, is intact)"
+              : "checkpoint at step " + std::to_string(step) + " written to " +
+                    ckptPath;
+    int64_t failed = step - 1;
+    std::string held =
+        failed > rc.startStep
+            ? "steps " + std::to_string(rc.startStep) + " to " +
+                  std::to_string(failed - 1)
+            : std::string("no steps");
+    return fail(makeError(msg + "\nstopped: the replay log " + replayLogPath +
+                          " holds " + held + " and replays; " + outcome));
+  }
   if (interrupted)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
-  if (haveTest && !(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
+  if (!(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
     if (Error e = evalNow())
       return fail(std::move(e));
   if (Error e = writeCheckpoint(step))
@@ -828,7 +964,9 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
-               << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
+               << kan_isa_name(kan_isa_active()) << "\",\"metrics\":\"";
+  llvm::printEscapedString(metricsPath, llvm::outs());
+  llvm::outs() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());

@@ -9,22 +9,19 @@
 #ifndef KAN_TOOLS_ENGINE_H
 #define KAN_TOOLS_ENGINE_H
 
+#include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Tools/Model.h"
+#include "kan/Transforms/Passes.h"
 
 #include <memory>
 #include <optional>
 
 namespace kan::tools {
 
-/// Options of the training step (mirror of the kan-build-train-step pass).
-struct TrainConfig {
-  std::string rule = "ternary"; ///< fg | ternary
-  /// "" = the rule's default; sparse_ternary (alias sparse), normal or
-  /// rademacher.
-  std::string dist = "";
-  int64_t directions = 32;
-  double density = 2e-3;
-  double lr = 3e-3;
+/// Options of the training step: kan-build-train-step's, with its defaults
+/// (rule fg | ternary; dist "" = the rule's default, sparse_ternary (alias
+/// sparse), normal or rademacher).
+struct TrainConfig : mlir::kan::KanBuildTrainStepOptions {
   /// The distribution's canonical name ("" and aliases resolved).
   std::string resolvedDist() const;
 };
@@ -68,8 +65,12 @@ struct CompileOptions {
   std::string workDir;   ///< cache root ("" = $XDG_CACHE_HOME/kan)
   /// Threads over row tiles (the C is compiled with OpenMP).
   int64_t threads = 1;
-  int64_t tileRows = 128;
+  int64_t tileRows = mlir::kan::CPUSchedule().tileRows;
   bool verbose = false;
+  /// Where the runtime the generated C links with lives: DIR/include and
+  /// DIR/lib/libkanrt.a ("" = the build tree's, else <prefix> of the
+  /// executable). The Python package ships its own copy.
+  std::string runtimeDir;
 };
 
 /// What the compiled JVP differentiates: every weight, and the input too

@@ -9,7 +9,7 @@
 #ifndef KAN_TOOLS_MODEL_H
 #define KAN_TOOLS_MODEL_H
 
-#include "kan/Target/CPU/CPUTarget.h"
+#include "kan/KanModel.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -17,6 +17,8 @@
 #include <utility>
 #include <string>
 #include <vector>
+
+struct kan_tensor_map;
 
 namespace mlir {
 class MLIRContext;
@@ -27,21 +29,8 @@ class OwningOpRef;
 
 namespace kan::tools {
 
-/// Shape of a KAN (efficient-kan formulation, SiLU base activation).
-struct ModelShape {
-  std::vector<int64_t> widths{784, 64, 10};
-  int64_t gridSize = 5;
-  int64_t order = 3;
-  bool f32 = false;
-  bool withScaler = true;
-
-  size_t numLayers() const { return widths.size() - 1; }
-  /// Tensors per layer (3 or 4).
-  size_t tensorsPerLayer() const { return withScaler ? 4 : 3; }
-  std::string widthsString() const;
-  /// The compiler's description of the same model (dynamic batch).
-  mlir::kan::ModelSpec toSpec() const;
-};
+/// The compiler's model shape (the tools keep SiLU and a dynamic batch).
+using ModelShape = mlir::kan::ModelShape;
 
 /// One named tensor; the data is kept in doubles (or floats packed into the
 /// same storage for f32 models) so the buffer is suitably aligned for both.
@@ -89,9 +78,23 @@ const char *tensorKindName(size_t which);
 
 /// Allocates the tensors of `shape` (zero-filled).
 Model allocateModel(const ModelShape &shape);
+/// The names and shapes allocateModel would give, without allocating.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+tensorShapes(const ModelShape &shape);
 
-/// Checks the shape is usable (at least one layer, positive widths, G >= 1,
-/// 0 <= k <= 15); `what` names the source in the message.
+/// The largest model the tools allocate, in parameters (all tensors, grids
+/// included); --max-params raises it.
+struct ModelLimits {
+  uint64_t maxParams = uint64_t(1) << 28;
+};
+ModelLimits &modelLimits();
+/// Parameters of a model of this shape (UINT64_MAX if that overflows).
+uint64_t parameterCount(const ModelShape &shape);
+
+/// Checks the shape is usable (at least one layer, widths in [1, 2^24],
+/// 1 <= G <= 4096, 0 <= k <= 15, at most modelLimits().maxParams
+/// parameters) before anything is allocated; `what` names the source in the
+/// message.
 llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 
 /// Efficient-kan-like initialisation, deterministic from `seed` (see the
@@ -99,8 +102,16 @@ llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 void initializeModel(Model &model, uint64_t seed);
 
 /// Reads a safetensors file with efficient-kan keys; G and k come from the
-/// shapes (grid columns G+2k+1, spline_weight last dim G+k).
-llvm::Expected<Model> readSafetensors(llvm::StringRef path);
+/// shapes (grid columns G+2k+1, spline_weight last dim G+k). Every shape is
+/// checked before the model is allocated; a tensor that is not a parameter
+/// of the model is an error unless `ignoreUnknown`.
+llvm::Expected<Model> readSafetensors(llvm::StringRef path,
+                                      bool ignoreUnknown = false);
+/// The same from tensors in memory (e.g. a state_dict handed over by
+/// Python); `path` names their source in messages.
+llvm::Expected<Model> modelFromTensorMap(const kan_tensor_map &map,
+                                         llvm::StringRef path,
+                                         bool ignoreUnknown = false);
 /// Writes the model (and its metadata) atomically.
 llvm::Error writeSafetensors(const Model &model, llvm::StringRef path);
 
@@ -113,6 +124,11 @@ llvm::Error readTangents(llvm::StringRef path, const Model &model,
 /// weights as `dense_resource` blobs in the module attribute `kan.weights`.
 mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &ctx,
                                                    const Model &model);
+/// The shape of @model's kan.layer ops (the module need not carry weights).
+llvm::Expected<ModelShape> readModelShape(mlir::ModuleOp module,
+                                          llvm::StringRef what);
+/// Whether the module carries weights (the `kan.weights` attribute).
+bool hasModelWeights(mlir::ModuleOp module);
 /// Reads the model back from a module written by buildModelModule (or any
 /// module with @model of kan.layer ops and a `kan.weights` dictionary).
 llvm::Expected<Model> readModelModule(mlir::ModuleOp module,

@@ -32,11 +32,6 @@ private:
   double interval;
 };
 
-/// Removes `--threads N` / `--threads=N` from argv and returns N (`def`
-/// when absent, -1 when malformed). libLLVM already registers a global
-/// option named "threads", so the tools cannot declare their own cl::opt.
-int64_t takeThreadsOption(int &argc, char **argv, int64_t def);
-
 /// Seconds since an arbitrary start (monotonic).
 double nowSeconds();
 

@@ -3,15 +3,13 @@
 #ifndef KAN_TRANSFORMS_JVP_H
 #define KAN_TRANSFORMS_JVP_H
 
+#include "kan/KanInterfaces.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::kan {
-
-/// Returns the tangent type of `primal` for `width` directions: a tensor with
-/// a leading dimension `width` (scalars become 1-D tensors).
-Type getTangentType(Type primal, int64_t width);
 
 /// Emits, at the builder's insertion point, the forward-mode derivative of
 /// the straight-line body of `func`. `primalArgs` are the values of the

@@ -37,9 +37,8 @@ FailureOr<NMQuadProgram> collectNMQuadProgram(ModuleOp module);
 void printNMQuadParams(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadMakefile(NMQuadProgram &p, const std::set<int64_t> &tiles,
-                         llvm::raw_ostream &os);
+                         llvm::StringRef runtimePrefix, llvm::raw_ostream &os);
 void printNMQuadReport(NMQuadProgram &p, llvm::raw_ostream &os);
-std::string initialWeights(NMQuadProgram &p);
 
 } // namespace mlir::kan
 

@@ -3,8 +3,9 @@
 // A pure printer over the nmc program (CIRCT ExportVerilog rule): the
 // schedule, tile sizes, bank placement and DDR map were chosen by
 // kan-to-nmc; this file only prints them as core C, host C, a header, a
-// Makefile, the assembly tile kernels and the initial weights. When the
-// module has no nmc.program yet, kan-to-nmc runs on a clone.
+// Makefile and the assembly tile kernels, and has the driver write the
+// model's weights. kan-to-nmc runs in the target's pipeline (Pipeline.cpp),
+// never here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,12 +16,10 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmc/NMCOps.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <set>
 
@@ -277,28 +276,26 @@ FailureOr<NMQuadProgram> mlir::kan::collectNMQuadProgram(ModuleOp module) {
   return p;
 }
 
-static LogicalResult writeFile(StringRef dir, StringRef name, StringRef text) {
-  return writeTargetFile(dir, name, text);
+static LogicalResult writeFile(TargetOutput &out, StringRef name,
+                               StringRef text) {
+  return out.write(name, text);
 }
 
-LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
-                                    bool report, llvm::raw_ostream &os) {
-  // Schedule on a clone unless the module is already in nmc form.
-  OwningOpRef<ModuleOp> owned;
-  ModuleOp m = module;
-  if (module.getOps<nmc::ProgramOp>().empty()) {
-    owned = module.clone();
-    m = *owned;
-    PassManager pm(module.getContext());
-    pm.addPass(createKanToNMC());
-    if (failed(pm.run(m)))
-      return failure();
-  }
-  FailureOr<NMQuadProgram> p = collectNMQuadProgram(m);
+LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
+                                    const NMQuadEmitOptions &options) {
+  if (!options.writeWeights)
+    return module.emitError() << "the NM Quad emitter needs the model's "
+                                 "weights (no writer given)";
+  std::optional<std::string> weightsPath = out.pathOf("weights.safetensors");
+  if (!weightsPath)
+    return module.emitError()
+           << "the NM Quad folder carries the model's weights as a file; "
+              "this output holds no files";
+  FailureOr<NMQuadProgram> p = collectNMQuadProgram(module);
   if (failed(p))
     return failure();
 
-  std::string core, host, params, make, weights;
+  std::string core, host, params, make;
   {
     llvm::raw_string_ostream s(core);
     if (failed(CorePrinter(*p, s).print()))
@@ -317,13 +314,22 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
     shapes.insert(l.getTileRows());
   {
     llvm::raw_string_ostream s(make);
-    printNMQuadMakefile(*p, shapes, s);
+    printNMQuadMakefile(*p, shapes, options.runtimePrefix, s);
   }
-  if (failed(writeFile(outDir, "model_core.c", core)) ||
-      failed(writeFile(outDir, "model_host.c", host)) ||
-      failed(writeFile(outDir, "model_params.h", params)) ||
-      failed(writeFile(outDir, "Makefile", make)) ||
-      failed(writeFile(outDir, "weights.safetensors", initialWeights(*p))))
+  // The launcher's parameters, in DDR order, under efficient-kan names.
+  // Weights that do not fit stop the emission before any source is written.
+  SmallVector<NMQuadParam> launcherParams;
+  for (nmc::DdrBufferOp d : p->ddrOrder)
+    if (d.getKind() == "param")
+      launcherParams.push_back(
+          {d.getName()->str(),
+           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
+  if (failed(options.writeWeights(launcherParams, *weightsPath)))
+    return failure();
+  if (failed(writeFile(out, "model_core.c", core)) ||
+      failed(writeFile(out, "model_host.c", host)) ||
+      failed(writeFile(out, "model_params.h", params)) ||
+      failed(writeFile(out, "Makefile", make)))
     return failure();
   // Assembly tile kernels for the row-tile shapes the schedule uses (n=32).
   for (int64_t mrows : shapes) {
@@ -334,10 +340,25 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, StringRef outDir,
     if (!::kan::nmquad::isSupportedTile(t))
       continue;
     std::string name = "kan_nmc_gemm_tile_f64_" + std::to_string(mrows) + "x32.s";
-    if (failed(writeFile(outDir, name, ::kan::nmquad::emitGemmTileF64(t))))
+    if (failed(writeFile(out, name, ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
-  if (report)
-    printNMQuadReport(*p, os);
+  if (options.report)
+    printNMQuadReport(*p, *options.report);
   return success();
+}
+
+std::string mlir::kan::defaultNMQuadRuntimePrefix() {
+  // <prefix>/bin/kan-translate; getMainExecutable resolves symlinks, so a
+  // tool linked into another bin/ still finds its own prefix.
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&defaultNMQuadRuntimePrefix));
+  if (exe.empty())
+    return KAN_INSTALL_PREFIX;
+  SmallString<256> prefix(llvm::sys::path::parent_path(exe));
+  for (auto it = llvm::sys::path::begin(KAN_INSTALL_BINDIR),
+            end = llvm::sys::path::end(KAN_INSTALL_BINDIR);
+       it != end; ++it)
+    prefix = llvm::sys::path::parent_path(prefix);
+  return std::string(prefix);
 }

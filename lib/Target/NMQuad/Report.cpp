@@ -9,6 +9,7 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <cmath>
@@ -75,8 +76,18 @@ void mlir::kan::printNMQuadParams(NMQuadProgram &p,
      << "\n#endif\n";
 }
 
+/// `dir` + `rest` under $(KANRT_PREFIX); `dir` is a CMAKE_INSTALL_*DIR,
+/// relative unless the build was configured with an absolute one.
+static std::string underPrefix(StringRef dir, StringRef rest) {
+  std::string p = llvm::sys::path::is_absolute(dir)
+                      ? dir.str()
+                      : "$(KANRT_PREFIX)/" + dir.str();
+  return p + rest.str();
+}
+
 void mlir::kan::printNMQuadMakefile(NMQuadProgram &p,
                                     const std::set<int64_t> &tiles,
+                                    StringRef runtimePrefix,
                                     llvm::raw_ostream &os) {
   (void)p;
   std::string asmFiles;
@@ -87,18 +98,27 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p,
 #   make host-emu    x86 build against the emulation; with INPUT=x.npy
 #                    OUTPUT=y.npy it runs the forward pass on x
 #   make host-emu-train   a few noise_step training steps (STEPS, SEED)
-# Variables: KANRT_NMC_INCLUDE (kan_nmc.h, emulated PL_*), KANRT_NMC_LIB
+# Variables: KANRT_PREFIX (where the kanrt runtime is installed; default:
+# the prefix of the kan-translate that wrote this file), and below it
+# KANRT_NMC_INCLUDE (kan_nmc.h, emulated PL_*), KANRT_NMC_LIB
 # (libkanrt_nmc_emu.a), KANRT_NMC_LDS, KANRT_NMC_SRC (core-side sources),
 # KANRT_INCLUDE (kanrt/*.h), KANRT_LIB (libkanrt.a), KANRT_SRC (kanrt
-# sources compiled into the core program), NMC_SDK, CHIPS, CORES, WEIGHTS.
-KANRT_NMC_INCLUDE ?= /usr/local/include/kanrt/nmc
-KANRT_NMC_LIB ?= /usr/local/lib/libkanrt_nmc_emu.a
-KANRT_NMC_LDS ?= /usr/local/share/kanrt/nmc/nmc-kan.lds
-KANRT_NMC_SRC ?= /usr/local/share/kanrt/nmc/src
-KANRT_INCLUDE ?= /usr/local/include
-KANRT_LIB ?= /usr/local/lib/libkanrt.a
-KANRT_SRC ?= /usr/local/share/kanrt/src
-NMC_SDK ?= /opt/module/nm_quad
+# sources compiled into the core program); NMC_SDK, CHIPS, CORES, WEIGHTS.
+KANRT_PREFIX ?= )"
+     << runtimePrefix << "\n"
+     << "KANRT_NMC_INCLUDE ?= "
+     << underPrefix(KAN_INSTALL_INCLUDEDIR, "/kanrt/nmc")
+     << "\nKANRT_NMC_LIB ?= "
+     << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt_nmc_emu.a")
+     << "\nKANRT_NMC_LDS ?= "
+     << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/nmc-kan.lds")
+     << "\nKANRT_NMC_SRC ?= "
+     << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/nmc/src")
+     << "\nKANRT_INCLUDE ?= " << underPrefix(KAN_INSTALL_INCLUDEDIR, "")
+     << "\nKANRT_LIB ?= " << underPrefix(KAN_INSTALL_LIBDIR, "/libkanrt.a")
+     << "\nKANRT_SRC ?= " << underPrefix(KAN_INSTALL_DATADIR, "/kanrt/src")
+     << "\n"
+     << R"(NMC_SDK ?= /opt/module/nm_quad
 BUILD ?= build
 CC ?= cc
 NMCC ?= nmc-gcc
@@ -114,7 +134,8 @@ LABELS ?=
 CORE_SRCS := model_core.c
 HOST_SRCS := model_host.c
 HEADERS := model_params.h
-ASM_SRCS :=)" << asmFiles << R"(
+ASM_SRCS :=)"
+     << asmFiles << R"(
 EMU_FLAGS := -std=gnu99 -O2 -Wall -Wextra -DKAN_NMC_HOST_EMU -DKAN_NMC_HOST_EMULATION \
   -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
 
@@ -461,60 +482,6 @@ int main(int argc, char **argv) {
   return 0;
 }
 )";
-}
-
-std::string mlir::kan::initialWeights(NMQuadProgram &p) {
-  // efficient-kan-like initial weights from a fixed generator: uniform grid
-  // on [-1, 1], small base/spline weights, unit scaler. A trained model is
-  // passed to the launcher with --weights.
-  std::string header = "{", data;
-  uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&]() {
-    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    return (double)(state >> 11) / 9007199254740992.0;
-  };
-  bool firstT = true;
-  for (nmc::DdrBufferOp d : p.ddrOrder) {
-    if (d.getKind() != "param")
-      continue;
-    StringRef name = *d.getName();
-    auto shape = *d.getShape();
-    int64_t numel = d.getWords() / 2;
-    std::vector<double> v(numel);
-    if (name.ends_with(".grid")) {
-      int64_t cols = shape[1];
-      int64_t k = 0;
-      for (nmc::LayerOp l : p.layers)
-        if (name.starts_with("layers." + std::to_string(l.getIndex()) + "."))
-          k = l.getOrder();
-      int64_t g = cols - 2 * k - 1;
-      for (int64_t i = 0; i < numel; ++i)
-        v[i] = -1.0 + (double)(i % cols - k) * (2.0 / (double)g);
-    } else if (name.ends_with(".spline_scaler")) {
-      for (auto &x : v)
-        x = 1.0 + 0.1 * (next() - 0.5);
-    } else {
-      double s = 1.0 / std::sqrt((double)shape[1]);
-      for (auto &x : v)
-        x = s * (2.0 * next() - 1.0);
-    }
-    size_t off = data.size();
-    data.append(reinterpret_cast<const char *>(v.data()), v.size() * 8);
-    header += (firstT ? "\"" : ",\"") + name.str() + "\":{\"dtype\":\"F64\",\"shape\":[";
-    for (size_t i = 0; i < shape.size(); ++i)
-      header += (i ? "," : "") + std::to_string(shape[i]);
-    header += "],\"data_offsets\":[" + std::to_string(off) + "," +
-              std::to_string(data.size()) + "]}";
-    firstT = false;
-  }
-  header += "}";
-  while (header.size() % 8)
-    header += ' ';
-  std::string out(8, '\0');
-  uint64_t len = header.size();
-  for (int i = 0; i < 8; ++i)
-    out[i] = (char)((len >> (8 * i)) & 0xFF);
-  return out + header + data;
 }
 
 void mlir::kan::printNMQuadReport(NMQuadProgram &p,

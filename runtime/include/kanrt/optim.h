@@ -113,31 +113,45 @@ kan_status kan_optimizer_step_scaled(const kan_optim_config *cfg,
                                      double lr_scale, size_t nparams,
                                      const kan_param *params);
 
-/** Replay log (little-endian binary, version 2; version 1 is still read):
- *   header: "KANRPLAY" (8 bytes), u32 version = 1, u32 kind, u32 dist,
+/** SHA-256 of the parameters' values: the bytes of params[0].data,
+ * params[1].data, ... (size x dtype size each, host order = little-endian)
+ * in the given order. A replay log records it for its initial weights. */
+void kan_weights_sha256(size_t nparams, const kan_param *params,
+                        unsigned char out[32]);
+
+/** Replay log (little-endian binary, version 3; versions 1 and 2 are still
+ * read), see runtime/README.md:
+ *   header: "KANRPLAY" (8 bytes), u32 version = 3, u32 kind, u32 dist,
  *           u32 ndir, u64 seed, f64 lr, f64 density, u32 nparams,
  *           u32 L, L bytes: path of the safetensors checkpoint holding the
  *           initial weights (may be empty; not NUL-terminated),
  *           nparams x { u32 N, N bytes name, u32 stream, u32 dtype,
- *           u64 size }, u32 0x444E4548 ("HEND").
+ *           u64 size }, u32 start_step, 32 bytes kan_weights_sha256 of the
+ *           initial weights (table order), u32 0x444E4548 ("HEND"),
+ *           u32 CRC-32 of all header bytes before it.
  *   records (fixed size, appended): u32 0x50455453 ("STEP"), u32 step,
- *           f64 lr_scale (absent in version 1, where it is 1),
- *           ndir x f64 JVP scalars a_i.
+ *           f64 lr_scale, ndir x f64 JVP scalars a_i, u32 CRC-32 of the
+ *           record's bytes before it. (Version 2: no start step, hash or
+ *           checksums; version 1 also no lr_scale, which reads as 1.)
  * Limits: ndir <= 2^20, nparams <= 2^16, names and path <= 4096 bytes. */
 typedef struct kan_replay_writer kan_replay_writer;
 
-/** Creates (truncates) path and writes the header; init_checkpoint may be
- * NULL. */
+/** Creates (truncates) path and writes the header, with start_step (the
+ * step of the first record to come) and the SHA-256 of params' current
+ * values as the initial weights; init_checkpoint may be NULL. */
 kan_status kan_replay_writer_open(const char *path,
                                   const kan_optim_config *cfg,
-                                  const char *init_checkpoint, size_t nparams,
+                                  const char *init_checkpoint,
+                                  uint32_t start_step, size_t nparams,
                                   const kan_param *params,
                                   kan_replay_writer **out);
-/** Appends one step record (lr_scale 1) and flushes it to the OS. */
+/** Appends one step record (lr_scale 1) with write(2). */
 kan_status kan_replay_writer_append(kan_replay_writer *w, uint32_t step,
                                     const double *jvp);
 /** Appends one step record of a step taken with kan_optimizer_step_scaled's
- * lr_scale and flushes it to the OS. */
+ * lr_scale. On a write error (a full disk) the bytes of the partial record
+ * are cut off again, so the file ends with a whole record, and every later
+ * append fails: the log stays readable up to the last record written. */
 kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
                                            uint32_t step, double lr_scale,
                                            const double *jvp);
@@ -154,6 +168,7 @@ typedef struct kan_replay_param {
 
 /** A parsed replay log. */
 typedef struct kan_replay_log {
+  uint32_t version;         /**< format version (1, 2 or 3) */
   kan_optim_config config;  /**< optimiser configuration */
   char *init_checkpoint;    /**< initial-weights path ("" if none) */
   size_t nparams;           /**< parameter table size */
@@ -162,15 +177,31 @@ typedef struct kan_replay_log {
   uint32_t *steps;          /**< step index of each record */
   double *jvp;              /**< nsteps x ndir JVP scalars */
   double *lr_scale;         /**< nsteps step-size factors (1 in version 1) */
+  uint32_t start_step;      /**< step of the initial weights (versions 1-2:
+                                 the first record's step, or 0) */
+  int has_weights_sha256;   /**< version 3: weights_sha256 is set */
+  unsigned char weights_sha256[32]; /**< kan_weights_sha256 of the initial
+                                         weights, in table order */
+  size_t dropped_records;   /**< damaged or partial records at the end,
+                                 ignored (a torn tail) */
+  size_t dropped_bytes;     /**< their bytes */
 } kan_replay_log;
 
-/** Reads and validates a replay log (a truncated last record is an error). */
+/** Reads and validates a replay log. A torn tail (a partial last record,
+ * or damaged records with nothing intact after them) is left out and
+ * counted in dropped_records/dropped_bytes; a damaged record followed by an
+ * intact one is an error. */
 kan_status kan_replay_read(const char *path, kan_replay_log *out);
+/** kan_replay_read of a log in memory; name is used in messages. */
+kan_status kan_replay_read_memory(const void *data, size_t size,
+                                  const char *name, kan_replay_log *out);
 /** Frees a log read by kan_replay_read. */
 void kan_replay_log_free(kan_replay_log *log);
 /** Applies every step of the log, in order, to params (which must hold the
  * initial weights and match the log's table by name, stream, dtype and
- * size). Bit-identical to the kan_optimizer_step calls that were logged. */
+ * size; for version 3 logs their SHA-256 must equal the recorded one, else
+ * KAN_ERR_MISMATCH). Bit-identical to the kan_optimizer_step calls that were
+ * logged. */
 kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
                             const kan_param *params);
 

@@ -128,46 +128,6 @@ func.func @jvp_dynamic_width(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: te
 
 // -----
 
-func.func @basis_grid(%x: tensor<?x5xf64>, %g: tensor<5x?xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{operand 'grid' must have a static shape but got 5x?}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x?xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
-func.func @basis_knots(%x: tensor<?x5xf64>, %g: tensor<5x6xf64>) -> tensor<?x5x2xf64> {
-  // expected-error @+1 {{operand 'grid' has 6 knots per input, too few for spline order 3}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x6xf64> -> tensor<?x5x2xf64>
-  return %b : tensor<?x5x2xf64>
-}
-
-// -----
-
-func.func @basis_input(%x: tensor<?x4xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{operand 'input' expected shape ?x5 but got ?x4}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x4xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
-func.func @basis_output(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x9xf64> {
-  // expected-error @+1 {{operand 'output' expected shape ?x5x8 but got ?x5x9}}
-  %b = kan.basis %x, %g order 3 derivative 0 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x9xf64>
-  return %b : tensor<?x5x9xf64>
-}
-
-// -----
-
-func.func @basis_derivative(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>) -> tensor<?x5x8xf64> {
-  // expected-error @+1 {{attribute 'derivative' failed to satisfy constraint}}
-  %b = kan.basis %x, %g order 3 derivative 2 : tensor<?x5xf64>, tensor<5x12xf64> -> tensor<?x5x8xf64>
-  return %b : tensor<?x5x8xf64>
-}
-
-// -----
-
 func.func @mse_target(%z: tensor<?x3xf64>, %t: tensor<?x4xf64>) -> f64 {
   // expected-error @+1 {{operand 'target' expected shape ?x3 but got ?x4}}
   %l = kan.mse %z, %t : tensor<?x3xf64>, tensor<?x4xf64> -> f64
@@ -300,4 +260,40 @@ func.func @bad_activation(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor
   // expected-error @+1 {{expected Activation to be one of: silu, identity, but got 'relu'}}
   %y = kan.layer %x, %g, %wb, %ws order 3 act relu : tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64> -> tensor<?x4xf64>
   return %y : tensor<?x4xf64>
+}
+
+// -----
+
+// Zero-sized, oversized and overflowing dimensions never reach the passes
+// (a zero width divided the row-tile computation, an int64-sized one
+// overflowed the emitted element counts).
+func.func @zero_width(%x: tensor<?x0xf64>, %g: tensor<0x12xf64>, %wb: tensor<4x0xf64>, %ws: tensor<4x0x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'input' has a dimension of size 0 (?x0)}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x0xf64>, tensor<0x12xf64>, tensor<4x0xf64>, tensor<4x0x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @huge_width(%x: tensor<?x9223372036854775807xf64>, %g: tensor<9223372036854775807x12xf64>, %wb: tensor<4x9223372036854775807xf64>, %ws: tensor<4x9223372036854775807x8xf64>) -> tensor<?x4xf64> {
+  // expected-error @+1 {{operand 'input' has a dimension of 9223372036854775807, more than 16777216}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x9223372036854775807xf64>, tensor<9223372036854775807x12xf64>, tensor<4x9223372036854775807xf64>, tensor<4x9223372036854775807x8xf64> -> tensor<?x4xf64>
+  return %y : tensor<?x4xf64>
+}
+
+// -----
+
+func.func @too_many_elements(%x: tensor<?x16777216xf64>, %g: tensor<16777216x516xf64>, %wb: tensor<16777216x16777216xf64>, %ws: tensor<16777216x16777216x512xf64>) -> tensor<?x16777216xf64> {
+  // expected-error @+1 {{operand 'spline_weight' has more than 72057594037927936 elements (16777216x16777216x512)}}
+  %y = kan.layer %x, %g, %wb, %ws order 3 act silu : tensor<?x16777216xf64>, tensor<16777216x516xf64>, tensor<16777216x16777216xf64>, tensor<16777216x16777216x512xf64> -> tensor<?x16777216xf64>
+  return %y : tensor<?x16777216xf64>
+}
+
+// -----
+
+// The runtime's B-spline kernels support orders up to 15.
+func.func @order_16(%x: tensor<?x2xf64>, %g: tensor<2x38xf64>, %wb: tensor<2x2xf64>, %ws: tensor<2x2x21xf64>) -> tensor<?x2xf64> {
+  // expected-error @+1 {{attribute 'order' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 0 whose maximum value is 15}}
+  %y = kan.layer %x, %g, %wb, %ws order 16 act silu : tensor<?x2xf64>, tensor<2x38xf64>, tensor<2x2xf64>, tensor<2x2x21xf64> -> tensor<?x2xf64>
+  return %y : tensor<?x2xf64>
 }

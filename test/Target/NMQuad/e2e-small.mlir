@@ -1,15 +1,17 @@
-// The golden kan_small model ([5,4,3], G=5, k=3, scaler) under host
-// emulation: forward on 1, 4 and 16 cores and on 4 chips equals the CPU
-// target (and the golden vectors); three noise_step steps on 1 and 4 chips
-// give the CPU target's weights bit for bit.
+// The golden kan_small model ([5,4,3], G=5, k=3, scaler), imported, under
+// host emulation (with the folder's weights.safetensors, or the checkpoint
+// passed by hand): forward on 1, 4 and 16 cores and on 4 chips equals the
+// CPU target (and the golden vectors); three noise_step steps on 1 and 4
+// chips give the CPU target's weights bit for bit.
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: kan-translate --target=nmquad -o %t/nmq %S/../CPU/Inputs/kan_small.mlir --train-step --n 4 --density 0.05 --lr 0.01
+// RUN: kan-import %golden/kan_small.safetensors -o %t/kan_small.mlir
+// RUN: kan-translate --target=nmquad -o %t/nmq %t/kan_small.mlir --train-step --n 4 --density 0.05 --lr 0.01
 // RUN: kan-translate --target=cpu -o %t/cpu %S/../CPU/Inputs/kan_small.mlir --train-step --n 4 --density 0.05 --lr 0.01
 // RUN: %kanrt-cc -I%t/cpu %S/Inputs/cpu_ref.c %t/cpu/kan_model.c %kanrt-lib -o %t/ref
 // RUN: %nmq-cmp -o %t/cmp
 // RUN: cd %t/nmq && %nmq-make host-emu
 // RUN: %t/ref %golden/kan_small.safetensors %golden/kan_small_x.npy %t/y_cpu.npy
-// RUN: %t/nmq/build/model_emu --cores 1 --weights %golden/kan_small.safetensors --input %golden/kan_small_x.npy --output %t/y1.npy
+// RUN: %t/nmq/build/model_emu --cores 1 --input %golden/kan_small_x.npy --output %t/y1.npy
 // RUN: %t/cmp %t/y1.npy %t/y_cpu.npy | FileCheck %s --check-prefix=FWD
 // RUN: %t/nmq/build/model_emu --cores 4 --weights %golden/kan_small.safetensors --input %golden/kan_small_x.npy --output %t/y4.npy
 // RUN: %t/cmp %t/y4.npy %t/y_cpu.npy | FileCheck %s --check-prefix=FWD

@@ -1,7 +1,7 @@
 // The emitted NM Quad folder: core C placing the tile buffers in banks and
 // synchronising with the host, a PL_* launcher, the FPU assembly tile, and a
 // Makefile for the vendor toolchain and for host emulation.
-// RUN: rm -rf %t && kan-translate --target=nmquad -o %t %S/../CPU/Inputs/kan_small.mlir --train-step --n 4 --density 0.05 --lr 0.01 > /dev/null
+// RUN: rm -rf %t && kan-translate --target=nmquad --init-seed 1 -o %t %S/../CPU/Inputs/kan_small.mlir --train-step --n 4 --density 0.05 --lr 0.01 > /dev/null
 // RUN: FileCheck %s --check-prefix=CORE --input-file=%t/model_core.c
 // RUN: FileCheck %s --check-prefix=HOST --input-file=%t/model_host.c
 // RUN: FileCheck %s --check-prefix=ASM --input-file=%t/kan_nmc_gemm_tile_f64_24x32.s
@@ -30,6 +30,16 @@
 // ASM: rep 32
 // ASM: .double
 
+// The runtime's paths derive from one prefix, the tool's own (here the
+// build tree, which stages the runtime in the install layout).
+// MAKE: KANRT_PREFIX ?= {{.+}}
+// MAKE-NEXT: KANRT_NMC_INCLUDE ?= $(KANRT_PREFIX)/include/kanrt/nmc
+// MAKE-NEXT: KANRT_NMC_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt_nmc_emu.a
+// MAKE-NEXT: KANRT_NMC_LDS ?= $(KANRT_PREFIX)/share/kanrt/nmc/nmc-kan.lds
+// MAKE-NEXT: KANRT_NMC_SRC ?= $(KANRT_PREFIX)/share/kanrt/nmc/src
+// MAKE-NEXT: KANRT_INCLUDE ?= $(KANRT_PREFIX)/include
+// MAKE-NEXT: KANRT_LIB ?= $(KANRT_PREFIX)/lib{{.*}}/libkanrt.a
+// MAKE-NEXT: KANRT_SRC ?= $(KANRT_PREFIX)/share/kanrt/src
 // MAKE: NMCC ?= nmc-gcc
 // MAKE: host-emu:
 // MAKE: host-emu-train:

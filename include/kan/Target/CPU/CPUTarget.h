@@ -1,5 +1,4 @@
-//===- CPUTarget.h - the CPU target: model building, pipeline, C --*- C++
-//-*-===//
+//===- CPUTarget.h - the CPU target: pipeline, C ----------------*- C++ -*-===//
 //
 // The CPU target turns a kan module (a model function, optionally with a
 // train step built by kan-build-train-step) into C99 sources that link
@@ -21,62 +20,54 @@
 #ifndef KAN_TARGET_CPU_CPUTARGET_H
 #define KAN_TARGET_CPU_CPUTARGET_H
 
+#include "kan/Target/TargetBackend.h"
+
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
-#include <vector>
 
 namespace mlir::kan {
 
-/// Shape of a KAN in the efficient-kan formulation.
-struct ModelSpec {
-  std::vector<int64_t> widths{784, 64, 10};
-  int64_t gridSize = 5;
-  int64_t order = 3;
-  bool f32 = false;
-  bool withScaler = true;
-  bool identityActivation = false;
-  /// Batch size; -1 builds a dynamic batch dimension.
-  int64_t batch = -1;
-};
-
-/// Builds `func.func @model(%x: tensor<N x I0>, params...) -> tensor<N x OL>`
-/// of kan.layer ops; params per layer are grid, base_weight, spline_weight
-/// and (withScaler) spline_scaler.
-OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelSpec &spec);
-
-/// Reads the shape of a model function back (widths, G, k, dtype, scaler).
-FailureOr<ModelSpec> inferModelSpec(ModuleOp module);
-
-/// Options of the training step (the kan-build-train-step pass options).
-struct TrainStepOptions {
-  std::string rule = "ternary";
-  std::string dist = "";
-  std::string loss = "cross_entropy";
-  int64_t directions = 32;
-  double density = 2e-3;
-  double lr = 3e-3;
-};
-
-/// Target schedule knobs (tile sizes come from the target, not patterns).
+/// The CPU target's schedule (tile sizes come from the target, not from
+/// kan-tile-and-fuse's generic defaults).
 struct CPUSchedule {
   /// Two tiles of 128 rows for the default batch of 256 keep both cores
   /// busy and repack W only twice per layer.
   int64_t tileRows = 128;
+  /// W is streamed once per tile: the panels of a tile stay within a few MB
+  /// of last-level cache.
   int64_t panelBytes = 8 << 20;
 };
 
-/// Adds the CPU pipeline: (optionally) kan-build-train-step, kan-lower-to-gemm,
-/// kan-tile-and-fuse with the CPU schedule, canonicalisation.
-void buildCPUPipeline(OpPassManager &pm, const TrainStepOptions *train,
-                      const CPUSchedule &schedule);
+/// Options of the CPU target (kan-translate --target=cpu, kan-compile-cpu).
+class CPUTargetOptions : public FrontendOptions {
+public:
+  Checked<int64_t> tileRows{*this, "tile-rows",
+                            llvm::cl::desc("Largest row tile of a layer GEMM"),
+                            llvm::cl::init(CPUSchedule().tileRows),
+                            cli::bounds(cli::tileRows)};
+  Option<int64_t> panelBytes{
+      *this, "panel-bytes",
+      llvm::cl::desc("Budget in bytes for the feature and tangent panels of "
+                     "one row tile"),
+      llvm::cl::init(CPUSchedule().panelBytes)};
+  Option<std::string, cli::CheckedStringParser> prefix{
+      *this, "prefix",
+      llvm::cl::desc("Prefix of every exported C symbol and of the file "
+                     "names (emission; a C identifier)"),
+      llvm::cl::init("kan_"), cli::format(cli::checkCIdentifier)};
+};
 
-/// Registers `kan-compile-cpu` (options: train-step, rule, dist, loss, n,
-/// density, lr, tile-rows) for kan-opt's --pass-pipeline.
-void registerCPUPipeline();
+/// Adds the CPU pipeline: the frontend (kan-build-train-step with
+/// train-step, kan-lower-to-gemm), kan-tile-and-fuse with the CPU schedule,
+/// kan-plan-memory.
+void buildCPUPipeline(OpPassManager &pm, const CPUTargetOptions &options);
+
+/// The CPU target's backend (registered as "cpu" by registerCPUTarget).
+const TargetBackend &getCPUTarget();
+void registerCPUTarget();
 
 /// Emits the C99 source and header of a lowered module (the output of
 /// buildCPUPipeline). Does not modify the IR. `prefix` prefixes every

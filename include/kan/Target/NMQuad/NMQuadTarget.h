@@ -1,26 +1,95 @@
 //===- NMQuadTarget.h - the NM Quad target ----------------------*- C++ -*-===//
 //
 // kan-translate --target=nmquad: schedules the GEMM-form module on NM Quad
-// cores (kan-to-nmc, unless the module already holds an nmc.program) and
-// writes a folder a user builds with the vendor SDK (`make nmc`) or runs
-// under host emulation (`make host-emu`). docs/NMQUAD-TARGET.md describes
-// the schedule, the folder and the report.
+// cores (kan-to-nmc, the last pass of the target's pipeline) and writes a
+// folder a user builds with the vendor SDK (`make nmc`) or runs under host
+// emulation (`make host-emu`). docs/NMQUAD-TARGET.md describes the schedule,
+// the folder and the report.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KAN_TARGET_NMQUAD_NMQUADTARGET_H
 #define KAN_TARGET_NMQUAD_NMQUADTARGET_H
 
+#include "kan/Conversion/Passes.h"
+#include "kan/Target/TargetBackend.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
+#include <string>
+
 namespace mlir::kan {
 
-/// Writes the NM Quad folder into \p outDir; with \p report, prints the
-/// per-kernel schedule report to \p os. The module is not modified.
-mlir::LogicalResult emitNMQuad(mlir::ModuleOp module, llvm::StringRef outDir,
-                               bool report, llvm::raw_ostream &os);
+/// Options of the NM Quad target (kan-translate --target=nmquad,
+/// kan-compile-nmquad). The schedule's defaults are kan-to-nmc's (Passes.td).
+class NMQuadTargetOptions : public FrontendOptions {
+public:
+  Option<int64_t> chips{*this, "chips",
+                        llvm::cl::desc("NM6408 chips (1..4)"),
+                        llvm::cl::init(defaults().chips)};
+  Option<int64_t> cores{*this, "cores",
+                        llvm::cl::desc("NMC4 cores per chip (1..16)"),
+                        llvm::cl::init(defaults().cores)};
+  Option<std::string> split{
+      *this, "split",
+      llvm::cl::desc("Split of a layer GEMM over cores: rows or outputs"),
+      llvm::cl::init(defaults().split)};
+  Option<int64_t> ddrStreams{*this, "ddr-streams",
+                             llvm::cl::desc("Cores of a chip on DDR at once "
+                                            "(1..8)"),
+                             llvm::cl::init(defaults().ddrStreams)};
+  Option<int64_t> batch{*this, "batch",
+                        llvm::cl::desc("Largest batch slice of one chip "
+                                       "(sizes the DDR map)"),
+                        llvm::cl::init(defaults().batch)};
+  Option<bool> report{*this, "report",
+                      llvm::cl::desc("Print the schedule report on stdout "
+                                     "(emission)"),
+                      llvm::cl::init(false)};
+
+  /// The kan-to-nmc options these stand for.
+  KanToNMCOptions getScheduleOptions() const;
+
+private:
+  static KanToNMCOptions defaults() { return {}; }
+};
+
+/// Adds the NM Quad pipeline: the frontend (kan-build-train-step with
+/// train-step, kan-lower-to-gemm), then kan-to-nmc with the schedule options.
+void buildNMQuadPipeline(OpPassManager &pm, const NMQuadTargetOptions &options);
+
+/// The NM Quad target's backend (registered as "nmquad").
+const TargetBackend &getNMQuadTarget();
+void registerNMQuadTarget();
+
+/// A parameter the launcher loads from weights.safetensors.
+using NMQuadParam = DeployedParam;
+
+struct NMQuadEmitOptions {
+  /// Where the schedule report goes (none when null).
+  llvm::raw_ostream *report = nullptr;
+  /// The default of KANRT_PREFIX in the emitted Makefile: the prefix the
+  /// runtime (headers, libraries, core sources) is installed under.
+  std::string runtimePrefix;
+  /// Writes the folder's weights.safetensors holding the given parameters.
+  /// The emitter has no weights of its own: the driver supplies the model's.
+  WeightsWriter writeWeights;
+};
+
+/// Writes the NM Quad folder of a module holding an nmc.program (the
+/// pipeline's output) to \p output. The module is not modified.
+mlir::LogicalResult emitNMQuad(mlir::ModuleOp module, TargetOutput &output,
+                               const NMQuadEmitOptions &options);
+
+/// The runtime prefix of the running tool: the directory above the bin/
+/// directory holding the executable (an install prefix, or the build tree,
+/// which stages the runtime in the install layout). Falls back to the
+/// configured CMAKE_INSTALL_PREFIX when the executable cannot be located.
+std::string defaultNMQuadRuntimePrefix();
 
 } // namespace mlir::kan
 

@@ -1,16 +1,24 @@
-//===- ModelBuilder.cpp - kan modules of a given shape ----------*- C++ -*-===//
+//===- KanModel.cpp - kan modules of a given shape --------------*- C++ -*-===//
 
+#include "kan/KanModel.h"
 #include "kan/KanOps.h"
-#include "kan/Target/CPU/CPUTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace mlir::kan;
 
+std::string ModelShape::widthsString() const {
+  std::string s;
+  for (auto [i, w] : llvm::enumerate(widths))
+    s += (i ? "," : "") + std::to_string(w);
+  return s;
+}
+
 OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
-                                            const ModelSpec &spec) {
+                                            const ModelShape &spec) {
   ctx.loadDialect<KanDialect, func::FuncDialect>();
   OpBuilder b(&ctx);
   Location loc = b.getUnknownLoc();
@@ -49,44 +57,4 @@ OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
   }
   b.create<func::ReturnOp>(loc, x);
   return module;
-}
-
-FailureOr<ModelSpec> mlir::kan::inferModelSpec(ModuleOp module) {
-  auto func = module.lookupSymbol<func::FuncOp>("model");
-  if (!func) {
-    module.emitError() << "no @model function in the module";
-    return failure();
-  }
-  ModelSpec spec;
-  spec.widths.clear();
-  bool first = true;
-  WalkResult r = func.walk([&](LayerOp layer) {
-    if (first) {
-      spec.widths.push_back(layer.getNumInputs());
-      spec.gridSize = layer.getGridSize();
-      spec.order = layer.getOrder();
-      spec.f32 = layer.getInput().getType().getElementType().isF32();
-      spec.withScaler = static_cast<bool>(layer.getSplineScaler());
-      spec.identityActivation = layer.getAct() == Activation::identity;
-      spec.batch = layer.getInput().getType().getDimSize(0);
-      if (ShapedType::isDynamic(spec.batch))
-        spec.batch = -1;
-      first = false;
-    } else if (layer.getGridSize() != spec.gridSize ||
-               (int64_t)layer.getOrder() != spec.order ||
-               static_cast<bool>(layer.getSplineScaler()) != spec.withScaler) {
-      layer.emitOpError() << "all layers of a model must share G, k and the "
-                             "presence of a spline scaler";
-      return WalkResult::interrupt();
-    }
-    spec.widths.push_back(layer.getNumOutputs());
-    return WalkResult::advance();
-  });
-  if (r.wasInterrupted())
-    return failure();
-  if (spec.widths.size() < 2) {
-    func.emitError() << "@model has no kan.layer";
-    return failure();
-  }
-  return spec;
 }

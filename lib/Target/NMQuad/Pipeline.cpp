@@ -1,0 +1,22 @@
+//===- Pipeline.cpp - the NM Quad target's pass pipeline --------*- C++ -*-===//
+
+#include "kan/Target/NMQuad/NMQuadTarget.h"
+
+using namespace mlir;
+using namespace mlir::kan;
+
+KanToNMCOptions NMQuadTargetOptions::getScheduleOptions() const {
+  KanToNMCOptions o;
+  o.chips = chips;
+  o.cores = cores;
+  o.split = split;
+  o.ddrStreams = ddrStreams;
+  o.batch = batch;
+  return o;
+}
+
+void mlir::kan::buildNMQuadPipeline(OpPassManager &pm,
+                                    const NMQuadTargetOptions &options) {
+  buildFrontendPipeline(pm, options);
+  pm.addPass(createKanToNMC(options.getScheduleOptions()));
+}

@@ -1,0 +1,11 @@
+// KAN [8, 6, 3], G = 5, k = 3, f64, without weights (the shape of
+// kan-train --widths 8,6,3).
+func.func @model(%x: tensor<?x8xf64>,
+                 %g0: tensor<8x12xf64>, %b0: tensor<6x8xf64>, %c0: tensor<6x8x8xf64>, %s0: tensor<6x8xf64>,
+                 %g1: tensor<6x12xf64>, %b1: tensor<3x6xf64>, %c1: tensor<3x6x8xf64>, %s1: tensor<3x6xf64>) -> tensor<?x3xf64> {
+  %h = kan.layer %x, %g0, %b0, %c0 scaler %s0 order 3 act silu
+      : tensor<?x8xf64>, tensor<8x12xf64>, tensor<6x8xf64>, tensor<6x8x8xf64>, tensor<6x8xf64> -> tensor<?x6xf64>
+  %y = kan.layer %h, %g1, %b1, %c1 scaler %s1 order 3 act silu
+      : tensor<?x6xf64>, tensor<6x12xf64>, tensor<3x6xf64>, tensor<3x6x8xf64>, tensor<3x6xf64> -> tensor<?x3xf64>
+  return %y : tensor<?x3xf64>
+}
