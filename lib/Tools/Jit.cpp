@@ -401,15 +401,22 @@ kan::tools::loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts) 
     }
   if (!any)
     return std::nullopt;
+  // The CPU target as kan-translate --target=cpu runs it; its pipeline
+  // starts with kan-formula-to-emitc.
+  const mlir::kan::TargetBackend &cpu = mlir::kan::getCPUTarget();
+  mlir::kan::CPUTargetOptions co;
   mlir::PassManager pm(&ctx);
-  mlir::kan::buildCPUPipeline(pm, nullptr, mlir::kan::CPUSchedule{});
+  cpu.buildPipeline(pm, co);
   if (mlir::failed(pm.run(*module)))
     return makeError(path + ": the CPU pipeline failed:\n" + diag);
-  std::string src, hdr;
-  llvm::raw_string_ostream srcOs(src), hdrOs(hdr);
-  if (mlir::failed(mlir::kan::emitCPUSource(*module, srcOs, hdrOs)))
+  mlir::kan::MemoryOutput out;
+  if (mlir::failed(cpu.emit(*module, co, out, os)))
     return makeError(path + ": emitting C failed:\n" + diag);
-  auto so = compileCached(src, hdr, opts);
+  const std::string *src = out.lookup(co.prefix + "model.c");
+  const std::string *hdr = out.lookup(co.prefix + "model.h");
+  if (!src || !hdr)
+    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
+  auto so = compileCached(*src, *hdr, opts);
   if (!so)
     return so.takeError();
   void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
