@@ -13,6 +13,7 @@
 #include "kan/Transforms/Passes.h"
 #include "kanrt/isa.h"
 #include "kan/Conversion/Passes.h"
+#include "kan/Tools/Options.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -382,9 +383,10 @@ kan::tools::loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts) 
   std::string diag;
   llvm::raw_string_ostream os(diag);
   llvm::SourceMgr sm;
-  auto buffer = llvm::MemoryBuffer::getFile(path);
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = mlir::kan::cli::readMlirInput(path);
   if (!buffer)
-    return makeError(path + ": cannot open: " + buffer.getError().message());
+    return buffer.takeError();
   sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   mlir::SourceMgrDiagnosticHandler handler(sm, &ctx, os);
   mlir::OwningOpRef<mlir::ModuleOp> module =
