@@ -11,7 +11,8 @@
  *                   (--widths 784,64,10 --batch 256 | --shape M,N,K)
  *                   [--grid-size 5] [--order 3] [--reps R] [--bench NAME]
  * Prints one JSON line (impl, bench, widths, batch, dtype, ndir, median_ms,
- * median_cpu_ms, gflops_dense_equiv, peak_rss_mb, reps, layers_ms).
+ * median_cpu_ms, gflops_dense_equiv, peak_rss_mb, reps, layers_ms, and
+ * blas_core: OpenBLAS's core type, or kernels: the runtime's kernel level).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
@@ -21,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* OpenBLAS's name of the kernels it runs (DYNAMIC_ARCH picks them from
+   cpuid, or OPENBLAS_CORETYPE forces them). */
+char *openblas_get_corename(void);
 
 #define MAXL 16
 
@@ -146,6 +151,7 @@ int main(int argc, char **argv) {
          "\"gflops_dense_equiv\": %.3f, \"peak_rss_mb\": null, \"reps\": %d, \"layers_ms\": [",
          f64 ? "f64" : "f32", wall, cpu, flops / wall / 1e6, reps);
   for (i = 0; i < ng; ++i) printf("%s%.4f", i ? ", " : "", lw[i]);
-  printf("]}\n");
+  printf("], \"%s\": \"%s\"}\n", blas ? "blas_core" : "kernels",
+         blas ? openblas_get_corename() : kan_isa_name(kan_isa_active()));
   return 0;
 }

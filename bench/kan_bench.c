@@ -11,7 +11,9 @@
  *
  * Prints one JSON line: impl, bench, widths, batch, dtype, ndir, median_ms,
  * median_cpu_ms (process CPU time: less sensitive to other jobs on a shared
- * machine), gflops_dense_equiv, peak_rss_mb, baseline_rss_mb, data_mb, reps.
+ * machine), gflops_dense_equiv, peak_rss_mb, baseline_rss_mb, data_mb, reps,
+ * threads (OpenMP threads of the emitted row-tile loops when built with
+ * -fopenmp, else 1) and kernels (the runtime's kernel level).
  * Timed runs: one warm-up, then the median of R repetitions. --memory: a
  * single cold run (no warm-up) so VmHWM is the peak of exactly one call in
  * this fresh process; baseline_rss_mb is VmRSS just before that call, with
@@ -31,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define P KAN_NUM_PARAMS
 #define MAXL 16
@@ -220,6 +225,11 @@ int main(int argc, char **argv) {
          med, cpu_med, flops / med / 1e6, peak_mb, base_mb, data_bytes / 1048576.0, reps, G, K);
   if (rule) printf(", \"rule\": \"%s\"", rule);
   if (density >= 0) printf(", \"density\": %g", density);
-  printf("}\n");
+#ifdef _OPENMP
+  printf(", \"threads\": %d", omp_get_max_threads());
+#else
+  printf(", \"threads\": 1");
+#endif
+  printf(", \"kernels\": \"%s\"}\n", kan_isa_name(kan_isa_active()));
   return 0;
 }

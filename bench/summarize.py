@@ -8,13 +8,20 @@
 Ratios (wall-clock medians; *_cpu: process CPU time, peer from bench/peer_cputime.py):
   forward_speedup_vs_peer          peer forward ms / ours, same widths, batch, dtype
   forward_fraction_of_blas         ours dense-equivalent GFLOP/s / OpenBLAS ?gemm's on the
-                                   same GEMM shapes (also on process CPU time: *_cpu)
+                                   same GEMM shapes (also on process CPU time: *_cpu), OpenBLAS
+                                   on the best core type run.sh found for the machine
+  forward_fraction_of_peak         ours dense-equivalent GFLOP/s / the core's peak (cpu_peak:
+                                   measured clock x vector lanes x 2 x FMA units); *_cpu on
+                                   process CPU time
+  kanrt_gemm_fraction_of_blas      OpenBLAS time / kan_gemm_nt time on the model GEMMs (*_cpu:
+                                   process CPU time)
   train_step_per_direction_speedup peer noise_step ms / ours, same n (so also per direction)
   peak_train_memory_ratio          ours peak RSS of a step (ternary, n = 32, f64) / the peer's
                                    backprop step; *_above_baseline compares the growth over
                                    the RSS before the step (inputs and parameters in place)
 Targets: forward >= 8x the peer and >= 60 % of dgemm; train step per direction >= 10x
-the peer's; peak training memory <= 1/5 of backprop's.
+the peer's; peak training memory <= 1/5 of backprop's; against the best OpenBLAS: f64
+forward >= 1.2x dgemm, f32 forward >= 1.0x sgemm (dense-equivalent), kan_gemm_nt >= 0.9x.
 """
 import json
 import math
@@ -69,6 +76,32 @@ def main():
 
     out = {"notes": skipped}
 
+    # The machine's limits: the highest cpu_peak record (other jobs only lower
+    # a measurement), OpenBLAS's best core type per dtype.
+    peaks = [r for r in recs if r.get("bench") == "cpu_peak"]
+    peak = max(peaks, key=lambda r: r["peak_gflops_f64"]) if peaks else None
+    best = {r["dtype"]: r for r in recs if r.get("bench") == "blas_best" and r.get("dtype")}
+    limits = {}
+    if peak:
+        limits.update({k: peak[k] for k in ("cpu", "isa", "clock_ghz", "vector_bits",
+                                            "fma_units", "peak_gflops_f64", "peak_gflops_f32")})
+    for dt, b in best.items():
+        limits[f"blas_{dt}"] = {k: b.get(k) for k in ("core", "chosen_by", "default_core",
+                                                       "gflops_models_geomean", "gflops_square_1024")}
+        pk = peak and peak[f"peak_gflops_{dt}"]
+        if pk and b.get("gflops_square_1024"):
+            limits[f"blas_{dt}"]["square_fraction_of_peak"] = rnd(b["gflops_square_1024"] / pk)
+    env = find(recs, bench="blas_env")
+    if env:
+        limits["ambient_openblas_coretype"] = env.get("ambient_openblas_coretype")
+    pb = find(recs, bench="peer_blas")
+    if pb:
+        limits["peer_blas_core"] = pb.get("core")
+    out["limits"] = limits
+
+    def peak_of(dt):
+        return peak and peak[f"peak_gflops_{dt}"]
+
     # Forward.
     fwd = []
     for r in ours:
@@ -93,9 +126,22 @@ def main():
                "fraction_of_blas": rnd(blas["median_ms"] / r["median_ms"]) if blas else None,
                "fraction_of_blas_cpu": rnd(blas["median_cpu_ms"] / r["median_cpu_ms"])
                if blas and r.get("median_cpu_ms") else None,
+               "blas_core": blas and blas.get("blas_core"),
+               "fraction_of_peak": rnd(r["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if peak_of(r["dtype"]) else None,
+               "fraction_of_peak_cpu": rnd(r["gflops_dense_equiv"] * r["median_ms"] /
+                                           r["median_cpu_ms"] / peak_of(r["dtype"]))
+               if peak_of(r["dtype"]) and r.get("median_cpu_ms") else None,
+               "blas_fraction_of_peak": rnd(blas["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if blas and peak_of(r["dtype"]) else None,
                "kanrt_gemm_ms": rt and rt["median_ms"],
+               "kanrt_gemm_kernels": rt and rt.get("kernels"),
                "kanrt_gemm_fraction_of_blas": rnd(blas["median_ms"] / rt["median_ms"])
-               if blas and rt else None}
+               if blas and rt else None,
+               "kanrt_gemm_fraction_of_blas_cpu": rnd(blas["median_cpu_ms"] / rt["median_cpu_ms"])
+               if blas and rt and rt.get("median_cpu_ms") else None,
+               "kanrt_gemm_fraction_of_peak": rnd(rt["gflops_dense_equiv"] / peak_of(r["dtype"]))
+               if rt and peak_of(r["dtype"]) else None}
         fwd.append(row)
     out["forward"] = fwd
 
@@ -189,11 +235,55 @@ def main():
                             "small_gemm": "4 x kan_gemm_nt 64x10x576 (layer 2, A'_d W^T)",
                             "rows": rows}
 
+    # Thread scaling (the emitted row tiles on 1 and 2 OpenMP threads, wall).
+    thr = []
+    for r in recs:
+        if r.get("impl") != "kan-cpu" or r.get("bench") not in (
+                "forward_threads", "train_step_threads") or r.get("threads") != 1:
+            continue
+        r2 = find(ours, bench=r["bench"], key=key(r), ndir=r.get("ndir"), threads=2)
+        thr.append({"bench": r["bench"].replace("_threads", ""), "widths": r["widths"],
+                    "batch": r["batch"], "dtype": r["dtype"], "ndir": r.get("ndir"),
+                    "ms_1_thread": r["median_ms"], "ms_2_threads": r2 and r2["median_ms"],
+                    "speedup_2_threads": rnd(r["median_ms"] / r2["median_ms"]) if r2 else None})
+    out["thread_scaling"] = thr
+
+    # Batch-size curve of [64,64,64].
+    curve = []
+    for r in recs:
+        if r.get("impl") != "kan-cpu" or r.get("bench") not in (
+                "forward_batch", "train_step_batch") or r.get("threads") != 1:
+            continue
+        r2 = find(ours, bench=r["bench"], key=key(r), ndir=r.get("ndir"), threads=2)
+        curve.append({"bench": r["bench"].replace("_batch", ""), "widths": r["widths"],
+                      "batch": r["batch"], "dtype": r["dtype"], "ndir": r.get("ndir"),
+                      "ms_1_thread": r["median_ms"], "cpu_ms_1_thread": r.get("median_cpu_ms"),
+                      "us_per_row_1_thread": rnd(1e3 * r["median_ms"] / r["batch"], 3),
+                      "gflops_1_thread": r["gflops_dense_equiv"],
+                      "gflops_cpu_1_thread": rnd(r["gflops_dense_equiv"] * r["median_ms"] /
+                                                 r["median_cpu_ms"], 1)
+                      if r.get("median_cpu_ms") else None,
+                      "ms_2_threads": r2 and r2["median_ms"],
+                      "gflops_2_threads": r2 and r2["gflops_dense_equiv"],
+                      "speedup_2_threads": rnd(r["median_ms"] / r2["median_ms"]) if r2 else None})
+    curve.sort(key=lambda c: (c["bench"], c["dtype"], c["batch"]))
+    out["batch_curve"] = curve
+
     ratios = {
         "forward_speedup_vs_peer": stats([r["speedup_vs_peer"] for r in fwd]),
         "forward_speedup_vs_peer_cpu": stats([r["speedup_vs_peer_cpu"] for r in fwd]),
         "forward_fraction_of_blas": stats([r["fraction_of_blas"] for r in fwd]),
         "forward_fraction_of_blas_cpu": stats([r["fraction_of_blas_cpu"] for r in fwd]),
+        "forward_fraction_of_blas_f64": stats([r["fraction_of_blas"] for r in fwd
+                                               if r["dtype"] == "f64"]),
+        "forward_fraction_of_blas_f32": stats([r["fraction_of_blas"] for r in fwd
+                                               if r["dtype"] == "f32"]),
+        "forward_fraction_of_peak": stats([r["fraction_of_peak"] for r in fwd]),
+        "forward_fraction_of_peak_cpu": stats([r["fraction_of_peak_cpu"] for r in fwd]),
+        "kanrt_gemm_fraction_of_blas": stats([r["kanrt_gemm_fraction_of_blas"] for r in fwd]),
+        "kanrt_gemm_fraction_of_blas_cpu": stats([r["kanrt_gemm_fraction_of_blas_cpu"]
+                                                  for r in fwd]),
+        "kanrt_gemm_fraction_of_peak": stats([r["kanrt_gemm_fraction_of_peak"] for r in fwd]),
         "train_step_per_direction_speedup_vs_peer": stats(
             [r["speedup_per_dir_vs_peer"] for r in train if r["rule"] == "ternary"]),
         "train_step_per_direction_speedup_vs_peer_cpu": stats(
@@ -204,6 +294,7 @@ def main():
             [r.get("ratio_vs_backprop") for r in mem if r["rule"] == "ternary"]),
         "peak_train_memory_ratio_vs_backprop_above_baseline": stats(
             [r.get("ratio_vs_backprop_above_baseline") for r in mem if r["rule"] == "ternary"]),
+        "two_thread_speedup": stats([r["speedup_2_threads"] for r in thr]),
     }
     out["ratios"] = ratios
 
@@ -215,6 +306,13 @@ def main():
         "forward_fraction_of_blas >= 0.6": meets("forward_fraction_of_blas", lambda v: v >= 0.6),
         "train_step_per_direction_speedup_vs_peer >= 10": meets(
             "train_step_per_direction_speedup_vs_peer", lambda v: v >= 10),
+        "forward_fraction_of_blas_f64 >= 1.2": meets("forward_fraction_of_blas_f64",
+                                                      lambda v: v >= 1.2),
+        "forward_fraction_of_blas_f32 >= 1.0": meets("forward_fraction_of_blas_f32",
+                                                      lambda v: v >= 1.0),
+        "kanrt_gemm_fraction_of_blas >= 0.9": meets("kanrt_gemm_fraction_of_blas",
+                                                     lambda v: v >= 0.9),
+        "two_thread_speedup >= 1.8": meets("two_thread_speedup", lambda v: v >= 1.8),
         "peak_train_memory_ratio_vs_backprop <= 0.2": meets(
             "peak_train_memory_ratio_vs_backprop", lambda v: v <= 0.2),
         "rule": "each target is checked on the worst case (min speedup / fraction, max memory ratio)",
@@ -250,18 +348,46 @@ def markdown(out, recs):
               + (f"; {m['translate_options']}" if m.get('translate_options') else ""))
         if "section" in r:
             p(f"- load average at `{r['section']}` ({r['time']}): {r['loadavg']}")
+    lim = out.get("limits") or {}
+    if lim:
+        p()
+        p("The machine's limits (one core):")
+        p()
+        p("| | value |")
+        p("|---|---|")
+        if "peak_gflops_f64" in lim:
+            p(f"| CPU | {lim['cpu']} ({lim['isa']}) |")
+            p(f"| clock (measured, dependent adds) | {lim['clock_ghz']:.2f} GHz |")
+            p(f"| vector width x FMA units (measured rate) | {lim['vector_bits']} bit x "
+              f"{lim['fma_units']} |")
+            p(f"| peak f64 / f32 | {lim['peak_gflops_f64']:.1f} / {lim['peak_gflops_f32']:.1f} GFLOP/s |")
+        for dt, fn in (("f64", "dgemm"), ("f32", "sgemm")):
+            b = lim.get(f"blas_{dt}")
+            if b:
+                p(f"| best OpenBLAS {fn} | core type {b['core']} ({b['chosen_by']}; OpenBLAS's own "
+                  f"choice: {b.get('default_core') or '–'}): {fmt(b.get('gflops_models_geomean'))} "
+                  f"GFLOP/s on the model GEMMs (geomean), {fmt(b.get('gflops_square_1024'))} on "
+                  f"1024³ ({fmt(b.get('square_fraction_of_peak'), 2)} of peak) |")
+        if lim.get("peer_blas_core"):
+            p(f"| PyTorch peer's OpenBLAS core type | {lim['peer_blas_core']} |")
+        if lim.get("ambient_openblas_coretype"):
+            p(f"| OPENBLAS_CORETYPE in the caller's environment (not used) | "
+              f"{lim['ambient_openblas_coretype']} |")
     p()
     p("Forward (medians, ms; GFLOP/s dense-equivalent):")
     p()
     p("| model | dtype | ours wall | ours CPU | peer wall | peer CPU | speedup vs peer (wall / CPU) | "
-      "OpenBLAS GEMM | fraction of BLAS (wall / CPU) | kanrt GEMM |")
-    p("|---|---|---|---|---|---|---|---|---|---|")
+      "OpenBLAS GEMM | fraction of BLAS (wall / CPU) | fraction of peak (ours / BLAS) | kanrt GEMM "
+      "(fraction of BLAS) |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in out["forward"]:
         p(f"| {shape(r)} | {r['dtype']} | {fmt(r['ours_ms'], 2)} | {fmt(r['ours_cpu_ms'], 2)} | "
           f"{fmt(r['peer_ms'], 2)} | {fmt(r['peer_cpu_ms'], 2)} | {fmt(r['speedup_vs_peer'], 2)}x / "
           f"{fmt(r['speedup_vs_peer_cpu'], 2)}x | {fmt(r['blas_ms'], 2)} "
           f"({fmt(r['blas_gflops'])} GF/s) | {fmt(r['fraction_of_blas'], 2)} / "
-          f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r['kanrt_gemm_ms'], 2)} |")
+          f"{fmt(r['fraction_of_blas_cpu'], 2)} | {fmt(r.get('fraction_of_peak'), 2)} / "
+          f"{fmt(r.get('blas_fraction_of_peak'), 2)} | {fmt(r['kanrt_gemm_ms'], 2)} "
+          f"({fmt(r.get('kanrt_gemm_fraction_of_blas'), 2)}) |")
     p()
     p("Training step (medians, ms; peer = forward-mode noise_step, ternary):")
     p()
@@ -315,6 +441,29 @@ def markdown(out, recs):
         for k, v in fit.items():
             p(f"\nLeast-squares fit on {k}: {v['ms_per_direction']} ms per direction, "
               f"intercept {v['intercept_ms']} ms.")
+    if out.get("thread_scaling"):
+        p()
+        p("One and two threads (the emitted row tiles on OpenMP threads; wall-clock medians, ms):")
+        p()
+        p("| bench | model | dtype | n | 1 thread | 2 threads | speedup |")
+        p("|---|---|---|---|---|---|---|")
+        for r in out["thread_scaling"]:
+            p(f"| {r['bench']} | {shape(r)} | {r['dtype']} | {fmt(r['ndir'])} | "
+              f"{fmt(r['ms_1_thread'], 2)} | {fmt(r['ms_2_threads'], 2)} | "
+              f"{fmt(r['speedup_2_threads'], 2)}x |")
+    if out.get("batch_curve"):
+        p()
+        p("Batch size ([64,64,64]; wall-clock medians; GFLOP/s dense-equivalent):")
+        p()
+        p("| bench | dtype | n | N | 1 thread ms (CPU ms) | µs / row | GFLOP/s (on CPU time) | "
+          "2 threads ms | GFLOP/s | speedup |")
+        p("|---|---|---|---|---|---|---|---|---|---|")
+        for r in out["batch_curve"]:
+            p(f"| {r['bench']} | {r['dtype']} | {fmt(r['ndir'])} | {r['batch']} | "
+              f"{fmt(r['ms_1_thread'], 3)} ({fmt(r['cpu_ms_1_thread'], 3)}) | "
+              f"{fmt(r['us_per_row_1_thread'], 2)} | {fmt(r['gflops_1_thread'])} "
+              f"({fmt(r['gflops_cpu_1_thread'])}) | {fmt(r['ms_2_threads'], 3)} | "
+              f"{fmt(r['gflops_2_threads'])} | {fmt(r['speedup_2_threads'], 2)}x |")
     p()
     p("Ratios (min / geomean / max over the rows above) and targets:")
     p()

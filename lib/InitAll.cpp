@@ -7,6 +7,7 @@
 #include "kan/Transforms/Passes.h"
 #include "nmc/NMCDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@
 void mlir::kan::registerAllDialects(DialectRegistry &registry) {
   registry.insert<KanDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  affine::AffineDialect,
                   tensor::TensorDialect, emitc::EmitCDialect>();
   registerJvpExternalModels(registry);
   registry.insert<nmc::NMCDialect>();

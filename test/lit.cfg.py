@@ -48,6 +48,19 @@ config.substitutions.append(
 config.substitutions.append(("%kanrt-lib", "%s -lm -lz" % config.kanrt_lib))
 config.substitutions.append(("%golden", os.path.join(config.kan_src_root, "test", "golden")))
 
+# Multi-rank kan-train tests (REQUIRES: mpi) when the build found MPI:
+# %mpirun N runs N ranks on this machine however many cores it has, as
+# root too (CI runs as root), over shared memory.
+if getattr(config, "mpiexec", ""):
+    config.available_features.add("mpi")
+    config.substitutions.append(
+        ("%mpirun", "%s --oversubscribe --allow-run-as-root -np" %
+         config.mpiexec))
+    for k, v in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                 ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                 ("OMPI_MCA_btl", "self,vader")):
+        config.environment[k] = os.environ.get(k, v)
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)

@@ -59,4 +59,60 @@ def Kan_UpdateRuleEnum : I32EnumAttr<"UpdateRule", "optimiser update rule",
 }
 def Kan_UpdateRuleAttr : EnumAttr<Kan_Dialect, Kan_UpdateRuleEnum, "rule">;
 
+//===----------------------------------------------------------------------===//
+// Kernel choices of the CPU target (recorded by kan-prepare-cpu; the C
+// printer only reads them)
+//===----------------------------------------------------------------------===//
+
+def Kan_LayoutDense : I32EnumAttrCase<"dense", 0>;
+def Kan_LayoutSpan : I32EnumAttrCase<"span", 1>;
+def Kan_WeightLayoutEnum : I32EnumAttr<"WeightLayout",
+    "memory layout of packed layer weights: dense (O rows of I(G+k+1)) or "
+    "span (I(G+k+1) rows of O, read by the span-local kernels)",
+    [Kan_LayoutDense, Kan_LayoutSpan]> {
+  let cppNamespace = "::mlir::kan";
+  let genSpecializedAttr = 0;
+}
+def Kan_WeightLayoutAttr : EnumAttr<Kan_Dialect, Kan_WeightLayoutEnum, "layout">;
+
+def Kan_FwdPanel : I32EnumAttrCase<"panel", 0>;
+def Kan_FwdSpan : I32EnumAttrCase<"span", 1>;
+def Kan_ForwardKernelEnum : I32EnumAttr<"ForwardKernel",
+    "kernel of a layer's primal GEMM: a feature panel and a dense GEMM, or "
+    "span-local sums over the non-zero basis window",
+    [Kan_FwdPanel, Kan_FwdSpan]> {
+  let cppNamespace = "::mlir::kan";
+  let genSpecializedAttr = 0;
+}
+def Kan_ForwardKernelAttr
+    : EnumAttr<Kan_Dialect, Kan_ForwardKernelEnum, "forward_kernel">;
+
+def Kan_ItNone : I32EnumAttrCase<"none", 0>;
+def Kan_ItPanel : I32EnumAttrCase<"panel", 1>;
+def Kan_ItJacobian : I32EnumAttrCase<"jacobian", 2>;
+def Kan_InputTangentKernelEnum : I32EnumAttr<"InputTangentKernel",
+    "how a layer computes A'_d W^T: not at all (no input tangent), tangent "
+    "feature panels and GEMMs, or the layer's input Jacobian per row tile",
+    [Kan_ItNone, Kan_ItPanel, Kan_ItJacobian]> {
+  let cppNamespace = "::mlir::kan";
+  let genSpecializedAttr = 0;
+}
+def Kan_InputTangentKernelAttr
+    : EnumAttr<Kan_Dialect, Kan_InputTangentKernelEnum, "input_tangent_kernel">;
+
+def Kan_WtNone : I32EnumAttrCase<"none", 0>;
+def Kan_WtDense : I32EnumAttrCase<"dense", 1>;
+def Kan_WtRegenerate : I32EnumAttrCase<"regenerate", 2>;
+def Kan_WtSparseRows : I32EnumAttrCase<"sparse_rows", 3>;
+def Kan_WeightTangentKernelEnum : I32EnumAttr<"WeightTangentKernel",
+    "how a layer computes A W'_d^T: not at all, a GEMM per direction with "
+    "a given W'_d, dense draws regenerated per tile, or the CSR directions "
+    "all at once per tile (sparse W'_d never densified)",
+    [Kan_WtNone, Kan_WtDense, Kan_WtRegenerate, Kan_WtSparseRows]> {
+  let cppNamespace = "::mlir::kan";
+  let genSpecializedAttr = 0;
+}
+def Kan_WeightTangentKernelAttr
+    : EnumAttr<Kan_Dialect, Kan_WeightTangentKernelEnum, "weight_tangent_kernel">;
+
 #endif // KAN_DIALECT_TD

@@ -2,6 +2,8 @@
 
 #include "kan/KanOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/PatternMatch.h"
@@ -411,23 +413,74 @@ LogicalResult verifyFeatureGemm(Operation *op, ShapedType x, ShapedType grid,
 }
 } // namespace
 
+/// The knot data of a grid, when present, has the size kan_grid_aux_size
+/// gives.
+static LogicalResult verifyAux(Operation *op, Value aux, ShapedType grid,
+                               int64_t order) {
+  if (!aux)
+    return success();
+  int64_t in = grid.getDimSize(0), g = grid.getDimSize(1) - 2 * order - 1;
+  return checkShape(op, "aux", cast<ShapedType>(aux.getType()),
+                    {GridPrepareOp::getAuxSize(in, g, order)},
+                    grid.getElementType());
+}
+
+LogicalResult GridPrepareOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
+  auto grid = getGrid().getType();
+  if (grid.getDimSize(1) - 2 * (int64_t)getOrder() - 1 < 1)
+    return emitOpError() << "operand 'grid' has too few knots for order "
+                         << getOrder();
+  return verifyAux(*this, getAux(), grid, getOrder());
+}
+
+LogicalResult SparseDirectionsOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
+  auto c = getSplineWeight().getType();
+  int64_t width = getWidth(), out = c.getDimSize(0);
+  if (getStreams().size() != 3 ||
+      llvm::all_of(getStreams(), [](int64_t s) { return s < 0; }))
+    return emitOpError() << "'streams' lists base, spline and scaler streams "
+                            "(-1 = not perturbed), at least one perturbed";
+  if (getStreams()[2] >= 0 && !getSplineScaler())
+    return emitOpError() << "perturbs the spline scaler but has none";
+  if (failed(verifyDistribution(*this, Distribution::sparse_ternary,
+                                getDensityAttr())))
+    return failure();
+  if (failed(checkShape(*this, "rowptr", getRowptr().getType(),
+                        {width, out + 1}, getRowptr().getType().getElementType())))
+    return failure();
+  int64_t nnz = getCols().getType().getDimSize(1);
+  if (failed(checkShape(*this, "cols", getCols().getType(), {width, nnz},
+                        getCols().getType().getElementType())))
+    return failure();
+  return checkShape(*this, "vals", getVals().getType(), {width, nnz},
+                    c.getElementType());
+}
+
 LogicalResult FeatureGemmOp::verify() {
-  return verifyFeatureGemm(*this, getInput().getType(), getGrid().getType(),
-                           getWeights().getType(), getOrder());
+  if (failed(verifyFeatureGemm(*this, getInput().getType(), getGrid().getType(),
+                               getWeights().getType(), getOrder())))
+    return failure();
+  return verifyAux(*this, getAux(), getGrid().getType(), getOrder());
 }
 
 LogicalResult FeatureGemmJvpOp::verify() {
   if (failed(verifyFeatureGemm(*this, getInput().getType(), getGrid().getType(),
-                               getWeights().getType(), getOrder())))
+                               getWeights().getType(), getOrder())) ||
+      failed(verifyAux(*this, getAux(), getGrid().getType(), getOrder())))
     return failure();
   bool perturb = static_cast<bool>(getSeed());
+  bool csr = static_cast<bool>(getCsrRowptr());
   if (perturb != static_cast<bool>(getDistAttr()) ||
       perturb != static_cast<bool>(getStreamsAttr()))
     return emitOpError() << "a fused perturbation needs 'seed', 'step', "
                             "'dist' and 'streams' together";
-  if (perturb && getWeightsTangent())
-    return emitOpError() << "takes either 'weights_tangent' or a fused "
-                            "perturbation, not both";
+  if ((perturb ? 1 : 0) + (csr ? 1 : 0) + (getWeightsTangent() ? 1 : 0) > 1)
+    return emitOpError() << "takes one of 'weights_tangent', a fused "
+                            "perturbation or 'csr' directions";
   if (perturb) {
     if (getStreams()->size() != 3)
       return emitOpError() << "'streams' lists base, spline and scaler "
@@ -436,7 +489,192 @@ LogicalResult FeatureGemmJvpOp::verify() {
     if (failed(verifyDistribution(*this, *getDist(), getDensityAttr())))
       return failure();
   }
+  if (csr && getCsrRowptr().getType().getDimSize(0) != getWidth())
+    return emitOpError() << "'csr' holds "
+                         << getCsrRowptr().getType().getDimSize(0)
+                         << " directions, the op computes " << getWidth();
+  // Kernel choices (kan-prepare-cpu) must match the operands they read.
+  std::optional<InputTangentKernel> itk = getInputTangentKernel();
+  if (itk && (*itk == InputTangentKernel::none) ==
+                 static_cast<bool>(getInputTangent()))
+    return emitOpError() << "'input_tangent_kernel' is none exactly when "
+                            "there is no input tangent";
+  if ((itk && *itk == InputTangentKernel::jacobian) !=
+      static_cast<bool>(getSpanWeights()))
+    return emitOpError() << "takes 'span_weights' exactly when its input "
+                            "tangent goes through the Jacobian";
+  if (getSpanWeights() &&
+      getSpanWeights().getType() != getWeights().getType())
+    return emitOpError() << "'span_weights' must have the type of 'weights'";
+  if (std::optional<WeightTangentKernel> wtk = getWeightTangentKernel()) {
+    WeightTangentKernel expected =
+        csr ? WeightTangentKernel::sparse_rows
+        : perturb ? WeightTangentKernel::regenerate
+        : getWeightsTangent() ? WeightTangentKernel::dense
+                              : WeightTangentKernel::none;
+    if (*wtk != expected)
+      return emitOpError() << "'weight_tangent_kernel' must be "
+                           << stringifyWeightTangentKernel(expected)
+                           << " for its weight tangent operands";
+  }
   return success();
+}
+
+LogicalResult SpanWeightsOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
+  int64_t k = getWeights().getType().getDimSize(1);
+  if (k % getInputs() != 0 || k / getInputs() < 2)
+    return emitOpError() << "'weights' has " << k
+                         << " columns, not I(G+k+1) for " << getInputs()
+                         << " inputs";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Row tiles (TilingInterface): rows of a layer GEMM are independent, so the
+// tile of rows [off, off + size) is the same op on those rows of the input
+// (and of every direction of the input tangent).
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Rows [off, off + size) of a matrix, or of every direction of a
+/// direction x rows x columns tensor.
+Value rowSlice(OpBuilder &b, Location loc, Value v, OpFoldResult off,
+               OpFoldResult size) {
+  auto t = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets, sizes,
+      strides(t.getRank(), b.getIndexAttr(1));
+  if (t.getRank() == 3) {
+    offsets = {b.getIndexAttr(0), off, b.getIndexAttr(0)};
+    sizes = {b.getIndexAttr(t.getDimSize(0)), size,
+             b.getIndexAttr(t.getDimSize(2))};
+  } else {
+    offsets = {off, b.getIndexAttr(0)};
+    sizes = {size, b.getIndexAttr(t.getDimSize(1))};
+  }
+  return b.create<tensor::ExtractSliceOp>(loc, v, offsets, sizes, strides);
+}
+
+/// The type of rows `size` of a result of type `t`.
+Type rowTileType(Type t, OpFoldResult size) {
+  auto r = cast<RankedTensorType>(t);
+  SmallVector<int64_t> shape(r.getShape());
+  std::optional<int64_t> s = getConstantIntValue(size);
+  shape[r.getRank() == 3 ? 1 : 0] = s ? *s : ShapedType::kDynamic;
+  return RankedTensorType::get(shape, r.getElementType());
+}
+
+/// Clones `op` with its row operands sliced and result types narrowed.
+TilingResult tileRows(OpBuilder &b, Operation *op, ArrayRef<Value> rowOperands,
+                      OpFoldResult off, OpFoldResult size) {
+  Operation *tiled = b.clone(*op);
+  SmallVector<Operation *> sliceOps;
+  for (OpOperand &use : tiled->getOpOperands())
+    if (llvm::is_contained(rowOperands, use.get())) {
+      Value s = rowSlice(b, op->getLoc(), use.get(), off, size);
+      sliceOps.push_back(s.getDefiningOp());
+      use.set(s);
+    }
+  // The slices must precede the clone.
+  for (Operation *s : sliceOps)
+    s->moveBefore(tiled);
+  for (OpResult r : tiled->getResults())
+    r.setType(rowTileType(r.getType(), size));
+  return TilingResult{{tiled}, SmallVector<Value>(tiled->getResults())};
+}
+
+void rowTilePosition(OpBuilder &b, Type resultType, OpFoldResult off,
+                     OpFoldResult size, SmallVector<OpFoldResult> &offsets,
+                     SmallVector<OpFoldResult> &sizes) {
+  auto t = cast<RankedTensorType>(resultType);
+  if (t.getRank() == 3) {
+    offsets = {b.getIndexAttr(0), off, b.getIndexAttr(0)};
+    sizes = {b.getIndexAttr(t.getDimSize(0)), size,
+             b.getIndexAttr(t.getDimSize(2))};
+  } else {
+    offsets = {off, b.getIndexAttr(0)};
+    sizes = {size, b.getIndexAttr(t.getDimSize(1))};
+  }
+}
+
+SmallVector<Range> rowDomain(OpBuilder &b, Location loc, Value input) {
+  return {Range{b.getIndexAttr(0), tensor::getMixedSize(b, loc, input, 0),
+                b.getIndexAttr(1)}};
+}
+
+/// Result shapes: the batch rows of `input`, everything else static.
+LogicalResult reifyRows(OpBuilder &b, Location loc, Value input,
+                        TypeRange results, ReifiedRankedShapedTypeDims &dims) {
+  OpFoldResult rows = tensor::getMixedSize(b, loc, input, 0);
+  for (Type t : results) {
+    auto r = cast<RankedTensorType>(t);
+    SmallVector<OpFoldResult> d;
+    for (int64_t i = 0; i < r.getRank(); ++i) {
+      bool rowDim = i == (r.getRank() == 3 ? 1 : 0);
+      d.push_back(rowDim ? rows : b.getIndexAttr(r.getDimSize(i)));
+    }
+    dims.push_back(d);
+  }
+  return success();
+}
+} // namespace
+
+SmallVector<utils::IteratorType> FeatureGemmOp::getLoopIteratorTypes() {
+  return {utils::IteratorType::parallel};
+}
+SmallVector<Range> FeatureGemmOp::getIterationDomain(OpBuilder &b) {
+  return rowDomain(b, getLoc(), getInput());
+}
+FailureOr<TilingResult>
+FeatureGemmOp::getTiledImplementation(OpBuilder &b,
+                                      ArrayRef<OpFoldResult> offsets,
+                                      ArrayRef<OpFoldResult> sizes) {
+  return tileRows(b, *this, {getInput()}, offsets[0], sizes[0]);
+}
+LogicalResult FeatureGemmOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  rowTilePosition(b, getResult().getType(), offsets[0], sizes[0],
+                  resultOffsets, resultSizes);
+  return success();
+}
+LogicalResult
+FeatureGemmOp::reifyResultShapes(OpBuilder &b,
+                                 ReifiedRankedShapedTypeDims &dims) {
+  return reifyRows(b, getLoc(), getInput(), getOperation()->getResultTypes(),
+                   dims);
+}
+
+SmallVector<utils::IteratorType> FeatureGemmJvpOp::getLoopIteratorTypes() {
+  return {utils::IteratorType::parallel};
+}
+SmallVector<Range> FeatureGemmJvpOp::getIterationDomain(OpBuilder &b) {
+  return rowDomain(b, getLoc(), getInput());
+}
+FailureOr<TilingResult>
+FeatureGemmJvpOp::getTiledImplementation(OpBuilder &b,
+                                         ArrayRef<OpFoldResult> offsets,
+                                         ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> rows{getInput()};
+  if (getInputTangent())
+    rows.push_back(getInputTangent());
+  return tileRows(b, *this, rows, offsets[0], sizes[0]);
+}
+LogicalResult FeatureGemmJvpOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  rowTilePosition(b, getOperation()->getResult(resultNumber).getType(),
+                  offsets[0], sizes[0], resultOffsets, resultSizes);
+  return success();
+}
+LogicalResult
+FeatureGemmJvpOp::reifyResultShapes(OpBuilder &b,
+                                    ReifiedRankedShapedTypeDims &dims) {
+  return reifyRows(b, getLoc(), getInput(), getOperation()->getResultTypes(),
+                   dims);
 }
 
 std::pair<int64_t, int64_t> mlir::kan::getBatchAffineNumElements(ShapedType t) {

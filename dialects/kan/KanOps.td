@@ -6,6 +6,8 @@
 include "KanDialect.td"
 include "KanInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/TilingInterface.td"
 include "mlir/IR/BuiltinTypes.td"
 
 def Kan_FloatTensor : RankedTensorOf<[F32, F64]>;
@@ -232,7 +234,8 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
 def Kan_PackWeightsOp : Kan_Op<"pack_weights", [Pure]> {
   let summary = "concatenated weights W = [Wb | flat(C * S)], O x I(G+k+1)";
   let arguments = (ins Kan_Matrix:$base_weight, Kan_Tensor3:$spline_weight,
-                       Optional<Kan_Matrix>:$spline_scaler);
+                       Optional<Kan_Matrix>:$spline_scaler,
+                       OptionalAttr<Kan_WeightLayoutAttr>:$layout);
   let results = (outs Kan_Matrix:$weights);
   let assemblyFormat = [{
     $base_weight `,` $spline_weight (`scaler` $spline_scaler^)? attr-dict `:`
@@ -257,55 +260,150 @@ def Kan_PackWeightsTangentOp
   }];
 }
 
-def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure]> {
+def Kan_GridPrepareOp : Kan_Op<"grid_prepare", [Pure]> {
+  let summary = "per-input knot data of a layer's grid, computed once per call";
+  let description = [{
+    The knot spans and reciprocal denominators the basis kernels read
+    (`kan_grid_prepare`): I * (4 + k * (G + 2k)) elements. kan-tile-and-fuse
+    hoists it out of the row tiles of the layer's GEMMs.
+  }];
+  let arguments = (ins Kan_Matrix:$grid,
+      ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>:$order);
+  let results = (outs Kan_Vector:$aux);
+  let assemblyFormat = [{
+    $grid `order` $order attr-dict `:` type($grid) `->` type($aux)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Elements of the knot data of `inputs` grids of size G, order k.
+    static int64_t getAuxSize(int64_t inputs, int64_t gridSize, int64_t order) {
+      return inputs * (4 + order * (gridSize + 2 * order));
+    }
+  }];
+}
+
+def Kan_SparseDirectionsOp : Kan_Op<"sparse_directions", [Pure]> {
+  let summary = "fused sparse ternary weight tangents W'_d as per-direction CSR";
+  let description = [{
+    The sparse ternary draws of Wb', C' and S' (streams[i] < 0: not
+    perturbed) of every direction d, folded through the packing of
+    `kan.pack_weights_tangent` (C'S and C S' columns), as one CSR matrix
+    per direction grouped by output row (directions `first_direction` + d
+    of the step): `rowptr[d]` (O + 1 entries),
+    `cols[d]` and `vals[d]` (at most the trailing dimension of non-zeros,
+    a bound computed at run time from the sizes and the density). Work is
+    O(non-zeros); the dense W'_d never exists. kan-tile-and-fuse creates it
+    once per layer, outside the row tiles that read it.
+  }];
+  let arguments = (ins Kan_Tensor3:$spline_weight,
+      Optional<Kan_Matrix>:$spline_scaler, I64:$seed, I64:$step,
+      DenseI64ArrayAttr:$streams, F64Attr:$density,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
+  let results = (outs 2DTensorOf<[I32]>:$rowptr, 2DTensorOf<[I32]>:$cols,
+                      Kan_Matrix:$vals);
+  let assemblyFormat = [{
+    $spline_weight (`scaler` $spline_scaler^)? `seed` $seed `step` $step
+    `streams` $streams `density` $density attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getRowptr().getType().getDimSize(0); }
+  }];
+}
+
+def Kan_SpanWeightsOp : Kan_Op<"span_weights", [Pure, AllTypesMatch<["weights", "result"]>]> {
+  let summary = "packed weights copied into the span layout";
+  let description = [{
+    The same values as `weights` (dense layout, O x I(G+k+1)) stored as
+    I(G+k+1) rows of O outputs, the layout the span-local Jacobian kernel
+    reads. kan-prepare-cpu creates it, once per layer in front of the row
+    tiles, for layers whose input tangent goes through the Jacobian.
+  }];
+  let arguments = (ins Kan_Matrix:$weights,
+      ConfinedAttr<I64Attr, [IntMinValue<1>]>:$inputs);
+  let results = (outs Kan_Matrix:$result);
+  let assemblyFormat = [{
+    $weights `inputs` $inputs attr-dict `:` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_FeatureGemmOp : Kan_Op<"feature_gemm", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface,
+      ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+       "getResultTilePosition"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface>]> {
   let summary = "y = A(x) W^T with the feature matrix A = [act(x) | B(x)] fused";
   let description = [{
     The primal GEMM of a layer. The A operand is not a value: its rows are
-    produced from `input` and `grid` inside each row tile of `tile_rows`
-    (set by kan-tile-and-fuse from the target), straight into the GEMM
-    panel, so the N x I(G+k+1) matrix never exists.
+    produced from `input` and `grid` (with the grid's knot data `aux`, once
+    kan-tile-and-fuse has hoisted it) inside each row tile, straight into
+    the GEMM panel, so the N x I(G+k+1) matrix never exists. Rows are
+    independent: a tile of the op is the op on a slice of rows
+    (`TilingInterface`), which is how kan-tile-and-fuse builds its loops.
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
+      Optional<Kan_Vector>:$aux,
       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
-      OptionalAttr<I64Attr>:$tile_rows);
+      OptionalAttr<Kan_ForwardKernelAttr>:$kernel);
   let results = (outs Kan_Matrix:$output);
   let assemblyFormat = [{
-    $input `,` $grid `,` $weights `order` $order `act` custom<Activation>($act) attr-dict `:`
+    $input `,` $grid `,` $weights (`aux` $aux^)? `order` $order
+    `act` custom<Activation>($act) attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
 
 def Kan_FeatureGemmJvpOp
-    : Kan_Op<"feature_gemm_jvp", [Pure, AttrSizedOperandSegments]> {
+    : Kan_Op<"feature_gemm_jvp", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<TilingInterface,
+      ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+       "getResultTilePosition"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface>]> {
   let summary = "primal and tangent GEMMs [A'_d | A] [W ; W'_d]^T of a layer";
   let description = [{
     `y = A W^T` and, for each direction d, `y'_d = A'_d W^T + A W'_d^T`.
     A and A'_d are produced per row tile from `input` and `input_tangent`
     (absent: A' = 0, the first-layer shortcut). W'_d is either a value
-    (`weights_tangent`) or, when `dist` is set, regenerated from
-    (`seed`, `step`, direction, `streams`) inside the op: sparse ternary
-    directions are never densified, the tangent product touches only the
-    s*|W| non-zero columns of the feature tile.
+    (`weights_tangent`), or, when `dist` is set, regenerated from
+    (`seed`, `step`, direction, `streams`) inside the op, directions
+    `first_direction` .. `first_direction + width - 1`, or the CSR
+    matrices of `kan.sparse_directions` (`csr`): sparse ternary directions
+    are never densified, the tangent product touches only the s*|W|
+    non-zero columns of the feature tile. Rows are independent: a tile of
+    the op is the op on a slice of rows of `input`, `input_tangent` and
+    both results (`TilingInterface`).
   }];
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid, Kan_Matrix:$weights,
       Kan_Tensor3:$spline_weight, Optional<Kan_Matrix>:$spline_scaler,
       Optional<Kan_Tensor3>:$input_tangent,
       Optional<Kan_Tensor3>:$weights_tangent,
       Optional<I64>:$seed, Optional<I64>:$step,
+      Optional<Kan_Vector>:$aux,
+      Optional<2DTensorOf<[I32]>>:$csr_rowptr,
+      Optional<2DTensorOf<[I32]>>:$csr_cols,
+      Optional<Kan_Matrix>:$csr_vals,
+      Optional<Kan_Matrix>:$span_weights,
       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
       OptionalAttr<Kan_DistributionAttr>:$dist,
       OptionalAttr<F64Attr>:$density,
       OptionalAttr<DenseI64ArrayAttr>:$streams,
-      OptionalAttr<I64Attr>:$tile_rows);
+      OptionalAttr<Kan_InputTangentKernelAttr>:$input_tangent_kernel,
+      OptionalAttr<Kan_WeightTangentKernelAttr>:$weight_tangent_kernel,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights `,` $spline_weight
     (`scaler` $spline_scaler^)? (`dinput` $input_tangent^)?
     (`dweights` $weights_tangent^)?
     (`perturb` `seed` $seed^ `step` $step)?
+    (`aux` $aux^)?
+    (`csr` `(` $csr_rowptr^ `,` $csr_cols `,` $csr_vals `)`)?
+    (`span_weights` $span_weights^)?
     `order` $order `act` custom<Activation>($act) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -81,6 +81,8 @@ KanBuildTrainStepOptions FrontendOptions::getTrainStepOptions() const {
   o.directions = directions;
   o.density = density;
   o.lr = lr;
+  o.firstDirection = firstDirection;
+  o.update = update;
   return o;
 }
 
@@ -92,6 +94,8 @@ void FrontendOptions::setTrainStepOptions(const KanBuildTrainStepOptions &o) {
   directions = o.directions;
   density = o.density;
   lr = o.lr;
+  firstDirection = o.firstDirection;
+  update = o.update;
 }
 
 void mlir::kan::buildFrontendPipeline(OpPassManager &pm,

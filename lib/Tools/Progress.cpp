@@ -32,6 +32,8 @@ static std::string formatDuration(double s) {
 
 void Progress::update(int64_t step, int64_t total, double loss,
                       double stepsPerSec, double etaSeconds, bool force) {
+  if (quiet)
+    return;
   auto now = std::chrono::steady_clock::now();
   if (!force && std::chrono::duration<double>(now - last).count() < interval)
     return;
@@ -54,6 +56,8 @@ void Progress::update(int64_t step, int64_t total, double loss,
 }
 
 void Progress::message(const std::string &text) {
+  if (quiet)
+    return;
   if (lineOpen)
     llvm::errs() << "\r\033[K";
   lineOpen = false;
@@ -62,6 +66,8 @@ void Progress::message(const std::string &text) {
 }
 
 void Progress::finish() {
+  if (quiet)
+    return;
   if (lineOpen)
     llvm::errs() << "\n";
   lineOpen = false;

@@ -47,6 +47,12 @@ struct KanBuildTrainStepPass
     if (auto why = kan::cli::check(kan::cli::learningRate,
                                      static_cast<double>(lr), "lr"))
       return fail(*why);
+    // Direction indices are 32-bit in the perturbation counter.
+    if (firstDirection < 0 ||
+        firstDirection + directions > (int64_t(1) << 32))
+      return fail("first-direction " + Twine(int64_t(firstDirection)) +
+                  " + n " + Twine(int64_t(directions)) +
+                  " is outside the 32-bit direction range");
     if (loss != "cross_entropy" && loss != "mse")
       return fail("unknown loss '" + loss + "' (cross_entropy or mse)");
     std::optional<UpdateRule> updateRule = symbolizeUpdateRule(rule);
@@ -121,7 +127,7 @@ struct KanBuildTrainStepPass
           cast<RankedTensorType>(getTangentType(p.getType(), directions));
       tangentArgs.push_back(
           b.create<PerturbOp>(loc, vType, seed, stepIdx, *distribution, stream,
-                              /*first_direction=*/0, densityAttr));
+                              firstDirection, densityAttr));
     }
 
     SmallVector<Value> results, resultTangents;
@@ -139,10 +145,15 @@ struct KanBuildTrainStepPass
           loc, TypeRange{elt, alphasType}, results[0], target,
           resultTangents[0]);
     Value alphas = lossOp->getResult(1);
+    SmallVector<Value> returned{lossOp->getResult(0), alphas};
+    if (!update) {
+      llvm::append_range(returned, params);
+      b.create<func::ReturnOp>(loc, returned);
+      return;
+    }
     Value coefs =
         b.create<UpdateCoefficientsOp>(loc, alphasType, alphas, *updateRule);
     double scale = *updateRule == UpdateRule::fg ? lr / directions : lr;
-    SmallVector<Value> returned{lossOp->getResult(0), alphas};
     for (auto [i, p] : llvm::enumerate(params)) {
       int64_t stream = streams[i + 1];
       if (stream < 0) {

@@ -22,7 +22,8 @@ static Value packWeights(PatternRewriter &rewriter, Location loc, Value base,
   auto wType = RankedTensorType::get(
       {b.getDimSize(0), b.getDimSize(1) * (c.getDimSize(2) + 1)},
       b.getElementType());
-  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler);
+  return rewriter.create<PackWeightsOp>(loc, wType, base, spline, scaler,
+                                        WeightLayoutAttr());
 }
 
 namespace {
@@ -33,19 +34,20 @@ struct LowerLayer : public OpRewritePattern<LayerOp> {
     Value w = packWeights(rewriter, op.getLoc(), op.getBaseWeight(),
                           op.getSplineWeight(), op.getSplineScaler());
     rewriter.replaceOpWithNewOp<FeatureGemmOp>(
-        op, op.getType(), op.getInput(), op.getGrid(), w, op.getOrderAttr(),
-        op.getActAttr(), IntegerAttr());
+        op, op.getType(), op.getInput(), op.getGrid(), w, /*aux=*/Value(),
+        op.getOrderAttr(), op.getActAttr(), ForwardKernelAttr());
     return success();
   }
 };
 
 /// The perturbations of a layer's weights can be fused when each present
-/// tangent is a `kan.perturb` of the same seed, step, distribution and
-/// density, starting at direction 0.
+/// tangent is a `kan.perturb` of the same seed, step, distribution, density
+/// and first direction.
 struct FusablePerturbation {
   Value seed, step;
   DistributionAttr dist;
   FloatAttr density;
+  int64_t firstDirection = 0;
   SmallVector<int64_t, 3> streams{-1, -1, -1};
 };
 
@@ -58,14 +60,16 @@ std::optional<FusablePerturbation> matchPerturbations(LayerJvpOp op) {
     if (!tangents[i])
       continue;
     auto p = tangents[i].getDefiningOp<PerturbOp>();
-    if (!p || p.getFirstDirection() != 0)
+    if (!p)
       return std::nullopt;
     if (!any) {
       f.seed = p.getSeed(), f.step = p.getStep();
       f.dist = p.getDistAttr(), f.density = p.getDensityAttr();
+      f.firstDirection = p.getFirstDirection();
       any = true;
     } else if (p.getSeed() != f.seed || p.getStep() != f.step ||
-               p.getDistAttr() != f.dist || p.getDensityAttr() != f.density) {
+               p.getDistAttr() != f.dist || p.getDensityAttr() != f.density ||
+               p.getFirstDirection() != f.firstDirection) {
       return std::nullopt;
     }
     f.streams[i] = p.getStream();
@@ -86,9 +90,11 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
     DistributionAttr dist;
     FloatAttr density;
     DenseI64ArrayAttr streams;
+    int64_t firstDirection = 0;
     if (auto f = matchPerturbations(op)) {
       seed = f->seed, step = f->step, dist = f->dist, density = f->density;
       streams = rewriter.getDenseI64ArrayAttr(f->streams);
+      firstDirection = f->firstDirection;
     } else if (op.getBaseWeightTangent() || op.getSplineWeightTangent() ||
                op.getSplineScalerTangent()) {
       auto wType = cast<RankedTensorType>(w.getType());
@@ -103,8 +109,10 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
     rewriter.replaceOpWithNewOp<FeatureGemmJvpOp>(
         op, op->getResultTypes(), op.getInput(), op.getGrid(), w,
         op.getSplineWeight(), op.getSplineScaler(), op.getInputTangent(), wt,
-        seed, step, op.getOrderAttr(), op.getActAttr(), dist, density, streams,
-        IntegerAttr());
+        seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
+        /*span_weights=*/Value(), op.getOrderAttr(), op.getActAttr(), dist,
+        density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr(),
+        rewriter.getI64IntegerAttr(firstDirection));
     return success();
   }
 };

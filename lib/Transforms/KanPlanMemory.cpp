@@ -10,6 +10,7 @@
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::kan {
 #define GEN_PASS_DEF_KANPLANMEMORY
@@ -20,6 +21,26 @@ using namespace mlir;
 using namespace mlir::kan;
 
 namespace {
+/// Values an op reads, its nested regions included (captured values).
+SetVector<Value> usedValues(Operation *op) {
+  SetVector<Value> used;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (!op->isAncestor(v.getParentRegion()->getParentOp()))
+        used.insert(v);
+  });
+  return used;
+}
+
+/// A value that needs no slot of its own: a loop's initial tensor (the
+/// loop result holds the buffer), or the CSR directions, sized at run time.
+bool needsNoSlot(Operation &op) {
+  if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+    return llvm::all_of(empty->getUsers(),
+                        [](Operation *u) { return isa<scf::ForallOp>(u); });
+  return isa<UpdateOp, SparseDirectionsOp>(op);
+}
+
 struct KanPlanMemoryPass
     : public kan::impl::KanPlanMemoryBase<KanPlanMemoryPass> {
   void runOnOperation() override {
@@ -46,7 +67,7 @@ struct KanPlanMemoryPass
         // Function results are written straight into the caller's buffers;
         // an update reuses its parameter's buffer.
         if (!t || !isa<FloatType>(t.getElementType()) || returned.contains(r) ||
-            isa<UpdateOp>(op)) {
+            needsNoSlot(op)) {
           assigned.push_back(-1);
           continue;
         }
@@ -68,15 +89,18 @@ struct KanPlanMemoryPass
         slotOf[r] = slot;
         assigned.push_back(slot);
       }
-      if (op.getNumResults())
+      if (llvm::any_of(op.getResultTypes(),
+                       [](Type t) { return isa<ShapedType>(t); }))
         op.setAttr("kan.slots", b.getDenseI64ArrayAttr(assigned));
-      // Operands whose last use is this op free their slots.
-      for (Value v : op.getOperands()) {
+      // Values whose last use is this op (or inside its loop body) free
+      // their slots.
+      for (Value v : usedValues(&op)) {
         auto it = slotOf.find(v);
         if (it == slotOf.end())
           continue;
         bool later = llvm::any_of(v.getUsers(), [&](Operation *user) {
-          return user != &op && op.isBeforeInBlock(user);
+          Operation *top = body.findAncestorOpInBlock(*user);
+          return top && top != &op && op.isBeforeInBlock(top);
         });
         if (!later)
           busy[it->second] = false;

@@ -1,15 +1,22 @@
 //===- KanTileAndFuse.cpp - row tiles of the layer GEMMs --------*- C++ -*-===//
 //
-// The schedule half of a layer (Halide-style): how many batch rows one tile
-// holds. The feature panel of a tile (and the tangent panels of every
-// direction when the input has a tangent) must fit the target's budget; the
-// basis and perturbation producers run inside each tile.
+// The schedule half of a layer (Halide-style): each `kan.feature_gemm(_jvp)`
+// becomes an `scf.forall` over row tiles whose body is the op on a slice of
+// rows (the ops' TilingInterface, tiled by the upstream scf::tileUsingSCF).
+// The basis, the input-tangent features and the dense perturbation draws of
+// a tile are computed inside the tiled op; what every tile shares is hoisted
+// in front of the loop as IR: the grid's knot data (`kan.grid_prepare`) and
+// the CSR form of fused sparse perturbations (`kan.sparse_directions`).
 //
 //===----------------------------------------------------------------------===//
 
 #include "kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 #include "kan/Tools/Options.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kan {
 #define GEN_PASS_DEF_KANTILEANDFUSE
@@ -49,6 +56,59 @@ struct KanTileAndFusePass
     return rows;
   }
 
+  /// Hoists the grid's knot data in front of `op` (its `aux` operand).
+  template <typename OpTy> void hoistGrid(OpBuilder &b, OpTy op) {
+    if (op.getAux())
+      return;
+    auto grid = op.getGrid().getType();
+    int64_t order = op.getOrder();
+    int64_t size = GridPrepareOp::getAuxSize(
+        grid.getDimSize(0), grid.getDimSize(1) - 2 * order - 1, order);
+    Value aux = b.create<GridPrepareOp>(
+        op.getLoc(), RankedTensorType::get({size}, grid.getElementType()),
+        op.getGrid(), b.getI64IntegerAttr(order));
+    op.getAuxMutable().assign(aux);
+  }
+
+  /// Fused sparse ternary perturbations: their CSR form is built once, in
+  /// front of the row tiles, instead of the seed inside the op.
+  void hoistSparse(OpBuilder &b, FeatureGemmJvpOp op) {
+    if (!op.getDist() || *op.getDist() != Distribution::sparse_ternary)
+      return;
+    auto c = op.getSplineWeight().getType();
+    int64_t width = op.getWidth(), out = c.getDimSize(0);
+    Type i32 = b.getI32Type();
+    auto dirs = b.create<SparseDirectionsOp>(
+        op.getLoc(), RankedTensorType::get({width, out + 1}, i32),
+        RankedTensorType::get({width, ShapedType::kDynamic}, i32),
+        RankedTensorType::get({width, ShapedType::kDynamic},
+                              c.getElementType()),
+        op.getSplineWeight(), op.getSplineScaler(), op.getSeed(), op.getStep(),
+        op.getStreamsAttr(), op.getDensityAttr(),
+        op.getFirstDirectionAttr());
+    op.getSeedMutable().clear();
+    op.getStepMutable().clear();
+    op.getCsrRowptrMutable().assign(dirs.getRowptr());
+    op.getCsrColsMutable().assign(dirs.getCols());
+    op.getCsrValsMutable().assign(dirs.getVals());
+    op.removeDistAttr();
+    op.removeStreamsAttr();
+    op.removeDensityAttr();
+  }
+
+  LogicalResult tile(IRRewriter &rewriter, Operation *op, int64_t rows) {
+    scf::SCFTilingOptions options;
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    options.setTileSizes({rewriter.getIndexAttr(rows)});
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+    if (failed(tiled))
+      return op->emitOpError() << "could not be tiled into row tiles";
+    rewriter.replaceOp(op, tiled->replacements);
+    return success();
+  }
+
   void runOnOperation() override {
     for (auto why :
          {kan::cli::check(kan::cli::tileRows, (int64_t)maxRows, "max-rows"),
@@ -60,33 +120,36 @@ struct KanTileAndFusePass
         getOperation().emitError() << "kan-tile-and-fuse: " << *why;
         return signalPassFailure();
       }
-    Builder b(&getContext());
-    auto walkResult = getOperation().walk([&](Operation *op) -> WalkResult {
-      auto setRows = [&](Value weights, Value input, int64_t panels) {
+    // Only ops not inside a row tile yet.
+    SmallVector<Operation *> gemms;
+    getOperation().walk([&](Operation *op) {
+      if (isa<FeatureGemmOp, FeatureGemmJvpOp>(op) &&
+          !op->getParentOfType<scf::ForallOp>())
+        gemms.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : gemms) {
+      auto rowsFor = [&](Value weights, Value input, int64_t panels) {
         auto w = cast<ShapedType>(weights.getType());
         auto x = cast<ShapedType>(input.getType());
         int64_t elt = w.getElementTypeBitWidth() / 8;
-        FailureOr<int64_t> rows =
-            chooseRows(op, panels * w.getDimSize(1) * elt, x.getDimSize(0));
-        if (failed(rows))
-          return failure();
-        op->setAttr("tile_rows", b.getI64IntegerAttr(*rows));
-        return success();
+        return chooseRows(op, panels * w.getDimSize(1) * elt, x.getDimSize(0));
       };
-      if (auto g = dyn_cast<FeatureGemmOp>(op))
-        return failed(setRows(g.getWeights(), g.getInput(), 1))
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
-      if (auto g = dyn_cast<FeatureGemmJvpOp>(op)) {
-        int64_t panels = 1 + (g.getInputTangent() ? g.getWidth() : 0);
-        return failed(setRows(g.getWeights(), g.getInput(), panels))
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
+      FailureOr<int64_t> rows = failure();
+      rewriter.setInsertionPoint(op);
+      if (auto g = dyn_cast<FeatureGemmOp>(op)) {
+        rows = rowsFor(g.getWeights(), g.getInput(), 1);
+        hoistGrid(rewriter, g);
+      } else {
+        auto j = cast<FeatureGemmJvpOp>(op);
+        rows = rowsFor(j.getWeights(), j.getInput(),
+                       1 + (j.getInputTangent() ? j.getWidth() : 0));
+        hoistGrid(rewriter, j);
+        hoistSparse(rewriter, j);
       }
-      return WalkResult::advance();
-    });
-    if (walkResult.wasInterrupted())
-      signalPassFailure();
+      if (failed(rows) || failed(tile(rewriter, op, *rows)))
+        return signalPassFailure();
+    }
   }
 };
 } // namespace

@@ -15,27 +15,54 @@
 #define KAN_RESTRICT
 #endif
 
-/* Vector width of the micro-kernel: 32-byte vectors with AVX, 16 otherwise
-   (GCC lowers vector_size types to what the target has). */
+/* Register blocking per level. The micro-kernel keeps MR x NV vector
+   accumulators, NV = 2 vectors of B and one broadcast of A in registers:
+   - AVX-512 (32 zmm): 12 x 2 = 24 accumulators of 64 bytes, NR = 16 doubles
+     or 32 floats (the 64 outputs of the benchmark models are whole panels);
+   - AVX2 (16 ymm) and SSE2 (16 xmm): 6 x 2 = 12 accumulators.
+   MC x KC of A stays in L2, a KC x NR panel of B in L1. KAN_GEMM_MR_F64 and
+   friends override the tiles (for tuning runs). */
 #if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR)
 #define KAN_GEMM_VECTOR 1
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+#define KAN_VBYTES 64
+#define KAN_MR 12
+#elif defined(__AVX__)
 #define KAN_VBYTES 32
+#define KAN_MR 6
 #else
 #define KAN_VBYTES 16
+#define KAN_MR 6
 #endif
 #else
 #define KAN_GEMM_VECTOR 0
+#define KAN_VBYTES 16
+#define KAN_MR 6
+#endif
+#define KAN_NV 2
+
+#ifndef KAN_GEMM_MR_F64
+#define KAN_GEMM_MR_F64 KAN_MR
+#endif
+#ifndef KAN_GEMM_NR_F64
+#define KAN_GEMM_NR_F64 (KAN_NV * KAN_VBYTES / 8)
+#endif
+#ifndef KAN_GEMM_MR_F32
+#define KAN_GEMM_MR_F32 KAN_MR
+#endif
+#ifndef KAN_GEMM_NR_F32
+#define KAN_GEMM_NR_F32 (KAN_NV * KAN_VBYTES / 4)
+#endif
+#ifndef KAN_GEMM_KC
+#define KAN_GEMM_KC 256
 #endif
 
-/* Tile sizes: MR x NR accumulators = 12 AVX2 registers; MC x KC of A stays
-   in L2, a KC x NR panel of B in L1. */
 #define T double
 #define NAME(f) KAN_ISA_NAME(f##_f64)
-#define MR 6
-#define NR 8
-#define MC 72
-#define KC 256
+#define MR KAN_GEMM_MR_F64
+#define NR KAN_GEMM_NR_F64
+#define MC (12 * MR)
+#define KC KAN_GEMM_KC
 #define NC 4080
 #include "gemm.inc"
 #undef T
@@ -48,10 +75,10 @@
 
 #define T float
 #define NAME(f) KAN_ISA_NAME(f##_f32)
-#define MR 6
-#define NR 16
-#define MC 144
-#define KC 256
+#define MR KAN_GEMM_MR_F32
+#define NR KAN_GEMM_NR_F32
+#define MC (24 * MR)
+#define KC KAN_GEMM_KC
 #define NC 4080
 #include "gemm.inc"
 #undef T

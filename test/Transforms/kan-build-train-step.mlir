@@ -29,6 +29,18 @@
 // FG: kan.mse_jvp
 // FG: kan.update_coefficients fg
 // FG: kan.update %arg5, %{{.*}} seed %arg2 step %arg3 normal stream 0 scale 2.500000e-02 :
+// One rank's share: directions 8..11 of the step, no update (the runtime
+// applies the update of all the ranks' scalars).
+// RUN: kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{n=4 density=0.01 first-direction=8 update=false})' | FileCheck %s --check-prefix=SLICE
+// SLICE-LABEL: func.func @train_step(
+// SLICE-SAME: -> (f64, tensor<4xf64>,
+// SLICE: kan.perturb sparse_ternary seed %arg2 step %arg3 stream 0 density 1.000000e-02 {first_direction = 8 : i64} : tensor<4x4x5xf64>
+// SLICE: %[[L:.*]], %[[A:.*]] = kan.softmax_cross_entropy_jvp
+// SLICE-NOT: kan.update
+// SLICE: return %[[L]], %[[A]], %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10 :
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{n=4 first-direction=4294967295})' 2>&1 | FileCheck %s --check-prefix=RANGE
+// RANGE: first-direction 4294967295 + n 4 is outside the 32-bit direction range
+
 func.func @model(%x: tensor<?x5xf64>,
                  %g0: tensor<5x12xf64>, %b0: tensor<4x5xf64>, %c0: tensor<4x5x8xf64>, %s0: tensor<4x5xf64>,
                  %g1: tensor<4x12xf64>, %b1: tensor<3x4xf64>, %c1: tensor<3x4x8xf64>) -> tensor<?x3xf64> {

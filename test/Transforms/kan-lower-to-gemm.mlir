@@ -35,6 +35,24 @@ func.func @first_layer_perturbed(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb
 
 // -----
 
+// A slice of a step's directions (one rank's share) stays fused: the GEMM
+// draws directions first_direction .. first_direction + width - 1.
+// CHECK-LABEL: func.func @direction_slice
+// CHECK: kan.feature_gemm_jvp %arg0, %arg1, %{{.*}}, %arg3 perturb seed %arg4 step %arg5 order 3 act silu
+// CHECK-SAME: first_direction = 8 : i64
+// CHECK-SAME: streams = array<i64: 0, 1, -1>
+func.func @direction_slice(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4x5xf64>,
+                           %ws: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> tensor<4x16x4xf64> {
+  %vb = kan.perturb sparse_ternary seed %seed step %step stream 0 density 2.0e-3 {first_direction = 8 : i64} : tensor<4x4x5xf64>
+  %vs = kan.perturb sparse_ternary seed %seed step %step stream 1 density 2.0e-3 {first_direction = 8 : i64} : tensor<4x4x5x8xf64>
+  %y, %dy = kan.layer_jvp %x, %g, %wb, %ws dbase %vb dspline %vs order 3 act silu
+      : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<4x4x5xf64>, tensor<4x4x5x8xf64>)
+      -> (tensor<16x4xf64>, tensor<4x16x4xf64>)
+  return %dy : tensor<4x16x4xf64>
+}
+
+// -----
+
 // Tangents that are plain values go through pack_weights_tangent; an input
 // tangent gives the A' half (dinput).
 // CHECK-LABEL: func.func @dense_tangents

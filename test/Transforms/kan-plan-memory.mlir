@@ -1,4 +1,5 @@
 // RUN: kan-opt %s --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm,kan-plan-memory))' | FileCheck %s
+// RUN: kan-opt %s --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm,kan-tile-and-fuse,cse,kan-plan-memory))' | FileCheck %s --check-prefix=TILED
 
 // Three layers: the packed weights of every layer share slot 0 (each dies
 // in its GEMM), the first activation is slot 1 and still live while the
@@ -21,3 +22,19 @@ func.func @model(%x: tensor<?x6xf32>,
   %y2 = kan.layer %y1, %g2, %b2, %c2 order 3 act silu : tensor<?x8xf32>, tensor<8x12xf32>, tensor<3x8xf32>, tensor<3x8x8xf32> -> tensor<?x3xf32>
   return %y2 : tensor<?x3xf32>
 }
+
+// Row tiles: a loop's result holds the buffer (its initial tensor.empty
+// none), the knot data of a grid lives in a slot until the loop that reads
+// it ends; the slots of the first activation and of the packed weights are
+// free again after the loops that read them.
+// TILED-LABEL: func.func @model
+// TILED-SAME: kan.memory_plan = array<i64: 0, 576, 0, 296, 8, 0, 8, 0>
+// TILED: kan.pack_weights {{.*}}kan.slots = array<i64: 0>
+// TILED: kan.grid_prepare {{.*}}kan.slots = array<i64: 1>
+// TILED: tensor.empty{{.*}}kan.slots = array<i64: -1>
+// TILED: scf.forall
+// TILED: } {kan.slots = array<i64: 2>}
+// TILED: kan.pack_weights {{.*}}kan.slots = array<i64: 0>
+// TILED: kan.grid_prepare {{.*}}kan.slots = array<i64: 1>
+// TILED: } {kan.slots = array<i64: 3>}
+// TILED: } {kan.slots = array<i64: -1>}

@@ -78,6 +78,23 @@ TEST(Gemm, LargeCrossesAllBlockBoundaries) {
   checkGemm<float>(301, 157, 530, 1, 0, 3, 1.0, 0.0, true);
 }
 
+TEST(Gemm, EdgesOfEveryLevelsTiles) {
+  // The register tiles differ per kernel level (12 x 16 / 12 x 32 with
+  // AVX-512, 6 x 8 / 6 x 16 with AVX2, 6 x 4 / 6 x 8 with SSE2) and so do the
+  // row blocks (MC = 12 MR for f64, 24 MR for f32): sizes one past and one
+  // short of those multiples, and past two KC = 256 blocks, for every beta
+  // mode (0, 1, other) at whichever level runs.
+  for (size_t m : {143, 145, 289, 293})
+    for (size_t n : {15, 33, 65}) {
+      checkGemm<double>(m, n, 513, 1, 2, 3, 1.0, 0.0, false);
+      checkGemm<double>(m, n, 300, 0, 0, 0, -1.5, 1.0, false);
+      checkGemm<float>(m, n, 513, 2, 1, 0, 1.0, 0.0, false);
+      checkGemm<float>(m, n, 77, 0, 3, 1, 0.5, -2.0, false);
+    }
+  checkGemm<float>(577, 31, 520, 0, 0, 0, 1.0, 0.0, false);
+  checkGemm<float>(575, 97, 260, 1, 1, 1, 1.0, 1.0, false);
+}
+
 TEST(Gemm, DegenerateSizes) {
   std::vector<double> C = {1, 2, 3, 4};
   kan_gemm_nt_f64(2, 2, 0, 1.0, nullptr, 1, nullptr, 1, 2.0, C.data(), 2);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 using namespace kantest;
@@ -229,6 +231,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SpanCase{67, 9, 13, 5, 3, true},   // tail block only
                       SpanCase{33, 25, 70, 5, 3, true},  // full + tail blocks
                       SpanCase{33, 25, 70, 5, 3, false}, // binary span search
+                      // Blocks of 64 outputs (AVX-512 f64 / f32): exactly
+                      // one, and two plus a tail; many input blocks.
+                      SpanCase{19, 70, 64, 5, 3, true},
+                      SpanCase{21, 17, 130, 5, 3, true},
                       SpanCase{20, 11, 64, 3, 2, true},  // quadratic
                       SpanCase{20, 11, 40, 4, 1, false}, // linear
                       SpanCase{12, 5, 33, 20, 3, true},  // large G: 1 input/block
@@ -280,6 +286,56 @@ TEST_P(SpanForwardTest, JacobianTimesInputTangentIsTheJvp) {
   kan_jacobian_apply_f64(c.N, c.I, c.O, J8.data(), ld8, xt.data(), c.I,
                          yt8.data(), c.O);
   EXPECT_LT(relErr(yt8, yt), 1e-14);
+}
+
+// Rows go through the vector closed form a vector at a time (the last group
+// padded) or through the recursion, by their x alone: splitting the rows into
+// calls (as row tiles and threads do) gives the same bits. kan-train's
+// thread-count invariance rests on this.
+TEST(Layer, SpanKernelsDoNotDependOnTheRowSplit) {
+  const size_t N = 37, I = 6, O = 19;
+  const int G = 5, k = 3;
+  for (bool uniform : {true, false}) {
+    std::mt19937 rng(31 + uniform);
+    Layer l = makeLayer(I, O, G, k, uniform, rng);
+    const size_t K = I * (G + k + 1), ldj = 24;
+    auto x = randomVector(N * I, rng, -3, 3);
+    x[5] = std::nan("");
+    std::vector<double> aux(kan_grid_aux_size(I, G, k)), W(K * O),
+        work(kan_layer_forward_work_size_f64(N, G, k) / sizeof(double) + 1),
+        y(N * O), ys(N * O), J(N * I * ldj), Js(N * I * ldj), P(N * K),
+        Ps(N * K);
+    ASSERT_EQ(kan_grid_prepare_f64(I, G, k, l.grid.data(), aux.data()), KAN_OK);
+    kan_pack_weights_span_f64(O, I, G, k, l.wb.data(), l.c.data(), l.s.data(),
+                              W.data(), O);
+    kan_layer_forward_span_f64(N, I, O, G, k, KAN_ACT_SILU, x.data(), I,
+                               l.grid.data(), aux.data(), W.data(), O,
+                               work.data(), y.data(), O);
+    kan_layer_jacobian_span_f64(N, I, O, G, k, KAN_ACT_SILU, x.data(), I,
+                                l.grid.data(), aux.data(), W.data(), O,
+                                J.data(), ldj);
+    kan_pack_features_f64(N, I, G, k, KAN_ACT_SILU, x.data(), I,
+                          l.grid.data(), aux.data(), P.data(), K);
+    for (size_t r0 = 0, step = 1; r0 < N; r0 += step, step = step % 7 + 2) {
+      const size_t m = std::min(step, N - r0);
+      kan_layer_forward_span_f64(m, I, O, G, k, KAN_ACT_SILU,
+                                 x.data() + r0 * I, I, l.grid.data(),
+                                 aux.data(), W.data(), O, work.data(),
+                                 ys.data() + r0 * O, O);
+      kan_layer_jacobian_span_f64(m, I, O, G, k, KAN_ACT_SILU,
+                                  x.data() + r0 * I, I, l.grid.data(),
+                                  aux.data(), W.data(), O,
+                                  Js.data() + r0 * I * ldj, ldj);
+      kan_pack_features_f64(m, I, G, k, KAN_ACT_SILU, x.data() + r0 * I, I,
+                            l.grid.data(), aux.data(), Ps.data() + r0 * K, K);
+    }
+    auto same = [](const std::vector<double> &a, const std::vector<double> &b) {
+      return std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+    };
+    EXPECT_TRUE(same(y, ys)) << "uniform=" << uniform;
+    EXPECT_TRUE(same(J, Js)) << "uniform=" << uniform;
+    EXPECT_TRUE(same(P, Ps)) << "uniform=" << uniform;
+  }
 }
 
 TEST(Layer, SpanForwardEmptyInputsGiveZero) {

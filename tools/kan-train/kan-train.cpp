@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Distributed.h"
 #include "Regression.h"
 
 #include "kan/Support/SafeOutput.h"
@@ -190,7 +191,30 @@ static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+static int failTogether(Error e);
+
 static int fail(Error e) {
+  if (e.isA<kan::train::AgreedError>())
+    return failTogether(std::move(e));
+  llvm::errs().flush();
+  // Under mpirun an error one rank meets ends the whole job.
+  std::string who = kan::train::worldSize() > 1
+                        ? "rank " + std::to_string(kan::train::worldRank()) +
+                              " of " + std::to_string(kan::train::worldSize()) +
+                              ": "
+                        : "";
+  llvm::WithColor::error(llvm::errs(), "kan-train") << who << llvm::toString(std::move(e)) << "\n";
+  kan::train::abortJob(1);
+  return 1;
+}
+
+/// An error every rank meets at the same step (agreed values): rank 0
+/// reports it and every rank returns.
+static int failTogether(Error e) {
+  if (kan::train::worldRank() != 0) {
+    llvm::consumeError(std::move(e));
+    return 1;
+  }
   llvm::errs().flush();
   llvm::WithColor::error(llvm::errs(), "kan-train") << llvm::toString(std::move(e)) << "\n";
   return 1;
@@ -643,11 +667,20 @@ static int runRegressionTask(int64_t threads) {
         &evalEvery})
     if (opt->getNumOccurrences())
       o.classificationOnly = "--" + opt->ArgStr.str();
+  // The MPI partitions split noise_step directions or batches; regression
+  // runs in one process.
+  auto &registered = cl::getRegisteredOptions();
+  if (auto it = registered.find("partition");
+      it != registered.end() && it->second->getNumOccurrences())
+    o.classificationOnly = "--partition";
   return kan::train::runRegression(o);
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // mpirun -np P kan-train ...: join the job first (see Distributed.h).
+  if (auto why = kan::train::initializeProcesses(argc, argv))
+    return fail(makeError(*why));
   // The compiled step allocates its buffers per call: keep them mapped.
   kan_keep_freed_memory();
   // Row tiles of the compiled code run on every core by default.
@@ -660,6 +693,7 @@ int main(int argc, char **argv) {
     return 1;
   int64_t numThreads = *threadsOr;
   cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat,
+                            &kan::train::distributedCategory(),
                             &cli::limitsCategory(),
                             &kan::train::regressionCategory()});
   cl::ParseCommandLineOptions(
@@ -703,6 +737,12 @@ int main(int argc, char **argv) {
   if (!setupOr)
     return fail(setupOr.takeError());
   OptimSetup setup = *setupOr;
+  // Across MPI ranks (--partition): rank 0 keeps the files.
+  auto distOr = kan::train::Distributed::create(rc.train, rc.batch, setup, rc.seed);
+  if (!distOr)
+    return fail(distOr.takeError());
+  std::unique_ptr<kan::train::Distributed> dist = std::move(*distOr);
+  bool root = !dist || dist->isRoot();
 
   std::string ckptPath = checkpointOpt;
   if (ckptPath.empty()) {
@@ -726,12 +766,16 @@ int main(int argc, char **argv) {
   }
   // One run per checkpoint and log: a second one fails here, before it
   // writes anything.
-  auto ckptLock = FileLock::acquire(ckptPath, "kan-train");
-  if (!ckptLock)
-    return fail(ckptLock.takeError());
-  auto logLock = FileLock::acquire(replayLogPath, "kan-train");
-  if (!logLock)
-    return fail(logLock.takeError());
+  std::unique_ptr<FileLock> ckptLock, logLock;
+  if (root) {
+    auto c = FileLock::acquire(ckptPath, "kan-train");
+    if (!c)
+      return fail(c.takeError());
+    auto l = FileLock::acquire(replayLogPath, "kan-train");
+    if (!l)
+      return fail(l.takeError());
+    ckptLock = std::move(*c), logLock = std::move(*l);
+  }
 
   // Data.
   Dataset train, test;
@@ -744,9 +788,14 @@ int main(int argc, char **argv) {
   if (haveTest)
     if (Error e = checkDataset(test, rc.shape.widths[0], classes))
       return fail(std::move(e));
+  haveTest = haveTest && root;
 
   // Engine.
   Progress progress;
+  if (!root)
+    progress.silence();
+  if (dist)
+    progress.message(dist->describe());
   CompileOptions co;
   if (workDirOpt.getNumOccurrences())
     co.workDir = workDirOpt;
@@ -755,11 +804,13 @@ int main(int argc, char **argv) {
   // (rows a multiple of 8, the sparse-tangent kernel's block; at most the
   // default 128).
   {
-    int64_t perThread = (rc.batch + numThreads - 1) / numThreads;
+    int64_t rows = dist ? dist->localRows() : rc.batch;
+    int64_t perThread = (rows + numThreads - 1) / numThreads;
     co.tileRows = std::clamp<int64_t>((perThread + 7) / 8 * 8, 8, co.tileRows);
   }
   double t0 = nowSeconds();
-  auto eng = createCompiledEngine(rc.shape, &rc.train, co);
+  TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
+  auto eng = createCompiledEngine(rc.shape, &stepConfig, co);
   if (!eng)
     return fail(eng.takeError());
   std::unique_ptr<Engine> engine = std::move(*eng);
@@ -771,7 +822,7 @@ int main(int argc, char **argv) {
   // Replay log: the initial weights first, in a file of the log's own that
   // nothing else writes (a run resumed in place replaces the checkpoint it
   // started from; the copy keeps that starting point).
-  {
+  if (root) {
     std::string initPath = replayLogPath + ".init.safetensors";
     setMetadata(model, rc, rc.startStep);
     if (Error e = writeSafetensors(model, initPath))
@@ -799,13 +850,24 @@ int main(int argc, char **argv) {
     stem.consume_back(".safetensors");
     metricsPath = (stem + ".metrics.jsonl").str();
   }
-  auto metricsOr = MetricsLog::open(metricsPath, resuming);
-  if (!metricsOr)
-    return fail(metricsOr.takeError());
-  MetricsLog metrics = std::move(*metricsOr);
+  // Rank 0 alone writes the metrics, like the log and the checkpoints.
+  std::optional<MetricsLog> metrics;
+  if (root) {
+    auto metricsOr = MetricsLog::open(metricsPath, resuming);
+    if (!metricsOr)
+      return fail(metricsOr.takeError());
+    metrics = std::move(*metricsOr);
+  }
 
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
+  // (Under mpirun, Distributed handles the signals.)
+  if (!dist || dist->ranks() == 1) {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+  }
+  // The ranks start from the same weights, or stop here.
+  if (dist)
+    if (auto h = dist->checkWeights(model, rc.startStep); !h)
+      return failTogether(h.takeError());
 
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
@@ -829,17 +891,25 @@ int main(int argc, char **argv) {
     return rc.progress0;
   };
   auto writeCheckpoint = [&](int64_t s) -> Error {
+    if (!root)
+      return Error::success();
     setMetadata(model, rc, s);
     // Where a time-budget schedule stands (a step schedule needs no record).
     if (rc.scheduleSteps == 0 && rc.schedule != "constant")
       model.setMeta("lr_progress", fmtDouble(schedP));
-    return writeSafetensors(model, ckptPath);
+    if (Error e = writeSafetensors(model, ckptPath))
+      return e;
+    if (dist)
+      dist->noteCheckpoint(ckptPath, s);
+    return Error::success();
   };
   // One metrics record per evaluation (with or without test data).
   bool metricsDue = false;
   auto recordMetrics = [&](double acc) -> Error {
     double now = nowSeconds() - start;
-    return metrics.record(step, now, emaWeight > 0 ? emaLoss : NAN, acc,
+    if (!metrics)
+      return Error::success();
+    return metrics->record(step, now, emaWeight > 0 ? emaLoss : NAN, acc,
                           rc.train.lr * lrScale,
                           static_cast<double>(step - rc.startStep) /
                               std::max(now, 1e-9));
@@ -860,11 +930,14 @@ int main(int argc, char **argv) {
                                    fmtDouble(rc.train.lr * lrScale)).str());
     return Error::success();
   };
-  while (!interrupted) {
+  // Across ranks every stop goes through a step's exchange (any rank's
+  // signal, rank 0's clock and replay log), so all stop at the same step.
+  unsigned agreedStop = kan::train::StopNone;
+  while (dist || !interrupted) {
     double elapsed = nowSeconds() - start;
     if (stepsOpt > 0 && step >= stepsOpt)
       break;
-    if (timeBudget > 0 && elapsed >= timeBudget)
+    if (!dist && timeBudget > 0 && elapsed >= timeBudget)
       break;
     if (step >= (int64_t(1) << 32) - 1)
       break; // step counters of the perturbations are 32-bit
@@ -880,24 +953,46 @@ int main(int argc, char **argv) {
       labels[i] = train.labels[rows[i]];
     gather(train, rows.data(), rc.batch, rc.shape.f32, xb);
     double loss = 0;
-    schedP = progressAt(step, elapsed);
-    lrScale = lrScaleAt(rc, schedP);
-    if (Error e = engine->trainStep(model, xb.data(), labels.data(), rc.batch,
-                                    rc.seed, step, lrScale, loss, alphas))
-      return fail(std::move(e));
+    if (dist) {
+      unsigned want =
+          (interrupted ? kan::train::StopSignal : 0) |
+          (logError ? kan::train::StopLog : 0) |
+          (root && timeBudget > 0 && elapsed >= timeBudget ? kan::train::StopBudget
+                                                           : 0);
+      auto r = dist->step(*engine, model, xb.data(), labels.data(), step,
+                          elapsed, want, [&](double rootElapsed) {
+                            schedP = progressAt(step, rootElapsed);
+                            return lrScale = lrScaleAt(rc, schedP);
+                          }, alphas);
+      if (!r)
+        return fail(r.takeError());
+      if ((agreedStop = r->stop))
+        break;
+      loss = r->loss;
+    } else {
+      schedP = progressAt(step, elapsed);
+      lrScale = lrScaleAt(rc, schedP);
+      if (Error e = engine->trainStep(model, xb.data(), labels.data(), rc.batch,
+                                      rc.seed, step, lrScale, loss, alphas))
+        return fail(std::move(e));
+    }
     if (!std::isfinite(loss)) {
       progress.finish();
-      return fail(makeError("the loss became " + fmtDouble(loss) + " at step " +
-                            llvm::Twine(step) + "; try a smaller --lr"));
+      return failTogether(makeError("the loss became " + fmtDouble(loss) +
+                                    " at step " + llvm::Twine(step) +
+                                    "; try a smaller --lr"));
     }
-    if (writer)
+    if (writer && !logError)
       if (int st = kan_replay_writer_append_scaled(
               writer, static_cast<uint32_t>(step), lrScale, alphas.data())) {
         // A full disk: the log keeps its whole records (the writer cuts off
         // the partial one); stop and keep the weights if a checkpoint fits.
+        // Other ranks learn it in the next step's exchange.
         logError = llvm::toString(runtimeError(st));
         ++step;
-        break;
+        if (!dist)
+          break;
+        continue;
       }
     ++step;
     lastLoss = loss;
@@ -939,12 +1034,25 @@ int main(int argc, char **argv) {
             ? "steps " + std::to_string(rc.startStep) + " to " +
                   std::to_string(failed - 1)
             : std::string("no steps");
-    return fail(makeError(msg + "\nstopped: the replay log " + replayLogPath +
+    return failTogether(makeError(msg + "\nstopped: the replay log " + replayLogPath +
                           " holds " + held + " and replays; " + outcome));
   }
-  if (interrupted)
+  if (agreedStop & kan::train::StopLog)
+    return 1; // rank 0 reported it above
+  bool stoppedBySignal = interrupted || (agreedStop & kan::train::StopSignal);
+  if (stoppedBySignal)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
-  if (!(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
+  // The final weights, the same on every rank.
+  std::string weightsHash;
+  if (dist) {
+    auto h = dist->checkWeights(model, step);
+    if (!h)
+      return fail(h.takeError());
+    weightsHash = *h;
+  } else {
+    weightsHash = kan::train::weightsSha256(model, setup);
+  }
+  if (haveTest && !(evalEvery > 0 && step % evalEvery == 0 && step > rc.startStep))
     if (Error e = evalNow())
       return fail(std::move(e));
   if (Error e = writeCheckpoint(step))
@@ -956,6 +1064,15 @@ int main(int argc, char **argv) {
       return fail(runtimeError(st));
   }
   double rate = static_cast<double>(step - rc.startStep) / std::max(seconds, 1e-9);
+  if (!root) {
+    // One write: mpirun interleaves the ranks' output.
+    llvm::errs() << ("kan-train: rank " + llvm::Twine(dist->rankIndex()) +
+                     " of " + llvm::Twine(dist->ranks()) + ": step " +
+                     llvm::Twine(step) + ", weights sha256 " + weightsHash +
+                     "\n")
+                        .str();
+    return stoppedBySignal ? 130 : 0;
+  }
   llvm::outs() << "{\"steps\":" << step << ",\"seconds\":" << jsonNumber(seconds)
                << ",\"loss\":" << jsonNumber(emaWeight > 0 ? emaLoss : NAN)
                << ",\"test_accuracy\":" << jsonNumber(accuracy)
@@ -964,12 +1081,17 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
-               << kan_isa_name(kan_isa_active()) << "\",\"metrics\":\"";
+               << kan_isa_name(kan_isa_active()) << "\",\"ranks\":"
+               << (dist ? dist->ranks() : 1) << ",\"partition\":\""
+               << (dist ? dist->partitionName() : "none")
+               << "\",\"exchange_bytes_per_step\":"
+               << (dist ? dist->bytesSentPerStep() + dist->bytesReceivedPerStep() : 0)
+               << ",\"weights_sha256\":\"" << weightsHash << "\",\"metrics\":\"";
   llvm::printEscapedString(metricsPath, llvm::outs());
   llvm::outs() << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
   llvm::outs() << "\"}\n";
-  return interrupted ? 130 : 0;
+  return stoppedBySignal ? 130 : 0;
 }

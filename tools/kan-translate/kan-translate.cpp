@@ -325,6 +325,15 @@ int main(int argc, char **argv) {
     return 1;
   }
 #endif
+  // Lowered IR (for the CPU target: GEMM form, possibly cut after a later
+  // stage) gets what remains of the target's pipeline; model-level IR all
+  // of it.
+  if (lowered) {
+    PassManager pm(&ctx);
+    backend->buildFinishingPipeline(pm, *options);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
   if (!lowered) {
     PassManager pm(&ctx);
     backend->buildPipeline(pm, *options);

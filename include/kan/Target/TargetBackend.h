@@ -113,6 +113,17 @@ public:
   Checked<double> lr{*this, "lr", llvm::cl::desc("Learning rate"),
                      llvm::cl::init(defaults().lr),
                      cli::bounds(cli::learningRate)};
+  Checked<int64_t> firstDirection{
+      *this, "first-direction",
+      llvm::cl::desc("First direction of the step's slice: directions "
+                     "first-direction .. first-direction + n - 1 (one rank's "
+                     "share in a distributed run)"),
+      llvm::cl::init(defaults().firstDirection),
+      cli::bounds(cli::nonNegativeCount)};
+  Option<bool> update{*this, "update",
+                      llvm::cl::desc("The step applies its update (false: it "
+                                     "returns the loss and the scalars only)"),
+                      llvm::cl::init(defaults().update)};
 
   /// The kan-build-train-step options these stand for.
   KanBuildTrainStepOptions getTrainStepOptions() const;
@@ -176,9 +187,13 @@ public:
   /// `options` must come from createOptions().
   virtual void buildPipeline(OpPassManager &pm,
                              const TargetOptions &options) const = 0;
-  /// Whether `module` already is the pipeline's output (drivers then only
-  /// emit).
+  /// Whether `module` already is (a stage of) the pipeline's output; the
+  /// drivers then run only buildFinishingPipeline before emitting.
   virtual bool isLowered(ModuleOp module) const = 0;
+  /// Adds what finishes a lowered module cut after any stage (passes that
+  /// leave IR they already handled as it is); none by default.
+  virtual void buildFinishingPipeline(OpPassManager &pm,
+                                      const TargetOptions &options) const {}
   /// Whether the output carries the model's weights (the driver then reads
   /// them from the module before lowering and sets
   /// TargetOptions::writeWeights).
@@ -205,8 +220,14 @@ public:
                      TargetOutput &output, raw_ostream &os) const final {
     return emit(module, static_cast<const OptionsT &>(options), output, os);
   }
+  void buildFinishingPipeline(OpPassManager &pm,
+                              const TargetOptions &options) const final {
+    buildFinishingPipeline(pm, static_cast<const OptionsT &>(options));
+  }
   virtual void buildPipeline(OpPassManager &pm,
                              const OptionsT &options) const = 0;
+  virtual void buildFinishingPipeline(OpPassManager &pm,
+                                      const OptionsT &options) const {}
   virtual LogicalResult emit(ModuleOp module, const OptionsT &options,
                              TargetOutput &output, raw_ostream &os) const = 0;
 };

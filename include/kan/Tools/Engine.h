@@ -52,8 +52,9 @@ public:
                                  Model &tangents, const void *xTangent,
                                  void *y, void *dy) = 0;
   /// One step on (x, labels) with the compiled step size times lrScale
-  /// (kan_train_step_scaled); updates the model in place, returns the batch
-  /// loss and the n JVP scalars.
+  /// (kan_train_step_scaled); updates the model in place (unless the step
+  /// was built with TrainConfig::update false), returns the batch loss and
+  /// the JVP scalars of the step's directions.
   virtual llvm::Error trainStep(Model &model, const void *x,
                                 const int64_t *labels, int64_t n,
                                 uint64_t seed, int64_t step, double lrScale,

@@ -24,8 +24,11 @@ public:
   /// Prints a message on its own line (clearing a rewritten line first).
   void message(const std::string &text);
   void finish();
+  /// Prints nothing from now on (the ranks of an MPI run but the first).
+  void silence() { quiet = true; }
 
 private:
+  bool quiet = false;
   bool tty;
   bool lineOpen = false;
   std::chrono::steady_clock::time_point last;

@@ -42,6 +42,12 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     model comes from the kan-jvp machinery, the loss JVP gives the scalars
     alpha_i, and `kan.update` applies `fg` or `ternary` with every
     perturbation regenerated from the seed. The model is inlined.
+
+    `first-direction=f` draws directions f .. f+n-1 of the step instead of
+    0 .. n-1, and `update=false` leaves the update out (the parameters are
+    returned unchanged): one rank of a direction- or data-parallel run
+    computes its share of the scalars that way and the runtime applies the
+    update of all of them (kan_optimizer_step).
   }];
   let options = [
     Option<"modelName", "model", "std::string", "\"model\"",
@@ -57,6 +63,11 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     Option<"density", "density", "double", "2e-3",
            "Non-zero fraction of sparse ternary perturbations">,
     Option<"lr", "lr", "double", "3e-3", "Learning rate">,
+    Option<"firstDirection", "first-direction", "int64_t", "0",
+           "Index of the first direction drawn (a slice of a step's "
+           "directions)">,
+    Option<"update", "update", "bool", "true",
+           "Apply the update (false: return the loss and scalars only)">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect",
                            "::mlir::func::FuncDialect",
@@ -79,14 +90,24 @@ def KanLowerToGemm : Pass<"kan-lower-to-gemm", "::mlir::func::FuncOp"> {
 }
 
 def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
-  let summary = "Choose row tiles of the layer GEMMs from the target's budget";
+  let summary = "Row tiles of the layer GEMMs as scf.forall loops";
   let description = [{
-    Sets `tile_rows` of every `kan.feature_gemm(_jvp)`: the largest number
-    of rows (at most `max-rows`, a multiple of `row-multiple`) whose feature
-    panel (tile_rows x I(G+k+1)) and, with an input tangent, the tangent
-    panels of all directions fit in `panel-bytes`. The feature and
-    perturbation producers then run inside each tile.
+    Tiles every `kan.feature_gemm(_jvp)` over its batch rows into an
+    `scf.forall` whose body is the op on a slice of rows (TilingInterface,
+    upstream `scf::tileUsingSCF`): the basis values, the tangent features
+    and dense perturbation draws of a tile are computed inside the tile.
+    The tile is the largest number of rows (at most `max-rows`, a multiple
+    of `row-multiple`) whose feature panel (rows x I(G+k+1)) and, with an
+    input tangent, the tangent panels of all directions fit in
+    `panel-bytes`. Work shared by all tiles is hoisted in front of the loop:
+    the grid's knot data (`kan.grid_prepare`, the ops' `aux` operand) and
+    fused sparse ternary perturbations as per-direction CSR matrices
+    (`kan.sparse_directions`, the `csr` operands).
   }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect"];
   let options = [
     Option<"maxRows", "max-rows", "int64_t", "64", "Upper bound of a row tile">,
     Option<"rowMultiple", "row-multiple", "int64_t", "4",
@@ -97,12 +118,43 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
 }
 
 
+def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
+  let summary = "Record the CPU target's kernel choices in the IR";
+  let description = [{
+    The CPU target's PrepareForEmission: sets `layout` on every
+    `kan.pack_weights` (span when only `kan.feature_gemm` reads the
+    weights, else dense), `kernel` on every `kan.feature_gemm` (span-local
+    when its weights have the span layout, else a feature panel and a
+    GEMM), and on every `kan.feature_gemm_jvp` `input_tangent_kernel`
+    (none without an input tangent; jacobian when O < n(G+k+1), with a
+    `kan.span_weights` copy of W made in front of the row-tile loop; panel
+    otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
+    directions, regenerate for dense draws, dense for a given W'_d, none).
+    The C printer reads these attributes and decides nothing itself.
+    Choices already present in the IR are kept, so a pipeline cut after
+    this pass can be finished by running it again; the options force a
+    kernel instead of the cost rule (tests compare the variants).
+  }];
+  let options = [
+    Option<"forwardKernel", "forward-kernel", "std::string", "\"auto\"",
+           "Primal GEMMs: auto, span (where only primal GEMMs read the "
+           "weights) or panel">,
+    Option<"inputTangentKernel", "input-tangent-kernel", "std::string",
+           "\"auto\"", "Input tangents: auto, jacobian or panel">,
+  ];
+  let dependentDialects = ["::mlir::kan::KanDialect"];
+}
+
 def KanPlanMemory : Pass<"kan-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Assign every intermediate tensor to a reusable buffer slot";
   let description = [{
     Straight-line liveness over the GEMM-form function: each tensor result
-    that is not returned gets the first free slot (first fit), and a slot is
-    free again after the last use of its value. Sizes are affine in the
+    of a top-level op that is not returned gets the first free slot (first
+    fit), and a slot is free again after the last use of its value (a use
+    inside a row-tile loop counts as a use by the loop). A loop's result
+    holds the buffer its tiles are written into (its initial `tensor.empty`
+    takes none); the CSR arrays of `kan.sparse_directions`, sized at run
+    time, take none either. Sizes are affine in the
     dynamic batch size n, so a slot's capacity is kept as (elements per n,
     constant elements), the maximum over the values it holds. Results carry
     `kan.slots` (-1 where the value is a function result or aliases one);

@@ -140,6 +140,11 @@ void KanToNMCPass::runOnOperation() {
           return op->emitOpError()
                  << "nmquad supports sparse_ternary perturbations regenerated "
                     "from the seed only";
+        if (j.getFirstDirection() != 0)
+          return op->emitOpError()
+                 << "nmquad draws a step's directions from 0; a slice "
+                    "starting at direction "
+                 << j.getFirstDirection() << " is not supported";
         LayerPlan &l = layers[li++];
         auto st = *j.getStreams();
         l.streams.assign(st.begin(), st.end());

@@ -14,11 +14,16 @@ public:
     return "portable C99 linked against kanrt: <prefix>model.c and "
            "<prefix>model.h";
   }
+  using TargetBackendBase::buildFinishingPipeline;
   using TargetBackendBase::buildPipeline;
   using TargetBackendBase::emit;
   void buildPipeline(OpPassManager &pm,
                      const CPUTargetOptions &options) const override {
     buildCPUPipeline(pm, options);
+  }
+  void buildFinishingPipeline(OpPassManager &pm,
+                              const CPUTargetOptions &options) const override {
+    buildCPUBackendPipeline(pm, options);
   }
   bool isLowered(ModuleOp module) const override {
     bool lowered = false;

@@ -2,13 +2,14 @@
 //
 // Prints the output of the CPU pipeline as C99 that calls the runtime's
 // micro-kernels. A pure printer (CIRCT ExportVerilog rule): every decision
-// (GEMM form, fused producers, tile sizes) was made by passes and is read off
-// the IR; nothing here modifies it.
+// (GEMM form, fused producers, row tiles as scf.forall loops) was made by
+// passes and is read off the IR; nothing here modifies it.
 //
-// Every tensor value is a buffer: function arguments and results are
-// caller-owned pointers, `kan.update` works in place on its parameter, every
-// other value gets a heap buffer that is freed right after its last use, so
-// the peak is the live set of one straight-line program point.
+// Every tensor value is a buffer or a view of one: function arguments and
+// results are caller-owned pointers, `kan.update` works in place on its
+// parameter, a value placed by kan-plan-memory lives in its slot, a slice
+// (tensor.extract_slice, or the tile a loop body inserts into its shared
+// output) is a pointer into its source with the source's strides.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,9 +17,11 @@
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Target/Common.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -35,6 +38,19 @@ const char *const kParallelFor =
 /// A double literal that reads back to the same bits.
 std::string exact(double v) { return printExactDouble(v); }
 
+/// A tensor as C sees it: a pointer to its first element, the sizes and
+/// the element strides of every dimension (C expressions).
+struct View {
+  std::string ptr;
+  SmallVector<std::string> sizes, strides;
+};
+
+/// Per-thread scratch of a tiled layer op, allocated before its loop.
+struct TileScratch {
+  std::string panel, tpanel, jac, work, wt, tb, tc, ts;
+  int64_t rows = 0;
+};
+
 class FunctionEmitter {
 public:
   FunctionEmitter(func::FuncOp func, llvm::raw_ostream &out)
@@ -48,6 +64,11 @@ public:
 private:
   std::string T() const { return f32 ? "float" : "double"; }
   std::string sfx() const { return f32 ? "f32" : "f64"; }
+  std::string cType(Type elt) const {
+    if (isa<FloatType>(elt))
+      return T();
+    return elt.isInteger(32) ? "uint32_t" : "int64_t";
+  }
 
   /// Number of elements of a tensor type as a C expression (dynamic
   /// dimensions are the batch size `n`).
@@ -55,10 +76,6 @@ private:
     auto [perN, constant] = getBatchAffineNumElements(cast<ShapedType>(type));
     return perN ? "((int64_t)" + std::to_string(perN) + " * n)"
                 : "((int64_t)" + std::to_string(constant) + ")";
-  }
-  std::string dim(Value v, unsigned i) const {
-    int64_t d = cast<ShapedType>(v.getType()).getDimSize(i);
-    return ShapedType::isDynamic(d) ? "n" : std::to_string(d);
   }
   std::string name(Value v) {
     auto it = names.find(v);
@@ -70,6 +87,21 @@ private:
   std::string fresh(StringRef base) {
     return (base + std::to_string(nextId++)).str();
   }
+  /// An index-typed value or constant as a C expression.
+  std::string index(OpFoldResult ofr) {
+    if (auto a = dyn_cast<Attribute>(ofr))
+      return std::to_string(cast<IntegerAttr>(a).getInt());
+    return name(cast<Value>(ofr));
+  }
+
+  /// The view of a shaped value (a dense row-major buffer unless it was
+  /// recorded as a slice).
+  View &view(Value v);
+  /// Records `v` as the slice [offsets, offsets + sizes) of `source`.
+  LogicalResult defineSlice(Operation *op, Value v, Value source,
+                            ArrayRef<OpFoldResult> offsets,
+                            ArrayRef<OpFoldResult> sizes,
+                            ArrayRef<OpFoldResult> strides);
 
   /// Declares the buffer of a tensor result unless it aliases a function
   /// result or an operand (in-place update).
@@ -77,30 +109,26 @@ private:
   void releaseDeadOperands(Operation *op);
 
   LogicalResult emitOp(Operation *op);
+  LogicalResult emitForall(scf::ForallOp loop);
+  LogicalResult emitAffineMin(affine::AffineMinOp op);
+  LogicalResult emitGridPrepare(GridPrepareOp op);
+  LogicalResult emitSparseDirections(SparseDirectionsOp op);
   LogicalResult emitPackWeights(PackWeightsOp op);
   LogicalResult emitPackWeightsTangent(PackWeightsTangentOp op);
+  /// Allocates the per-thread scratch of a tiled op before its loop.
+  LogicalResult emitTileScratch(Operation *op, int64_t rows);
+  LogicalResult emitSpanWeights(SpanWeightsOp op);
   LogicalResult emitFeatureGemm(FeatureGemmOp op);
+  LogicalResult emitFeatureGemmJvp(FeatureGemmJvpOp op);
   /// The update's scale times the run-time lr_scale argument.
   std::string scaled(UpdateOp op);
   bool hasUpdates = false;
-  LogicalResult emitSpanForward(FeatureGemmOp op);
-  static bool hasSpanLayout(Value weights);
-  LogicalResult emitFeatureGemmJvp(FeatureGemmJvpOp op);
   LogicalResult emitPerturb(PerturbOp op);
   LogicalResult emitLoss(Operation *op, bool mse, bool jvp);
   LogicalResult emitCoefficients(UpdateCoefficientsOp op);
   LogicalResult emitUpdate(UpdateOp op);
   LogicalResult emitElementwise(Operation *op);
   LogicalResult emitReturn(func::ReturnOp op);
-
-  /// Emits the shared prologue of both layer GEMMs: grid preparation and
-  /// the feature panel of one tile. Returns the tile size.
-  /// The per-input knot data of a layer's grid (kan_grid_prepare into a
-  /// fresh aux buffer); returns the buffer's name.
-  std::string emitGridAux(Value grid, int64_t order);
-  int64_t emitLayerPrologue(Value grid, Value w, int64_t order,
-                            std::optional<int64_t> tileRows, std::string &aux,
-                            std::string &panel);
 
   func::FuncOp func;
   llvm::raw_ostream &out;
@@ -112,6 +140,10 @@ private:
   bool f32 = false;
   unsigned nextId = 0;
   DenseMap<Value, std::string> names;
+  DenseMap<Value, View> views;
+  /// The run-time bound of a dynamic non-batch dimension (CSR capacity).
+  DenseMap<Value, std::string> capacity;
+  DenseMap<Operation *, TileScratch> scratch;
   /// Buffers this function owns (freed at their last use or on exit).
   llvm::SetVector<Value> owned;
   DenseMap<Value, unsigned> resultIndex;
@@ -136,6 +168,60 @@ FailureOr<bool> FunctionEmitter::isF32(func::FuncOp func) {
     f32 = is32;
   }
   return f32.value_or(false);
+}
+
+
+View &FunctionEmitter::view(Value v) {
+  auto it = views.find(v);
+  if (it != views.end())
+    return it->second;
+  auto t = cast<ShapedType>(v.getType());
+  View w;
+  w.ptr = name(v);
+  auto cap = capacity.find(v);
+  // Row-major strides; a dynamic dimension is the batch size n (or the
+  // run-time capacity of a CSR array).
+  std::string dyn = cap != capacity.end() ? cap->second : "n";
+  int64_t stat = 1;
+  bool hasDyn = false;
+  w.strides.resize(t.getRank());
+  for (int64_t i = t.getRank() - 1; i >= 0; --i) {
+    w.strides[i] = hasDyn ? "(int64_t)" + std::to_string(stat) + " * " + dyn
+                          : std::to_string(stat);
+    if (ShapedType::isDynamic(t.getDimSize(i)))
+      hasDyn = true;
+    else
+      stat *= t.getDimSize(i);
+  }
+  for (int64_t d : t.getShape())
+    w.sizes.push_back(ShapedType::isDynamic(d) ? dyn : std::to_string(d));
+  return views[v] = w;
+}
+
+LogicalResult FunctionEmitter::defineSlice(Operation *op, Value v,
+                                           Value source,
+                                           ArrayRef<OpFoldResult> offsets,
+                                           ArrayRef<OpFoldResult> sizes,
+                                           ArrayRef<OpFoldResult> strides) {
+  if (llvm::any_of(strides, [](OpFoldResult s) {
+        return getConstantIntValue(s) != std::optional<int64_t>(1);
+      }))
+    return op->emitOpError() << "with non-unit strides is not supported by "
+                                "the CPU emitter";
+  View src = view(source);
+  View w;
+  std::string off;
+  for (auto [i, o] : llvm::enumerate(offsets)) {
+    if (getConstantIntValue(o) == std::optional<int64_t>(0))
+      continue;
+    off += (off.empty() ? "" : " + ") + index(o) + " * " + src.strides[i];
+  }
+  w.ptr = off.empty() ? src.ptr : "(" + src.ptr + " + " + off + ")";
+  for (OpFoldResult s : sizes)
+    w.sizes.push_back(index(s));
+  w.strides = src.strides;
+  views[v] = w;
+  return success();
 }
 
 void FunctionEmitter::defineBuffer(Value v) {
@@ -165,11 +251,20 @@ void FunctionEmitter::defineBuffer(Value v) {
 }
 
 void FunctionEmitter::releaseDeadOperands(Operation *op) {
-  for (Value v : op->getOperands()) {
+  // Values read by the op or inside its loop body.
+  llvm::SetVector<Value> used;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (!op->isAncestor(v.getParentRegion()->getParentOp()))
+        used.insert(v);
+  });
+  Block *block = op->getBlock();
+  for (Value v : used) {
     if (!owned.contains(v))
       continue;
     bool laterUse = llvm::any_of(v.getUsers(), [&](Operation *user) {
-      return user != op && op->isBeforeInBlock(user);
+      Operation *top = block->findAncestorOpInBlock(*user);
+      return top && top != op && op->isBeforeInBlock(top);
     });
     if (!laterUse) {
       os << "  free(" << name(v) << "); " << name(v) << " = NULL;\n";
@@ -181,15 +276,254 @@ void FunctionEmitter::releaseDeadOperands(Operation *op) {
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// Row-tile loops
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// An affine expression over C operands (the forms tiling produces).
+FailureOr<std::string> printAffine(AffineExpr e, ArrayRef<std::string> dims,
+                                   ArrayRef<std::string> syms) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return std::to_string(c.getValue());
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return dims[d.getPosition()];
+  if (auto s = dyn_cast<AffineSymbolExpr>(e))
+    return syms[s.getPosition()];
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin || (e.getKind() != AffineExprKind::Add &&
+               e.getKind() != AffineExprKind::Mul))
+    return failure();
+  FailureOr<std::string> l = printAffine(bin.getLHS(), dims, syms);
+  FailureOr<std::string> r = printAffine(bin.getRHS(), dims, syms);
+  if (failed(l) || failed(r))
+    return failure();
+  return "(" + *l + (e.getKind() == AffineExprKind::Add ? " + " : " * ") + *r +
+         ")";
+}
+} // namespace
+
+LogicalResult FunctionEmitter::emitAffineMin(affine::AffineMinOp op) {
+  SmallVector<std::string> dims, syms;
+  for (Value v : op.getDimOperands())
+    dims.push_back(name(v));
+  for (Value v : op.getSymbolOperands())
+    syms.push_back(name(v));
+  std::string m = name(op.getResult());
+  for (auto [i, e] : llvm::enumerate(op.getAffineMap().getResults())) {
+    FailureOr<std::string> c = printAffine(e, dims, syms);
+    if (failed(c))
+      return op.emitOpError() << "has an expression the CPU emitter cannot "
+                                 "print";
+    if (i == 0)
+      os << "    int64_t " << m << " = " << *c << ";\n";
+    else
+      os << "    if (" << *c << " < " << m << ") " << m << " = " << *c
+         << ";\n";
+  }
+  return success();
+}
+
+LogicalResult FunctionEmitter::emitForall(scf::ForallOp loop) {
+  std::optional<int64_t> step;
+  if (loop.getRank() == 1)
+    step = getConstantIntValue(loop.getMixedStep()[0]);
+  if (!step)
+    return loop.emitOpError()
+           << "must be a one-dimensional row-tile loop with a constant tile "
+              "size (kan-tile-and-fuse)";
+  // The loop's results hold the buffers its tiles are written into.
+  for (auto [res, arg] :
+       llvm::zip(loop.getResults(), loop.getRegionIterArgs())) {
+    defineBuffer(res);
+    names[arg] = name(res);
+  }
+  std::string r = fresh("r");
+  names[loop.getInductionVar(0)] = r;
+  for (auto min : loop.getBody()->getOps<affine::AffineMinOp>())
+    names[min.getResult()] = fresh("m");
+  for (Operation &op : loop.getTerminator().getYieldingOps()) {
+    auto ins = dyn_cast<tensor::ParallelInsertSliceOp>(op);
+    if (!ins || !ins.getSource().getDefiningOp() ||
+        ins.getSource().getDefiningOp()->getBlock() != loop.getBody())
+      return op.emitOpError() << "must insert a result of the loop body";
+    if (failed(defineSlice(ins, ins.getSource(), ins.getDest(),
+                           ins.getMixedOffsets(), ins.getMixedSizes(),
+                           ins.getMixedStrides())))
+      return failure();
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    if (isa<FeatureGemmOp, FeatureGemmJvpOp>(op) &&
+        failed(emitTileScratch(&op, *step)))
+      return failure();
+  // Row tiles are independent: threads (OpenMP, when compiled with it) each
+  // take whole tiles with scratch of their own; an error inside the loop is
+  // recorded and raised after it.
+  os << "  { int terr = 0;\n"
+     << kParallelFor
+     << llvm::formatv("  for (int64_t {0} = {1}; {0} < {2}; {0} += {3}) {{\n",
+                      r, index(loop.getMixedLowerBound()[0]),
+                      index(loop.getMixedUpperBound()[0]), *step)
+     << "    size_t th = (size_t)kan_thread();\n";
+  for (Operation &op : loop.getBody()->without_terminator())
+    if (failed(emitOp(&op)))
+      return failure();
+  os << "  }\n  if (terr) { status = (kan_status)terr; goto cleanup; }\n";
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    auto it = scratch.find(&op);
+    if (it == scratch.end())
+      continue;
+    TileScratch &s = it->second;
+    for (const std::string &b :
+         {s.panel, s.tpanel, s.jac, s.work, s.wt, s.tb, s.tc, s.ts})
+      if (!b.empty())
+        os << "  free(" << b << "); " << b << " = NULL;\n";
+  }
+  os << "  }\n";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Layers
 //===----------------------------------------------------------------------===//
+
+LogicalResult FunctionEmitter::emitGridPrepare(GridPrepareOp op) {
+  auto gT = op.getGrid().getType();
+  int64_t order = op.getOrder();
+  defineBuffer(op.getAux());
+  os << llvm::formatv("  status = kan_grid_prepare_{0}({1}, {2}, {3}, {4}, "
+                      "{5});\n  if (status != KAN_OK) goto cleanup;\n",
+                      sfx(), gT.getDimSize(0),
+                      gT.getDimSize(1) - 2 * order - 1, order,
+                      name(op.getGrid()), name(op.getAux()));
+  return success();
+}
+
+LogicalResult FunctionEmitter::emitSparseDirections(SparseDirectionsOp op) {
+  auto c = op.getSplineWeight().getType();
+  int64_t out = c.getDimSize(0), in = c.getDimSize(1), gk = c.getDimSize(2);
+  int64_t width = op.getWidth();
+  ArrayRef<int64_t> streams = op.getStreams();
+  std::string seed = "(uint64_t)" + name(op.getSeed());
+  std::string step = "(uint32_t)" + name(op.getStep());
+  // Columns of W'_d: sparse ternary draws of Wb', C' and S' turned into
+  // (output row, feature column, value) triples, O(non-zeros) work.
+  double density = op.getDensity().convertToDouble();
+  std::string cols = fresh("cols"), orow = fresh("orow"), vals = fresh("vals");
+  std::string idx = fresh("idx"), sgn = fresh("sgn"), maxnz = fresh("maxnz");
+  std::string rowptr = name(op.getRowptr()), ccols = name(op.getCols()),
+              cvals = name(op.getVals());
+  std::string mb = fresh("mb"), mc = fresh("mc"), ms = fresh("ms");
+  buffers.push_back({cols, "uint32_t"});
+  buffers.push_back({orow, "uint32_t"});
+  buffers.push_back({vals, T()});
+  buffers.push_back({idx, "uint32_t"});
+  buffers.push_back({sgn, "int32_t"});
+  buffers.push_back({rowptr, "uint32_t"});
+  buffers.push_back({ccols, "uint32_t"});
+  buffers.push_back({cvals, T()});
+  for (Value v : op.getResults())
+    owned.insert(v);
+  capacity[op.getCols()] = maxnz;
+  capacity[op.getVals()] = maxnz;
+  os << llvm::formatv(
+      "  size_t {0} = {3} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n"
+      "  size_t {1} = {6} >= 0 ? kan_sparse_count({7}, {5}) : 0;\n"
+      "  size_t {2} = {8} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n",
+      mb, mc, ms, streams[0], out * in, exact(density), streams[1],
+      out * in * gk, streams[2]);
+  os << llvm::formatv("  size_t {0} = {1} + {2} + {3} * {4};\n"
+                      "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
+                      "  if ({3} > {5}m) {5}m = {3};\n",
+                      maxnz, mb, mc, ms, gk, maxnz);
+  // Per direction: the triples of W'_d (built in per-thread scratch), then
+  // grouped by output row (CSR) for the tangent kernel. Directions are
+  // independent: threads (OpenMP, when compiled with it) take them.
+  os << llvm::formatv(
+      "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
+      "(size_t)kan_threads());\n"
+      "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
+      "(size_t)kan_threads());\n"
+      "  {4} = ({5} *)malloc(sizeof({5}) * ({1} + 1) * "
+      "(size_t)kan_threads());\n"
+      "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * ({1}m + 1) * "
+      "(size_t)kan_threads());\n"
+      "  {8} = (int32_t *)malloc(sizeof(int32_t) * ({1}m + 1) * "
+      "(size_t)kan_threads());\n"
+      "  {9} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * {10});\n"
+      "  {11} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * ({1} + 1));\n"
+      "  {12} = ({5} *)malloc(sizeof({5}) * {2} * ({1} + 1));\n"
+      "  if (!{0} || !{3} || !{4} || !{7} || !{8} || !{9} || !{11} "
+      "|| !{12}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+      cols, maxnz, width, orow, vals, T(), "", idx, sgn, rowptr, out + 1,
+      ccols, cvals);
+  std::string cw = name(op.getSplineWeight());
+  std::string s = op.getSplineScaler() ? name(op.getSplineScaler()) : "";
+  os << "  { int gerr = 0;\n"
+     << kParallelFor << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
+     << "    size_t th = (size_t)kan_thread(), e, q = 0;\n"
+     << "    const uint32_t dir = (uint32_t)(d + " << op.getFirstDirection()
+     << ");\n"
+     << "    kan_status st;\n"
+     << llvm::formatv(
+            "    uint32_t *c = {0} + th * ({4} + 1), *o = {1} + th * ({4} + "
+            "1);\n"
+            "    {2} *v = {3} + th * ({4} + 1);\n"
+            "    uint32_t *ix = {5} + th * ({4}m + 1);\n"
+            "    int32_t *sg = {6} + th * ({4}m + 1);\n",
+            cols, orow, T(), vals, maxnz, idx, sgn);
+  if (streams[0] >= 0)
+    os << llvm::formatv(
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
+        "{4}, {5}, {6});\n"
+        "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
+        "    for (e = 0; e < {4}; ++e, ++q) {{ o[q] = {5}[e] / {7}; c[q] = "
+        "{5}[e] % {7}; v[q] = ({8}){6}[e]; }\n",
+        seed, step, streams[0], out * in, mb, "ix", "sg", in, T());
+  if (streams[1] >= 0)
+    os << llvm::formatv(
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
+        "{4}, {5}, {6});\n"
+        "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
+        "    for (e = 0; e < {4}; ++e, ++q) {{\n"
+        "      uint32_t f = {5}[e], rem = f % {7}u;\n"
+        "      o[q] = f / {7}u; c[q] = {8}u + rem;\n"
+        "      v[q] = ({9}){6}[e]{10};\n"
+        "    }\n",
+        seed, step, streams[1], out * in * gk, mc, "ix", "sg", in * gk, in,
+        T(),
+        s.empty() ? std::string()
+                  : " * " + s + "[o[q] * " + std::to_string(in) +
+                        "u + rem / " + std::to_string(gk) + "u]");
+  if (streams[2] >= 0)
+    os << llvm::formatv(
+        "    st = kan_perturb_sparse({0}, {1}, dir, {2}, {3}, "
+        "{4}, {5}, {6});\n"
+        "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
+        "    for (e = 0; e < {4}; ++e) {{\n"
+        "      uint32_t oi = {5}[e], j;\n"
+        "      for (j = 0; j < {7}; ++j, ++q) {{ o[q] = oi / {8}; c[q] = {8} "
+        "+ (oi % {8}) * {7} + j; v[q] = ({9}){6}[e] * {10}[oi * {7} + j]; }\n"
+        "    }\n",
+        seed, step, streams[2], out * in, ms, "ix", "sg", gk, in, T(), cw);
+  os << llvm::formatv(
+            "    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
+            "+ d * {5}, {6} + d * {5});\n",
+            sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
+     << "  }\n"
+     << "  if (gerr) { status = (kan_status)gerr; goto cleanup; }\n  }\n";
+  for (const std::string &b : {cols, orow, vals, idx, sgn})
+    os << "  free(" << b << "); " << b << " = NULL;\n";
+  return success();
+}
 
 LogicalResult FunctionEmitter::emitPackWeights(PackWeightsOp op) {
   auto c = op.getSplineWeight().getType();
   int64_t out = c.getDimSize(0), in = c.getDimSize(1), gk = c.getDimSize(2);
+  if (!op.getLayout())
+    return op.emitOpError() << "needs its layout from kan-prepare-cpu";
   defineBuffer(op.getWeights());
   // G and k enter the kernels only through G + k here.
-  if (hasSpanLayout(op.getWeights())) {
+  if (*op.getLayout() == WeightLayout::span) {
     os << llvm::formatv("  kan_pack_weights_span_{0}({1}, {2}, {3}, 0, {4}, {5}, "
                         "{6}, {7}, {1});\n",
                         sfx(), out, in, gk, name(op.getBaseWeight()),
@@ -229,373 +563,202 @@ LogicalResult FunctionEmitter::emitPackWeightsTangent(PackWeightsTangentOp op) {
   return success();
 }
 
-int64_t FunctionEmitter::emitLayerPrologue(Value grid, Value w, int64_t order,
-                                           std::optional<int64_t> tileRows,
-                                           std::string &aux,
-                                           std::string &panel) {
-  int64_t kk = cast<ShapedType>(w.getType()).getDimSize(1);
-  int64_t tr = tileRows.value_or(64);
-  aux = emitGridAux(grid, order);
-  panel = fresh("panel");
-  buffers.push_back({panel, T()});
-  os << llvm::formatv(
-      "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
-      "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-      panel, T(), tr * kk);
-  return tr;
+LogicalResult FunctionEmitter::emitSpanWeights(SpanWeightsOp op) {
+  auto wT = op.getWeights().getType();
+  int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1), in = op.getInputs();
+  defineBuffer(op.getResult());
+  os << llvm::formatv("  kan_weights_dense_to_span_{0}({1}, {2}, {3}, 0, {4}, "
+                      "{5}, {6}, {1});\n",
+                      sfx(), out, in, kk / in - 1, name(op.getWeights()), kk,
+                      name(op.getResult()));
+  return success();
 }
 
-std::string FunctionEmitter::emitGridAux(Value grid, int64_t order) {
-  auto gT = cast<ShapedType>(grid.getType());
-  int64_t in = gT.getDimSize(0);
-  int64_t g = gT.getDimSize(1) - 2 * order - 1;
-  std::string aux = fresh("aux");
-  buffers.push_back({aux, T()});
-  os << llvm::formatv(
-      "  {0} = ({1} *)malloc(sizeof({1}) * kan_grid_aux_size({2}, {3}, {4}));\n"
-      "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n"
-      "  status = kan_grid_prepare_{5}({2}, {3}, {4}, {6}, {0});\n"
-      "  if (status != KAN_OK) goto cleanup;\n",
-      aux, T(), in, g, order, sfx(), name(grid));
-  return aux;
+LogicalResult FunctionEmitter::emitTileScratch(Operation *op, int64_t tr) {
+  TileScratch &s = scratch[op];
+  s.rows = tr;
+  auto alloc = [&](std::string &buf, StringRef base, int64_t perThread) {
+    buf = fresh(base);
+    buffers.push_back({buf, T()});
+    os << llvm::formatv(
+        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
+        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+        buf, T(), perThread);
+  };
+  if (auto g = dyn_cast<FeatureGemmOp>(op)) {
+    auto gT = g.getGrid().getType();
+    int64_t order = g.getOrder(), g0 = gT.getDimSize(1) - 2 * order - 1;
+    if (!g.getKernel())
+      return g.emitOpError() << "needs its kernel from kan-prepare-cpu";
+    if (*g.getKernel() == ForwardKernel::span) {
+      s.work = fresh("work");
+      buffers.push_back({s.work, "unsigned char"});
+      os << llvm::formatv(
+          "  size_t {4}sz = kan_layer_forward_work_size_{0}({1}, {2}, {3});\n"
+          "  {4} = (unsigned char *)malloc({4}sz * (size_t)kan_threads());\n"
+          "  if (!{4}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
+          sfx(), tr, g0, order, s.work);
+      return success();
+    }
+    alloc(s.panel, "panel", tr * g.getWeights().getType().getDimSize(1));
+    return success();
+  }
+  auto j = cast<FeatureGemmJvpOp>(op);
+  if (!j.getInputTangentKernel() || !j.getWeightTangentKernel())
+    return j.emitOpError() << "needs its kernels from kan-prepare-cpu";
+  int64_t gk = j.getSplineWeight().getType().getDimSize(2);
+  auto wT = j.getWeights().getType();
+  int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
+  int64_t in = j.getGrid().getType().getDimSize(0), width = j.getWidth();
+  alloc(s.panel, "panel", tr * kk);
+  // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
+  int64_t ldj = (out + 7) / 8 * 8;
+  if (*j.getInputTangentKernel() == InputTangentKernel::jacobian)
+    alloc(s.jac, "jac", tr * in * ldj);
+  else if (*j.getInputTangentKernel() == InputTangentKernel::panel)
+    alloc(s.tpanel, "tpanel", width * tr * kk);
+  if (*j.getWeightTangentKernel() == WeightTangentKernel::regenerate) {
+    // Dense directions are regenerated per tile into one O x K buffer; the
+    // n x |W| perturbation never exists.
+    alloc(s.wt, "wt", out * kk);
+    alloc(s.tb, "tb", out * in);
+    alloc(s.tc, "tc", out * in * gk);
+    alloc(s.ts, "ts", out * in);
+  }
+  return success();
 }
 
 LogicalResult FunctionEmitter::emitFeatureGemm(FeatureGemmOp op) {
+  auto it = scratch.find(op);
+  if (it == scratch.end() || !op.getAux())
+    return op.emitOpError()
+           << "must be tiled by kan-tile-and-fuse before emission";
+  TileScratch &s = it->second;
   auto gT = op.getGrid().getType();
   int64_t order = op.getOrder();
   int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
   auto wT = op.getWeights().getType();
   int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
-  defineBuffer(op.getOutput());
-  std::string aux, panel;
-  if (hasSpanLayout(op.getWeights()))
-    return emitSpanForward(op);
-  os << "  { /* " << op->getName() << ": y = [act(x) | B(x)] W^T */\n";
-  int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
-                                 op.getTileRows(), aux, panel);
-  std::string rows = dim(op.getInput(), 0);
-  // Row tiles are independent: threads (OpenMP, when compiled with it)
-  // each take whole tiles with a panel of their own.
+  View x = view(op.getInput()), y = view(op.getOutput());
+  std::string act =
+      op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY";
+  if (!s.work.empty()) {
+    // Span-local: no feature matrix, the basis window of each input only.
+    os << llvm::formatv(
+        "    kan_layer_forward_span_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
+        "{8}, {9}, {10}, {11}, {3}, {12} + th * {12}sz, {13}, {14});\n",
+        sfx(), x.sizes[0], in, out, g, order, act, x.ptr, x.strides[0],
+        name(op.getGrid()), name(op.getAux()), name(op.getWeights()), s.work,
+        y.ptr, y.strides[0]);
+    return success();
+  }
   os << llvm::formatv(
-      "{15}"
-      "  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
-      "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n"
-      "    {16} *pt = {10} + (size_t)kan_thread() * {17};\n"
-      "    kan_pack_features_{2}(m, {3}, {4}, {5}, {6}, {7} + r0 * {3}, {3}, "
-      "{8}, {9}, pt, {11});\n"
-      "    kan_gemm_nt_{2}(m, {12}, {11}, 1, pt, {11}, {13}, {11}, 0, "
-      "{14} + r0 * {12}, {12});\n"
-      "  }\n",
-      rows, tr, sfx(), in, g, order,
-      op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
-      name(op.getInput()), name(op.getGrid()), aux, panel, kk, out,
-      name(op.getWeights()), name(op.getOutput()), kParallelFor, T(), tr * kk);
-  os << "  free(" << aux << "); " << aux << " = NULL; free(" << panel << "); "
-     << panel << " = NULL;\n  }\n";
-  return success();
-}
-
-/// Packed weights only feature_gemm reads take the span layout: the forward
-/// then skips the zero basis values instead of multiplying them.
-bool FunctionEmitter::hasSpanLayout(Value weights) {
-  if (!weights.getDefiningOp<PackWeightsOp>())
-    return false;
-  return llvm::all_of(weights.getUsers(),
-                      [](Operation *u) { return isa<FeatureGemmOp>(u); });
-}
-
-LogicalResult FunctionEmitter::emitSpanForward(FeatureGemmOp op) {
-  auto gT = op.getGrid().getType();
-  int64_t order = op.getOrder();
-  int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
-  int64_t out = op.getWeights().getType().getDimSize(0);
-  int64_t tr = op.getTileRows().value_or(64);
-  std::string rows = dim(op.getInput(), 0);
-  os << "  { /* " << op->getName()
-     << ": y = [act(x) | B(x)] W^T, span-local (no feature matrix) */\n";
-  std::string aux = emitGridAux(op.getGrid(), order);
-  std::string work = fresh("work");
-  buffers.push_back({work, "unsigned char"});
-  os << llvm::formatv(
-      "  size_t wsz = kan_layer_forward_work_size_{0}({1}, {2}, {3});\n"
-      "  {4} = (unsigned char *)malloc(wsz * (size_t)kan_threads());\n"
-      "  if (!{4}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-      sfx(), tr, g, order, work);
-  os << llvm::formatv(
-      "{0}"
-      "  for (int64_t r0 = 0; r0 < {1}; r0 += {2}) {{\n"
-      "    int64_t m = {1} - r0 < {2} ? {1} - r0 : {2};\n"
-      "    kan_layer_forward_span_{3}(m, {4}, {5}, {6}, {7}, {8}, {9} + r0 * {4}, "
-      "{4}, {10}, {11}, {12}, {5}, {13} + (size_t)kan_thread() * wsz, "
-      "{14} + r0 * {5}, {5});\n"
-      "  }\n",
-      kParallelFor, rows, tr, sfx(), in, out, g, order,
-      op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY",
-      name(op.getInput()), name(op.getGrid()), aux, name(op.getWeights()), work,
-      name(op.getOutput()));
-  os << "  free(" << aux << "); " << aux << " = NULL; free(" << work << "); "
-     << work << " = NULL;\n  }\n";
+      "    {0} *pt = {1} + th * {2};\n"
+      "    kan_pack_features_{3}({4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, "
+      "{12}, pt, {13});\n"
+      "    kan_gemm_nt_{3}({4}, {14}, {13}, 1, pt, {13}, {15}, {13}, 0, {16}, "
+      "{17});\n",
+      T(), s.panel, s.rows * kk, sfx(), x.sizes[0], in, g, order, act, x.ptr,
+      x.strides[0], name(op.getGrid()), name(op.getAux()), kk, out,
+      name(op.getWeights()), y.ptr, y.strides[0]);
   return success();
 }
 
 LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
+  auto it = scratch.find(op);
+  if (it == scratch.end() || !op.getAux())
+    return op.emitOpError()
+           << "must be tiled by kan-tile-and-fuse before emission";
+  TileScratch &s = it->second;
   auto gT = op.getGrid().getType();
   int64_t order = op.getOrder();
   int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
   int64_t gk = g + order;
   auto wT = op.getWeights().getType();
   int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
-  int64_t width = op.getWidth();
+  int64_t width = op.getWidth(), tr = s.rows;
   std::string act =
       op.getAct() == Activation::silu ? "KAN_ACT_SILU" : "KAN_ACT_IDENTITY";
-  defineBuffer(op.getOutput());
-  defineBuffer(op.getOutputTangent());
-  std::string rows = dim(op.getInput(), 0);
-  std::string x = name(op.getInput()), y = name(op.getOutput()),
-              yt = name(op.getOutputTangent()), w = name(op.getWeights());
-  os << "  { /* " << op->getName()
-     << ": y = A W^T, y'_d = A'_d W^T + A W'_d^T */\n";
-  std::string aux, panel;
-  int64_t tr = emitLayerPrologue(op.getGrid(), op.getWeights(), order,
-                                 op.getTileRows(), aux, panel);
-  bool hasXt = static_cast<bool>(op.getInputTangent());
-  // A KAN layer is a sum of one-input functions, so y'_d = J x'_d with the
-  // layer's input Jacobian J (O x I per row): one J per row tile serves all
-  // directions. It replaces the tangent feature panels (I(G+k+1) per row and
-  // direction) and their GEMMs whenever it is the smaller of the two.
-  bool useJac = hasXt && out < width * (gk + 1);
-  // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
+  View x = view(op.getInput()), y = view(op.getOutput()),
+       yt = view(op.getOutputTangent());
+  std::string m = x.sizes[0], w = name(op.getWeights());
+  std::string grid = name(op.getGrid()), aux = name(op.getAux());
+  InputTangentKernel itk = *op.getInputTangentKernel();
+  WeightTangentKernel wtk = *op.getWeightTangentKernel();
+  bool useJac = itk == InputTangentKernel::jacobian;
+  bool hasXt = itk != InputTangentKernel::none;
+  View xt = hasXt ? view(op.getInputTangent()) : View();
   int64_t ldj = (out + 7) / 8 * 8;
-  std::string tpanel, wspan, jac;
-  if (useJac) {
-    wspan = fresh("wspan"), jac = fresh("jac");
-    buffers.push_back({wspan, T()});
-    buffers.push_back({jac, T()});
-    os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2});\n"
-        "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
-        "  if (!{0} || !{3}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; "
-        "}\n"
-        "  kan_weights_dense_to_span_{5}({6}, {7}, {8}, 0, {9}, {10}, {0}, "
-        "{6});\n",
-        wspan, T(), out * kk, jac, tr * in * ldj, sfx(), out, in, gk, w, kk);
-  } else if (hasXt) {
-    tpanel = fresh("tpanel");
-    buffers.push_back({tpanel, T()});
-    os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * "
-        "(size_t)kan_threads());\n"
-        "  if (!{0}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-        tpanel, T(), width * tr * kk);
-  }
-
-  // Fused perturbations: the seed, step and streams define W'_d.
   std::optional<Distribution> dist = op.getDist();
-  bool sparse = dist && *dist == Distribution::sparse_ternary;
-  bool dense = dist && !sparse;
-  std::string seed, step;
-  ArrayRef<int64_t> streams;
-  if (dist) {
-    seed = "(uint64_t)" + name(op.getSeed());
-    step = "(uint32_t)" + name(op.getStep());
-    streams = *op.getStreams();
-  }
-  std::string cols, orow, vals, nnz, idx, sgn, maxnz, rowptr, ccols, cvals;
-  if (sparse) {
-    // Columns of W'_d: sparse ternary draws of Wb', C' and S' turned into
-    // (output row, feature column, value) triples, O(non-zeros) work.
-    double density = op.getDensity()->convertToDouble();
-    cols = fresh("cols"), orow = fresh("orow"), vals = fresh("vals");
-    nnz = fresh("nnz"), idx = fresh("idx"), sgn = fresh("sgn");
-    rowptr = fresh("rowptr"), ccols = fresh("ccols"), cvals = fresh("cvals");
-    maxnz = fresh("maxnz");
-    std::string mb = fresh("mb"), mc = fresh("mc"), ms = fresh("ms");
-    buffers.push_back({cols, "uint32_t"});
-    buffers.push_back({orow, "uint32_t"});
-    buffers.push_back({vals, T()});
-    buffers.push_back({nnz, "size_t"});
-    buffers.push_back({idx, "uint32_t"});
-    buffers.push_back({sgn, "int32_t"});
-    buffers.push_back({rowptr, "uint32_t"});
-    buffers.push_back({ccols, "uint32_t"});
-    buffers.push_back({cvals, T()});
-    os << llvm::formatv(
-        "  size_t {0} = {3} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n"
-        "  size_t {1} = {6} >= 0 ? kan_sparse_count({7}, {5}) : 0;\n"
-        "  size_t {2} = {8} >= 0 ? kan_sparse_count({4}, {5}) : 0;\n",
-        mb, mc, ms, streams[0], out * in, exact(density), streams[1],
-        out * in * gk, streams[2]);
-    os << llvm::formatv("  size_t {0} = {1} + {2} + {3} * {4};\n"
-                        "  size_t {5}m = {1} > {2} ? {1} : {2};\n"
-                        "  if ({3} > {5}m) {5}m = {3};\n",
-                        maxnz, mb, mc, ms, gk, maxnz);
-    // Per direction: the triples of W'_d (built in per-thread scratch), then
-    // grouped by output row (CSR) for the tangent kernel. Directions are
-    // independent: threads (OpenMP, when compiled with it) take them.
-    os << llvm::formatv(
-        "  {0} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
-        "(size_t)kan_threads());\n"
-        "  {3} = (uint32_t *)malloc(sizeof(uint32_t) * ({1} + 1) * "
-        "(size_t)kan_threads());\n"
-        "  {4} = ({5} *)malloc(sizeof({5}) * ({1} + 1) * "
-        "(size_t)kan_threads());\n"
-        "  {6} = (size_t *)malloc(sizeof(size_t) * {2});\n"
-        "  {7} = (uint32_t *)malloc(sizeof(uint32_t) * ({1}m + 1) * "
-        "(size_t)kan_threads());\n"
-        "  {8} = (int32_t *)malloc(sizeof(int32_t) * ({1}m + 1) * "
-        "(size_t)kan_threads());\n"
-        "  {9} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * {10});\n"
-        "  {11} = (uint32_t *)malloc(sizeof(uint32_t) * {2} * ({1} + 1));\n"
-        "  {12} = ({5} *)malloc(sizeof({5}) * {2} * ({1} + 1));\n"
-        "  if (!{0} || !{3} || !{4} || !{6} || !{7} || !{8} || !{9} || !{11} "
-        "|| !{12}) {{ status = KAN_ERR_OUT_OF_MEMORY; goto cleanup; }\n",
-        cols, maxnz, width, orow, vals, T(), nnz, idx, sgn, rowptr, out + 1,
-        ccols, cvals);
-    std::string cw = name(op.getSplineWeight());
-    std::string s = op.getSplineScaler() ? name(op.getSplineScaler()) : "";
-    os << "  { int gerr = 0;\n"
-       << kParallelFor << "  for (int64_t d = 0; d < " << width << "; ++d) {\n"
-       << "    size_t th = (size_t)kan_thread(), e, q = 0;\n"
-       << "    kan_status st;\n"
-       << llvm::formatv(
-              "    uint32_t *c = {0} + th * ({4} + 1), *o = {1} + th * ({4} + "
-              "1);\n"
-              "    {2} *v = {3} + th * ({4} + 1);\n"
-              "    uint32_t *ix = {5} + th * ({4}m + 1);\n"
-              "    int32_t *sg = {6} + th * ({4}m + 1);\n",
-              cols, orow, T(), vals, maxnz, idx, sgn);
-    if (streams[0] >= 0)
-      os << llvm::formatv(
-          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
-          "{4}, {5}, {6});\n"
-          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
-          "    for (e = 0; e < {4}; ++e, ++q) {{ o[q] = {5}[e] / {7}; c[q] = "
-          "{5}[e] % {7}; v[q] = ({8}){6}[e]; }\n",
-          seed, step, streams[0], out * in, mb, "ix", "sg", in, T());
-    if (streams[1] >= 0)
-      os << llvm::formatv(
-          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
-          "{4}, {5}, {6});\n"
-          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
-          "    for (e = 0; e < {4}; ++e, ++q) {{\n"
-          "      uint32_t f = {5}[e], rem = f % {7}u;\n"
-          "      o[q] = f / {7}u; c[q] = {8}u + rem;\n"
-          "      v[q] = ({9}){6}[e]{10};\n"
-          "    }\n",
-          seed, step, streams[1], out * in * gk, mc, "ix", "sg", in * gk, in,
-          T(),
-          s.empty() ? std::string()
-                    : " * " + s + "[o[q] * " + std::to_string(in) +
-                          "u + rem / " + std::to_string(gk) + "u]");
-    if (streams[2] >= 0)
-      os << llvm::formatv(
-          "    st = kan_perturb_sparse({0}, {1}, (uint32_t)d, {2}, {3}, "
-          "{4}, {5}, {6});\n"
-          "    if (st != KAN_OK) {{ gerr = (int)st; continue; }\n"
-          "    for (e = 0; e < {4}; ++e) {{\n"
-          "      uint32_t oi = {5}[e], j;\n"
-          "      for (j = 0; j < {7}; ++j, ++q) {{ o[q] = oi / {8}; c[q] = {8} "
-          "+ (oi % {8}) * {7} + j; v[q] = ({9}){6}[e] * {10}[oi * {7} + j]; }\n"
-          "    }\n",
-          seed, step, streams[2], out * in, ms, "ix", "sg", gk, in, T(), cw);
-    os << "    " << nnz << "[d] = q;\n"
-       << llvm::formatv(
-              "    kan_coo_to_csr_{0}(q, o, c, v, {1}, {2} + d * {3}, {4} "
-              "+ d * {5}, {6} + d * {5});\n",
-              sfx(), out, rowptr, out + 1, ccols, maxnz, cvals)
-       << "  }\n"
-       << "  if (gerr) { status = (kan_status)gerr; goto cleanup; }\n  }\n";
-  }
-  std::string wt, tb, tc, ts;
-  if (dense) {
-    // Dense directions are regenerated per tile into one O x K buffer; the
-    // n x |W| perturbation never exists.
-    wt = fresh("wt"), tb = fresh("tb"), tc = fresh("tc"), ts = fresh("ts");
-    for (auto &b : {wt, tb, tc, ts})
-      buffers.push_back({b, T()});
-    os << llvm::formatv(
-        "  {0} = ({1} *)malloc(sizeof({1}) * {2} * (size_t)kan_threads());\n"
-        "  {3} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
-        "  {5} = ({1} *)malloc(sizeof({1}) * {6} * (size_t)kan_threads());\n"
-        "  {7} = ({1} *)malloc(sizeof({1}) * {4} * (size_t)kan_threads());\n"
-        "  if (!{0} || !{3} || !{5} || !{7}) {{ status = "
-        "KAN_ERR_OUT_OF_MEMORY; goto "
-        "cleanup; }\n",
-        wt, T(), out * kk, tb, out * in, tc, out * in * gk, ts);
-  }
+  bool regenerate = wtk == WeightTangentKernel::regenerate;
+  bool sparse = wtk == WeightTangentKernel::sparse_rows;
 
-  // Row tiles run on threads (OpenMP, when compiled with it), each with its
-  // own panels; an error inside the loop is recorded and raised after it.
-  os << "  { int terr = 0;\n"
-     << kParallelFor
-     << llvm::formatv("  for (int64_t r0 = 0; r0 < {0}; r0 += {1}) {{\n"
-                      "    int64_t m = {0} - r0 < {1} ? {0} - r0 : {1};\n"
-                      "    size_t th = (size_t)kan_thread();\n"
-                      "    {2} *pt = {3} + th * {4};\n",
-                      rows, tr, T(), panel, tr * kk);
+  os << llvm::formatv("    {0} *pt = {1} + th * {2};\n", T(), s.panel, tr * kk);
   if (useJac)
-    os << llvm::formatv("    {0} *jt = {1} + th * {2};\n", T(), jac,
+    os << llvm::formatv("    {0} *jt = {1} + th * {2};\n", T(), s.jac,
                         tr * in * ldj);
   else if (hasXt)
-    os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), tpanel,
+    os << llvm::formatv("    {0} *tpt = {1} + th * {2};\n", T(), s.tpanel,
                         width * tr * kk);
-  if (dense)
+  if (regenerate)
     os << llvm::formatv("    {0} *wtt = {1} + th * {2}, *tbt = {3} + th * {4}, "
                         "*tct = {5} + th * {6}, *tst = {7} + th * {4};\n",
-                        T(), wt, out * kk, tb, out * in, tc, out * in * gk, ts);
-  if (hasXt && !useJac)
+                        T(), s.wt, out * kk, s.tb, out * in, s.tc,
+                        out * in * gk, s.ts);
+  if (itk == InputTangentKernel::panel)
     os << llvm::formatv(
-        "    kan_pack_features_jvp_{0}(m, {1}, {2}, {3}, {4}, {5} + r0 * {1}, "
-        "{1}, {6}, {7} + r0 * {1}, {1}, (size_t){8} * {1}, {9}, {10}, {11}, "
-        "{12}, {13}, {12}, (size_t){14} * {12});\n",
-        sfx(), in, g, order, act, x, width, name(op.getInputTangent()), rows,
-        name(op.getGrid()), aux, "pt", kk, "tpt", tr);
+        "    kan_pack_features_jvp_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
+        "{8}, {9}, {10}, (size_t)({11}), {12}, {13}, pt, {14}, tpt, {14}, "
+        "(size_t){15} * {14});\n",
+        sfx(), m, in, g, order, act, x.ptr, x.strides[0], width, xt.ptr,
+        xt.strides[1], xt.strides[0], grid, aux, kk, tr);
   else
-    os << llvm::formatv(
-        "    kan_pack_features_{0}(m, {1}, {2}, {3}, {4}, {5} + "
-        "r0 * {1}, {1}, {6}, {7}, {8}, {9});\n",
-        sfx(), in, g, order, act, x, name(op.getGrid()), aux, "pt", kk);
-  os << llvm::formatv("    kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, {2}, "
-                      "0, {5} + r0 * {1}, {1});\n",
-                      sfx(), out, kk, "pt", w, y);
+    os << llvm::formatv("    kan_pack_features_{0}({1}, {2}, {3}, {4}, {5}, "
+                        "{6}, {7}, {8}, {9}, pt, {10});\n",
+                        sfx(), m, in, g, order, act, x.ptr, x.strides[0], grid,
+                        aux, kk);
+  os << llvm::formatv("    kan_gemm_nt_{0}({1}, {2}, {3}, 1, pt, {3}, {4}, {3}, "
+                      "0, {5}, {6});\n",
+                      sfx(), m, out, kk, w, y.ptr, y.strides[0]);
   if (useJac)
     os << llvm::formatv(
-        "    kan_layer_jacobian_span_{0}(m, {1}, {2}, {3}, {4}, {5}, {6} + r0 "
-        "* {1}, {1}, {7}, {8}, {9}, {2}, jt, {10});\n",
-        sfx(), in, out, g, order, act, x, name(op.getGrid()), aux, wspan, ldj);
+        "    kan_layer_jacobian_span_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
+        "{8}, {9}, {10}, {11}, {3}, jt, {12});\n",
+        sfx(), m, in, out, g, order, act, x.ptr, x.strides[0], grid, aux,
+        name(op.getSpanWeights()), ldj);
   os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
-     << llvm::formatv("      {0} *ytd = {1} + (d * {2} + r0) * {3};\n", T(), yt,
-                      rows, out);
+     << llvm::formatv("      {0} *ytd = {1} + d * ({2});\n", T(), yt.ptr,
+                      yt.strides[0]);
   if (useJac)
-    os << llvm::formatv("      kan_jacobian_apply_{0}(m, {1}, {2}, jt, {5}, "
-                        "{3} + ((size_t)d * {4} + r0) * {1}, {1}, ytd, {2});\n",
-                        sfx(), in, out, name(op.getInputTangent()), rows, ldj);
+    os << llvm::formatv("      kan_jacobian_apply_{0}({1}, {2}, {3}, jt, {4}, "
+                        "{5} + d * ({6}), {7}, ytd, {8});\n",
+                        sfx(), m, in, out, ldj, xt.ptr, xt.strides[0],
+                        xt.strides[1], yt.strides[1]);
   else if (hasXt)
-    os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3} + d * {4}, "
-                        "{2}, {5}, {2}, 0, ytd, {1});\n",
-                        sfx(), out, kk, "tpt", tr * kk, w);
+    os << llvm::formatv("      kan_gemm_nt_{0}({1}, {2}, {3}, 1, tpt + d * {4}, "
+                        "{3}, {5}, {3}, 0, ytd, {6});\n",
+                        sfx(), m, out, kk, tr * kk, w, yt.strides[1]);
   else
-    os << "      memset(ytd, 0, sizeof(" << T() << ") * m * " << out << ");\n";
-  // Sparse directions after the loop, all at once: each row of the panel
-  // is then read from memory once rather than once per direction.
-  bool sparseAfter = sparse && !op.getWeightsTangent();
-  if (sparse && !sparseAfter)
-    os << llvm::formatv(
-        "      kan_sparse_tangent_csr_{0}(m, {1}, {2}, {3}, {4} + d "
-        "* {5}, {6} + d * {7}, {8} + d * {7}, ytd, {3});\n",
-        sfx(), "pt", kk, out, rowptr, out + 1, ccols, maxnz, cvals);
-  if (dense) {
+    os << "      memset(ytd, 0, sizeof(" << T() << ") * " << m << " * " << out
+       << ");\n";
+  if (regenerate) {
+    // Directions first .. first + width - 1 of the step (one rank's slice
+    // in a direction-parallel run).
+    int64_t first = op.getFirstDirection();
+    ArrayRef<int64_t> streams = *op.getStreams();
+    std::string seed = "(uint64_t)" + name(op.getSeed());
+    std::string step = "(uint32_t)" + name(op.getStep());
     auto draw = [&](int64_t stream, const std::string &buf, int64_t size) {
       if (stream < 0)
         return;
       os << llvm::formatv(
           "      {{ kan_status st = kan_perturb_dense_{0}({1}, {2}, "
-          "(uint32_t)d, "
+          "(uint32_t)(d + {7}), "
           "{3}, {4}, {5}, {6});\n        if (st != KAN_OK) terr = (int)st; }\n",
           sfx(), seed, step, stream,
           *dist == Distribution::normal ? "KAN_DIST_NORMAL"
                                         : "KAN_DIST_RADEMACHER",
-          size, buf);
+          size, buf, first);
     };
     draw(streams[0], "tbt", out * in);
     draw(streams[1], "tct", out * in * gk);
@@ -607,29 +770,28 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         opt(op.getSplineScaler()), streams[0] >= 0 ? "tbt" : "NULL",
         streams[1] >= 0 ? "tct" : "NULL", streams[2] >= 0 ? "tst" : "NULL",
         "wtt", kk);
-    os << llvm::formatv("      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4}, "
-                        "{2}, 1, ytd, {1});\n",
-                        sfx(), out, kk, "pt", "wtt");
+    os << llvm::formatv("      kan_gemm_nt_{0}({1}, {2}, {3}, 1, pt, {3}, wtt, "
+                        "{3}, 1, ytd, {4});\n",
+                        sfx(), m, out, kk, yt.strides[1]);
   }
-  if (Value wtv = op.getWeightsTangent())
+  if (wtk == WeightTangentKernel::dense)
     os << llvm::formatv(
-        "      kan_gemm_nt_{0}(m, {1}, {2}, 1, {3}, {2}, {4} + d "
-        "* {5}, {2}, 1, ytd, {1});\n",
-        sfx(), out, kk, "pt", name(wtv), out * kk);
+        "      kan_gemm_nt_{0}({1}, {2}, {3}, 1, pt, {3}, {4} + d * {5}, {3}, 1, "
+        "ytd, {6});\n",
+        sfx(), m, out, kk, name(op.getWeightsTangent()), out * kk,
+        yt.strides[1]);
   os << "    }\n";
-  if (sparseAfter)
+  // Sparse directions after the direction loop, all at once: each row of
+  // the panel is then read from memory once rather than once per direction.
+  if (sparse) {
+    View rp = view(op.getCsrRowptr()), cc = view(op.getCsrCols()),
+         cv = view(op.getCsrVals());
     os << llvm::formatv(
-        "    kan_sparse_tangent_csr_multi_{0}(m, pt, {1}, {2}, {3}, {4}, {5}, "
-        "{6}, {7}, {8}, {9} + r0 * {2}, {2}, (size_t){10} * {2});\n",
-        sfx(), kk, out, width, rowptr, out + 1, ccols, cvals, maxnz, yt, rows);
-  os << "  }\n"
-     << "  if (terr) { status = (kan_status)terr; goto cleanup; }\n  }\n";
-  for (const std::string &b : {aux, panel, tpanel, cols, orow, vals, nnz, idx,
-                               sgn, rowptr, ccols, cvals, wt, tb, tc, ts, wspan,
-                               jac})
-    if (!b.empty())
-      os << "  free(" << b << "); " << b << " = NULL;\n";
-  os << "  }\n";
+        "    kan_sparse_tangent_csr_multi_{0}({1}, pt, {2}, {3}, {4}, {5}, {6}, "
+        "{7}, {8}, {9}, {10}, {11}, (size_t)({12}));\n",
+        sfx(), m, kk, out, width, rp.ptr, rp.strides[0], cc.ptr, cv.ptr,
+        cc.strides[0], yt.ptr, yt.strides[1], yt.strides[0]);
+  }
   return success();
 }
 
@@ -683,65 +845,20 @@ LogicalResult FunctionEmitter::emitPerturb(PerturbOp op) {
 LogicalResult FunctionEmitter::emitLoss(Operation *op, bool mse, bool jvp) {
   Value z = op->getOperand(0), target = op->getOperand(1);
   Value zt = jvp ? op->getOperand(2) : Value();
-  Value loss = op->getResult(0);
   Value alphas = jvp ? op->getResult(1) : Value();
   int64_t classes = cast<ShapedType>(z.getType()).getDimSize(1);
   int64_t width = jvp ? cast<ShapedType>(zt.getType()).getDimSize(0) : 0;
-  std::string rows = dim(z, 0);
-  std::string l = name(loss);
+  std::string l = name(op->getResult(0));
   os << "  " << T() << " " << l << ";\n";
   if (alphas)
     defineBuffer(alphas);
-  std::string a = alphas ? name(alphas) : "";
-  // Accumulate in double for both element types.
-  os << "  { double acc = 0.0; int64_t i, c, d;\n";
-  if (jvp)
-    os << "  double *ad = (double *)calloc(" << width
-       << ", sizeof(double));\n  if (!ad) { status = KAN_ERR_OUT_OF_MEMORY; "
-          "goto "
-          "cleanup; }\n";
-  os << "  for (i = 0; i < " << rows << "; ++i) {\n"
-     << "    const " << T() << " *zi = " << name(z) << " + i * " << classes
-     << ";\n";
-  if (mse) {
-    os << "    const " << T() << " *yi = " << name(target) << " + i * "
-       << classes << ";\n"
-       << "    for (c = 0; c < " << classes << "; ++c) {\n"
-       << "      double r = (double)zi[c] - (double)yi[c];\n"
-       << "      acc += r * r;\n";
-    if (jvp)
-      os << "      for (d = 0; d < " << width << "; ++d) ad[d] += 2.0 * r * "
-         << "(double)" << name(zt) << "[(d * " << rows << " + i) * " << classes
-         << " + c];\n";
-    os << "    }\n";
-  } else {
-    os << "    int64_t y = (int64_t)" << name(target) << "[i];\n"
-       << "    double mx = zi[0], se = 0.0;\n"
-       << "    if (y < 0 || y >= " << classes
-       << ") { status = KAN_ERR_INVALID_ARGUMENT; " << (jvp ? "free(ad); " : "")
-       << "goto cleanup; }\n"
-       << "    for (c = 1; c < " << classes
-       << "; ++c) if (zi[c] > mx) mx = zi[c];\n"
-       << "    for (c = 0; c < " << classes
-       << "; ++c) se += exp((double)zi[c] - mx);\n"
-       << "    acc += mx + log(se) - (double)zi[y];\n";
-    if (jvp)
-      os << "    for (c = 0; c < " << classes << "; ++c) {\n"
-         << "      double g = exp((double)zi[c] - mx) / se - (c == y ? 1.0 : "
-            "0.0);\n"
-         << "      for (d = 0; d < " << width << "; ++d) ad[d] += g * (double)"
-         << name(zt) << "[(d * " << rows << " + i) * " << classes << " + c];\n"
-         << "    }\n";
-  }
-  os << "  }\n";
-  std::string denom =
-      mse ? "((double)" + rows + " * " + std::to_string(classes) + ")"
-          : "(double)" + rows;
-  os << "  " << l << " = (" << T() << ")(acc / " << denom << ");\n";
-  if (jvp)
-    os << "  for (d = 0; d < " << width << "; ++d) " << a << "[d] = (" << T()
-       << ")(ad[d] / " << denom << ");\n  free(ad);\n";
-  os << "  }\n";
+  // One runtime kernel per loss (sums in double, kanrt/loss.h).
+  os << llvm::formatv("  status = kan_loss_{0}_{1}({2}, {3}, {4}, {5}, {6}, "
+                      "{7}, &{8}, {9});\n  if (status != KAN_OK) goto "
+                      "cleanup;\n",
+                      mse ? "mse" : "softmax_xent", sfx(), view(z).sizes[0],
+                      classes, name(z), name(target), opt(zt), width, l,
+                      opt(alphas));
   return success();
 }
 
@@ -884,6 +1001,11 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
       .Case<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::NegFOp>(
           [&](Operation *o) { return emitElementwise(o); })
       .Case<arith::ConstantOp>([&](arith::ConstantOp c) -> LogicalResult {
+        if (c.getType().isIndex()) {
+          names[c.getResult()] =
+              std::to_string(cast<IntegerAttr>(c.getValue()).getInt());
+          return success();
+        }
         auto f = dyn_cast<FloatAttr>(c.getValue());
         if (!f)
           return c.emitOpError()
@@ -901,9 +1023,36 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
       })
       .Case<tensor::DimOp>([&](tensor::DimOp d) -> LogicalResult {
         // Only the batch dimension is dynamic.
-        os << "  int64_t " << name(d.getResult()) << " = n;\n";
+        std::optional<int64_t> i = d.getConstantIndex();
+        auto t = cast<ShapedType>(d.getSource().getType());
+        if (!i || *i >= t.getRank())
+          return d.emitOpError() << "needs a constant dimension index";
+        int64_t size = t.getDimSize(*i);
+        names[d.getResult()] =
+            ShapedType::isDynamic(size) ? "n" : std::to_string(size);
         return success();
       })
+      .Case<tensor::EmptyOp>([&](tensor::EmptyOp e) -> LogicalResult {
+        // The initial value of a row-tile loop: the loop result holds the
+        // buffer.
+        if (!llvm::all_of(e->getUsers(),
+                          [](Operation *u) { return isa<scf::ForallOp>(u); }))
+          return e.emitOpError()
+                 << "is supported by the CPU emitter only as the shared "
+                    "output of a row-tile loop";
+        return success();
+      })
+      .Case<tensor::ExtractSliceOp>([&](tensor::ExtractSliceOp s) {
+        return defineSlice(s, s.getResult(), s.getSource(),
+                           s.getMixedOffsets(), s.getMixedSizes(),
+                           s.getMixedStrides());
+      })
+      .Case<scf::ForallOp>([&](auto o) { return emitForall(o); })
+      .Case<affine::AffineMinOp>([&](auto o) { return emitAffineMin(o); })
+      .Case<GridPrepareOp>([&](auto o) { return emitGridPrepare(o); })
+      .Case<SpanWeightsOp>([&](auto o) { return emitSpanWeights(o); })
+      .Case<SparseDirectionsOp>(
+          [&](auto o) { return emitSparseDirections(o); })
       .Case<LayerOp, LayerJvpOp>([&](Operation *o) -> LogicalResult {
         return o->emitOpError()
                << "must be lowered by kan-lower-to-gemm before emission";
@@ -1118,6 +1267,9 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
     bool labels = getElementTypeOrSelf(target).isInteger(64);
     std::string targetT = labels ? "int64_t" : T;
     int64_t width = cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
+    // A step built without its update (kan-build-train-step update=false)
+    // only computes the loss and the scalars; lr_scale has nothing to scale.
+    bool updates = !step.getOps<UpdateOp>().empty();
     header << "#define " << prefix.upper() << "DIRECTIONS " << width << "\n"
            << "/** One noise_step training step on a batch: loss, the " << width
            << " JVP scalars, parameters updated in place. */\n"
@@ -1140,9 +1292,11 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
               "lr_scale, "
            << T << " *const *params, " << T << " *loss, " << T
            << " *alphas) {\n"
+           << (updates ? "" : "  (void)lr_scale;\n")
            << "  return train_step_impl((" << T << " *)x, (" << targetT
            << " *)target, (int64_t)seed, step" << params("params")
-           << ", n, loss, alphas" << params("params") << ", lr_scale);\n}\n"
+           << ", n, loss, alphas" << params("params")
+           << (updates ? ", lr_scale" : "") << ");\n}\n"
            << "int " << prefix << "train_step(const " << T << " *x, const "
            << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
            << T << " *const *params, " << T << " *loss, " << T

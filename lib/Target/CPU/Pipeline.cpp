@@ -5,6 +5,7 @@
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::kan;
@@ -15,9 +16,17 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
   // module is left unchanged by this pass.
   pm.addPass(createKanFormulaToEmitC());
   buildFrontendPipeline(pm, options);
+  buildCPUBackendPipeline(pm, options);
+}
+
+void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
+                                        const CPUTargetOptions &options) {
   KanTileAndFuseOptions t;
   t.maxRows = options.tileRows;
   t.panelBytes = options.panelBytes;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
+  // Tiling materialises the batch size once per loop; one is enough.
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKanPrepareCPU());
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }

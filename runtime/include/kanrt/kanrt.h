@@ -18,6 +18,7 @@
 #include "kanrt/io.h"
 #include "kanrt/isa.h"
 #include "kanrt/kernels.h"
+#include "kanrt/loss.h"
 #include "kanrt/optim.h"
 #include "kanrt/rng.h"
 #include "kanrt/status.h"

@@ -1,4 +1,4 @@
-// RUN: kan-opt %S/../../Target/CPU/Inputs/kan_small.mlir --kan-compile-cpu="train-step=1 n=4" --kan-to-nmc="chips=4 cores=4 split=outputs" | FileCheck %s
+// RUN: kan-opt %S/../../Target/CPU/Inputs/kan_small.mlir --pass-pipeline="builtin.module(kan-build-train-step{n=4},func.func(kan-lower-to-gemm),canonicalize,cse,kan-to-nmc{chips=4 cores=4 split=outputs})" | FileCheck %s
 // CHECK: nmc.schedule {batch = 256 : i64, chips = 4 : i64, cores = 4 : i64, ddr_streams = 8 : i64, split = "outputs"}
 // CHECK: nmc.program @kan_core
 // CHECK: nmc.bank_buffer @a_panel bank 1

@@ -264,6 +264,70 @@ func.func @bad_activation(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %wb: tensor
 
 // -----
 
+func.func @aux_size(%g: tensor<5x12xf64>) -> tensor<184xf64> {
+  // expected-error @+1 {{operand 'aux' expected shape 185 but got 184}}
+  %aux = kan.grid_prepare %g order 3 : tensor<5x12xf64> -> tensor<184xf64>
+  return %aux : tensor<184xf64>
+}
+
+// -----
+
+func.func @sparse_no_stream(%c: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> tensor<2x5xi32> {
+  // expected-error @+1 {{'streams' lists base, spline and scaler streams (-1 = not perturbed), at least one perturbed}}
+  %rp, %cols, %vals = kan.sparse_directions %c seed %seed step %step streams [-1, -1, -1] density 5.0e-2
+      : (tensor<4x5x8xf64>, i64, i64) -> (tensor<2x5xi32>, tensor<2x?xi32>, tensor<2x?xf64>)
+  return %rp : tensor<2x5xi32>
+}
+
+// -----
+
+func.func @sparse_rowptr(%c: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> tensor<2x4xi32> {
+  // expected-error @+1 {{operand 'rowptr' expected shape 2x5 but got 2x4}}
+  %rp, %cols, %vals = kan.sparse_directions %c seed %seed step %step streams [0, 1, -1] density 5.0e-2
+      : (tensor<4x5x8xf64>, i64, i64) -> (tensor<2x4xi32>, tensor<2x?xi32>, tensor<2x?xf64>)
+  return %rp : tensor<2x4xi32>
+}
+
+// -----
+
+func.func @csr_and_dweights(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
+                            %wt: tensor<2x4x45xf64>, %rp: tensor<2x5xi32>, %cols: tensor<2x?xi32>, %vals: tensor<2x?xf64>) -> tensor<2x?x4xf64> {
+  // expected-error @+1 {{takes one of 'weights_tangent', a fused perturbation or 'csr' directions}}
+  %y, %dy = kan.feature_gemm_jvp %x, %g, %w, %c dweights %wt csr(%rp, %cols, %vals) order 3 act silu
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x4x45xf64>, tensor<2x5xi32>, tensor<2x?xi32>, tensor<2x?xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  return %dy : tensor<2x?x4xf64>
+}
+
+// -----
+
+func.func @jacobian_without_span(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
+                                 %dx: tensor<2x?x5xf64>) -> tensor<2x?x4xf64> {
+  // expected-error @+1 {{takes 'span_weights' exactly when its input tangent goes through the Jacobian}}
+  %y, %dy = kan.feature_gemm_jvp %x, %g, %w, %c dinput %dx order 3 act silu {input_tangent_kernel = #kan<input_tangent_kernel jacobian>}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x?x5xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  return %dy : tensor<2x?x4xf64>
+}
+
+// -----
+
+func.func @weight_tangent_kernel(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
+                                 %wt: tensor<2x4x45xf64>) -> tensor<2x?x4xf64> {
+  // expected-error @+1 {{'weight_tangent_kernel' must be dense for its weight tangent operands}}
+  %y, %dy = kan.feature_gemm_jvp %x, %g, %w, %c dweights %wt order 3 act silu {weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, tensor<2x4x45xf64>) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  return %dy : tensor<2x?x4xf64>
+}
+
+// -----
+
+func.func @span_weights_columns(%w: tensor<4x45xf64>) -> tensor<4x45xf64> {
+  // expected-error @+1 {{'weights' has 45 columns, not I(G+k+1) for 4 inputs}}
+  %s = kan.span_weights %w inputs 4 : tensor<4x45xf64>
+  return %s : tensor<4x45xf64>
+}
+
+// -----
+
 // Zero-sized, oversized and overflowing dimensions never reach the passes
 // (a zero width divided the row-tile computation, an int64-sized one
 // overflowed the emitted element counts).

@@ -9,7 +9,7 @@
 // CHECK-LABEL: static int model_impl(
 // The forward holds no feature panel at all, only span values of a tile.
 // CHECK-NOT: panel
-// CHECK: work{{[0-9]+}} = (unsigned char *)malloc(wsz * (size_t)kan_threads());
+// CHECK: work{{[0-9]+}} = (unsigned char *)malloc(work{{[0-9]+}}sz * (size_t)kan_threads());
 // CHECK-LABEL: static int train_step_impl(
 // CHECK: panel{{[0-9]+}} = (double *)malloc(sizeof(double) * 196608 * (size_t)kan_threads());
 

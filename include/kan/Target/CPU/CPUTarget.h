@@ -61,9 +61,15 @@ public:
 };
 
 /// Adds the CPU pipeline: the frontend (kan-build-train-step with
-/// train-step, kan-lower-to-gemm), kan-tile-and-fuse with the CPU schedule,
-/// kan-plan-memory.
+/// train-step, kan-lower-to-gemm), then buildCPUBackendPipeline.
 void buildCPUPipeline(OpPassManager &pm, const CPUTargetOptions &options);
+
+/// The CPU part after the GEMM form: kan-tile-and-fuse (row tiles as
+/// scf.forall), kan-prepare-cpu, kan-plan-memory. Each pass leaves IR it
+/// already handled as it is, so GEMM-form IR cut at any later stage can be
+/// finished with it.
+void buildCPUBackendPipeline(OpPassManager &pm,
+                             const CPUTargetOptions &options);
 
 /// The CPU target's backend (registered as "cpu" by registerCPUTarget).
 const TargetBackend &getCPUTarget();

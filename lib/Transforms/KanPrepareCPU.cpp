@@ -1,0 +1,125 @@
+//===- KanPrepareCPU.cpp - record the CPU kernel choices --------*- C++ -*-===//
+//
+// The CPU target's PrepareForEmission (as in CIRCT): every choice the C
+// printer would otherwise make is taken here and written into the IR, where
+// it can be tested and overridden, and the printer only reads it:
+//  - the layout of packed weights (span when only primal GEMMs read them),
+//  - the kernel of each primal GEMM (span-local or feature panel),
+//  - how a layer JVP computes A'_d W^T (Jacobian or tangent panels; the
+//    Jacobian's span-layout copy of W becomes a `kan.span_weights` op in
+//    front of the row tiles) and A W'_d^T (given, regenerated, CSR rows).
+// Tile sizes are the steps of the row-tile loops (kan-tile-and-fuse).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kan/KanOps.h"
+#include "kan/Transforms/Passes.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::kan {
+#define GEN_PASS_DEF_KANPREPARECPU
+#include "kan/Transforms/Passes.h.inc"
+} // namespace mlir::kan
+
+using namespace mlir;
+using namespace mlir::kan;
+
+namespace {
+/// Packed weights only primal GEMMs read take the span layout: the forward
+/// then skips the zero basis values instead of multiplying them.
+bool wantsSpanLayout(PackWeightsOp p) {
+  return llvm::all_of(p->getUsers(),
+                      [](Operation *u) { return isa<FeatureGemmOp>(u); });
+}
+
+struct KanPrepareCPUPass
+    : public kan::impl::KanPrepareCPUBase<KanPrepareCPUPass> {
+  using KanPrepareCPUBase::KanPrepareCPUBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    if (forwardKernel != "auto" && forwardKernel != "span" &&
+        forwardKernel != "panel") {
+      getOperation().emitError() << "kan-prepare-cpu: forward-kernel must "
+                                    "be auto, span or panel, not '"
+                                 << forwardKernel << "'";
+      return signalPassFailure();
+    }
+    if (inputTangentKernel != "auto" && inputTangentKernel != "jacobian" &&
+        inputTangentKernel != "panel") {
+      getOperation().emitError() << "kan-prepare-cpu: input-tangent-kernel "
+                                    "must be auto, jacobian or panel, not '"
+                                 << inputTangentKernel << "'";
+      return signalPassFailure();
+    }
+    bool spanAllowed = forwardKernel != "panel";
+    getOperation().walk([&](PackWeightsOp p) {
+      if (!p.getLayout())
+        p.setLayoutAttr(WeightLayoutAttr::get(
+            ctx, spanAllowed && wantsSpanLayout(p) ? WeightLayout::span
+                                                   : WeightLayout::dense));
+    });
+    WalkResult r = getOperation().walk([&](FeatureGemmOp g) -> WalkResult {
+      auto p = g.getWeights().getDefiningOp<PackWeightsOp>();
+      bool spanWeights = p && p.getLayout() == WeightLayout::span;
+      if (!g.getKernel())
+        g.setKernelAttr(ForwardKernelAttr::get(
+            ctx, spanWeights ? ForwardKernel::span : ForwardKernel::panel));
+      // The two kernels read different layouts of the same weights.
+      if ((*g.getKernel() == ForwardKernel::span) != spanWeights)
+        return g.emitOpError()
+               << "has the " << stringifyForwardKernel(*g.getKernel())
+               << " kernel but its weights are not in the layout it reads";
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    r = getOperation().walk([&](FeatureGemmJvpOp j) -> WalkResult {
+      if (auto p = j.getWeights().getDefiningOp<PackWeightsOp>();
+          p && p.getLayout() == WeightLayout::span)
+        return j.emitOpError() << "reads weights in the span layout; its "
+                                  "kernels read the dense layout";
+      int64_t out = j.getWeights().getType().getDimSize(0);
+      int64_t gk = j.getSplineWeight().getType().getDimSize(2);
+      if (!j.getInputTangentKernel()) {
+        // A KAN layer is a sum of one-input functions, so y'_d = J x'_d
+        // with the layer's input Jacobian J (O x I per row): one J per row
+        // tile serves all directions. It replaces the tangent feature
+        // panels (I(G+k+1) per row and direction) and their GEMMs whenever
+        // it is the smaller of the two.
+        bool jac = inputTangentKernel == "auto"
+                       ? out < j.getWidth() * (gk + 1)
+                       : inputTangentKernel == "jacobian";
+        InputTangentKernel itk = !j.getInputTangent() ? InputTangentKernel::none
+                                 : jac ? InputTangentKernel::jacobian
+                                       : InputTangentKernel::panel;
+        j.setInputTangentKernelAttr(InputTangentKernelAttr::get(ctx, itk));
+      }
+      if (j.getInputTangentKernel() == InputTangentKernel::jacobian &&
+          !j.getSpanWeights()) {
+        // Once per layer, in front of the row tiles.
+        Operation *anchor = j;
+        if (auto loop = j->getParentOfType<scf::ForallOp>())
+          anchor = loop;
+        OpBuilder b(anchor);
+        Value span = b.create<SpanWeightsOp>(
+            j.getLoc(), j.getWeights(),
+            b.getI64IntegerAttr(j.getGrid().getType().getDimSize(0)));
+        j.getSpanWeightsMutable().assign(span);
+      }
+      if (!j.getWeightTangentKernel()) {
+        WeightTangentKernel wtk =
+            j.getCsrRowptr()        ? WeightTangentKernel::sparse_rows
+            : j.getSeed()           ? WeightTangentKernel::regenerate
+            : j.getWeightsTangent() ? WeightTangentKernel::dense
+                                    : WeightTangentKernel::none;
+        j.setWeightTangentKernelAttr(WeightTangentKernelAttr::get(ctx, wtk));
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

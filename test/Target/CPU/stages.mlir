@@ -1,0 +1,111 @@
+// The CPU pipeline one stage at a time, each stage's IR checked, and the C
+// of the pipeline cut after every stage (kan-translate finishes a cut)
+// compiled and run against the golden forward, finite differences of the
+// loss and the runtime's optimiser: cutting never changes the program.
+//
+// RUN: rm -rf %t && mkdir -p %t
+// Model -> JVP (forward mode, 4 directions at once).
+// RUN: kan-opt %S/Inputs/kan_small.mlir --pass-pipeline='builtin.module(kan-jvp{width=4})' | FileCheck %s --check-prefix=JVP
+// Model -> train step (perturbations, JVP of model and loss, update).
+// RUN: kan-opt %S/Inputs/kan_small.mlir --pass-pipeline='builtin.module(kan-build-train-step{n=4 density=0.05 lr=0.01})' -o %t/1-train.mlir
+// RUN: FileCheck %s --check-prefix=TRAIN --input-file=%t/1-train.mlir
+// -> GEMM form.
+// RUN: kan-opt %t/1-train.mlir --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm),canonicalize,cse)' -o %t/2-gemm.mlir
+// RUN: FileCheck %s --check-prefix=GEMM --input-file=%t/2-gemm.mlir
+// -> row tiles (the CPU schedule: up to 128 rows, 8 MB of panels).
+// RUN: kan-opt %t/2-gemm.mlir --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse{max-rows=128 panel-bytes=8388608}),cse)' -o %t/3-tiles.mlir
+// RUN: FileCheck %s --check-prefix=TILES --input-file=%t/3-tiles.mlir
+// -> kernel choices.
+// RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu))' -o %t/4-kernels.mlir
+// RUN: FileCheck %s --check-prefix=KERNELS --input-file=%t/4-kernels.mlir
+// -> buffers (slots reused across the function).
+// RUN: kan-opt %t/4-kernels.mlir --pass-pipeline='builtin.module(func.func(kan-plan-memory))' -o %t/5-buffers.mlir
+// RUN: FileCheck %s --check-prefix=BUFFERS --input-file=%t/5-buffers.mlir
+// -> C, from every cut.
+// RUN: kan-translate --target=cpu -o %t/c1 %t/1-train.mlir
+// RUN: kan-translate --target=cpu -o %t/c2 %t/2-gemm.mlir
+// RUN: kan-translate --target=cpu -o %t/c3 %t/3-tiles.mlir
+// RUN: kan-translate --target=cpu -o %t/c4 %t/4-kernels.mlir
+// RUN: kan-translate --target=cpu -o %t/c5 %t/5-buffers.mlir
+// RUN: FileCheck %s --check-prefix=C --input-file=%t/c5/kan_model.c
+// RUN: %kanrt-cc -I%t/c1 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c1/kan_model.c %kanrt-lib -o %t/check1
+// RUN: %t/check1 %golden | FileCheck %s --check-prefix=NUM
+// RUN: %kanrt-cc -I%t/c2 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c2/kan_model.c %kanrt-lib -o %t/check2
+// RUN: %t/check2 %golden | FileCheck %s --check-prefix=NUM
+// RUN: %kanrt-cc -I%t/c3 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c3/kan_model.c %kanrt-lib -o %t/check3
+// RUN: %t/check3 %golden | FileCheck %s --check-prefix=NUM
+// RUN: %kanrt-cc -I%t/c4 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c4/kan_model.c %kanrt-lib -o %t/check4
+// RUN: %t/check4 %golden | FileCheck %s --check-prefix=NUM
+// RUN: %kanrt-cc -I%t/c5 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c5/kan_model.c %kanrt-lib -o %t/check5
+// RUN: %t/check5 %golden | FileCheck %s --check-prefix=NUM
+// Every cut prints the same program.
+// RUN: diff %t/c1/kan_model.c %t/c5/kan_model.c
+// RUN: diff %t/c2/kan_model.c %t/c5/kan_model.c
+// RUN: diff %t/c3/kan_model.c %t/c5/kan_model.c
+// RUN: diff %t/c4/kan_model.c %t/c5/kan_model.c
+//
+// The other kernels, forced through kan-prepare-cpu's options, compute the
+// same model: feature panels and GEMMs instead of the span-local forward,
+// tangent feature panels instead of the input Jacobian.
+// RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu{forward-kernel=panel input-tangent-kernel=panel}))' -o %t/4-panels.mlir
+// RUN: FileCheck %s --check-prefix=PANELS --input-file=%t/4-panels.mlir
+// RUN: kan-translate --target=cpu -o %t/cp %t/4-panels.mlir
+// RUN: FileCheck %s --check-prefix=CPANELS --input-file=%t/cp/kan_model.c
+// RUN: %kanrt-cc -I%t/cp -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/cp/kan_model.c %kanrt-lib -o %t/checkp
+// RUN: %t/checkp %golden | FileCheck %s --check-prefix=NUM
+
+// JVP: func.func @model_jvp
+// JVP: kan.layer_jvp
+// JVP: kan.layer_jvp {{.*}} dinput
+
+// TRAIN-LABEL: func.func @train_step
+// TRAIN: kan.perturb sparse_ternary seed %arg2 step %arg3 stream 0 density 5.000000e-02 : tensor<4x4x5xf64>
+// TRAIN: kan.layer_jvp
+// TRAIN: kan.softmax_cross_entropy_jvp
+// TRAIN: kan.update_coefficients ternary
+// TRAIN: kan.update
+
+// GEMM-LABEL: func.func @train_step
+// GEMM: kan.pack_weights
+// GEMM: kan.feature_gemm_jvp {{.*}} perturb seed
+// GEMM-NOT: kan.perturb
+
+// TILES-LABEL: func.func @train_step
+// TILES: kan.grid_prepare
+// TILES: kan.sparse_directions
+// TILES: scf.forall
+// TILES:   tensor.extract_slice
+// TILES:   kan.feature_gemm_jvp {{.*}} aux {{.*}} csr(
+// TILES:   scf.forall.in_parallel
+
+// KERNELS-LABEL: func.func @model
+// KERNELS: kan.pack_weights {{.*}}layout = #kan<layout span>
+// KERNELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel span>
+// KERNELS-LABEL: func.func @train_step
+// KERNELS: kan.pack_weights {{.*}}layout = #kan<layout dense>
+// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel none>, {{.*}}weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>
+// KERNELS: kan.span_weights
+// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian>
+
+// BUFFERS-LABEL: func.func @model
+// BUFFERS-SAME: kan.memory_plan
+// BUFFERS: scf.forall
+// BUFFERS: } {kan.slots = array<i64: 2>}
+
+// C-LABEL: static int train_step_impl(
+// C: kan_layer_jacobian_span_f64(
+// C: kan_loss_softmax_xent_f64(n, 3,
+
+// PANELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel panel>
+// PANELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel panel>
+// PANELS-NOT: kan.span_weights
+// CPANELS-LABEL: static int model_impl(
+// CPANELS: kan_pack_features_f64(
+// CPANELS-NOT: kan_layer_forward_span
+// CPANELS-LABEL: static int train_step_impl(
+// CPANELS: kan_pack_features_jvp_f64(
+// CPANELS-NOT: kan_layer_jacobian_span
+
+// NUM: forward max_rel_err {{.*}} PASS
+// NUM: jvp vs finite differences max_rel_err {{.*}} PASS
+// NUM: update equals runtime optimiser bit for bit: PASS
