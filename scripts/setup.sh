@@ -13,6 +13,8 @@ PACKAGES=(
   # (python/kanpeer); librsvg2-bin renders kan-plot's SVG in the tests.
   python3-dev pybind11-dev python3-pytest python3-torch librsvg2-bin
   libopenmpi-dev openmpi-bin
+  # kan-symbolic's computer algebra and the formula checks.
+  libginac-dev python3-sympy
 )
 
 missing=()

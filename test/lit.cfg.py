@@ -22,6 +22,18 @@ config.test_exec_root = os.path.join(config.kan_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "golden", "runtime", "Unit", "fuzz"]
 
+import subprocess
+import sys
+config.substitutions.append(("%python", sys.executable))
+# The formula checks parse with SymPy and write NPY with NumPy (Debian
+# python3-sympy, python3-numpy).
+if subprocess.call([sys.executable, "-c", "import sympy, numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("sympy")
+# kan-plot's test renders its SVG with rsvg-convert (Debian librsvg2-bin).
+import shutil
+if shutil.which("rsvg-convert"):
+    config.available_features.add("rsvg-convert")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 # The interpreter running lit runs the test scripts too.
 config.substitutions.append(("%python", sys.executable))
@@ -53,6 +65,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.kan_tools_dir, append_path=True)
 tools = ["kan-opt", "kan-translate", "kan-import", "kan-run", "kan-train", "kan-plot",
+         "kan-symbolic", "kan-prune",
          "nmc-sim"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.kan_tools_dir, t))],

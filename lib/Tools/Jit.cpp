@@ -12,7 +12,12 @@
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Transforms/Passes.h"
 #include "kanrt/isa.h"
+#include "kan/Conversion/Passes.h"
+#include "kan/Tools/Options.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/SourceMgr.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -24,6 +29,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 
 using namespace kan::tools;
@@ -319,8 +325,8 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   co.tileRows = opts.tileRows;
   mlir::PassManager pm(&ctx);
   if (jvpRequest) {
-    // kan_forward_jvp: one direction along every weight (grids constant)
-    // and, if requested, the input.
+    // kan_forward_jvp: `width` directions along every weight (grids
+    // constant) and, if requested, the input.
     std::vector<std::string> activity{jvpRequest->inputTangent ? "dup"
                                                                : "const"};
     for (size_t l = 0; l < shape.numLayers(); ++l)
@@ -328,7 +334,7 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
         activity.push_back(which == Grid ? "const" : "dup");
     mlir::kan::KanJvpOptions jo;
     jo.funcName = "model";
-    jo.width = 1;
+    jo.width = std::max<int64_t>(1, jvpRequest->width);
     jo.activity = activity;
     pm.addPass(mlir::kan::createKanJvp(jo));
   }
@@ -365,4 +371,62 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
   if (opts.verbose && got != opts.threads)
     llvm::errs() << "note: running on " << got << " thread(s)\n";
   return std::unique_ptr<Engine>(std::move(engine));
+}
+
+Expected<std::optional<FormulaEngine>>
+kan::tools::loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts) {
+  mlir::MLIRContext ctx;
+  mlir::DialectRegistry registry;
+  mlir::kan::registerAllDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  std::string diag;
+  llvm::raw_string_ostream os(diag);
+  llvm::SourceMgr sm;
+  // Bounded (size, nesting) before MLIR's recursive-descent parser sees it.
+  auto buffer = mlir::kan::cli::readMlirInput(path);
+  if (!buffer)
+    return buffer.takeError();
+  sm.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler handler(sm, &ctx, os);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sm, &ctx);
+  if (!module)
+    return makeError(path + ": cannot parse the module:\n" + diag);
+  FormulaEngine fe;
+  bool any = false;
+  for (auto f : module->getOps<mlir::func::FuncOp>())
+    if (mlir::kan::isFormulaName(f.getName())) {
+      any = true;
+      fe.inputs = f.getNumArguments();
+      fe.outputs += 1;
+    }
+  if (!any)
+    return std::nullopt;
+  // The CPU target as kan-translate --target=cpu runs it; its pipeline
+  // starts with kan-formula-to-emitc.
+  const mlir::kan::TargetBackend &cpu = mlir::kan::getCPUTarget();
+  mlir::kan::CPUTargetOptions co;
+  mlir::PassManager pm(&ctx);
+  cpu.buildPipeline(pm, co);
+  if (mlir::failed(pm.run(*module)))
+    return makeError(path + ": the CPU pipeline failed:\n" + diag);
+  mlir::kan::MemoryOutput out;
+  if (mlir::failed(cpu.emit(*module, co, out, os)))
+    return makeError(path + ": emitting C failed:\n" + diag);
+  const std::string *src = out.lookup(co.prefix + "model.c");
+  const std::string *hdr = out.lookup(co.prefix + "model.h");
+  if (!src || !hdr)
+    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
+  auto so = compileCached(*src, *hdr, opts);
+  if (!so)
+    return so.takeError();
+  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return makeError(*so + ": cannot load: " + dlerror());
+  auto engine = std::make_unique<CompiledEngine>(handle, 0, false);
+  if (Error e = engine->load())
+    return std::move(e);
+  fe.engine = std::move(engine);
+  return std::optional<FormulaEngine>(std::move(fe));
 }

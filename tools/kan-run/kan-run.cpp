@@ -5,7 +5,8 @@
 //         [--compare y_ref.npy] [--compare-tangent dy_ref.npy]
 //
 // MODEL is an efficient-kan .safetensors or a .mlir module as kan-import
-// writes it. The forward pass and, with tangents, the JVP (kan-jvp) run
+// writes it, or a formula (kan-symbolic --format mlir: @formula functions of
+// math/arith ops), which runs through the same compiled path. The forward pass and, with tangents, the JVP (kan-jvp) run
 // through the compiled CPU path.
 //
 //===----------------------------------------------------------------------===//
@@ -141,6 +142,31 @@ static Error compare(const Tensor &got, llvm::StringRef refPath,
   return Error::success();
 }
 
+static int runFormula(FormulaEngine &fe) {
+  if (!tangentsPath.empty() || !outputTangentPath.empty() ||
+      !compareTangentPath.empty())
+    return fail(makeError(modelPath + ": a formula has no parameters to "
+                          "differentiate (--tangents)"));
+  Tensor x;
+  if (Error e = readMatrix(inputPath, false, fe.inputs,
+                           "the formula's number of inputs is", x))
+    return fail(std::move(e));
+  int64_t n = x.shape[0];
+  Model none;
+  Tensor y;
+  y.allocate({n, fe.outputs}, false);
+  if (n > 0)
+    if (Error e = fe.engine->forward(none, x.data(), n, y.data()))
+      return fail(std::move(e));
+  if (!outputPath.empty())
+    if (Error e = writeMatrix(outputPath, y))
+      return fail(std::move(e));
+  if (!comparePath.empty())
+    if (Error e = compare(y, comparePath, "output"))
+      return fail(std::move(e));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   kan_keep_freed_memory();
@@ -159,6 +185,17 @@ int main(int argc, char **argv) {
       "kan-run: evaluate a KAN (forward and JVP) on NPY inputs\n\n"
       "  --threads=N  threads of the compiled code over batch row tiles\n"
       "               (default: the number of cores; at most 1024)\n");
+  // A formula (kan-symbolic --format mlir) runs through the same compiled
+  // path; it has no parameters and no JVP.
+  if (llvm::StringRef(modelPath).ends_with(".mlir")) {
+    CompileOptions co;
+    co.workDir = workDir;
+    auto fe = loadFormulaEngine(modelPath, co);
+    if (!fe)
+      return fail(fe.takeError());
+    if (*fe)
+      return runFormula(**fe);
+  }
   mlir::MLIRContext ctx;
   auto modelOr = readModelFile(ctx, modelPath);
   if (!modelOr)

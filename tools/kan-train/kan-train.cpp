@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Distributed.h"
+#include "Regression.h"
 
 #include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Data.h"
@@ -637,6 +638,44 @@ static int runReplay() {
   return verdict == "false" ? 1 : 0;
 }
 
+/// --task regression: the shared options handed to its own path.
+static int runRegressionTask(int64_t threads) {
+  kan::train::SharedOptions o;
+  o.widths = widthsOpt;
+  o.widthsGiven = widthsOpt.getNumOccurrences() > 0;
+  o.grid = gridOpt;
+  o.order = orderOpt;
+  o.dtype = dtypeOpt;
+  o.initSeed = initSeed;
+  o.trainCsv = trainCsv;
+  o.testCsv = testCsv;
+  o.csvHeader = csvHeader;
+  o.checkpoint = checkpointOpt;
+  o.workDir = workDirOpt;
+  o.workDirGiven = workDirOpt.getNumOccurrences() > 0;
+  o.resume = resumeOpt;
+  o.steps = stepsOpt;
+  o.timeBudget = timeBudget;
+  o.lr = lrOpt;
+  o.lrGiven = lrOpt.getNumOccurrences() > 0;
+  o.threads = threads;
+  for (cl::Option *opt : std::initializer_list<cl::Option *>{
+           &ruleOpt, &distOpt, &directionsOpt,
+        &densityOpt, &lrScheduleOpt, &lrScheduleSteps, &lrFinalOpt, &batchOpt,
+        &seedOpt, &replayLogOpt, &replayOpt, &trainImages, &trainLabels,
+        &testImages, &testLabels, &standardizeOpt, &checkpointEvery,
+        &evalEvery})
+    if (opt->getNumOccurrences())
+      o.classificationOnly = "--" + opt->ArgStr.str();
+  // The MPI partitions split noise_step directions or batches; regression
+  // runs in one process.
+  auto &registered = cl::getRegisteredOptions();
+  if (auto it = registered.find("partition");
+      it != registered.end() && it->second->getNumOccurrences())
+    o.classificationOnly = "--partition";
+  return kan::train::runRegression(o);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // mpirun -np P kan-train ...: join the job first (see Distributed.h).
@@ -655,17 +694,25 @@ int main(int argc, char **argv) {
   int64_t numThreads = *threadsOr;
   cl::HideUnrelatedOptions({&modelCat, &trainCat, &runCat, &dataCat, &replayCat,
                             &kan::train::distributedCategory(),
-                            &cli::limitsCategory()});
+                            &cli::limitsCategory(),
+                            &kan::train::regressionCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
-      "kan-train: train a KAN classifier without backpropagation\n\n"
+      "kan-train: train a KAN without backpropagation\n\n"
       "With no arguments trains KAN [784,64,10] (G=5, k=3, f64) with "
       "noise_step\n(128 sparse ternary directions per step, batch 128, lr "
       "1e-2 decaying to 1e-3)\non Fashion-MNIST for 600 s. Progress goes to "
       "stderr; the last line on stdout\nis a JSON summary "
       "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
+      "--task regression fits the last --targets CSV columns by least squares\n"
+      "(exact forward-mode gradient, L-BFGS and/or Adam); its summary has\n"
+      "train_rmse and test_rmse instead of test_accuracy.\n\n"
       "  --threads=N  threads of the compiled train step over batch row tiles\n"
       "               (default: the number of cores; at most 1024)\n");
+  if (std::string e = kan::train::checkTaskOption(); !e.empty())
+    return fail(makeError(e));
+  if (kan::train::regressionRequested())
+    return runRegressionTask(numThreads);
   if (!replayOpt.empty())
     return runReplay();
 

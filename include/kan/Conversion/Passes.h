@@ -4,6 +4,7 @@
 #define KAN_CONVERSION_PASSES_H
 
 #include "nmc/NMCDialect.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
@@ -14,6 +15,10 @@ namespace mlir::kan {
 
 #define GEN_PASS_REGISTRATION
 #include "kan/Conversion/Passes.h.inc"
+
+/// @formula, or @formula_<n> (n >= 1, one per output of a multi-output
+/// formula).
+bool isFormulaName(llvm::StringRef name);
 
 } // namespace mlir::kan
 

@@ -29,4 +29,19 @@ def KanToNMC : Pass<"kan-to-nmc", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::nmc::NMCDialect"];
 }
 
+def KanFormulaToEmitC : Pass<"kan-formula-to-emitc", "::mlir::ModuleOp"> {
+  let summary = "Lower a formula (scalar math/arith functions) to EmitC";
+  let description = [{
+    A formula module (kan-symbolic --format mlir) holds `func.func
+    @formula(%x1: f64, ...) -> f64` (or @formula_1 ... @formula_O, one per
+    output) of `arith` and `math` ops on scalars. This conversion turns
+    them into `emitc.func`s: arith through the upstream ArithToEmitC
+    patterns, each math op into a call of the C99 <math.h> function of the
+    same meaning, func/return through FuncToEmitC. The CPU target prints
+    EmitC functions with MLIR's C emitter and wraps them in the usual
+    `kan_forward` over rows.
+  }];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+}
+
 #endif // KAN_CONVERSION_PASSES_TD

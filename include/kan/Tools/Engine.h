@@ -14,6 +14,7 @@
 #include "kan/Transforms/Passes.h"
 
 #include <memory>
+#include <optional>
 
 namespace kan::tools {
 
@@ -77,6 +78,9 @@ struct CompileOptions {
 /// when `inputTangent`.
 struct JvpRequest {
   bool inputTangent = false;
+  /// Directions per call: every tangent tensor then has a leading dimension
+  /// of this size, and dy is width x n x O.
+  int64_t width = 1;
 };
 
 /// Builds the model (and, if `train`, its train step; if `jvp`, its JVP
@@ -86,6 +90,17 @@ llvm::Expected<std::unique_ptr<Engine>>
 createCompiledEngine(const ModelShape &shape, const TrainConfig *train,
                      const CompileOptions &opts,
                      const JvpRequest *jvp = nullptr);
+
+/// A formula module (kan-symbolic --format mlir: func.func @formula or
+/// @formula_1..@formula_O of math/arith ops on f64) compiled through the
+/// CPU pipeline like a model; forward() ignores the Model argument.
+struct FormulaEngine {
+  std::unique_ptr<Engine> engine;
+  int64_t inputs = 0, outputs = 0;
+};
+/// std::nullopt when the .mlir file holds no formula function.
+llvm::Expected<std::optional<FormulaEngine>>
+loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts);
 
 /// Compiles a C source into a shared library in a cache directory keyed by
 /// the hash of source, header and command; returns the .so path.

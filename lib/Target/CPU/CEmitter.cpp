@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -1142,6 +1143,9 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
                                        llvm::raw_ostream &header,
                                        llvm::StringRef prefix) {
   auto model = module.lookupSymbol<func::FuncOp>("model");
+  if (!model && (module.lookupSymbol<emitc::FuncOp>("formula") ||
+                 module.lookupSymbol<emitc::FuncOp>("formula_1")))
+    return emitFormulaSource(module, source, header, prefix);
   if (!model)
     return module.emitError() << "the CPU target needs a @model function";
   FailureOr<bool> f32 = FunctionEmitter::isF32(model);

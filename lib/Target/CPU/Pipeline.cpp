@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the CPU target's pass pipeline ------------*- C++ -*-===//
 
 #include "kan/Target/CPU/CPUTarget.h"
+#include "kan/Conversion/Passes.h"
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -11,6 +12,9 @@ using namespace mlir::kan;
 
 void mlir::kan::buildCPUPipeline(OpPassManager &pm,
                                  const CPUTargetOptions &options) {
+  // Formula functions (kan-symbolic --format mlir) become EmitC; a model
+  // module is left unchanged by this pass.
+  pm.addPass(createKanFormulaToEmitC());
   buildFrontendPipeline(pm, options);
   buildCPUBackendPipeline(pm, options);
 }

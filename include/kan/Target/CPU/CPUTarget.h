@@ -82,6 +82,14 @@ LogicalResult emitCPUSource(ModuleOp module, llvm::raw_ostream &source,
                             llvm::raw_ostream &header,
                             llvm::StringRef prefix = "kan_");
 
+/// The C source and header of a formula module after kan-formula-to-emitc:
+/// the EmitC functions as MLIR's C emitter prints them and `kan_forward`
+/// over rows (no parameters). Called by emitCPUSource for modules whose
+/// functions are formulas.
+LogicalResult emitFormulaSource(ModuleOp module, llvm::raw_ostream &source,
+                                llvm::raw_ostream &header,
+                                llvm::StringRef prefix);
+
 } // namespace mlir::kan
 
 #endif // KAN_TARGET_CPU_CPUTARGET_H
