@@ -95,6 +95,7 @@ const Bounds<int64_t> nonNegativeCount{0, std::nullopt};
 const Bounds<int64_t> positiveCount{1, std::nullopt};
 const Bounds<double> seconds{0.0, std::nullopt};
 const Bounds<double> tolerance{0.0, std::nullopt};
+const Bounds<double> fraction{0.0, 1.0};
 const Bounds<uint64_t> positiveLimit{1, std::nullopt};
 } // namespace mlir::kan::cli
 

@@ -9,6 +9,7 @@
 
 #include "Curves.h"
 
+#include "kan/Tools/Options.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -28,6 +29,7 @@
 #include <vector>
 
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 using llvm::Error;
 
 static cl::SubCommand curvesCmd(
@@ -52,12 +54,12 @@ static cl::opt<std::string> titleOpt("title", cl::desc("Title above the panels")
 static cl::opt<bool> logLoss("log-loss",
                              cl::desc("Logarithmic loss axis (positive losses)"),
                              cl::sub(curvesCmd));
-static cl::opt<unsigned> widthOpt("width", cl::init(1000),
+static cli::opt<int64_t> widthOpt("width", cl::init(1000),
                                   cl::desc("Image width in pixels (default 1000, at least 400)"),
-                                  cl::sub(curvesCmd));
-static cl::opt<unsigned> heightOpt("height", cl::init(700),
+                                  cl::sub(curvesCmd), cli::bounds(cli::positiveCount));
+static cli::opt<int64_t> heightOpt("height", cl::init(700),
                                    cl::desc("Image height in pixels (default 700, at least 300)"),
-                                   cl::sub(curvesCmd));
+                                   cl::sub(curvesCmd), cli::bounds(cli::positiveCount));
 
 bool kan::plot::curvesSelected() { return static_cast<bool>(curvesCmd); }
 

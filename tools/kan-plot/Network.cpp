@@ -13,6 +13,7 @@
 
 #include "Network.h"
 
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 #include "kan/Tools/Symbolic.h"
@@ -33,6 +34,7 @@
 using namespace kan::tools;
 using llvm::Error;
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 
 static cl::SubCommand networkCmd(
     "network", "A trained KAN as pykan draws it: edge functions on the edges, "
@@ -53,9 +55,9 @@ static cl::opt<bool> symbolicOpt("symbolic",
     cl::desc("Overlay every edge's best symbolic fit (kan-symbolic's ranking) "
              "with its name"),
     cl::sub(networkCmd));
-static cl::opt<double> thresholdOpt("threshold", cl::init(1e-2),
+static cli::opt<double> thresholdOpt("threshold", cl::init(1e-2),
     cl::desc("Edges below this importance are not fitted with --symbolic (default 1e-2)"),
-    cl::sub(networkCmd));
+    cl::sub(networkCmd), cli::bounds(cli::tolerance));
 
 static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);

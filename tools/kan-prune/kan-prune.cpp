@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 
@@ -24,6 +25,7 @@
 using namespace kan::tools;
 using llvm::Error;
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory cat("kan-prune options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
@@ -35,10 +37,10 @@ static cl::opt<std::string> dataPath("data", cl::Required,
 static cl::opt<bool> csvHeader("csv-header", cl::desc("The CSV starts with a header line"), cl::cat(cat));
 static cl::opt<std::string> outPath("o", cl::Required,
     cl::desc("Where to write the pruned checkpoint (safetensors)"), cl::cat(cat));
-static cl::opt<double> thresholdOpt("threshold", cl::init(1e-2),
+static cli::opt<double> thresholdOpt("threshold", cl::init(1e-2),
     cl::desc("Importance (mean |phi(x)|) below which edges and nodes go "
              "(default 1e-2, pykan's)"),
-    cl::cat(cat));
+    cl::cat(cat), cli::bounds(cli::tolerance));
 static cl::opt<double> toleranceOpt("tolerance", cl::init(-1),
     cl::desc("Fail, writing nothing, when the largest change of any output on "
              "the data exceeds this (default: report only)"),

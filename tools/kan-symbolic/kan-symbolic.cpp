@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 #include "kan/Tools/Symbolic.h"
@@ -30,6 +31,7 @@
 using namespace kan::tools;
 using llvm::Error;
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory cat("kan-symbolic options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
@@ -43,7 +45,7 @@ static cl::opt<bool> csvHeader("csv-header", cl::desc("The CSV starts with a hea
 static cl::opt<bool> suggestOpt("suggest",
     cl::desc("Print the ranked candidates of every edge (stdout) before the formula"),
     cl::cat(cat));
-static cl::opt<int> topOpt("top", cl::init(5), cl::desc("Candidates shown per edge with --suggest (default 5)"), cl::cat(cat));
+static cli::opt<int64_t> topOpt("top", cl::init(5), cl::desc("Candidates shown per edge with --suggest (default 5)"), cl::cat(cat), cli::bounds(cli::positiveCount));
 static cl::opt<std::string> formatOpt("format", cl::init("sympy"),
     cl::desc("sympy (default): one line SymPy parses; latex; mlir: "
              "func.func @formula(%x1: f64, ...) of math/arith ops, which "
@@ -59,36 +61,36 @@ static cl::list<std::string> fixOpt("fix",
     cl::desc("l,o,i=f: use function f for the edge from input i to output o "
              "of layer l (0-based; repeatable)"),
     cl::cat(cat));
-static cl::opt<double> thresholdOpt("threshold", cl::init(1e-2),
+static cli::opt<double> thresholdOpt("threshold", cl::init(1e-2),
     cl::desc("Edges whose importance mean|phi(x)| is below this are 0 "
              "(default 1e-2)"),
-    cl::cat(cat));
-static cl::opt<double> weightSimple("weight-simple", cl::init(0.8),
+    cl::cat(cat), cli::bounds(cli::tolerance));
+static cli::opt<double> weightSimple("weight-simple", cl::init(0.8),
     cl::desc("Ranking: w * complexity + (1 - w) * log2(1 + 1e-5 - R^2) "
              "(pykan's default w = 0.8)"),
-    cl::cat(cat));
-static cl::opt<int> gridNumber("grid-number", cl::init(101),
+    cl::cat(cat), cli::bounds(cli::fraction));
+static cli::opt<int64_t> gridNumber("grid-number", cl::init(101),
     cl::desc("Points per axis of the (a, b) search grid over [-10, 10]^2 (default 101)"),
-    cl::cat(cat));
-static cl::opt<int> samplesOpt("samples", cl::init(200),
+    cl::cat(cat), cli::bounds(cli::positiveCount));
+static cli::opt<int64_t> samplesOpt("samples", cl::init(200),
     cl::desc("Samples per edge in the grid search (default 200; the final "
              "least-squares refinement uses all)"),
-    cl::cat(cat));
-static cl::opt<double> zeroOpt("zero-below", cl::init(1e-10),
+    cl::cat(cat), cli::bounds(cli::positiveCount));
+static cli::opt<double> zeroOpt("zero-below", cl::init(1e-10),
     cl::desc("Constants of magnitude below this become 0 in the formula "
              "(default 1e-10; what the fine-tuning leaves of a term that "
              "does not belong)"),
-    cl::cat(cat));
-static cl::opt<int> digitsOpt("digits", cl::init(6),
-    cl::desc("Significant digits kept in every constant (default 6; 0 = all); "
+    cl::cat(cat), cli::bounds(cli::tolerance));
+static cli::opt<int64_t> digitsOpt("digits", cl::init(6),
+    cl::desc("Significant digits kept in every constant (default 6; 0 = all, cli::bounds(cli::positiveCount)); "
              "every format prints the same rounded formula"),
     cl::cat(cat));
-static cl::opt<int> refineOpt("refine", cl::init(100),
+static cli::opt<int64_t> refineOpt("refine", cl::init(100),
     cl::desc("Levenberg-Marquardt iterations on the a, b, c, d of every "
              "chosen edge against the data targets (the network's outputs "
              "when the data has none), as pykan fine-tunes a symbolic "
              "network (default 100; 0 = keep the per-edge fits)"),
-    cl::cat(cat));
+    cl::cat(cat), cli::bounds(cli::nonNegativeCount));
 
 static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);

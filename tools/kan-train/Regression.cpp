@@ -8,6 +8,7 @@
 
 #include "Regression.h"
 
+#include "kan/Tools/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Progress.h"
 #include "kan/Tools/Regression.h"
@@ -28,6 +29,7 @@
 using namespace kan::tools;
 using llvm::Error;
 namespace cl = llvm::cl;
+namespace cli = mlir::kan::cli;
 
 static cl::OptionCategory regressionCat("Regression (--task regression)");
 
@@ -36,42 +38,42 @@ static cl::opt<std::string> taskOpt("task", cl::init("classification"),
              "(least squares on --targets columns, exact forward-mode "
              "gradient, Adam / L-BFGS)"),
     cl::cat(regressionCat));
-static cl::opt<int64_t> targetsOpt("targets", cl::init(1),
+static cli::opt<int64_t> targetsOpt("targets", cl::init(1),
     cl::desc("Regression: the last K CSV columns are the targets, the columns "
-             "before them the inputs (default 1); --widths must start with "
+             "before them the inputs (default 1, cli::bounds(cli::positiveCount)); --widths must start with "
              "the number of inputs and end with K"),
     cl::cat(regressionCat));
 static cl::opt<std::string> optimizerOpt("optimizer", cl::init("lbfgs"),
     cl::desc("Regression: lbfgs (default), adam, or adam+lbfgs (--adam-steps "
              "of Adam at --lr, then L-BFGS)"),
     cl::cat(regressionCat));
-static cl::opt<int64_t> adamStepsOpt("adam-steps", cl::init(200),
+static cli::opt<int64_t> adamStepsOpt("adam-steps", cl::init(200),
     cl::desc("Regression, adam+lbfgs: Adam steps before L-BFGS (default 200)"),
-    cl::cat(regressionCat));
-static cl::opt<int> historyOpt("lbfgs-history", cl::init(20),
+    cl::cat(regressionCat), cli::bounds(cli::nonNegativeCount));
+static cli::opt<int64_t> historyOpt("lbfgs-history", cl::init(20),
     cl::desc("Regression: L-BFGS memory (pairs kept, default 20)"),
-    cl::cat(regressionCat));
+    cl::cat(regressionCat), cli::bounds(cli::positiveCount));
 static cl::opt<bool> scaleInputsOpt("scale-inputs",
     cl::desc("Regression: map every input's training [min, max] onto the grid "
              "range [-1, 1] (stored in the checkpoint as input_shift / "
              "input_scale: the model sees (x - shift) * scale)"),
     cl::cat(regressionCat));
-static cl::opt<double> tolOpt("rmse-target", cl::init(0),
+static cli::opt<double> tolOpt("rmse-target", cl::init(0),
     cl::desc("Regression: stop once the training RMSE is at or below this "
              "(default 0: run the steps / time budget / until L-BFGS stalls)"),
-    cl::cat(regressionCat));
+    cl::cat(regressionCat), cli::bounds(cli::tolerance));
 
-static cl::opt<double> lambOpt("lamb", cl::init(0),
+static cli::opt<double> lambOpt("lamb", cl::init(0),
     cl::desc("Regression: weight of pykan's sparsity regulariser (default 0 = "
              "off): lamb * sum over layers of (lamb-l1 * sum_ij A_ij + "
              "lamb-entropy * entropy(A / sum A)), A_ij = mean |phi_ij(x)|"),
-    cl::cat(regressionCat));
-static cl::opt<double> lambL1Opt("lamb-l1", cl::init(1),
+    cl::cat(regressionCat), cli::bounds(cli::tolerance));
+static cli::opt<double> lambL1Opt("lamb-l1", cl::init(1),
     cl::desc("Regression: L1 weight inside the regulariser (default 1)"),
-    cl::cat(regressionCat));
-static cl::opt<double> lambEntropyOpt("lamb-entropy", cl::init(2),
+    cl::cat(regressionCat), cli::bounds(cli::tolerance));
+static cli::opt<double> lambEntropyOpt("lamb-entropy", cl::init(2),
     cl::desc("Regression: entropy weight inside the regulariser (default 2)"),
-    cl::cat(regressionCat));
+    cl::cat(regressionCat), cli::bounds(cli::tolerance));
 
 static cl::opt<std::string> gridScheduleOpt("grid-schedule",
     cl::desc("Regression: grid sizes in turn, e.g. 5,10,20 (starting at "
@@ -79,16 +81,16 @@ static cl::opt<std::string> gridScheduleOpt("grid-schedule",
              "is extended (pykan's refine: new grids from the training "
              "inputs, coefficients refitted by least squares)"),
     cl::cat(regressionCat));
-static cl::opt<int64_t> updateGridEveryOpt("update-grid-every", cl::init(0),
+static cli::opt<int64_t> updateGridEveryOpt("update-grid-every", cl::init(0),
     cl::desc("Regression: every N steps during the first half of each grid "
              "stage, move the knots to the inputs' quantiles (efficient-kan's "
              "update_grid, blended by --grid-eps) and refit the coefficients "
              "by least squares (default 0 = never)"),
-    cl::cat(regressionCat));
-static cl::opt<double> gridEpsOpt("grid-eps", cl::init(0.02),
+    cl::cat(regressionCat), cli::bounds(cli::nonNegativeCount));
+static cli::opt<double> gridEpsOpt("grid-eps", cl::init(0.02),
     cl::desc("Regression: blend of a uniform grid into the quantile grid on "
              "updates and extensions (0 = quantiles, 1 = uniform; default 0.02)"),
-    cl::cat(regressionCat));
+    cl::cat(regressionCat), cli::bounds(cli::fraction));
 
 static volatile std::sig_atomic_t stopRequested = 0;
 static void onStop(int) { stopRequested = 1; }

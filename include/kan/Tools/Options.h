@@ -92,8 +92,10 @@ extern const Bounds<int64_t> nonNegativeCount;
 extern const Bounds<int64_t> positiveCount;
 /// Seconds of a time budget (0 = no limit).
 extern const Bounds<double> seconds;
-/// Comparison tolerances.
+/// Comparison tolerances, thresholds and non-negative weights.
 extern const Bounds<double> tolerance;
+/// A fraction or a blend weight in [0, 1].
+extern const Bounds<double> fraction;
 /// Limits a user may raise (--max-params, --max-input-bytes, --max-nesting).
 extern const Bounds<uint64_t> positiveLimit;
 

@@ -155,6 +155,20 @@ CASES = [
     ("option-nmc-sim-gemm-negative", "nmc-sim {big}/tile.s --call _kan_nmc_gemm_tile_f64_24x32 --gemm 24,32,-256",
      r"--gemm sizes must be positive"),
     ("option-opt-tile-rows-zero", "kan-opt " + SMALL_MLIR + " --kan-compile-cpu=tile-rows=0", r"tile-rows.*0 is out of range \[1, "),
+    ("option-regression-targets-zero", "kan-train --task regression --targets 0 --train-csv {inputs}/blobs_train.csv --widths 8,6,3 --steps 1 --work-dir {tmp}",
+     r"--targets (option: 0 is out of range \[1, inf\)|must be a positive integer)"),
+    ("option-regression-lamb-nan", "kan-train --task regression --lamb nan " + CSV + " --steps 1",
+     r"--lamb option: .*nan.* is out of range"),
+    ("option-regression-grid-eps-two", "kan-train --task regression --grid-eps 2 " + CSV + " --steps 1",
+     r"--grid-eps option: 2 is out of range \[0, 1\]"),
+    ("option-symbolic-top-negative", "kan-symbolic {golden}/kan_small.safetensors --top -1",
+     r"--top option: -1 is out of range \[1, inf\)"),
+    ("option-symbolic-weight-simple-inf", "kan-symbolic {golden}/kan_small.safetensors --weight-simple inf",
+     r"--weight-simple option: inf is out of range \[0, 1\]"),
+    ("option-prune-threshold-negative", "kan-prune {golden}/kan_small.safetensors --threshold -1 -o {tmp}/p.safetensors",
+     r"--threshold option: -1 is out of range \[0, inf\)"),
+    ("option-plot-curves-width-zero", "kan-plot curves --width 0 {tmp}/none.jsonl -o {tmp}/c.svg",
+     r"--width option: 0 is out of range \[1, inf\)"),
 ]
 
 
