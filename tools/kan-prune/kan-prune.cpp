@@ -75,8 +75,6 @@ int main(int argc, char **argv) {
       "  kan-prune CHECKPOINT --data samples.csv -o pruned.safetensors\n\n"
       "Prints one JSON line: the widths before and after, nodes removed, edges\n"
       "zeroed, and the largest and RMS change of the outputs on the data.\n");
-  if (!(thresholdOpt >= 0))
-    return fail(makeError("--threshold must be >= 0"));
   mlir::MLIRContext ctx;
   auto modelOr = readModelFile(ctx, modelPath);
   if (!modelOr)

@@ -82,9 +82,9 @@ static cli::opt<double> zeroOpt("zero-below", cl::init(1e-10),
              "does not belong)"),
     cl::cat(cat), cli::bounds(cli::tolerance));
 static cli::opt<int64_t> digitsOpt("digits", cl::init(6),
-    cl::desc("Significant digits kept in every constant (default 6; 0 = all, cli::bounds(cli::positiveCount)); "
+    cl::desc("Significant digits kept in every constant (default 6; 0 = all); "
              "every format prints the same rounded formula"),
-    cl::cat(cat));
+    cl::cat(cat), cli::bounds(cli::nonNegativeCount));
 static cli::opt<int64_t> refineOpt("refine", cl::init(100),
     cl::desc("Levenberg-Marquardt iterations on the a, b, c, d of every "
              "chosen edge against the data targets (the network's outputs "
@@ -146,20 +146,10 @@ int main(int argc, char **argv) {
       "its error against the network and the data goes to stderr.\n");
   if (formatOpt != "sympy" && formatOpt != "latex" && formatOpt != "mlir")
     return fail(makeError("--format must be sympy, latex or mlir, not '" + formatOpt + "'"));
-  if (topOpt < 1)
-    return fail(makeError("--top must be positive"));
-  if (!(weightSimple >= 0 && weightSimple <= 1))
-    return fail(makeError("--weight-simple must be in [0, 1]"));
   if (gridNumber < 2 || gridNumber > 10000 || samplesOpt < 2)
     return fail(makeError("--grid-number must be in [2, 10000] and --samples >= 2"));
-  if (!(zeroOpt >= 0))
-    return fail(makeError("--zero-below must be >= 0"));
-  if (refineOpt < 0)
-    return fail(makeError("--refine must be >= 0"));
   if (digitsOpt < 0 || digitsOpt > 17)
     return fail(makeError("--digits must be in [0, 17]"));
-  if (!(thresholdOpt >= 0))
-    return fail(makeError("--threshold must be >= 0"));
 
   mlir::MLIRContext ctx;
   auto modelOr = readModelFile(ctx, modelPath);

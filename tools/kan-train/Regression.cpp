@@ -40,9 +40,9 @@ static cl::opt<std::string> taskOpt("task", cl::init("classification"),
     cl::cat(regressionCat));
 static cli::opt<int64_t> targetsOpt("targets", cl::init(1),
     cl::desc("Regression: the last K CSV columns are the targets, the columns "
-             "before them the inputs (default 1, cli::bounds(cli::positiveCount)); --widths must start with "
+             "before them the inputs (default 1); --widths must start with "
              "the number of inputs and end with K"),
-    cl::cat(regressionCat));
+    cl::cat(regressionCat), cli::bounds(cli::positiveCount));
 static cl::opt<std::string> optimizerOpt("optimizer", cl::init("lbfgs"),
     cl::desc("Regression: lbfgs (default), adam, or adam+lbfgs (--adam-steps "
              "of Adam at --lr, then L-BFGS)"),
@@ -152,27 +152,14 @@ int kan::train::runRegression(const SharedOptions &o) {
   if (o.trainCsv.empty())
     return fail(makeError("--task regression needs --train-csv (inputs, then "
                           "--targets target columns)"));
-  if (targetsOpt < 1)
-    return fail(makeError("--targets must be a positive integer"));
   if (optimizerOpt != "lbfgs" && optimizerOpt != "adam" &&
       optimizerOpt != "adam+lbfgs")
     return fail(makeError("--optimizer must be lbfgs, adam or adam+lbfgs, not '" +
                           optimizerOpt + "'"));
   if (historyOpt < 1 || historyOpt > 1000)
     return fail(makeError("--lbfgs-history must be in [1, 1000]"));
-  if (adamStepsOpt < 0)
-    return fail(makeError("--adam-steps must be >= 0"));
   if (!(o.lr > 0) || !std::isfinite(o.lr))
     return fail(makeError("--lr must be positive and finite"));
-  if (!(tolOpt >= 0))
-    return fail(makeError("--rmse-target must be >= 0"));
-  if (!(lambOpt >= 0) || !(lambL1Opt >= 0) || !(lambEntropyOpt >= 0) ||
-      !std::isfinite(lambOpt + lambL1Opt + lambEntropyOpt))
-    return fail(makeError("--lamb, --lamb-l1 and --lamb-entropy must be finite and >= 0"));
-  if (updateGridEveryOpt < 0)
-    return fail(makeError("--update-grid-every must be >= 0"));
-  if (!(gridEpsOpt >= 0 && gridEpsOpt <= 1))
-    return fail(makeError("--grid-eps must be in [0, 1]"));
   if (!o.dtype.empty() && o.dtype != "f64")
     return fail(makeError("--task regression trains f64 models (--dtype f64)"));
 
