@@ -9,6 +9,8 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -595,12 +597,141 @@ double softFlopsPerInput(int64_t g, int64_t k) {
   (void)g;
   return 4.0 * k * (k + 1) + 30.0;
 }
+
+/// A positive number at `key` of `o`, or an error naming `where`.
+bool positive(const llvm::json::Object *o, StringRef where, StringRef key,
+              double &out, std::string &error) {
+  std::optional<double> v = o ? o->getNumber(key) : std::nullopt;
+  if (!v || !(*v > 0) || !std::isfinite(*v)) {
+    error = (where + key + ": missing or not a positive number").str();
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+bool flag(const llvm::json::Object *o, StringRef where, StringRef key,
+          bool &out, std::string &error) {
+  std::optional<bool> v = o ? o->getBoolean(key) : std::nullopt;
+  if (!v) {
+    error = (where + key + ": missing or not true/false").str();
+    return false;
+  }
+  out = *v;
+  return true;
+}
 } // namespace
 
+LogicalResult mlir::kan::readNMQuadCalibration(StringRef path,
+                                               NMQuadCalibration &c,
+                                               std::string &error) {
+  auto fail = [&](const Twine &what) {
+    error = (path + ": " + what).str();
+    return failure();
+  };
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buf)
+    return fail("cannot read: " + buf.getError().message());
+  llvm::Expected<llvm::json::Value> v = llvm::json::parse((*buf)->getBuffer());
+  if (!v)
+    return fail("not JSON: " + llvm::toString(v.takeError()));
+  const llvm::json::Object *o = v->getAsObject();
+  if (!o || o->getString("format") != "kan-nmquad-calibration")
+    return fail("not a calibration file (\"format\" is not "
+                "\"kan-nmquad-calibration\"; make probe writes one)");
+  if (o->getInteger("version") != 1)
+    return fail("version is not 1");
+  std::optional<StringRef> on = o->getString("measured_on");
+  if (!on || (*on != "board" && *on != "host-emulation"))
+    return fail("measured_on is neither \"board\" nor \"host-emulation\"");
+  c.path = path.str();
+  c.emulation = *on == "host-emulation";
+  const llvm::json::Object *kernel = o->getObject("kernel");
+  const llvm::json::Object *soft = o->getObject("soft_float");
+  const llvm::json::Object *fma = o->getObject("fma");
+  const llvm::json::Object *ddr = o->getObject("ddr_base");
+  const llvm::json::Object *order = o->getObject("double_word_order");
+  double m = 0, kk = 0;
+  if (!positive(o, "", "clock_ghz", c.clockGHz, error) ||
+      !positive(kernel, "kernel.", "m", m, error) ||
+      !positive(kernel, "kernel.", "kk", kk, error) ||
+      !positive(kernel, "kernel.", "cycles_per_call", c.kernelCycles, error) ||
+      !flag(kernel, "kernel.", "retrive_order_ok", c.retriveOk, error) ||
+      !positive(soft, "soft_float.", "cycles_per_op", c.softOpCycles, error) ||
+      !flag(fma, "fma.", "same_as_c_path", c.fmaSameAsC, error) ||
+      !flag(ddr, "ddr_base.", "visible", c.ddrVisible, error))
+    return fail(error);
+  c.kernelM = (int64_t)m, c.kernelKK = (int64_t)kk;
+  ::kan::nmquad::TileShape t;
+  t.m = (int)c.kernelM, t.n = 32, t.kk = (int)c.kernelKK;
+  if (m != (double)c.kernelM || kk != (double)c.kernelKK ||
+      !::kan::nmquad::estimateGemmTile(t).valid)
+    return fail(llvm::formatv("kernel {0}x32 with kk={1} is not a tile the "
+                              "timing model knows",
+                              m, kk));
+  c.fma = fma->getString("kernel").value_or("unknown").str();
+  c.wordOrder =
+      order ? order->getString("order").value_or("unknown").str() : "unknown";
+  const llvm::json::Array *rounds = o->getArray("ddr_read");
+  if (!rounds || rounds->empty())
+    return fail("ddr_read: missing or empty");
+  for (auto [i, r] : llvm::enumerate(*rounds)) {
+    std::string where = llvm::formatv("ddr_read[{0}].", i).str();
+    double active = 0, cycles = 0;
+    if (!positive(r.getAsObject(), where, "active_cores", active, error) ||
+        !positive(r.getAsObject(), where, "cycles_per_word", cycles, error))
+      return fail(error);
+    c.ddrCyclesPerWord.push_back({(int64_t)active, cycles});
+  }
+  return success();
+}
+
 void mlir::kan::printNMQuadReport(NMQuadProgram &p,
+                                  const NMQuadCalibration *cal,
                                   llvm::raw_ostream &os) {
   int64_t chips = p.schedule.getChips(), cores = p.schedule.getCores();
   int64_t batch = p.schedule.getBatch(), streams = p.schedule.getDdrStreams();
+  // The calibrated figures replace the assumed ones: the clock, the kernel
+  // cycles (the timing model scaled by measured / modelled on the probed
+  // tile), DDR copy cycles per word (the round with the most active cores
+  // the schedule has on DDR at once) and soft-float cycles per operation.
+  double clockGHz = kClockGHz, copyCyclesPerWord = kCopyCyclesPerWord;
+  double softFlopCycles = kSoftFlopCycles, kernelScale = 1;
+  int64_t copyActive = 0;
+  std::string calibrated;
+  if (cal) {
+    clockGHz = cal->clockGHz;
+    softFlopCycles = cal->softOpCycles;
+    ::kan::nmquad::TileShape t;
+    t.m = (int)cal->kernelM, t.n = 32, t.kk = (int)cal->kernelKK;
+    kernelScale = cal->kernelCycles /
+                  (double)::kan::nmquad::estimateGemmTile(t).cycles;
+    int64_t want = std::min(cores, streams);
+    auto best = cal->ddrCyclesPerWord.front();
+    for (auto r : cal->ddrCyclesPerWord)
+      if (r.first <= want && (best.first > want || r.first > best.first))
+        best = r;
+    copyActive = best.first, copyCyclesPerWord = best.second;
+    calibrated = cal->emulation
+                     ? "calibrated by make probe under host emulation "
+                       "(emulation figures, not a board)"
+                     : "calibrated by make probe on a board";
+    os << "calibration: " << cal->path << " ("
+       << (cal->emulation ? "host emulation" : "board") << ")\n";
+    if (!cal->ddrVisible)
+      os << "  WARNING: host and cores do not share DDR at the runtime's "
+            "base 0x340000: nothing here will run\n";
+    if (!cal->retriveOk)
+      os << "  WARNING: the emitted kernel differs from the C path on exact "
+            "data (.retrive walking order): results are wrong\n";
+    if (!cal->fmaSameAsC)
+      os << "  note: the FPU multiply-add rounds " << cal->fma
+         << ", unlike the C path: FPU and CPU results differ in the last "
+            "bits\n";
+    if (cal->wordOrder != "low-word-first")
+      os << "  WARNING: cores store doubles " << cal->wordOrder
+         << ", not low word first as the host\n";
+  }
   os << "NM Quad schedule: " << chips << " chip(s) x " << cores
      << " core(s), split " << nmc::stringifySplit(p.schedule.getSplit())
      << ", ddr_streams " << streams << ", batch " << batch
@@ -636,7 +767,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       ::kan::nmquad::KernelEstimate e = ::kan::nmquad::estimateGemmTile(t);
       if (!e.valid)
         valid = false, error = e.error;
-      return e.valid ? (double)e.cycles : 0.0;
+      return e.valid ? kernelScale * (double)e.cycles : 0.0;
     };
     double perStep = (tilesCore - 1) * kernelCycles(m);
     for (int64_t r : tail)
@@ -648,10 +779,10 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     // (32 columns, padded), C rows out.
     double ddrA = 2.0 * rowsCore * kk, ddrB = 2.0 * tilesCore * kk * nblk * 32;
     double ddrC = 2.0 * rowsCore * out;
-    double copy = (ddrA + ddrB + ddrC) * kCopyCyclesPerWord;
+    double copy = (ddrA + ddrB + ddrC) * copyCyclesPerWord;
     double soft = rowsCore * in * softFlopsPerInput(l.getGridSize(),
                                                      l.getOrder()) *
-                  kSoftFlopCycles;
+                  softFlopCycles;
     os << llvm::formatv(
         "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
         "per core\n"
@@ -675,7 +806,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         "  C-side features (soft-float): {8:F0} scalar fp64 ops, {9:F0} "
         "cycles\n",
         useful, padded, cycles, 4 * (ddrA + ddrB + ddrC), 4 * ddrA, 4 * ddrB,
-        4 * ddrC, copy, soft / kSoftFlopCycles, soft);
+        4 * ddrC, copy, soft / softFlopCycles, soft);
     if (!valid)
       os << "  kernel: no estimate (" << error << ")\n";
     totKernel += cycles, totCopy += copy, totSoft += soft, totFlops += useful;
@@ -686,7 +817,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
   double core = totKernel + totCopy + totSoft;
   double busy = core > 0 ? totCopy / core : 0;
   double serial = std::max(1.0, cores * busy / streams);
-  double ms = core * serial / (kClockGHz * 1e6);
+  double ms = core * serial / (clockGHz * 1e6);
   os << llvm::formatv(
       "forward per core: kernels {0:F0}, copies {1:F0}, soft-float "
       "features {2:F0} cycles; DDR permit busy {3:F1} % of the time, "
@@ -695,17 +826,33 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       "{10} rows each), {11:F3} GFLOP/s per chip\n",
       totKernel, totCopy, totSoft, 100 * busy, cores, streams, serial, batch,
       ms, chips, batch, ms > 0 ? totFlops * cores / (ms * 1e6) : 0.0);
-  os << "assumptions (value: source):\n"
-     << "  clock 1 GHz: NM6408 chip figures (docs/NEUROMATRIX.md)\n"
-     << "  FPU kernel cycles: the project's timing model (lib/NMCSim, "
-        "estimateGemmTile; latencies assumed, docs/NMC4-ASM.md)\n"
-     << "  DDR copy 2 cycles per 32-bit word: assumed (copies are scalar "
-        "core loops; no public DMA API or DDR bandwidth figure)\n"
-     << "  at most ddr_streams cores on DDR: reported hangs above 8 "
+  os << "assumptions (value: source):\n";
+  if (cal)
+    os << llvm::formatv("  clock {0} GHz: as given to probe_host "
+                        "(--clock-ghz) when it measured the cycles below\n",
+                        clockGHz)
+       << llvm::formatv("  FPU kernel cycles: {0}: the timing model (lib/NMCSim, "
+                        "estimateGemmTile) x {1:F3}, the ratio measured for "
+                        "{2}x32 kk={3} ({4:F0} cycles per call)\n",
+                        calibrated, kernelScale, cal->kernelM, cal->kernelKK,
+                        cal->kernelCycles)
+       << llvm::formatv("  DDR copy {0:F3} cycles per 32-bit word: {1}, "
+                        "{2} core(s) copying at once\n",
+                        copyCyclesPerWord, calibrated, copyActive)
+       << llvm::formatv("  C-side scalar fp64 is software, {0:F3} cycles per "
+                        "operation: {1}\n",
+                        softFlopCycles, calibrated);
+  else
+    os << "  clock 1 GHz: NM6408 chip figures (docs/NEUROMATRIX.md)\n"
+       << "  FPU kernel cycles: the project's timing model (lib/NMCSim, "
+          "estimateGemmTile; latencies assumed, docs/NMC4-ASM.md)\n"
+       << "  DDR copy 2 cycles per 32-bit word: assumed (copies are scalar "
+          "core loops; no public DMA API or DDR bandwidth figure)\n"
+       << "  C-side scalar fp64 is software, 40 cycles per operation: "
+          "software from nmc-gcc output calling DAdd/DMul (PromeTorch, "
+          "docs/NEUROMATRIX.md); 40 cycles assumed\n";
+  os << "  at most ddr_streams cores on DDR: reported hangs above 8 "
         "(docs/NEUROMATRIX.md); permit held only while a copy runs\n"
-     << "  C-side scalar fp64 is software, 40 cycles per operation: software "
-        "from nmc-gcc output calling DAdd/DMul (PromeTorch, "
-        "docs/NEUROMATRIX.md); 40 cycles assumed\n"
      << "  feature work 4k(k+1)+30 scalar ops per input and row: counted on "
         "kanrt's basis and SiLU code, approximate\n"
      << "  not counted: weight packing, perturbation draws, sparse "
