@@ -49,8 +49,14 @@ struct NMQuadCalibration {
   int64_t kernelM = 0, kernelKK = 0;
   double kernelCycles = 0;   ///< per call of the probed kernel
   double softOpCycles = 0;   ///< per scalar fp64 operation
-  /// (active cores, cycles per 32-bit word per core) of the DDR rounds.
-  std::vector<std::pair<int64_t, double>> ddrCyclesPerWord;
+  /// The DDR rounds: cores copying at once, cycles per 32-bit word per
+  /// core, and whether the round took less than the timing noise.
+  struct DdrRound {
+    int64_t active;
+    double cyclesPerWord;
+    bool belowNoise;
+  };
+  std::vector<DdrRound> ddrRounds;
   bool ddrVisible = true, retriveOk = true, fmaSameAsC = true;
   std::string wordOrder, fma;
 };
