@@ -242,19 +242,21 @@ $(BUILD)/model_host: $(HOST_SRCS) $(HEADERS)
 # kan-translate --report --calibration reads.
 PROBE_FLAGS := -DKAN_PROBE_M=$(PROBE_M) -DKAN_PROBE_KK=$(PROBE_KK) -I$(KANRT_NMC_PROGRAMS)
 PROBE_ASM := kan_nmc_gemm_tile_f64_$(PROBE_M)x32.s
+PROBE_CORE := $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_core.c
+PROBE_HOST := $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_host.c
 probe: $(BUILD)/probe_core.abs $(BUILD)/probe_host
-$(BUILD)/probe_core.abs: $(PROBE_ASM)
+$(BUILD)/probe_core.abs: $(PROBE_ASM) $(PROBE_CORE)
 	mkdir -p $(BUILD)
 	$(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99 -Os -I$(NMC_SDK)/include -I. \
 	  -I$(KANRT_NMC_INCLUDE) $(PROBE_FLAGS) $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_core.c \
 	  $(PROBE_ASM) $(KANRT_NMC_SRC)/kan_nmc_tile.c -T $(KANRT_NMC_LDS) -L$(NMC_SDK)/lib \
 	  -Wl,--whole-archive -lnm6408load_nmc -Wl,--no-whole-archive -o $@
-$(BUILD)/probe_host:
+$(BUILD)/probe_host: $(PROBE_HOST)
 	mkdir -p $(BUILD)
 	$(CC) -std=gnu99 -O2 -I$(KANRT_NMC_INCLUDE) $(PROBE_FLAGS) \
 	  $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_host.c -L$(NMC_SDK)/lib -lnm_quad_load -o $@
 
-$(BUILD)/probe_emu: $(PROBE_ASM)
+$(BUILD)/probe_emu: $(PROBE_ASM) $(PROBE_CORE) $(PROBE_HOST)
 	mkdir -p $(BUILD)
 	$(CC) $(EMU_FLAGS) $(PROBE_FLAGS) $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_core.c \
 	  $(KANRT_NMC_PROGRAMS)/kan_nmc_probe_host.c $(KANRT_NMC_SIM_LIB) $(KANRT_NMC_LIB) \
