@@ -3,6 +3,7 @@
 #   <includedir>/kanrt/*.h, <includedir>/kanrt/nmc/*.h
 #   <libdir>/libkanrt.a, <libdir>/libkanrt_nmc_emu.a
 #   <datadir>/kanrt/nmc/nmc-kan.lds, <datadir>/kanrt/nmc/src/*.c (core side)
+#   <datadir>/kanrt/nmc/programs (launcher and probe sources)
 #   <datadir>/kanrt/src (the kanrt sources compiled into the core program)
 # runtime/ and runtime/nmc/ install the rest; the kanrt sources are installed
 # here. The build tree is staged in the same layout (symbolic links into the
@@ -41,7 +42,7 @@ endfunction()
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt ${kan_rt_headers})
 kan_stage_links(${CMAKE_INSTALL_INCLUDEDIR}/kanrt/nmc ${kan_nmc_headers})
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc ${KAN_RT_DIR}/nmc/nmc-kan.lds
-  ${KAN_RT_DIR}/nmc/check)
+  ${KAN_RT_DIR}/nmc/check ${KAN_RT_DIR}/nmc/programs)
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt/nmc/src ${kan_nmc_core_sources})
 kan_stage_links(${CMAKE_INSTALL_DATADIR}/kanrt ${KAN_RT_DIR}/src)
 

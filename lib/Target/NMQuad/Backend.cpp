@@ -29,6 +29,7 @@ public:
                      TargetOutput &output, raw_ostream &os) const override {
     NMQuadEmitOptions emit;
     emit.report = options.report ? &os : nullptr;
+    emit.calibrationPath = options.calibration;
     emit.runtimePrefix = options.runtimePrefix.empty()
                              ? defaultNMQuadRuntimePrefix()
                              : options.runtimePrefix;

@@ -39,7 +39,34 @@ void printNMQuadParams(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadMakefile(NMQuadProgram &p, llvm::StringRef runtimePrefix,
                          llvm::raw_ostream &os);
-void printNMQuadReport(NMQuadProgram &p, llvm::raw_ostream &os);
+
+/// What `make probe` measured (the calibration file probe_host writes), in
+/// the units the report uses.
+struct NMQuadCalibration {
+  std::string path;
+  bool emulation = false; ///< measured under host emulation, not a board
+  double clockGHz = 1.0;
+  int64_t kernelM = 0, kernelKK = 0;
+  double kernelCycles = 0;   ///< per call of the probed kernel
+  double softOpCycles = 0;   ///< per scalar fp64 operation
+  /// The DDR rounds: cores copying at once, cycles per 32-bit word per
+  /// core, and whether the round took less than the timing noise.
+  struct DdrRound {
+    int64_t active;
+    double cyclesPerWord;
+    bool belowNoise;
+  };
+  std::vector<DdrRound> ddrRounds;
+  bool ddrVisible = true, retriveOk = true, fmaSameAsC = true;
+  std::string wordOrder, fma;
+};
+
+/// Reads a calibration file; on failure `error` names the problem.
+LogicalResult readNMQuadCalibration(llvm::StringRef path,
+                                    NMQuadCalibration &out,
+                                    std::string &error);
+void printNMQuadReport(NMQuadProgram &p, const NMQuadCalibration *calibration,
+                       llvm::raw_ostream &os);
 
 } // namespace mlir::kan
 

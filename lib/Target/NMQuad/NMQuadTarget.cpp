@@ -420,6 +420,18 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     return module.emitError()
            << "the NM Quad folder carries the model's weights as a file; "
               "this output holds no files";
+  // A bad calibration file stops the emission before anything is written.
+  NMQuadCalibration calibration;
+  if (!options.calibrationPath.empty()) {
+    if (!options.report)
+      return mlir::emitError(module.getLoc())
+             << "--calibration " << options.calibrationPath
+             << ": the calibration is read only for --report";
+    std::string error;
+    if (failed(readNMQuadCalibration(options.calibrationPath, calibration,
+                                     error)))
+      return mlir::emitError(module.getLoc()) << "--calibration " << error;
+  }
   // The schedule is the pipeline's (kan-to-nmc): this only prints it.
   FailureOr<NMQuadProgram> p = collectNMQuadProgram(module);
   if (failed(p))
@@ -471,7 +483,9 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       return failure();
   }
   if (options.report)
-    printNMQuadReport(*p, *options.report);
+    printNMQuadReport(*p,
+                      options.calibrationPath.empty() ? nullptr : &calibration,
+                      *options.report);
   return success();
 }
 

@@ -8,6 +8,8 @@
 // RUN: FileCheck %s --check-prefix=MAKE --input-file=%t/Makefile
 // The core C is strict gnu99 (nmc-gcc 4.8 has no C11).
 // RUN: %cc -std=gnu99 -pedantic -Wall -Wextra -Werror -DKAN_NMC_HOST_EMU -I%kan_src_root/runtime/nmc/include -I%kan_src_root/runtime/nmc -I%kan_src_root/runtime/include -I%t -fsyntax-only %t/model_core.c
+// So are the tables and the launcher they are built with.
+// RUN: %cc -std=gnu99 -pedantic -Wall -Wextra -Werror -I%kan_src_root/runtime/nmc/include -I%kan_src_root/runtime/include -I%t -fsyntax-only %t/model_host.c %kan_src_root/runtime/nmc/programs/kan_nmc_launcher.c
 
 // Bt panel, C tile and A panel in three different banks (0-1 hold code).
 // CORE: KAN_NMC_BANK_BUFFER(4, double, a_panel,
@@ -51,12 +53,20 @@
 // CORE-NEXT: kan_nmc_kan_put_c(&kan_layers[0], KAN_ADDR_Y0, c_tile, 24u, rb, mm, b0, b1);
 // CORE-NEXT: }
 
-// HOST: PL_GetBoardCount(&count)
-// HOST: PL_GetAccess(board[c], &no, &acc[c][k])
-// HOST: PL_LoadProgramFile(acc[c][k], "model_core.abs")
-// HOST: PL_WriteMemBlock(acc[c][0], (const PL_Word *)x.data
-// HOST: PL_ReadMemBlock(acc[c][0], (PL_Word *)y.data
-// HOST: PL_Sync(acc[c][k], KAN_CMD_EXIT, &rv)
+// The host side is the runtime's launcher (kan_nmc_launcher.c); the folder
+// gives it only the model's tables.
+// HOST-NOT: PL_
+// HOST: static const kan_nmc_launch_param params[8] = {
+// HOST-NEXT: {"layers.0.grid", KAN_ADDR_P0_GRID, 60},
+// HOST: {"layers.1.spline_scaler", KAN_ADDR_P1_SPLINE_SCALER, 12},
+// HOST-NEXT: };
+// HOST: const kan_nmc_launch_model kan_nmc_model = {
+// HOST: .addr_y = KAN_ADDR_Y1,
+// HOST-NEXT: .train = 1,
+// HOST-NEXT: .directions = KAN_MODEL_DIRECTIONS,
+// HOST: .addr_coefficients = KAN_ADDR_COEFFICIENTS,
+// HOST-NEXT: .core_program = "model_core.abs",
+// HOST-NOT: PL_
 
 // ASM: .global _kan_nmc_gemm_tile_f64_24x32
 // ASM: rep 32

@@ -53,6 +53,13 @@ public:
                       llvm::cl::desc("Print the schedule report on stdout "
                                      "(emission)"),
                       llvm::cl::init(false)};
+  Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("With --report: the calibration file `make probe` "
+                     "wrote (probe_host, or make probe-emu under host "
+                     "emulation); its measured kernel, DDR-copy and "
+                     "soft-float cycles replace the assumed ones"),
+      llvm::cl::init("")};
 
   /// The kan-to-nmc options these stand for.
   KanToNMCOptions getScheduleOptions() const;
@@ -75,6 +82,8 @@ using NMQuadParam = DeployedParam;
 struct NMQuadEmitOptions {
   /// Where the schedule report goes (none when null).
   llvm::raw_ostream *report = nullptr;
+  /// A calibration file for the report (none when empty).
+  std::string calibrationPath;
   /// The default of KANRT_PREFIX in the emitted Makefile: the prefix the
   /// runtime (headers, libraries, core sources) is installed under.
   std::string runtimePrefix;
