@@ -6,10 +6,12 @@
 # Then, when the tools are built (KAN_BIN, default build/bin), runs the
 # structured tool fuzzer scripts/fuzz-tools.py (kan-opt input, kan-train
 # options, resume checkpoints, replay logs) for FUZZ_SECONDS as well.
-#   FUZZ_SECONDS=60 scripts/fuzz.sh          KANRT_FUZZ_BUILD=/tmp/x scripts/fuzz.sh
+#   FUZZ_SECONDS=60 scripts/fuzz.sh          KANRT_FUZZ_BUILD=/tmp/x scripts/fuzz.sh (default <build>/fuzz)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${KANRT_FUZZ_BUILD:-/tmp/kanrt-fuzz-build}
+MAIN_BUILD=${BUILD_DIR:-build}
+case "$MAIN_BUILD" in /*) ;; *) MAIN_BUILD="$ROOT/$MAIN_BUILD" ;; esac
+BUILD=${KANRT_FUZZ_BUILD:-$MAIN_BUILD/fuzz}
 SECS=${FUZZ_SECONDS:-30}
 TARGETS=(npy safetensors idx csv replay)
 
