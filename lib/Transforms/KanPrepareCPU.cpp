@@ -47,10 +47,12 @@ struct KanPrepareCPUPass
       return signalPassFailure();
     }
     if (inputTangentKernel != "auto" && inputTangentKernel != "jacobian" &&
+        inputTangentKernel != "jacobian-multi" &&
         inputTangentKernel != "panel") {
-      getOperation().emitError() << "kan-prepare-cpu: input-tangent-kernel "
-                                    "must be auto, jacobian or panel, not '"
-                                 << inputTangentKernel << "'";
+      getOperation().emitError()
+          << "kan-prepare-cpu: input-tangent-kernel must be auto, jacobian, "
+             "jacobian-multi or panel, not '"
+          << inputTangentKernel << "'";
       return signalPassFailure();
     }
     bool spanAllowed = forwardKernel != "panel";
@@ -88,15 +90,23 @@ struct KanPrepareCPUPass
         // tile serves all directions. It replaces the tangent feature
         // panels (I(G+k+1) per row and direction) and their GEMMs whenever
         // it is the smaller of the two.
+        // With several directions J is applied row by row to all of them
+        // (a row's J stays in cache; a tile's J, O*I per row, does not).
         bool jac = inputTangentKernel == "auto"
                        ? out < j.getWidth() * (gk + 1)
-                       : inputTangentKernel == "jacobian";
-        InputTangentKernel itk = !j.getInputTangent() ? InputTangentKernel::none
-                                 : jac ? InputTangentKernel::jacobian
-                                       : InputTangentKernel::panel;
+                       : inputTangentKernel != "panel";
+        bool multi = inputTangentKernel == "auto"
+                         ? j.getWidth() > 1
+                         : inputTangentKernel == "jacobian-multi";
+        InputTangentKernel itk =
+            !j.getInputTangent() ? InputTangentKernel::none
+            : !jac               ? InputTangentKernel::panel
+            : multi              ? InputTangentKernel::jacobian_multi
+                                 : InputTangentKernel::jacobian;
         j.setInputTangentKernelAttr(InputTangentKernelAttr::get(ctx, itk));
       }
-      if (j.getInputTangentKernel() == InputTangentKernel::jacobian &&
+      if ((j.getInputTangentKernel() == InputTangentKernel::jacobian ||
+           j.getInputTangentKernel() == InputTangentKernel::jacobian_multi) &&
           !j.getSpanWeights()) {
         // Once per layer, in front of the row tiles.
         Operation *anchor = j;

@@ -1,6 +1,6 @@
 // RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse,cse,kan-prepare-cpu))' | FileCheck %s
 // RUN: not kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-prepare-cpu{input-tangent-kernel=fast}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
-// BADOPT: kan-prepare-cpu: input-tangent-kernel must be auto, jacobian or panel, not 'fast'
+// BADOPT: kan-prepare-cpu: input-tangent-kernel must be auto, jacobian, jacobian-multi or panel, not 'fast'
 
 // Weights only primal GEMMs read take the span layout and the span-local
 // kernel; weights a JVP also reads stay dense, and so does the primal GEMM
@@ -31,13 +31,13 @@ func.func @layouts(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %b: tensor<4x5xf64
 
 // An input tangent goes through the layer's Jacobian when O < n(G+k+1)
 // (4 < 2 * 9): the span-layout copy of W is made once, in front of the
-// loop. With one direction and 16 outputs (16 >= 9) tangent feature panels
+// loop, and with 2 directions J is applied to both row by row. With one direction and 16 outputs (16 >= 9) tangent feature panels
 // are cheaper.
 // CHECK-LABEL: func.func @input_tangents
 // CHECK: %[[SPAN:.*]] = kan.span_weights %arg2 inputs 5 : tensor<4x45xf64>
 // CHECK: scf.forall
 // CHECK:   kan.feature_gemm_jvp {{.*}} dinput {{.*}} span_weights %[[SPAN]]
-// CHECK-SAME: input_tangent_kernel = #kan<input_tangent_kernel jacobian>
+// CHECK-SAME: input_tangent_kernel = #kan<input_tangent_kernel jacobian_multi>
 // CHECK-NOT: kan.span_weights
 // CHECK: scf.forall
 // CHECK:   kan.feature_gemm_jvp {{.*}} dinput

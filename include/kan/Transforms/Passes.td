@@ -127,8 +127,9 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
     when its weights have the span layout, else a feature panel and a
     GEMM), and on every `kan.feature_gemm_jvp` `input_tangent_kernel`
     (none without an input tangent; jacobian when O < n(G+k+1), with a
-    `kan.span_weights` copy of W made in front of the row-tile loop; panel
-    otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
+    `kan.span_weights` copy of W made in front of the row-tile loop, as
+    jacobian_multi when n > 1: all directions row by row in one call;
+    panel otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
     directions, regenerate for dense draws, dense for a given W'_d, none).
     The C printer reads these attributes and decides nothing itself.
     Choices already present in the IR are kept, so a pipeline cut after
@@ -140,7 +141,9 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
            "Primal GEMMs: auto, span (where only primal GEMMs read the "
            "weights) or panel">,
     Option<"inputTangentKernel", "input-tangent-kernel", "std::string",
-           "\"auto\"", "Input tangents: auto, jacobian or panel">,
+           "\"auto\"",
+           "Input tangents: auto, jacobian (one apply per direction), "
+           "jacobian-multi (all directions per row) or panel">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect"];
 }
