@@ -37,6 +37,62 @@ struct KanPrepareCPUPass
     : public kan::impl::KanPrepareCPUBase<KanPrepareCPUPass> {
   using KanPrepareCPUBase::KanPrepareCPUBase;
 
+  /// Dense draws fused into a JVP are regenerated per row tile and
+  /// direction. When the step's W'_d of all directions (and their draws)
+  /// fit in `pregenerate-bytes`, they are drawn and packed once instead, in
+  /// front of the row tiles (kan.perturb and kan.pack_weights_tangent, the
+  /// same draws and packing the fused kernel does per tile), and the JVP
+  /// reads them as a given W'_d.
+  void pregenerateDirections(FeatureGemmJvpOp j) {
+    auto wT = j.getWeights().getType();
+    auto cT = j.getSplineWeight().getType();
+    int64_t width = j.getWidth(), out = wT.getDimSize(0),
+            kk = wT.getDimSize(1), in = cT.getDimSize(1),
+            gk = cT.getDimSize(2);
+    ArrayRef<int64_t> streams = *j.getStreams();
+    int64_t sizes[3] = {out * in, out * in * gk, out * in};
+    int64_t elems = out * kk;
+    for (int i = 0; i < 3; ++i)
+      if (streams[i] >= 0)
+        elems += sizes[i];
+    int64_t eltBytes = wT.getElementType().getIntOrFloatBitWidth() / 8;
+    if (pregenerateBytes <= 0 ||
+        width * elems > pregenerateBytes / eltBytes)
+      return;
+    Operation *anchor = j;
+    if (auto loop = j->getParentOfType<scf::ForallOp>())
+      anchor = loop;
+    // The draws' operands must be available in front of the loop.
+    Value used[] = {j.getSeed(), j.getStep(), j.getSplineWeight(),
+                    j.getSplineScaler()};
+    for (Value v : used)
+      if (v && anchor != j.getOperation() &&
+          anchor->isAncestor(v.getParentRegion()->getParentOp()))
+        return;
+    OpBuilder b(anchor);
+    Location loc = j.getLoc();
+    Type elt = wT.getElementType();
+    SmallVector<int64_t> shapes[3] = {
+        {width, out, in}, {width, out, in, gk}, {width, out, in}};
+    Value draws[3];
+    for (int i = 0; i < 3; ++i)
+      if (streams[i] >= 0)
+        draws[i] = b.create<PerturbOp>(
+            loc, RankedTensorType::get(shapes[i], elt), j.getSeed(),
+            j.getStep(), *j.getDist(), streams[i], j.getFirstDirection(),
+            FloatAttr());
+    Value wt = b.create<PackWeightsTangentOp>(
+        loc, RankedTensorType::get({width, out, kk}, elt),
+        j.getSplineWeight(), j.getSplineScaler(), draws[0], draws[1],
+        draws[2]);
+    j.getWeightsTangentMutable().assign(wt);
+    j.getSeedMutable().clear();
+    j.getStepMutable().clear();
+    j.removeDistAttr();
+    j.removeStreamsAttr();
+    j.removeDensityAttr();
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     if (forwardKernel != "auto" && forwardKernel != "span" &&
@@ -118,6 +174,9 @@ struct KanPrepareCPUPass
             b.getI64IntegerAttr(j.getGrid().getType().getDimSize(0)));
         j.getSpanWeightsMutable().assign(span);
       }
+      if (!j.getWeightTangentKernel() && j.getSeed() &&
+          j.getDist() != Distribution::sparse_ternary)
+        pregenerateDirections(j);
       if (!j.getWeightTangentKernel()) {
         WeightTangentKernel wtk =
             j.getCsrRowptr()        ? WeightTangentKernel::sparse_rows
