@@ -5,9 +5,14 @@
 #
 #   bench/compare.sh --base-lib OLD/libkanrt.a [--build-dir DIR] [--work-dir W]
 #                    [--rounds R] [--reps N] [--isa LEVEL] [--blas-core NAME]
+#                    [--base-translate-opts "OPTS"]
 #
 # DIR (default <repo>/build) gives kan-translate and the new libkanrt.a; the
 # models are emitted once, by DIR's kan-translate, so only the runtime differs.
+# --base-translate-opts emits the base side's models a second time with OPTS
+# added (e.g. "--input-tangent-kernel=jacobian --pregenerate-bytes=0", the
+# kernels before a change of kernel choice): old against new generated code,
+# linked with the same or different libraries.
 # --isa sets KAN_ISA for both sides. --blas-core NAME adds OpenBLAS (gemm_bench
 # --impl openblas, OPENBLAS_CORETYPE=NAME, e.g. the best core type bench/run.sh
 # found) to the GEMM rounds as a third side, "blas". Prints one JSON line per measurement
@@ -26,6 +31,7 @@ rounds=3
 reps=11
 isa=""
 blas_core=""
+base_opts=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --base-lib) base_lib=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
@@ -35,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     --reps) reps="$2"; shift ;;
     --isa) isa="$2"; shift ;;
     --blas-core) blas_core="$2"; shift ;;
+    --base-translate-opts) base_opts="$2"; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -65,6 +72,7 @@ for dt in f64 f32; do
   done
 done
 cmake_models=()
+base_models=()
 log "emitting ${#models[@]} models"
 for m in "${models[@]}"; do
   IFS='|' read -r name widths batch dt opts <<<"$m"
@@ -74,22 +82,31 @@ for m in "${models[@]}"; do
   # shellcheck disable=SC2086
   "$translate" --target=cpu -o "$d" "$d/model.mlir" $opts
   cmake_models+=("$name=$d")
+  if [[ -n "$base_opts" ]]; then
+    mkdir -p "$work/models-base/$name"
+    # shellcheck disable=SC2086
+    "$translate" --target=cpu -o "$work/models-base/$name" "$d/model.mlir" $opts $base_opts
+    base_models+=("$name=$work/models-base/$name")
+  else
+    base_models+=("$name=$d")
+  fi
 done
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 for side in base new; do
   lib=$base_lib
-  [[ $side == new ]] && lib=$new_lib
+  side_models=("${base_models[@]}")
+  [[ $side == new ]] && lib=$new_lib && side_models=("${cmake_models[@]}")
   log "compiling the $side side against $lib"
   cmake -S "$here" -B "$work/$side" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DKAN_BENCH_RUNTIME_LIB="$lib" "-DKAN_BENCH_MODELS=$(IFS=';'; echo "${cmake_models[*]}")" \
+    -DKAN_BENCH_RUNTIME_LIB="$lib" "-DKAN_BENCH_MODELS=$(IFS=';'; echo "${side_models[*]}")" \
     >"$work/$side.log" 2>&1 || { cat "$work/$side.log" >&2; exit 1; }
   cmake --build "$work/$side" -j 2 >>"$work/$side.log" 2>&1 || { tail -30 "$work/$side.log" >&2; exit 1; }
 done
 
 out="$work/compare.jsonl"
 : >"$out"
-echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"base_lib\": \"$base_lib\", \"new_lib\": \"$new_lib\", \"commit\": \"$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"kan_isa\": \"$isa\", \"rounds\": $rounds, \"reps\": $reps}}" | tee -a "$out"
+echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"base_lib\": \"$base_lib\", \"new_lib\": \"$new_lib\", \"commit\": \"$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"kan_isa\": \"$isa\", \"base_translate_opts\": \"$base_opts\", \"rounds\": $rounds, \"reps\": $reps}}" | tee -a "$out"
 
 one() { # side round name args...
   local side=$1 round=$2

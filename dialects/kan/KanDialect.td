@@ -90,10 +90,13 @@ def Kan_ForwardKernelAttr
 def Kan_ItNone : I32EnumAttrCase<"none", 0>;
 def Kan_ItPanel : I32EnumAttrCase<"panel", 1>;
 def Kan_ItJacobian : I32EnumAttrCase<"jacobian", 2>;
+def Kan_ItJacobianMulti : I32EnumAttrCase<"jacobian_multi", 3>;
 def Kan_InputTangentKernelEnum : I32EnumAttr<"InputTangentKernel",
     "how a layer computes A'_d W^T: not at all (no input tangent), tangent "
-    "feature panels and GEMMs, or the layer's input Jacobian per row tile",
-    [Kan_ItNone, Kan_ItPanel, Kan_ItJacobian]> {
+    "feature panels and GEMMs, the layer's input Jacobian per row tile "
+    "applied once per direction, or applied to all directions row by row "
+    "(each row's Jacobian read once while it is in cache)",
+    [Kan_ItNone, Kan_ItPanel, Kan_ItJacobian, Kan_ItJacobianMulti]> {
   let cppNamespace = "::mlir::kan";
   let genSpecializedAttr = 0;
 }

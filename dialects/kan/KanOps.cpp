@@ -499,7 +499,8 @@ LogicalResult FeatureGemmJvpOp::verify() {
                  static_cast<bool>(getInputTangent()))
     return emitOpError() << "'input_tangent_kernel' is none exactly when "
                             "there is no input tangent";
-  if ((itk && *itk == InputTangentKernel::jacobian) !=
+  if ((itk && (*itk == InputTangentKernel::jacobian ||
+               *itk == InputTangentKernel::jacobian_multi)) !=
       static_cast<bool>(getSpanWeights()))
     return emitOpError() << "takes 'span_weights' exactly when its input "
                             "tangent goes through the Jacobian";

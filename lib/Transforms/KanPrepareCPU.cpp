@@ -37,6 +37,62 @@ struct KanPrepareCPUPass
     : public kan::impl::KanPrepareCPUBase<KanPrepareCPUPass> {
   using KanPrepareCPUBase::KanPrepareCPUBase;
 
+  /// Dense draws fused into a JVP are regenerated per row tile and
+  /// direction. When the step's W'_d of all directions (and their draws)
+  /// fit in `pregenerate-bytes`, they are drawn and packed once instead, in
+  /// front of the row tiles (kan.perturb and kan.pack_weights_tangent, the
+  /// same draws and packing the fused kernel does per tile), and the JVP
+  /// reads them as a given W'_d.
+  void pregenerateDirections(FeatureGemmJvpOp j) {
+    auto wT = j.getWeights().getType();
+    auto cT = j.getSplineWeight().getType();
+    int64_t width = j.getWidth(), out = wT.getDimSize(0),
+            kk = wT.getDimSize(1), in = cT.getDimSize(1),
+            gk = cT.getDimSize(2);
+    ArrayRef<int64_t> streams = *j.getStreams();
+    int64_t sizes[3] = {out * in, out * in * gk, out * in};
+    int64_t elems = out * kk;
+    for (int i = 0; i < 3; ++i)
+      if (streams[i] >= 0)
+        elems += sizes[i];
+    int64_t eltBytes = wT.getElementType().getIntOrFloatBitWidth() / 8;
+    if (pregenerateBytes <= 0 ||
+        width * elems > pregenerateBytes / eltBytes)
+      return;
+    Operation *anchor = j;
+    if (auto loop = j->getParentOfType<scf::ForallOp>())
+      anchor = loop;
+    // The draws' operands must be available in front of the loop.
+    Value used[] = {j.getSeed(), j.getStep(), j.getSplineWeight(),
+                    j.getSplineScaler()};
+    for (Value v : used)
+      if (v && anchor != j.getOperation() &&
+          anchor->isAncestor(v.getParentRegion()->getParentOp()))
+        return;
+    OpBuilder b(anchor);
+    Location loc = j.getLoc();
+    Type elt = wT.getElementType();
+    SmallVector<int64_t> shapes[3] = {
+        {width, out, in}, {width, out, in, gk}, {width, out, in}};
+    Value draws[3];
+    for (int i = 0; i < 3; ++i)
+      if (streams[i] >= 0)
+        draws[i] = b.create<PerturbOp>(
+            loc, RankedTensorType::get(shapes[i], elt), j.getSeed(),
+            j.getStep(), *j.getDist(), streams[i], j.getFirstDirection(),
+            FloatAttr());
+    Value wt = b.create<PackWeightsTangentOp>(
+        loc, RankedTensorType::get({width, out, kk}, elt),
+        j.getSplineWeight(), j.getSplineScaler(), draws[0], draws[1],
+        draws[2]);
+    j.getWeightsTangentMutable().assign(wt);
+    j.getSeedMutable().clear();
+    j.getStepMutable().clear();
+    j.removeDistAttr();
+    j.removeStreamsAttr();
+    j.removeDensityAttr();
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     if (forwardKernel != "auto" && forwardKernel != "span" &&
@@ -47,10 +103,12 @@ struct KanPrepareCPUPass
       return signalPassFailure();
     }
     if (inputTangentKernel != "auto" && inputTangentKernel != "jacobian" &&
+        inputTangentKernel != "jacobian-multi" &&
         inputTangentKernel != "panel") {
-      getOperation().emitError() << "kan-prepare-cpu: input-tangent-kernel "
-                                    "must be auto, jacobian or panel, not '"
-                                 << inputTangentKernel << "'";
+      getOperation().emitError()
+          << "kan-prepare-cpu: input-tangent-kernel must be auto, jacobian, "
+             "jacobian-multi or panel, not '"
+          << inputTangentKernel << "'";
       return signalPassFailure();
     }
     bool spanAllowed = forwardKernel != "panel";
@@ -88,15 +146,23 @@ struct KanPrepareCPUPass
         // tile serves all directions. It replaces the tangent feature
         // panels (I(G+k+1) per row and direction) and their GEMMs whenever
         // it is the smaller of the two.
+        // With several directions J is applied row by row to all of them
+        // (a row's J stays in cache; a tile's J, O*I per row, does not).
         bool jac = inputTangentKernel == "auto"
                        ? out < j.getWidth() * (gk + 1)
-                       : inputTangentKernel == "jacobian";
-        InputTangentKernel itk = !j.getInputTangent() ? InputTangentKernel::none
-                                 : jac ? InputTangentKernel::jacobian
-                                       : InputTangentKernel::panel;
+                       : inputTangentKernel != "panel";
+        bool multi = inputTangentKernel == "auto"
+                         ? j.getWidth() > 1
+                         : inputTangentKernel == "jacobian-multi";
+        InputTangentKernel itk =
+            !j.getInputTangent() ? InputTangentKernel::none
+            : !jac               ? InputTangentKernel::panel
+            : multi              ? InputTangentKernel::jacobian_multi
+                                 : InputTangentKernel::jacobian;
         j.setInputTangentKernelAttr(InputTangentKernelAttr::get(ctx, itk));
       }
-      if (j.getInputTangentKernel() == InputTangentKernel::jacobian &&
+      if ((j.getInputTangentKernel() == InputTangentKernel::jacobian ||
+           j.getInputTangentKernel() == InputTangentKernel::jacobian_multi) &&
           !j.getSpanWeights()) {
         // Once per layer, in front of the row tiles.
         Operation *anchor = j;
@@ -108,6 +174,9 @@ struct KanPrepareCPUPass
             b.getI64IntegerAttr(j.getGrid().getType().getDimSize(0)));
         j.getSpanWeightsMutable().assign(span);
       }
+      if (!j.getWeightTangentKernel() && j.getSeed() &&
+          j.getDist() != Distribution::sparse_ternary)
+        pregenerateDirections(j);
       if (!j.getWeightTangentKernel()) {
         WeightTangentKernel wtk =
             j.getCsrRowptr()        ? WeightTangentKernel::sparse_rows

@@ -1,6 +1,7 @@
 // RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse,cse,kan-prepare-cpu))' | FileCheck %s
+// RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse,cse,kan-prepare-cpu{pregenerate-bytes=0}))' | FileCheck %s --check-prefix=REGEN
 // RUN: not kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-prepare-cpu{input-tangent-kernel=fast}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
-// BADOPT: kan-prepare-cpu: input-tangent-kernel must be auto, jacobian or panel, not 'fast'
+// BADOPT: kan-prepare-cpu: input-tangent-kernel must be auto, jacobian, jacobian-multi or panel, not 'fast'
 
 // Weights only primal GEMMs read take the span layout and the span-local
 // kernel; weights a JVP also reads stay dense, and so does the primal GEMM
@@ -31,13 +32,13 @@ func.func @layouts(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %b: tensor<4x5xf64
 
 // An input tangent goes through the layer's Jacobian when O < n(G+k+1)
 // (4 < 2 * 9): the span-layout copy of W is made once, in front of the
-// loop. With one direction and 16 outputs (16 >= 9) tangent feature panels
+// loop, and with 2 directions J is applied to both row by row. With one direction and 16 outputs (16 >= 9) tangent feature panels
 // are cheaper.
 // CHECK-LABEL: func.func @input_tangents
 // CHECK: %[[SPAN:.*]] = kan.span_weights %arg2 inputs 5 : tensor<4x45xf64>
 // CHECK: scf.forall
 // CHECK:   kan.feature_gemm_jvp {{.*}} dinput {{.*}} span_weights %[[SPAN]]
-// CHECK-SAME: input_tangent_kernel = #kan<input_tangent_kernel jacobian>
+// CHECK-SAME: input_tangent_kernel = #kan<input_tangent_kernel jacobian_multi>
 // CHECK-NOT: kan.span_weights
 // CHECK: scf.forall
 // CHECK:   kan.feature_gemm_jvp {{.*}} dinput
@@ -56,15 +57,25 @@ func.func @input_tangents(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<
 // -----
 
 // Weight tangents: sparse ternary directions stay sparse (CSR rows, all
-// directions per tile), dense draws are regenerated per tile, a given W'_d
-// is one GEMM per direction.
+// directions per tile), dense draws within pregenerate-bytes are drawn and
+// packed once in front of the row tiles and read as a given W'_d (one GEMM
+// per direction); beyond it (here 0) they are regenerated per tile.
 // CHECK-LABEL: func.func @weight_tangents
 // CHECK: kan.feature_gemm_jvp {{.*}} csr(
 // CHECK-SAME: weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>
-// CHECK: kan.feature_gemm_jvp {{.*}} perturb seed
-// CHECK-SAME: weight_tangent_kernel = #kan<weight_tangent_kernel regenerate>
+// CHECK: %[[D0:.*]] = kan.perturb normal seed %arg4 step %arg5 stream 0 : tensor<2x4x5xf64>
+// CHECK: %[[D1:.*]] = kan.perturb normal seed %arg4 step %arg5 stream 1 : tensor<2x4x5x8xf64>
+// CHECK: %[[WT:.*]] = kan.pack_weights_tangent %arg3 dbase %[[D0]] dspline %[[D1]] : {{.*}} -> tensor<2x4x45xf64>
+// CHECK: scf.forall
+// CHECK: kan.feature_gemm_jvp {{.*}} dweights %[[WT]]
+// CHECK-NOT: perturb seed
+// CHECK-SAME: weight_tangent_kernel = #kan<weight_tangent_kernel dense>
 // CHECK: kan.feature_gemm_jvp {{.*}} dweights
 // CHECK-SAME: weight_tangent_kernel = #kan<weight_tangent_kernel dense>
+// REGEN-LABEL: func.func @weight_tangents
+// REGEN-NOT: kan.perturb
+// REGEN: kan.feature_gemm_jvp {{.*}} perturb seed
+// REGEN-SAME: weight_tangent_kernel = #kan<weight_tangent_kernel regenerate>
 func.func @weight_tangents(%x: tensor<?x5xf64>, %g: tensor<5x12xf64>, %w: tensor<4x45xf64>, %c: tensor<4x5x8xf64>,
                            %seed: i64, %step: i64, %wt: tensor<2x4x45xf64>)
     -> (tensor<2x?x4xf64>, tensor<2x?x4xf64>, tensor<2x?x4xf64>) {

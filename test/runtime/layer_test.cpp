@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -286,6 +287,45 @@ TEST_P(SpanForwardTest, JacobianTimesInputTangentIsTheJvp) {
   kan_jacobian_apply_f64(c.N, c.I, c.O, J8.data(), ld8, xt.data(), c.I,
                          yt8.data(), c.O);
   EXPECT_LT(relErr(yt8, yt), 1e-14);
+}
+
+// All directions row by row in one call (strided directions, a row stride
+// wider than the row) against one call per direction on the same Jacobian.
+TEST(Layer, JacobianApplyMultiMatchesOneCallPerDirection) {
+  const size_t N = 21, I = 7, O = 19, D = 5, ldj = 24, ldxt = 9, ldy = 20;
+  const int G = 5, k = 3;
+  std::mt19937 rng(77);
+  Layer l = makeLayer(I, O, G, k, false, rng);
+  auto x = randomVector(N * I, rng, -3, 3);
+  auto xt = randomVector(D * N * ldxt, rng, -1, 1);
+  std::vector<double> aux(kan_grid_aux_size(I, G, k)), W(I * (G + k + 1) * O),
+      J(N * I * ldj), y1(D * N * ldy, -1.0), ym(D * N * ldy, -1.0);
+  ASSERT_EQ(kan_grid_prepare_f64(I, G, k, l.grid.data(), aux.data()), KAN_OK);
+  kan_pack_weights_span_f64(O, I, G, k, l.wb.data(), l.c.data(), l.s.data(),
+                            W.data(), O);
+  kan_layer_jacobian_span_f64(N, I, O, G, k, KAN_ACT_SILU, x.data(), I,
+                              l.grid.data(), aux.data(), W.data(), O, J.data(),
+                              ldj);
+  for (size_t d = 0; d < D; ++d)
+    kan_jacobian_apply_f64(N, I, O, J.data(), ldj, xt.data() + d * N * ldxt,
+                           ldxt, y1.data() + d * N * ldy, ldy);
+  kan_jacobian_apply_multi_f64(N, I, O, D, J.data(), ldj, xt.data(), ldxt,
+                               N * ldxt, ym.data(), ldy, N * ldy);
+  EXPECT_LT(relErr(ym, y1), 1e-14);
+  // Outside each row's O outputs nothing is written.
+  for (size_t e = 0; e < ym.size(); ++e)
+    if (e % ldy >= O)
+      ASSERT_EQ(ym[e], -1.0);
+  // Float version, same shapes.
+  std::vector<float> Jf(J.begin(), J.end()), xtf(xt.begin(), xt.end()),
+      y1f(D * N * ldy), ymf(D * N * ldy);
+  for (size_t d = 0; d < D; ++d)
+    kan_jacobian_apply_f32(N, I, O, Jf.data(), ldj, xtf.data() + d * N * ldxt,
+                           ldxt, y1f.data() + d * N * ldy, ldy);
+  kan_jacobian_apply_multi_f32(N, I, O, D, Jf.data(), ldj, xtf.data(), ldxt,
+                               N * ldxt, ymf.data(), ldy, N * ldy);
+  for (size_t e = 0; e < ymf.size(); ++e)
+    ASSERT_NEAR(ymf[e], y1f[e], 1e-5f * (1 + std::fabs(y1f[e])));
 }
 
 // Rows go through the vector closed form a vector at a time (the last group

@@ -127,9 +127,14 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
     when its weights have the span layout, else a feature panel and a
     GEMM), and on every `kan.feature_gemm_jvp` `input_tangent_kernel`
     (none without an input tangent; jacobian when O < n(G+k+1), with a
-    `kan.span_weights` copy of W made in front of the row-tile loop; panel
-    otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
+    `kan.span_weights` copy of W made in front of the row-tile loop, as
+    jacobian_multi when n > 1: all directions row by row in one call;
+    panel otherwise) and `weight_tangent_kernel` (sparse_rows for CSR
     directions, regenerate for dense draws, dense for a given W'_d, none).
+    Dense draws whose packed W'_d of all directions fit in
+    `pregenerate-bytes` are first made a given W'_d, drawn and packed once
+    in front of the row tiles (`kan.perturb`, `kan.pack_weights_tangent`),
+    so the kernel is dense rather than regenerate.
     The C printer reads these attributes and decides nothing itself.
     Choices already present in the IR are kept, so a pipeline cut after
     this pass can be finished by running it again; the options force a
@@ -140,7 +145,13 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
            "Primal GEMMs: auto, span (where only primal GEMMs read the "
            "weights) or panel">,
     Option<"inputTangentKernel", "input-tangent-kernel", "std::string",
-           "\"auto\"", "Input tangents: auto, jacobian or panel">,
+           "\"auto\"",
+           "Input tangents: auto, jacobian (one apply per direction), "
+           "jacobian-multi (all directions per row) or panel">,
+    Option<"pregenerateBytes", "pregenerate-bytes", "int64_t", "67108864",
+           "Dense fused directions whose packed W'_d and draws (all "
+           "directions) fit in this many bytes are drawn once in front of "
+           "the row tiles instead of per tile and direction (0: never)">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect"];
 }

@@ -613,7 +613,8 @@ LogicalResult FunctionEmitter::emitTileScratch(Operation *op, int64_t tr) {
   alloc(s.panel, "panel", tr * kk);
   // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
   int64_t ldj = (out + 7) / 8 * 8;
-  if (*j.getInputTangentKernel() == InputTangentKernel::jacobian)
+  if (*j.getInputTangentKernel() == InputTangentKernel::jacobian ||
+      *j.getInputTangentKernel() == InputTangentKernel::jacobian_multi)
     alloc(s.jac, "jac", tr * in * ldj);
   else if (*j.getInputTangentKernel() == InputTangentKernel::panel)
     alloc(s.tpanel, "tpanel", width * tr * kk);
@@ -685,7 +686,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
   std::string grid = name(op.getGrid()), aux = name(op.getAux());
   InputTangentKernel itk = *op.getInputTangentKernel();
   WeightTangentKernel wtk = *op.getWeightTangentKernel();
-  bool useJac = itk == InputTangentKernel::jacobian;
+  bool multiJac = itk == InputTangentKernel::jacobian_multi;
+  bool useJac = itk == InputTangentKernel::jacobian || multiJac;
   bool hasXt = itk != InputTangentKernel::none;
   View xt = hasXt ? view(op.getInputTangent()) : View();
   int64_t ldj = (out + 7) / 8 * 8;
@@ -726,19 +728,31 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "{8}, {9}, {10}, {11}, {3}, jt, {12});\n",
         sfx(), m, in, out, g, order, act, x.ptr, x.strides[0], grid, aux,
         name(op.getSpanWeights()), ldj);
-  os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
-     << llvm::formatv("      {0} *ytd = {1} + d * ({2});\n", T(), yt.ptr,
-                      yt.strides[0]);
-  if (useJac)
+  if (multiJac)
+    // Every direction's J x'_d before the loop, row by row.
+    os << llvm::formatv("    kan_jacobian_apply_multi_{0}({1}, {2}, {3}, {4}, "
+                        "jt, {5}, {6}, {7}, (size_t)({8}), {9}, {10}, "
+                        "(size_t)({11}));\n",
+                        sfx(), m, in, out, width, ldj, xt.ptr, xt.strides[1],
+                        xt.strides[0], yt.ptr, yt.strides[1], yt.strides[0]);
+  // Per-direction work left: an input tangent not applied above, or a
+  // weight tangent other than the sparse one.
+  bool perDirection =
+      !multiJac || regenerate || wtk == WeightTangentKernel::dense;
+  if (perDirection)
+    os << "    for (int64_t d = 0; d < " << width << "; ++d) {\n"
+       << llvm::formatv("      {0} *ytd = {1} + d * ({2});\n", T(), yt.ptr,
+                        yt.strides[0]);
+  if (useJac && !multiJac)
     os << llvm::formatv("      kan_jacobian_apply_{0}({1}, {2}, {3}, jt, {4}, "
                         "{5} + d * ({6}), {7}, ytd, {8});\n",
                         sfx(), m, in, out, ldj, xt.ptr, xt.strides[0],
                         xt.strides[1], yt.strides[1]);
-  else if (hasXt)
+  else if (hasXt && !useJac)
     os << llvm::formatv("      kan_gemm_nt_{0}({1}, {2}, {3}, 1, tpt + d * {4}, "
                         "{3}, {5}, {3}, 0, ytd, {6});\n",
                         sfx(), m, out, kk, tr * kk, w, yt.strides[1]);
-  else
+  else if (!hasXt)
     os << "      memset(ytd, 0, sizeof(" << T() << ") * " << m << " * " << out
        << ");\n";
   if (regenerate) {
@@ -780,7 +794,8 @@ LogicalResult FunctionEmitter::emitFeatureGemmJvp(FeatureGemmJvpOp op) {
         "ytd, {6});\n",
         sfx(), m, out, kk, name(op.getWeightsTangent()), out * kk,
         yt.strides[1]);
-  os << "    }\n";
+  if (perDirection)
+    os << "    }\n";
   // Sparse directions after the direction loop, all at once: each row of
   // the panel is then read from memory once rather than once per direction.
   if (sparse) {

@@ -27,6 +27,9 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
   // Tiling materialises the batch size once per loop; one is enough.
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createKanPrepareCPU());
+  KanPrepareCPUOptions p;
+  p.inputTangentKernel = options.inputTangentKernel;
+  p.pregenerateBytes = options.pregenerateBytes;
+  pm.addNestedPass<func::FuncOp>(createKanPrepareCPU(p));
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
 }

@@ -170,6 +170,20 @@ void kan_jacobian_apply_f64(size_t m, size_t in, size_t out, const double *J,
 void kan_jacobian_apply_f32(size_t m, size_t in, size_t out, const float *J,
                             size_t ldj, const float *xt, size_t ldxt, float *y,
                             size_t ldy);
+/** kan_jacobian_apply_f64 for ndir directions at once: y[d] = J xt[d] with
+ * xt[d] at xt + d*xt_dir_stride and y[d] at y + d*y_dir_stride (the
+ * same per-row routine and summation order as kan_jacobian_apply_f64);
+ * each row's Jacobian is read from memory once for all directions. */
+void kan_jacobian_apply_multi_f64(size_t m, size_t in, size_t out, size_t ndir,
+                                  const double *J, size_t ldj,
+                                  const double *xt, size_t ldxt,
+                                  size_t xt_dir_stride, double *y, size_t ldy,
+                                  size_t y_dir_stride);
+/** Float version of kan_jacobian_apply_multi_f64. */
+void kan_jacobian_apply_multi_f32(size_t m, size_t in, size_t out, size_t ndir,
+                                  const float *J, size_t ldj, const float *xt,
+                                  size_t ldxt, size_t xt_dir_stride, float *y,
+                                  size_t ldy, size_t y_dir_stride);
 
 /** W = [Wb | flat(C*S)] (O x K, stride ldw) from base_w (O x I), spline_w
  * (O x I x (G+k)) and scaler (O x I, NULL means all ones). */

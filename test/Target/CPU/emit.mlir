@@ -36,14 +36,13 @@
 // CHECK: kan_sparse_tangent_csr_multi_f64(m{{[0-9]+}}, pt, 45, 4, 8,
 // Second layer: the A' half from the input tangent through the layer's input
 // Jacobian (4 inputs x 3 outputs per row, padded to 8, one per tile for all
-// 8 directions), not through
-// tangent feature panels.
+// 8 directions, applied to all 8 row by row in one call), not through
+// tangent feature panels; no per-direction loop is left.
 // CHECK: kan_weights_dense_to_span_f64(3, 4, 8, 0,
 // CHECK-NOT: kan_pack_features_jvp_f64
 // CHECK: kan_layer_jacobian_span_f64(m{{[0-9]+}}, 4, 3, 5, 3, KAN_ACT_SILU,
-// CHECK: for (int64_t d = 0; d < 8; ++d) {
-// CHECK: kan_jacobian_apply_f64(m{{[0-9]+}}, 4, 3, jt, 8,
-// CHECK: kan_sparse_tangent_csr_multi_f64(m{{[0-9]+}}, pt, 36, 3, 8,
+// CHECK-NEXT: kan_jacobian_apply_multi_f64(m{{[0-9]+}}, 4, 3, 8, jt, 8,
+// CHECK-NEXT: kan_sparse_tangent_csr_multi_f64(m{{[0-9]+}}, pt, 36, 3, 8,
 // CHECK: kan_ternary_coefficients(8,
 // Updates land in the caller's result buffers, which kan_train_step makes
 // the parameters themselves: no copy onto itself.

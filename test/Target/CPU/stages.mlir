@@ -53,6 +53,13 @@
 // RUN: FileCheck %s --check-prefix=CPANELS --input-file=%t/cp/kan_model.c
 // RUN: %kanrt-cc -I%t/cp -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/cp/kan_model.c %kanrt-lib -o %t/checkp
 // RUN: %t/checkp %golden | FileCheck %s --check-prefix=NUM
+// One Jacobian apply per direction (instead of all directions row by row).
+// RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu{input-tangent-kernel=jacobian}))' -o %t/4-jac1.mlir
+// RUN: FileCheck %s --check-prefix=JAC1 --input-file=%t/4-jac1.mlir
+// RUN: kan-translate --target=cpu -o %t/cj %t/4-jac1.mlir
+// RUN: FileCheck %s --check-prefix=CJAC1 --input-file=%t/cj/kan_model.c
+// RUN: %kanrt-cc -I%t/cj -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/cj/kan_model.c %kanrt-lib -o %t/checkj
+// RUN: %t/checkj %golden | FileCheck %s --check-prefix=NUM
 
 // JVP: func.func @model_jvp
 // JVP: kan.layer_jvp
@@ -85,7 +92,7 @@
 // KERNELS: kan.pack_weights {{.*}}layout = #kan<layout dense>
 // KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel none>, {{.*}}weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>
 // KERNELS: kan.span_weights
-// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian>
+// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian_multi>
 
 // BUFFERS-LABEL: func.func @model
 // BUFFERS-SAME: kan.memory_plan
@@ -94,6 +101,8 @@
 
 // C-LABEL: static int train_step_impl(
 // C: kan_layer_jacobian_span_f64(
+// C: kan_jacobian_apply_multi_f64(
+// C-NOT: kan_jacobian_apply_f64(
 // C: kan_loss_softmax_xent_f64(n, 3,
 
 // PANELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel panel>
@@ -105,6 +114,13 @@
 // CPANELS-LABEL: static int train_step_impl(
 // CPANELS: kan_pack_features_jvp_f64(
 // CPANELS-NOT: kan_layer_jacobian_span
+
+// JAC1: kan.span_weights
+// JAC1: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian>
+// CJAC1-LABEL: static int train_step_impl(
+// CJAC1: kan_layer_jacobian_span_f64(
+// CJAC1-NOT: kan_jacobian_apply_multi
+// CJAC1: kan_jacobian_apply_f64(
 
 // NUM: forward max_rel_err {{.*}} PASS
 // NUM: jvp vs finite differences max_rel_err {{.*}} PASS

@@ -39,6 +39,9 @@ struct CPUSchedule {
   /// W is streamed once per tile: the panels of a tile stay within a few MB
   /// of last-level cache.
   int64_t panelBytes = 8 << 20;
+  /// Dense directions drawn once per step up to this size (8 f64 fg
+  /// directions of a 784 x 64 layer, draws included, fit).
+  int64_t pregenerateBytes = 64 << 20;
 };
 
 /// Options of the CPU target (kan-translate --target=cpu, kan-compile-cpu).
@@ -53,6 +56,18 @@ public:
       llvm::cl::desc("Budget in bytes for the feature and tangent panels of "
                      "one row tile"),
       llvm::cl::init(CPUSchedule().panelBytes)};
+  Option<std::string> inputTangentKernel{
+      *this, "input-tangent-kernel",
+      llvm::cl::desc("Input tangents of a layer JVP: auto, jacobian (one "
+                     "Jacobian apply per direction), jacobian-multi (all "
+                     "directions per row) or panel (kan-prepare-cpu)"),
+      llvm::cl::init("auto")};
+  Option<int64_t> pregenerateBytes{
+      *this, "pregenerate-bytes",
+      llvm::cl::desc("Dense directions (fg) whose packed W'_d of all "
+                     "directions fit in this many bytes are drawn once per "
+                     "step instead of per row tile (0: always per tile)"),
+      llvm::cl::init(CPUSchedule().pregenerateBytes)};
   Option<std::string, cli::CheckedStringParser> prefix{
       *this, "prefix",
       llvm::cl::desc("Prefix of every exported C symbol and of the file "
