@@ -52,6 +52,21 @@ Expected<RegressionData> kan::tools::loadRegressionCsv(llvm::StringRef path,
   return d;
 }
 
+Expected<ScaledModel> kan::tools::readScaledModel(mlir::MLIRContext &ctx,
+                                                   llvm::StringRef path,
+                                                   llvm::StringRef tool) {
+  auto model = readModelFile(ctx, path);
+  if (!model)
+    return model.takeError();
+  if (model->shape.f32)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": " + tool + " reads f64 models");
+  auto scaling = InputScaling::load(*model, path);
+  if (!scaling)
+    return scaling.takeError();
+  return ScaledModel{std::move(*model), std::move(*scaling)};
+}
+
 Expected<RegressionData> kan::tools::loadSamplesCsv(llvm::StringRef path,
                                                     bool header, int64_t inputs,
                                                     int64_t outputs) {

@@ -110,20 +110,15 @@ bool kan::plot::networkSelected() { return static_cast<bool>(networkCmd); }
 
 int kan::plot::runNetwork() {
   mlir::MLIRContext ctx;
-  auto modelOr = readModelFile(ctx, modelPath);
-  if (!modelOr)
-    return fail(modelOr.takeError());
-  Model model = std::move(*modelOr);
-  if (model.shape.f32)
-    return fail(makeError(modelPath + ": kan-plot reads f64 models"));
-  auto scaling = InputScaling::load(model, modelPath);
-  if (!scaling)
-    return fail(scaling.takeError());
+  auto loaded = readScaledModel(ctx, modelPath, "kan-plot");
+  if (!loaded)
+    return fail(loaded.takeError());
+  Model &model = loaded->model;
   const ModelShape &s = model.shape;
   auto data = loadSamplesCsv(dataPath, csvHeader, s.widths.front(), s.widths.back());
   if (!data)
     return fail(data.takeError());
-  scaling->apply(*data);
+  loaded->scaling.apply(*data);
   const int64_t n = data->rows;
   auto trace = traceModel(model, data->x.data(), n);
   auto importance = edgeImportance(trace, n);

@@ -76,20 +76,15 @@ int main(int argc, char **argv) {
       "Prints one JSON line: the widths before and after, nodes removed, edges\n"
       "zeroed, and the largest and RMS change of the outputs on the data.\n");
   mlir::MLIRContext ctx;
-  auto modelOr = readModelFile(ctx, modelPath);
-  if (!modelOr)
-    return fail(modelOr.takeError());
-  Model model = std::move(*modelOr);
-  if (model.shape.f32)
-    return fail(makeError(modelPath + ": kan-prune reads f64 models"));
-  auto scaling = InputScaling::load(model, modelPath);
-  if (!scaling)
-    return fail(scaling.takeError());
+  auto loaded = readScaledModel(ctx, modelPath, "kan-prune");
+  if (!loaded)
+    return fail(loaded.takeError());
+  Model &model = loaded->model;
   const int64_t I = model.shape.widths.front(), O = model.shape.widths.back();
   auto data = loadSamplesCsv(dataPath, csvHeader, I, O);
   if (!data)
     return fail(data.takeError());
-  scaling->apply(*data);
+  loaded->scaling.apply(*data);
   const int64_t n = data->rows;
 
   auto before = traceModel(model, data->x.data(), n);

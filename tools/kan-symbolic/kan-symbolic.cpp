@@ -152,16 +152,11 @@ int main(int argc, char **argv) {
     return fail(makeError("--digits must be in [0, 17]"));
 
   mlir::MLIRContext ctx;
-  auto modelOr = readModelFile(ctx, modelPath);
-  if (!modelOr)
-    return fail(modelOr.takeError());
-  Model model = std::move(*modelOr);
-  if (model.shape.f32)
-    return fail(makeError(modelPath + ": kan-symbolic reads f64 models"));
-  auto scalingOr = InputScaling::load(model, modelPath);
-  if (!scalingOr)
-    return fail(scalingOr.takeError());
-  InputScaling scaling = *scalingOr;
+  auto loaded = readScaledModel(ctx, modelPath, "kan-symbolic");
+  if (!loaded)
+    return fail(loaded.takeError());
+  Model &model = loaded->model;
+  InputScaling &scaling = loaded->scaling;
   const int64_t I = model.shape.widths.front(), O = model.shape.widths.back();
 
   // The data: inputs, optionally followed by the targets.

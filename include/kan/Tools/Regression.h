@@ -52,6 +52,17 @@ struct InputScaling {
                                            llvm::StringRef what);
 };
 
+/// A trained model as kan-symbolic, kan-prune and kan-plot read it: f64
+/// (refused otherwise, naming `tool`), with the input scaling its
+/// checkpoint stores.
+struct ScaledModel {
+  Model model;
+  InputScaling scaling;
+};
+llvm::Expected<ScaledModel> readScaledModel(mlir::MLIRContext &ctx,
+                                            llvm::StringRef path,
+                                            llvm::StringRef tool);
+
 /// The trainable parameters (every tensor but the grids) as one vector, in
 /// the order of Model::tensors.
 std::vector<double> flattenParams(const Model &m);
