@@ -31,6 +31,17 @@ std::string TrainConfig::resolvedDist() const {
   return rule == "fg" ? "normal" : "sparse_ternary";
 }
 
+std::vector<kan_param> kan::tools::runtimeParams(Model &m,
+                                                 const OptimSetup &s) {
+  std::vector<kan_param> p;
+  for (size_t i = 0; i < s.names.size(); ++i) {
+    Tensor &t = m.tensors[s.tensorIndex[i]];
+    p.push_back({t.name.c_str(), s.streams[i],
+                 t.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, t.numel(), t.data()});
+  }
+  return p;
+}
+
 llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
                                                       const TrainConfig &cfg) {
   OptimSetup s;

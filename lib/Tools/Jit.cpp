@@ -300,6 +300,30 @@ private:
 };
 } // namespace
 
+/// Emits a lowered module through the CPU target into memory, compiles it
+/// (cached) and loads it. `what` prefixes the messages (a file name).
+static Expected<void *> emitCompileAndLoad(mlir::ModuleOp module,
+                                           const mlir::kan::CPUTargetOptions &co,
+                                           const CompileOptions &opts,
+                                           llvm::raw_ostream &os,
+                                           const std::string &what,
+                                           const std::string &diag) {
+  mlir::kan::MemoryOutput out;
+  if (mlir::failed(mlir::kan::getCPUTarget().emit(module, co, out, os)))
+    return makeError(what + "emitting C failed:\n" + diag);
+  const std::string *src = out.lookup(co.prefix + "model.c");
+  const std::string *hdr = out.lookup(co.prefix + "model.h");
+  if (!src || !hdr)
+    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
+  auto so = compileCached(*src, *hdr, opts);
+  if (!so)
+    return so.takeError();
+  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    return makeError(*so + ": cannot load: " + dlerror());
+  return handle;
+}
+
 Expected<std::unique_ptr<Engine>>
 kan::tools::createCompiledEngine(const ModelShape &shape,
                                  const TrainConfig *train,
@@ -349,21 +373,11 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     if (mlir::failed(pm.run(*module)))
       return makeError("the CPU pipeline failed:\n" + diag);
   }
-  mlir::kan::MemoryOutput out;
-  if (mlir::failed(cpu.emit(*module, co, out, llvm::errs())))
-    return makeError("emitting C failed:\n" + diag);
-  const std::string *src = out.lookup(co.prefix + "model.c");
-  const std::string *hdr = out.lookup(co.prefix + "model.h");
-  if (!src || !hdr)
-    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
-  auto so = compileCached(*src, *hdr, opts);
-  if (!so)
-    return so.takeError();
-  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  auto handle = emitCompileAndLoad(*module, co, opts, llvm::errs(), "", diag);
   if (!handle)
-    return makeError(*so + ": cannot load: " + dlerror());
+    return handle.takeError();
   auto engine = std::make_unique<CompiledEngine>(
-      handle, train ? train->directions : 0,
+      *handle, train ? train->directions : 0,
       jvpRequest && jvpRequest->inputTangent);
   if (Error e = engine->load())
     return std::move(e);
@@ -411,20 +425,11 @@ kan::tools::loadFormulaEngine(llvm::StringRef path, const CompileOptions &opts) 
   cpu.buildPipeline(pm, co);
   if (mlir::failed(pm.run(*module)))
     return makeError(path + ": the CPU pipeline failed:\n" + diag);
-  mlir::kan::MemoryOutput out;
-  if (mlir::failed(cpu.emit(*module, co, out, os)))
-    return makeError(path + ": emitting C failed:\n" + diag);
-  const std::string *src = out.lookup(co.prefix + "model.c");
-  const std::string *hdr = out.lookup(co.prefix + "model.h");
-  if (!src || !hdr)
-    return makeError("the CPU target wrote no " + co.prefix + "model.c/.h");
-  auto so = compileCached(*src, *hdr, opts);
-  if (!so)
-    return so.takeError();
-  void *handle = dlopen(so->c_str(), RTLD_NOW | RTLD_LOCAL);
+  auto handle =
+      emitCompileAndLoad(*module, co, opts, os, (path + ": ").str(), diag);
   if (!handle)
-    return makeError(*so + ": cannot load: " + dlerror());
-  auto engine = std::make_unique<CompiledEngine>(handle, 0, false);
+    return handle.takeError();
+  auto engine = std::make_unique<CompiledEngine>(*handle, 0, false);
   if (Error e = engine->load())
     return std::move(e);
   fe.engine = std::move(engine);

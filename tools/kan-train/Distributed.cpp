@@ -278,17 +278,6 @@ static std::pair<int64_t, int64_t> share(int64_t total, int64_t parts,
   return {begin, begin + base + (r < extra ? 1 : 0)};
 }
 
-/// The trainable tensors as the runtime optimiser sees them.
-static std::vector<kan_param> runtimeParams(Model &m, const OptimSetup &s) {
-  std::vector<kan_param> p;
-  for (size_t i = 0; i < s.names.size(); ++i) {
-    Tensor &t = m.tensors[s.tensorIndex[i]];
-    p.push_back({t.name.c_str(), s.streams[i],
-                 t.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, t.numel(), t.data()});
-  }
-  return p;
-}
-
 // Payload of one rank in a step's exchange: loss, rank 0's clock, stop
 // requests, then its scalars.
 static constexpr int kHeader = 3;

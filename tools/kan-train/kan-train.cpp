@@ -542,17 +542,6 @@ static llvm::Expected<double> evaluate(Engine &engine, Model &model,
   return static_cast<double>(correct) / static_cast<double>(d.rows);
 }
 
-/// The trainable tensors as the runtime optimiser sees them.
-static std::vector<kan_param> runtimeParams(Model &m, const OptimSetup &s) {
-  std::vector<kan_param> p;
-  for (size_t i = 0; i < s.names.size(); ++i) {
-    Tensor &t = m.tensors[s.tensorIndex[i]];
-    p.push_back({t.name.c_str(), s.streams[i],
-                 t.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, t.numel(), t.data()});
-  }
-  return p;
-}
-
 static int runReplay() {
   if (outputOpt.empty() && compareOpt.empty())
     return fail(makeError("--replay needs --output and/or --compare"));

@@ -12,6 +12,7 @@
 #include "kan/Target/CPU/CPUTarget.h"
 #include "kan/Tools/Model.h"
 #include "kan/Transforms/Passes.h"
+#include "kanrt/optim.h"
 
 #include <memory>
 #include <optional>
@@ -37,6 +38,9 @@ struct OptimSetup {
 };
 llvm::Expected<OptimSetup> makeOptimSetup(const Model &model,
                                           const TrainConfig &cfg);
+/// The trainable tensors of `m` as the runtime optimiser sees them (views:
+/// valid while `m` lives and is not reshaped).
+std::vector<kan_param> runtimeParams(Model &m, const OptimSetup &s);
 
 class Engine {
 public:

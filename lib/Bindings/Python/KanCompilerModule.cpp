@@ -345,17 +345,6 @@ struct PyEngine {
   }
 };
 
-/// The trainable tensors as the runtime optimiser sees them.
-std::vector<kan_param> runtimeParams(Model &m, const OptimSetup &s) {
-  std::vector<kan_param> p;
-  for (size_t i = 0; i < s.names.size(); ++i) {
-    Tensor &t = m.tensors[s.tensorIndex[i]];
-    p.push_back({t.name.c_str(), s.streams[i],
-                 t.f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, t.numel(), t.data()});
-  }
-  return p;
-}
-
 /// kan-train's replay log, written step by step.
 struct PyReplayWriter {
   kan_replay_writer *writer = nullptr;
