@@ -2,10 +2,10 @@
 
 #include "kan/InitAll.h"
 #include "kan/Conversion/Passes.h"
-#include "kan/KanDialect.h"
-#include "kan/KanInterfaces.h"
+#include "kan/Dialect/Kan/KanDialect.h"
+#include "kan/Dialect/Kan/KanInterfaces.h"
 #include "kan/Transforms/Passes.h"
-#include "nmc/NMCDialect.h"
+#include "kan/Dialect/NMC/NMCDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"

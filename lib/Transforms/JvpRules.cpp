@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanInterfaces.h"
+#include "kan/Dialect/Kan/KanInterfaces.h"
 #include "kan/Transforms/Jvp.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -7,10 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Jvp.h"
 #include "kan/Transforms/Passes.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -40,7 +40,7 @@ struct KanBuildTrainStepPass
       model.emitError() << "kan-build-train-step: " << msg;
       signalPassFailure();
     };
-    // The options' intervals are the tools' (kan/Tools/Options.h).
+    // The options' intervals are the tools' (kan/Support/Options.h).
     if (auto why = kan::cli::check(kan::cli::directions,
                                      static_cast<int64_t>(directions), "n"))
       return fail(*why);

@@ -6,10 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Jvp.h"
 #include "kan/Transforms/Passes.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -1,7 +1,7 @@
 //===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++
 //-*-===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"

@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"

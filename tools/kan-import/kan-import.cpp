@@ -11,7 +11,7 @@
 
 #include "kan/Support/SafeOutput.h"
 #include "kan/Tools/Model.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"

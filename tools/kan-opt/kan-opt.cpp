@@ -16,7 +16,7 @@
 #include "kan/Support/SafeOutput.h"
 #include "kan/Target/InitAllTargets.h"
 #include "kan/Target/TargetBackend.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"

@@ -9,7 +9,7 @@
 
 #include "Curves.h"
 
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"

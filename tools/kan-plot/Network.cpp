@@ -13,7 +13,7 @@
 
 #include "Network.h"
 
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 #include "kan/Tools/Symbolic.h"

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 

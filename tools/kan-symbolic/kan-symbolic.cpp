@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "kan/Tools/Edges.h"
 #include "kan/Tools/Regression.h"
 #include "kan/Tools/Symbolic.h"

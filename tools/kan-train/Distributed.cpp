@@ -8,7 +8,7 @@
 
 #include "Distributed.h"
 
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "kanrt/kanrt.h"
 

@@ -20,7 +20,7 @@
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Metrics.h"
 #include "kan/Tools/Model.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "kan/Tools/Progress.h"
 
 #include "kanrt/kanrt.h"

@@ -19,7 +19,7 @@
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
 #include "kan/Tools/Model.h"
 #endif
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"

@@ -11,7 +11,7 @@
 //       print estimateGemmTile() as JSON
 //
 //===----------------------------------------------------------------------===//
-#include "kan/NMCSim/Simulator.h"
+#include "nmcsim/Simulator.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include <cmath>

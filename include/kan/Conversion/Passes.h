@@ -3,7 +3,7 @@
 #ifndef KAN_CONVERSION_PASSES_H
 #define KAN_CONVERSION_PASSES_H
 
-#include "nmc/NMCDialect.h"
+#include "kan/Dialect/NMC/NMCDialect.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

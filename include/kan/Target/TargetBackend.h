@@ -16,7 +16,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
-#include "kan/Tools/Options.h"
+#include "kan/Support/Options.h"
 #include "mlir/Pass/PassOptions.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -97,7 +97,7 @@ public:
                            llvm::cl::desc("Loss: cross_entropy (integer "
                                           "labels) or mse"),
                            llvm::cl::init(defaults().loss)};
-  // Range-checked when parsed (kan/Tools/Options.h), so a pipeline string,
+  // Range-checked when parsed (kan/Support/Options.h), so a pipeline string,
   // kan-translate and kan-opt refuse the same values with the same message.
   template <typename T>
   using Checked = Option<T, cli::CheckedParser<T>>;

@@ -3,7 +3,7 @@
 #ifndef KAN_TRANSFORMS_JVP_H
 #define KAN_TRANSFORMS_JVP_H
 
-#include "kan/KanInterfaces.h"
+#include "kan/Dialect/Kan/KanInterfaces.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

@@ -3,7 +3,7 @@
 #ifndef KAN_TRANSFORMS_PASSES_H
 #define KAN_TRANSFORMS_PASSES_H
 
-#include "kan/KanDialect.h"
+#include "kan/Dialect/Kan/KanDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

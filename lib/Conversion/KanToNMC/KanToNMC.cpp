@@ -19,8 +19,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/Conversion/Passes.h"
-#include "kan/KanOps.h"
-#include "nmc/NMCOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
+#include "kan/Dialect/NMC/NMCOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

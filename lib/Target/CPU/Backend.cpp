@@ -1,7 +1,7 @@
 //===- Backend.cpp - the CPU target in the target registry -----*- C++ -*-===//
 
 #include "kan/Target/CPU/CPUTarget.h"
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 
 using namespace mlir;
 using namespace mlir::kan;

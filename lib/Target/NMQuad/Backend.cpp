@@ -1,7 +1,7 @@
 //===- Backend.cpp - the NM Quad target in the target registry --*- C++ -*-===//
 
 #include "kan/Target/NMQuad/NMQuadTarget.h"
-#include "nmc/NMCOps.h"
+#include "kan/Dialect/NMC/NMCOps.h"
 
 using namespace mlir;
 using namespace mlir::kan;

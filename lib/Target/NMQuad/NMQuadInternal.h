@@ -3,7 +3,7 @@
 #ifndef KAN_LIB_TARGET_NMQUAD_NMQUADINTERNAL_H
 #define KAN_LIB_TARGET_NMQUAD_NMQUADINTERNAL_H
 
-#include "nmc/NMCOps.h"
+#include "kan/Dialect/NMC/NMCOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"

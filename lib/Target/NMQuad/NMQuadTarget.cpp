@@ -14,7 +14,7 @@
 #include "NMQuadInternal.h"
 #include "kan/Conversion/Passes.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
-#include "nmc/NMCOps.h"
+#include "kan/Dialect/NMC/NMCOps.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"

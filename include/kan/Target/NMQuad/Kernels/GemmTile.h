@@ -9,7 +9,7 @@
 #ifndef KAN_TARGET_NMQUAD_KERNELS_GEMMTILE_H
 #define KAN_TARGET_NMQUAD_KERNELS_GEMMTILE_H
 
-#include "kan/NMCSim/Simulator.h"
+#include "nmcsim/Simulator.h"
 
 #include <cstdint>
 #include <string>

@@ -1,0 +1,116 @@
+//===- EmuTiles.cpp - FPU tile kernels run from their assembly -----------===//
+//
+// libkanrt_nmc_sim: definitions of kan_nmc_gemm_tile_f64_<m>x32 for host
+// emulation (`make host-emu-sim`) that run the folder's own assembly,
+// <symbol>.s in $KAN_NMC_SIM_DIR (default: the working directory), in the
+// simulator instead of the C loop. Each emulated core is a thread and owns
+// its simulators (one per kernel, the text parsed once). A, Bt and C are
+// copied into banks 1, 2 and 3 of the simulated core, the kernel is called
+// with the C calling convention, and C is copied back. Any parse or run
+// error stops the program with the kernel's name. At exit the number of
+// calls per kernel goes to stderr, so a test can see that the simulator ran
+// every tile.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nmcsim/Simulator.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+using namespace kan::nmcsim;
+
+namespace {
+
+constexpr int kRows[] = {1, 2, 3, 4, 8, 12, 16, 20, 24};
+constexpr int kKinds = sizeof(kRows) / sizeof(kRows[0]);
+std::atomic<unsigned long long> calls[kKinds];
+std::once_flag reportOnce;
+
+void report() {
+  unsigned long long total = 0;
+  std::string detail;
+  for (int i = 0; i < kKinds; ++i) {
+    unsigned long long c = calls[i].load();
+    total += c;
+    if (c)
+      detail += " " + std::to_string(kRows[i]) + "x32:" + std::to_string(c);
+  }
+  std::fprintf(stderr,
+               "kan-nmc-sim: %llu FPU tile calls run on the emitted assembly%s\n",
+               total, detail.c_str());
+}
+
+[[noreturn]] void fail(const std::string &msg) {
+  std::fprintf(stderr, "kan-nmc-sim: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+Simulator &simulatorFor(const std::string &symbol) {
+  thread_local std::map<std::string, std::unique_ptr<Simulator>> sims;
+  auto &slot = sims[symbol];
+  if (slot)
+    return *slot;
+  const char *dir = std::getenv("KAN_NMC_SIM_DIR");
+  std::string path = std::string(dir && *dir ? dir : ".") + "/" + symbol + ".s";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail("cannot read " + path + " (set KAN_NMC_SIM_DIR to the folder)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto sim = std::make_unique<Simulator>();
+  if (!sim->loadAssembly(text.str())) {
+    std::string msg = path + ": the simulator rejects the kernel:";
+    for (const Diagnostic &d : sim->diagnostics())
+      msg += "\n  " + d.str(path);
+    fail(msg);
+  }
+  slot = std::move(sim);
+  return *slot;
+}
+
+void runTile(int kind, const double *a, const double *bt, double *c, int kk) {
+  static_assert(sizeof(calls) / sizeof(calls[0]) == kKinds);
+  std::call_once(reportOnce, [] { std::atexit(report); });
+  int m = kRows[kind], n = 32;
+  std::string symbol = "kan_nmc_gemm_tile_f64_" + std::to_string(m) + "x32";
+  Simulator &sim = simulatorFor(symbol);
+  uint64_t aw = 2ull * m * kk, bw = 2ull * kk * n, cw = 2ull * m * n;
+  if (kk < 1 || aw > kBankWords || bw > kBankWords || cw > kBankWords)
+    fail(symbol + ": a tile of kk = " + std::to_string(kk) +
+         " does not fit the simulated banks");
+  sim.writeDoubles(bankBase(1), a, size_t(m) * kk);
+  sim.writeDoubles(bankBase(2), bt, size_t(kk) * n);
+  sim.writeDoubles(bankBase(3), c, size_t(m) * n);
+  if (!sim.call("_" + symbol,
+                {CallArg::word(bankBase(1)), CallArg::word(bankBase(2)),
+                 CallArg::word(bankBase(3)), CallArg::i32(m), CallArg::i32(n),
+                 CallArg::i32(kk)}))
+    fail(symbol + ": " + sim.error());
+  sim.readDoubles(bankBase(3), c, size_t(m) * n);
+  ++calls[kind];
+}
+
+} // namespace
+
+#define KAN_SIM_TILE(I, M)                                                     \
+  extern "C" void kan_nmc_gemm_tile_f64_##M##x32(                              \
+      const double *A, const double *Bt, double *C, int, int, int kk) {        \
+    runTile(I, A, Bt, C, kk);                                                  \
+  }
+KAN_SIM_TILE(0, 1)
+KAN_SIM_TILE(1, 2)
+KAN_SIM_TILE(2, 3)
+KAN_SIM_TILE(3, 4)
+KAN_SIM_TILE(4, 8)
+KAN_SIM_TILE(5, 12)
+KAN_SIM_TILE(6, 16)
+KAN_SIM_TILE(7, 20)
+KAN_SIM_TILE(8, 24)
