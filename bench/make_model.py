@@ -3,7 +3,7 @@
 
     make_model.py --widths 784,64,10 [--grid-size 5] [--order 3] [--dtype f64|f32] -o model.mlir
 
-The text matches what buildModel (dialects/kan/KanModel.cpp) produces: per layer
+The text matches what buildModel (lib/Dialect/Kan/KanModel.cpp) produces: per layer
 the arguments grid (I x (G+2k+1)), base_weight (O x I), spline_weight (O x I x (G+k))
 and spline_scaler (O x I), SiLU base activation.
 """

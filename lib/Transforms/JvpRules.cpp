@@ -2,7 +2,7 @@
 //
 // JvpOpInterface for the upstream ops the pipeline produces, attached as
 // external models. The kan ops implement the interface themselves
-// (dialects/kan/KanOpsJvp.cpp).
+// (lib/Dialect/Kan/KanOpsJvp.cpp).
 //
 //===----------------------------------------------------------------------===//
 

@@ -22,6 +22,7 @@
 #include "kan/Tools/Data.h"
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Model.h"
+#include "nmcsim/TileCost.h"
 
 #include "kanrt/kanrt.h"
 
@@ -448,6 +449,7 @@ std::string translate(const PyModel &m, const std::string &target,
                       int64_t tileRows, const std::string &prefix,
                       bool report, const std::string &runtimePrefix) {
   mlir::kan::registerAllTargets();
+  ::kan::nmcsim::registerTimingCostModel();
   mlir::MLIRContext ctx;
   auto module = buildModelModule(ctx, m.model);
   std::string unknown;

@@ -13,13 +13,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/InitAll.h"
+#include "kan/Support/Options.h"
 #include "kan/Target/Common.h"
 #include "kan/Target/InitAllTargets.h"
 #include "kan/Target/TargetBackend.h"
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
 #include "kan/Tools/Model.h"
 #endif
-#include "kan/Support/Options.h"
+#include "nmcsim/TileCost.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -212,6 +213,8 @@ takeTargetFlags(int argc, char **argv, const mlir::kan::TargetBackend &backend,
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   mlir::kan::registerAllTargets();
+  // The FPU kernel cycles of --report (nmquad): the simulator's timing model.
+  ::kan::nmcsim::registerTimingCostModel();
 
   StringRef targetName = findTargetName(argc, argv);
   std::string unknown;

@@ -11,8 +11,9 @@
 //       print estimateGemmTile() as JSON
 //
 //===----------------------------------------------------------------------===//
-#include "nmcsim/Simulator.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
+#include "nmcsim/Simulator.h"
+#include "nmcsim/TileCost.h"
 
 #include <cmath>
 #include <cstdio>
@@ -185,7 +186,7 @@ int main(int argc, char **argv) {
       std::cout << nmquad::emitGemmTile(s);
       return 0;
     }
-    nmquad::KernelEstimate e = nmquad::estimateGemmTile(s);
+    nmquad::KernelEstimate e = nmcsim::estimateGemmTile(s);
     std::cout << e.toJson() << "\n";
     return e.valid ? 0 : 1;
   }

@@ -13,6 +13,7 @@
 #include "kan/Target/Common.h"
 #include "NMQuadInternal.h"
 #include "kan/Conversion/Passes.h"
+#include "kan/Target/NMQuad/Kernels/CostModel.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "kan/Dialect/NMC/NMCOps.h"
 
@@ -420,6 +421,13 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     return module.emitError()
            << "the NM Quad folder carries the model's weights as a file; "
               "this output holds no files";
+  // The report prices kernels with the cost model the tool registered; the
+  // target has none of its own (tools/nmc-sim provides it).
+  if (options.report && !::kan::nmquad::getKernelCostModel())
+    return mlir::emitError(module.getLoc())
+           << "--report needs an FPU kernel cost model and this program "
+              "registers none (kan-translate registers the nmc-sim timing "
+              "model)";
   // A bad calibration file stops the emission before anything is written.
   NMQuadCalibration calibration;
   if (!options.calibrationPath.empty()) {

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "NMQuadInternal.h"
-#include "kan/Target/NMQuad/Kernels/GemmTile.h"
+#include "kan/Target/NMQuad/Kernels/CostModel.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -14,6 +14,7 @@
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -21,6 +22,15 @@ using namespace mlir;
 using namespace mlir::kan;
 
 static std::string macro(StringRef sym) { return "KAN_ADDR_" + sym.upper(); }
+
+/// The report's kernel cost model: the one the tool registered (emitNMQuad
+/// checks there is one before the report or its calibration is read).
+static const ::kan::nmquad::KernelCostModel &costModel() {
+  const ::kan::nmquad::KernelCostModel *model =
+      ::kan::nmquad::getKernelCostModel();
+  assert(model && "--report without a registered kernel cost model");
+  return *model;
+}
 
 void mlir::kan::printNMQuadParams(NMQuadProgram &p,
                                   llvm::raw_ostream &os) {
@@ -395,7 +405,7 @@ LogicalResult mlir::kan::readNMQuadCalibration(StringRef path,
   ::kan::nmquad::TileShape t;
   t.m = (int)c.kernelM, t.n = 32, t.kk = (int)c.kernelKK;
   if (m != (double)c.kernelM || kk != (double)c.kernelKK ||
-      !::kan::nmquad::estimateGemmTile(t).valid)
+      !costModel().estimate(t).valid)
     return fail(llvm::formatv("kernel {0}x32 with kk={1} is not a tile the "
                               "timing model knows",
                               m, kk));
@@ -437,7 +447,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     ::kan::nmquad::TileShape t;
     t.m = (int)cal->kernelM, t.n = 32, t.kk = (int)cal->kernelKK;
     kernelScale = cal->kernelCycles /
-                  (double)::kan::nmquad::estimateGemmTile(t).cycles;
+                  (double)costModel().estimate(t).cycles;
     // Rounds lost in the timing noise only when nothing else fits.
     int64_t want = std::min(cores, streams);
     auto better = [&](const NMQuadCalibration::DdrRound &a,
@@ -506,7 +516,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     auto kernelCycles = [&](int64_t rows) {
       ::kan::nmquad::TileShape t;
       t.m = (int)rows, t.n = 32, t.kk = (int)kc;
-      ::kan::nmquad::KernelEstimate e = ::kan::nmquad::estimateGemmTile(t);
+      ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
       if (!e.valid)
         valid = false, error = e.error;
       return e.valid ? kernelScale * (double)e.cycles : 0.0;
@@ -573,11 +583,10 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     os << llvm::formatv("  clock {0} GHz: as given to probe_host "
                         "(--clock-ghz) when it measured the cycles below\n",
                         clockGHz)
-       << llvm::formatv("  FPU kernel cycles: {0}: the timing model (lib/NMCSim, "
-                        "estimateGemmTile) x {1:F3}, the ratio measured for "
-                        "{2}x32 kk={3} ({4:F0} cycles per call)\n",
-                        calibrated, kernelScale, cal->kernelM, cal->kernelKK,
-                        cal->kernelCycles)
+       << llvm::formatv("  FPU kernel cycles: {0}: {1} x {2:F3}, the ratio "
+                        "measured for {3}x32 kk={4} ({5:F0} cycles per call)\n",
+                        calibrated, costModel().describe(), kernelScale,
+                        cal->kernelM, cal->kernelKK, cal->kernelCycles)
        << llvm::formatv("  DDR copy {0:F3} cycles per 32-bit word: {1}, "
                         "{2} core(s) copying at once{3}\n",
                         copyCyclesPerWord, calibrated, copyActive,
@@ -589,8 +598,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
                         softFlopCycles, calibrated);
   else
     os << "  clock 1 GHz: NM6408 chip figures (docs/NEUROMATRIX.md)\n"
-       << "  FPU kernel cycles: the project's timing model (lib/NMCSim, "
-          "estimateGemmTile; latencies assumed, docs/NMC4-ASM.md)\n"
+       << "  FPU kernel cycles: " << costModel().describe()
+       << " (latencies assumed, docs/NMC4-ASM.md)\n"
        << "  DDR copy 2 cycles per 32-bit word: assumed (copies are scalar "
           "core loops; no public DMA API or DDR bandwidth figure)\n"
        << "  C-side scalar fp64 is software, 40 cycles per operation: "

@@ -30,5 +30,5 @@
 // REPORT: DDR permit busy {{.*}} 16 cores on 8 permits
 // REPORT: predicted forward of 256 rows: {{.*}} ms per chip
 // REPORT: assumptions (value: source):
-// REPORT: FPU kernel cycles: the project's timing model
+// REPORT: FPU kernel cycles: the timing model (tools/nmc-sim, estimateGemmTile) (latencies assumed
 // REPORT: DDR copy 2 cycles per 32-bit word: assumed

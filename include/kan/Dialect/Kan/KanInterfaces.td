@@ -13,7 +13,7 @@ def Kan_JvpOpInterface : OpInterface<"JvpOpInterface"> {
     builds the primal replacement and the tangents of the results. Tangents
     carry a leading dimension of size `width`: one slice per direction,
     sharing every primal value. kan ops implement it themselves
-    (dialects/kan/KanOpsJvp.cpp); upstream ops (arith) get it through
+    (lib/Dialect/Kan/KanOpsJvp.cpp); upstream ops (arith) get it through
     external models registered by `registerJvpExternalModels`.
   }];
   let methods = [

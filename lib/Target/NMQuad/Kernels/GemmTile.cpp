@@ -19,7 +19,6 @@
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include <algorithm>
-#include <random>
 #include <sstream>
 
 namespace kan::nmquad {
@@ -28,7 +27,6 @@ namespace {
 
 constexpr int kF64Ms[] = {1, 2, 3, 4, 8, 12, 16, 20, 24};
 constexpr int kF32Ms[] = {1, 2, 3, 4, 8, 12};
-constexpr int kF32KBlock = 64;
 
 /// Collects assembly lines; instructions are indented, labels are not.
 class AsmWriter {
@@ -260,115 +258,6 @@ std::string emitGemmTileF32(const TileShape &shape) {
 std::string emitGemmTile(const TileShape &s) {
   return s.precision == TilePrecision::F64 ? emitGemmTileF64(s)
                                            : emitGemmTileF32(s);
-}
-
-namespace {
-
-/// Runs one call of the kernel for \p s under the performance model.
-bool simulateTile(const TileShape &s, const std::string &text,
-                  const nmcsim::PerfConfig &perf, nmcsim::PerfStats &stats,
-                  std::string &error) {
-  using namespace nmcsim;
-  bool f64 = s.precision == TilePrecision::F64;
-  uint64_t elemWords = f64 ? 2 : 1;
-  uint64_t aWords = elemWords * s.m * s.kk, bWords = elemWords * s.kk * s.n,
-           cWords = elemWords * s.m * s.n;
-  if (aWords > kBankWords || bWords > kBankWords || cWords > kBankWords) {
-    error = "A, Bt or C does not fit one 64 KB bank for this kk";
-    return false;
-  }
-  SimConfig cfg;
-  cfg.perf = perf;
-  Simulator sim(cfg);
-  if (!sim.loadAssembly(text)) {
-    error = sim.diagnostics().front().str("<emitted>");
-    return false;
-  }
-  // Small deterministic values: the timing does not depend on them.
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  auto fill = [&](uint32_t base, uint64_t count) {
-    for (uint64_t i = 0; i < count; ++i) {
-      if (f64) {
-        double v = dist(rng);
-        sim.writeDoubles(base + 2 * i, &v, 1);
-      } else {
-        float v = static_cast<float>(dist(rng));
-        sim.writeFloats(base + i, &v, 1);
-      }
-    }
-  };
-  fill(bankBase(0), aWords / elemWords);
-  fill(bankBase(1), bWords / elemWords);
-  fill(bankBase(2), cWords / elemWords);
-  if (!sim.call(tileSymbol(s),
-                {CallArg::word(bankBase(0)), CallArg::word(bankBase(1)),
-                 CallArg::word(bankBase(2)), CallArg::i32(s.m),
-                 CallArg::i32(s.n), CallArg::i32(s.kk)})) {
-    error = sim.error();
-    return false;
-  }
-  stats = sim.stats();
-  return true;
-}
-
-} // namespace
-
-KernelEstimate estimateGemmTile(const TileShape &s,
-                                const nmcsim::PerfConfig &perf) {
-  KernelEstimate e;
-  std::string why;
-  if (!isSupportedTile(s, &why) || s.kk <= 0) {
-    e.error = s.kk <= 0 ? "kk must be positive" : why;
-    return e;
-  }
-  e.symbol = tileSymbol(s);
-  std::string text = emitGemmTile(s);
-  if (!simulateTile(s, text, perf, e.stats, e.error))
-    return e;
-  bool f64 = s.precision == TilePrecision::F64;
-  e.cycles = e.stats.cycles;
-  e.flops = 2.0 * s.m * s.n * s.kk;
-  e.peakGflops = f64 ? perf.peakGflopsF64 : perf.peakGflopsF32;
-  e.gflops = e.cycles ? e.flops / e.cycles * perf.clockGHz : 0;
-  e.efficiency = e.gflops / e.peakGflops;
-  e.bankConflicts = e.stats.bankConflicts;
-
-  // Marginal cost of `step` more k: the steady state of the k loop.
-  int step = f64 ? 8 : kF32KBlock;
-  TileShape other = s;
-  other.kk = s.kk > step ? s.kk - step : s.kk + step;
-  nmcsim::PerfStats otherStats;
-  std::string otherError;
-  if (simulateTile(other, text, perf, otherStats, otherError)) {
-    double dc = static_cast<double>(e.stats.cycles) -
-                static_cast<double>(otherStats.cycles);
-    double df = e.flops - 2.0 * other.m * other.n * other.kk;
-    if (dc != 0)
-      e.steadyEfficiency = df / dc * perf.clockGHz / e.peakGflops;
-  }
-  e.valid = true;
-  return e;
-}
-
-std::string KernelEstimate::toJson() const {
-  std::ostringstream os;
-  os << "{\"symbol\":\"" << symbol
-     << "\",\"valid\":" << (valid ? "true" : "false");
-  if (!valid) {
-    std::string msg;
-    for (char c : error)
-      msg += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-    os << ",\"error\":\"" << msg << "\"}";
-    return os.str();
-  }
-  os << ",\"cycles\":" << cycles << ",\"flops\":" << flops
-     << ",\"gflops\":" << gflops << ",\"peak_gflops\":" << peakGflops
-     << ",\"efficiency\":" << efficiency
-     << ",\"steady_efficiency\":" << steadyEfficiency
-     << ",\"bank_conflicts\":" << bankConflicts
-     << ",\"stats\":" << stats.toJson(nmcsim::PerfConfig{}) << "}";
-  return os.str();
 }
 
 } // namespace kan::nmquad

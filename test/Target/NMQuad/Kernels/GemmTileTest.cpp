@@ -1,5 +1,6 @@
 //===- GemmTileTest.cpp - Emitted tile kernels vs the C path --------------===//
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
+#include "nmcsim/TileCost.h"
 #include "kan_nmc_tile.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@ using namespace kan;
 using namespace kan::nmquad;
 using kan::nmcsim::bankBase;
 using kan::nmcsim::CallArg;
+using kan::nmcsim::estimateGemmTile;
+using kan::nmcsim::PerfStats;
 using kan::nmcsim::Simulator;
 
 namespace {
@@ -144,11 +147,11 @@ TEST(NMQuadGemmTile, EmitterOutput) {
 TEST(NMQuadGemmTile, EstimateCountsMatchTheSchedule) {
   for (TileShape s : supportedTileShapes(TilePrecision::F64, 16)) {
     SCOPED_TRACE(shapeName(s));
-    KernelEstimate e = estimateGemmTile(s);
+    PerfStats st;
+    KernelEstimate e = estimateGemmTile(s, {}, &st);
     ASSERT_TRUE(e.valid) << e.error;
     TileLayout l = tileLayout(s);
     uint64_t m = s.m, kk = s.kk, cells = l.cells, r = l.rowsPerCell;
-    const nmcsim::PerfStats &st = e.stats;
     EXPECT_EQ(st.fpuArith, m * kk);
     EXPECT_EQ(st.fmaLanes, m * kk * 32);
     EXPECT_EQ(e.flops, 2.0 * m * 32 * kk);
@@ -171,12 +174,13 @@ TEST(NMQuadGemmTile, EstimateCountsMatchTheSchedule) {
   }
   for (TileShape s : supportedTileShapes(TilePrecision::F32, 128)) {
     SCOPED_TRACE(shapeName(s));
-    KernelEstimate e = estimateGemmTile(s);
+    PerfStats st;
+    KernelEstimate e = estimateGemmTile(s, {}, &st);
     ASSERT_TRUE(e.valid) << e.error;
     uint64_t m = s.m, kk = s.kk, cells = tileLayout(s).cells;
-    EXPECT_EQ(e.stats.fpuArith, m * kk);
-    EXPECT_EQ(e.stats.flops, 2.0 * m * 64 * kk);
-    EXPECT_EQ(e.stats.fpuLoads, m + m * (kk / 64) + kk * cells);
+    EXPECT_EQ(st.fpuArith, m * kk);
+    EXPECT_EQ(st.flops, 2.0 * m * 64 * kk);
+    EXPECT_EQ(st.fpuLoads, m + m * (kk / 64) + kk * cells);
     EXPECT_EQ(e.peakGflops, 32.0);
   }
 }
@@ -198,6 +202,22 @@ TEST(NMQuadGemmTile, EstimateRejectsBadInput) {
   KernelEstimate big = estimateGemmTile({24, 32, 512, TilePrecision::F64});
   EXPECT_FALSE(big.valid);
   EXPECT_NE(big.error.find("bank"), std::string::npos);
+}
+
+// The target has no cost model of its own: --report prices kernels through
+// the one a tool registers, here the simulator's.
+TEST(NMQuadCostModel, TimingModelIsRegisteredNotBuiltIn) {
+  EXPECT_EQ(getKernelCostModel(), nullptr);
+  kan::nmcsim::registerTimingCostModel();
+  const KernelCostModel *model = getKernelCostModel();
+  ASSERT_NE(model, nullptr);
+  EXPECT_NE(model->describe().find("tools/nmc-sim"), std::string::npos);
+  KernelEstimate e = model->estimate({24, 32, 256, TilePrecision::F64});
+  ASSERT_TRUE(e.valid) << e.error;
+  EXPECT_GE(e.steadyEfficiency, 0.80);
+  EXPECT_NE(e.toJson().find("\"stats\":{\"cycles\""), std::string::npos)
+      << e.toJson();
+  EXPECT_FALSE(model->estimate({7, 32, 16, TilePrecision::F64}).valid);
 }
 
 } // namespace

@@ -1,15 +1,13 @@
 //===- GemmTile.h - NMC4 FPU GEMM tile micro-kernels ------------*- C++ -*-===//
 //
 // Emits the NMC4 assembly of the tile kernels declared in
-// runtime/nmc/kan_nmc_tile.h (C += A * Bt, A m x kk, Bt kk x n, row-major)
-// and estimates their cost with the KanNMCSim performance model. Plain C++17:
-// the NM Quad target and its report use this without MLIR types.
+// runtime/nmc/kan_nmc_tile.h (C += A * Bt, A m x kk, Bt kk x n, row-major).
+// Plain C++17: the NM Quad target uses this without MLIR types. Their cost
+// is CostModel.h's (priced by tools/nmc-sim, not part of the target).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KAN_TARGET_NMQUAD_KERNELS_GEMMTILE_H
 #define KAN_TARGET_NMQUAD_KERNELS_GEMMTILE_H
-
-#include "nmcsim/Simulator.h"
 
 #include <cstdint>
 #include <string>
@@ -18,6 +16,9 @@
 namespace kan::nmquad {
 
 enum class TilePrecision { F64, F32 };
+
+/// f32 kernels take kk in blocks of this many.
+constexpr int kF32KBlock = 64;
 
 /// A tile shape. The emitted code depends on (precision, m, n); kk is a
 /// run-time argument, used only by estimateGemmTile().
@@ -51,29 +52,6 @@ std::string emitGemmTileF64(const TileShape &shape);
 std::string emitGemmTileF32(const TileShape &shape);
 /// Dispatches on shape.precision.
 std::string emitGemmTile(const TileShape &shape);
-
-/// Modelled cost of one call of the kernel (assumptions: PerfConfig and
-/// docs/NMC4-ASM.md). Obtained by running the emitted code through the
-/// simulator with A, Bt and C in banks 0, 1 and 2.
-struct KernelEstimate {
-  bool valid = false;
-  std::string error;
-  std::string symbol;
-  uint64_t cycles = 0;
-  double flops = 0;      // 2 * m * n * kk
-  double gflops = 0;     // at PerfConfig::clockGHz
-  double peakGflops = 0; // 8 (f64) / 32 (f32) per core
-  double efficiency = 0; // gflops / peakGflops, whole call
-  /// Efficiency of the k loop alone: the cost of one more k (f64) or one
-  /// more 64-wide k block (f32), i.e. without prologue, C load and store.
-  double steadyEfficiency = 0;
-  uint64_t bankConflicts = 0;
-  nmcsim::PerfStats stats;
-  std::string toJson() const;
-};
-
-KernelEstimate estimateGemmTile(const TileShape &shape,
-                                const nmcsim::PerfConfig &perf = {});
 
 } // namespace kan::nmquad
 
