@@ -59,6 +59,12 @@ struct NMQuadCalibration {
   std::vector<DdrRound> ddrRounds;
   bool ddrVisible = true, retriveOk = true, fmaSameAsC = true;
   std::string wordOrder, fma;
+  /// Seconds of one PL_Sync with one core (0: not measured).
+  double syncSeconds = 0;
+  /// Chips probed; the figures above are the slowest chip's and the checks
+  /// hold on every chip. The chips that failed a check, by index.
+  int64_t chips = 1;
+  std::vector<int64_t> badDdr, badKernel;
 };
 
 /// Reads a calibration file; on failure `error` names the problem.
