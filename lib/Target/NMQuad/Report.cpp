@@ -328,6 +328,7 @@ constexpr double kExpLogOps = 40;        // approximate: exp and the log share
 constexpr int64_t kCpuBatch = 128, kCpuDirections = 128, kCpuSteps = 46254;
 constexpr int64_t kCpuSeconds = 600;
 constexpr double kCpuAccuracy = 82.5;
+constexpr const char *kCpuWidths = "784,64,10";
 // Scalar fp64 operations per feature-row element of the C-side basis and
 // activation (de Boor recursion, k levels of about 4 operations per live
 // basis function, plus SiLU's exp and division), counted on the kanrt code.
@@ -549,10 +550,10 @@ struct StepCost {
 };
 
 StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
-                  int64_t streams, int64_t rowsChip, const CostModel &cm) {
+                  int64_t streams, int64_t rowsChip, int64_t width,
+                  const CostModel &cm) {
   StepCost st;
   int64_t rowsCore = (rowsChip + cores - 1) / cores;
-  int64_t width = p.loss ? p.loss.getWidth() : 0;
   for (nmc::LayerOp l : p.layers) {
     int64_t li = l.getIndex(), in = l.getInputs(), out = l.getOutputs();
     int64_t kk = l.getFeatures(), gk = l.getGridSize() + l.getOrder();
@@ -779,7 +780,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
 
   if (p.train) {
     // The whole step of this schedule, phase by phase, for one batch slice.
-    StepCost st = stepCost(p, chips, cores, streams, batch, cm);
+    int64_t width = p.loss.getWidth();
+    StepCost st = stepCost(p, chips, cores, streams, batch, width, cm);
     double hz = cm.clockGHz * 1e6; // cycles per ms
     auto line = [&](StringRef name, const Phase &ph) {
       os << llvm::formatv("  {0,-8} {1,10:F3} ms (kernels {2:F0}, copies "
@@ -789,7 +791,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     };
     os << llvm::formatv("train step per chip ({0} rows, {1} directions, "
                         "{2} rule), busiest core:\n",
-                        batch, p.loss.getWidth(), nmc::stringifyRule(p.rule));
+                        batch, width, nmc::stringifyRule(p.rule));
     line("pack", st.pack);
     line("forward", st.forward);
     line("tangents", st.tangent);
@@ -802,8 +804,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
                         "{2:F2} steps/s\n",
                         batch, st.seconds * 1e3, 1 / st.seconds);
     // The board profiles on the CPU's default run: its batch spread over
-    // the chips, this program's directions, the CPU run's step count.
-    int64_t width = p.loss.getWidth();
+    // the chips, its directions, its step count, this program's layers.
     os << llvm::formatv(
         "board profiles, the CPU default run (batch {0}, {1} directions, "
         "{2} steps in {3} s to {4:F1} % test accuracy, README.md):\n",
@@ -815,7 +816,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
                     {"quad", "NM Quad, four NM6408", 4}};
     for (const Profile &pr : profiles) {
       int64_t rows = (kCpuBatch + pr.chips - 1) / pr.chips;
-      StepCost ps = stepCost(p, pr.chips, cores, streams, rows, cm);
+      StepCost ps =
+          stepCost(p, pr.chips, cores, streams, rows, kCpuDirections, cm);
       double total = kCpuSteps * ps.seconds;
       os << llvm::formatv("  {0} ({1}): {2} chip(s) x {3} cores, {4} rows "
                           "per chip: {5:F3} ms per step, {6:F2} steps/s, "
@@ -830,9 +832,14 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       os << "\n";
     }
     if (width != kCpuDirections)
-      os << "  note: this program draws " << width << " directions per step, "
-         << "the CPU run " << kCpuDirections
-         << ": the same step count is not the same run\n";
+      os << "  note: the profiles draw the CPU run's " << kCpuDirections
+         << " directions per step; this program draws " << width << "\n";
+    std::string widths = std::to_string(p.layers.front().getInputs());
+    for (nmc::LayerOp l : p.layers)
+      widths += "," + std::to_string(l.getOutputs());
+    if (widths != kCpuWidths)
+      os << "  note: this model is [" << widths << "], the CPU run's ["
+         << kCpuWidths << "]: its accuracy after those steps is not known\n";
   }
 
   os << "assumptions (value: source):\n";
