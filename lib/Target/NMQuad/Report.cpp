@@ -585,7 +585,24 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
       dir.copy = g.copy + 2.0 * rowsCore * (2 * in + kk) * cm.copyCyclesPerWord;
       dir.soft = 2 * featureOps(l, rowsCore) * cm.softFlopCycles;
     }
-    if (auto sp = p.sparse.lookup(li)) {
+    nmc::PackTangentOp dense;
+    p.program.walk([&](nmc::PackTangentOp o) {
+      if ((int64_t)o.getLayer() == li)
+        dense = o;
+    });
+    if (dense) {
+      // W'_d drawn and packed by every core (its share of the panels: one
+      // draw per element, the scaler term a multiply-add), then A W'_d^T on
+      // the same kernels as A W^T.
+      auto st = dense.getStreams();
+      double elems = panels * l.getChunk() * 32;
+      double draws = (st[0] >= 0) + (st[1] >= 0 ? gk : 0) + (st[2] >= 0);
+      dir.draws += elems * draws * kPhiloxCycles;
+      dir.soft += elems * gk * (1 + 2 * (st[2] >= 0)) * cm.softFlopCycles;
+      dir.copy += panels * panelWords * cm.copyCyclesPerWord;
+      dir.kernel += g.kernel;
+      dir.copy += g.copy;
+    } else if (auto sp = p.sparse.lookup(li)) {
       double density = sp.getDensity().convertToDouble();
       auto streamsOf = sp.getStreams();
       int64_t sizes[3] = {out * in, out * in * gk, out * in};
@@ -621,8 +638,12 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
     for (auto [i, u] : llvm::enumerate(p.updates)) {
       nmc::DdrBufferOp buf = p.ddr.lookup(u.getParam());
       double size = buf ? buf.getWords() / 2.0 : 0;
-      double m = std::max(1.0, std::floor(u.getDensity().convertToDouble() *
-                                               size + 0.5));
+      bool sparse = u.getDist() == nmc::Dist::sparse_ternary;
+      double m = sparse ? std::max(1.0, std::floor(u.getDensity()
+                                                           .convertToDouble() *
+                                                       size +
+                                                   0.5))
+                        : size;
       Phase &o = owner[i % cores];
       o.draws += width * m * kPhiloxCycles;
       o.soft += 2.0 * width * m * cm.softFlopCycles;
