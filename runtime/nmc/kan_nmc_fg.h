@@ -7,14 +7,16 @@
  * its panels are packed into DDR in the layout of kan_nmc_kan_pack, and the
  * emitted loop nest multiplies them on the FPU tile kernels like W^T. The
  * draws are kanrt's (kan_perturb_dense_range_f64), the products those of
- * kan_pack_weights_jvp_f64 and the update kan_update_dense_f64, so the
- * numbers are those of the CPU target.
+ * kan_pack_weights_jvp_f64 and the update's those of kan_update_dense_f64
+ * (its multiply-adds on the FPU, kan_nmc_axpy.h), so the numbers are those
+ * of the CPU target.
  *
  * C99 (gnu99) as nmc-gcc 4.8 accepts it; sizes and addresses in words.
  *===----------------------------------------------------------------------===*/
 #ifndef KAN_NMC_FG_H
 #define KAN_NMC_FG_H
 
+#include "kan_nmc_axpy.h"
 #include "kan_nmc_kan.h"
 
 /* Panels (q, b) of W'_d^T = [Vb | Vc * S + C * Vs]^T of direction d into
@@ -73,17 +75,35 @@ static void kan_nmc_fg_pack_tangent(const kan_nmc_layer_desc *L,
   }
 }
 
-/* theta -= scale * sum_d coef[d] v_d for dense v (kan_update_dense_f64), in
- * place in DDR. */
+/* Elements of a parameter one update step moves through the banks. */
+#define KAN_NMC_FG_CHUNK 256u
+
+/* theta -= scale * sum_d coef[d] v_d for dense v, in place in DDR, in the
+ * order of kan_update_dense_f64 (acc = acc + c_d v_d over d, then theta +
+ * (-scale) acc, which rounds as theta - scale acc) with both multiply-adds
+ * on the FPU (kan_nmc_axpy_f64). acc, v and th hold KAN_NMC_FG_CHUNK
+ * doubles (v two more), acc in another bank than v and th. */
 static void kan_nmc_fg_update(unsigned param, unsigned size, unsigned coef,
                               unsigned width, unsigned stream, int dist,
                               double scale, unsigned long long seed,
-                              unsigned step, double *coef_buf) {
+                              unsigned step, double *coef_buf, double *acc,
+                              double *v, double *th) {
+  unsigned j0, j, i;
+  double *neg = v + KAN_NMC_FG_CHUNK; /* -scale, even-aligned in a bank */
   kan_nmc_kan_get(coef_buf, coef, 2u * width);
-  kan_nmc_ddr_acquire();
-  kan_update_dense_f64(seed, step, width, stream, dist, size, coef_buf, scale,
-                       (double *)kan_nmc_ddr_range(param, 2u * size));
-  kan_nmc_ddr_release();
+  for (j0 = 0; j0 < size; j0 += KAN_NMC_FG_CHUNK) {
+    unsigned cnt = kan_nmc_kan_min(KAN_NMC_FG_CHUNK, size - j0);
+    for (j = 0; j < cnt; ++j)
+      acc[j] = 0.0;
+    for (i = 0; i < width; ++i) {
+      kan_perturb_dense_range_f64(seed, step, i, stream, dist, j0, cnt, v);
+      kan_nmc_axpy_f64(coef_buf + i, v, acc, (int)cnt);
+    }
+    *neg = -scale;
+    kan_nmc_kan_get(th, param + 2u * j0, 2u * cnt);
+    kan_nmc_axpy_f64(neg, acc, th, (int)cnt);
+    kan_nmc_kan_put(param + 2u * j0, th, 2u * cnt);
+  }
 }
 
 #endif /* KAN_NMC_FG_H */

@@ -308,6 +308,16 @@ void KanToNMCPass::runOnOperation() {
       most = std::max(most, l.chunk * (l.g + l.k + 2));
     bank("vdraws", 7, 2 * most);
   }
+  if (train && llvm::any_of(updates, [](const Upd &u) {
+        return u.dist != nmc::Dist::sparse_ternary;
+      })) {
+    // The dense update's chunk (KAN_NMC_FG_CHUNK doubles): the direction
+    // sum apart from the draws and the parameter slice, and -scale.
+    constexpr int64_t kChunk = 256;
+    bank("uacc", 7, 2 * kChunk);
+    bank("uv", 6, 2 * kChunk + 4);
+    bank("uth", 6, 2 * kChunk);
+  }
   if (train)
     bank("coef", 7, 2 * width);
   if (failed(prog.verify())) {

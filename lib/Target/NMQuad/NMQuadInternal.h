@@ -35,6 +35,14 @@ struct NMQuadProgram {
 };
 
 FailureOr<NMQuadProgram> collectNMQuadProgram(ModuleOp module);
+/// Whether the core calls kan_nmc_axpy_f64 (a dense update): the folder
+/// then carries kan_nmc_axpy_f64.s.
+inline bool needsNMQuadAxpy(const NMQuadProgram &p) {
+  for (nmc::UpdateOp u : p.updates)
+    if (u.getDist() != nmc::Dist::sparse_ternary)
+      return true;
+  return false;
+}
 void printNMQuadParams(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadMakefile(NMQuadProgram &p, llvm::StringRef runtimePrefix,

@@ -13,6 +13,7 @@
 #include "kan/Target/Common.h"
 #include "NMQuadInternal.h"
 #include "kan/Conversion/Passes.h"
+#include "kan/Target/NMQuad/Kernels/Axpy.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmc/NMCOps.h"
 
@@ -266,7 +267,7 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
              << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
              << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
              << exact(o.getScale().convertToDouble())
-             << ", seed, step, B.coef);\n";
+             << ", seed, step, B.coef, uacc, uv, uth);\n";
           return success();
         }
         os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"
@@ -504,6 +505,10 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       failed(writeFile(out, "model_host.c", host)) ||
       failed(writeFile(out, "model_params.h", params)) ||
       failed(writeFile(out, "Makefile", make)))
+    return failure();
+  // The dense update's multiply-add kernel, when the core calls it.
+  if (needsNMQuadAxpy(*p) &&
+      failed(writeFile(out, "kan_nmc_axpy_f64.s", ::kan::nmquad::emitAxpyF64())))
     return failure();
   // One assembly file per nmc.kernel: exactly the symbols the core calls.
   for (nmc::KernelOp k : p->kernels) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "NMQuadInternal.h"
+#include "kan/Target/NMQuad/Kernels/Axpy.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -87,6 +88,8 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
   std::string asmFiles;
   for (nmc::KernelOp k : p.kernels)
     asmFiles += " " + k.getSymName().str() + ".s";
+  if (needsNMQuadAxpy(p))
+    asmFiles += " kan_nmc_axpy_f64.s";
   // NMMB0-1 (nmc-kan.lds): 0x8000 words less the loader area (0x200) and
   // the stack (0x2000) are for code and data.
   int64_t codeBudget = nmc::ProgramOp::kCodeBanks * nmc::ProgramOp::kBankWords -
@@ -646,7 +649,17 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
                         : size;
       Phase &o = owner[i % cores];
       o.draws += width * m * kPhiloxCycles;
-      o.soft += 2.0 * width * m * cm.softFlopCycles;
+      if (sparse) {
+        o.soft += 2.0 * width * m * cm.softFlopCycles;
+      } else {
+        // Dense: the multiply-adds on the FPU (kan_nmc_axpy_f64 on chunks
+        // of 256), the parameter read and written once.
+        static const double perChunk =
+            ::kan::nmquad::estimateAxpyCycles(256);
+        o.kernel += (width + 1) * std::ceil(m / 256) *
+                    std::max(0.0, perChunk) * cm.kernelScale;
+        o.copy += 4.0 * m * cm.copyCyclesPerWord;
+      }
     }
     for (const Phase &o : owner)
       if (o.total() > st.update.total())
