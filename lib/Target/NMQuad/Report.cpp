@@ -525,6 +525,47 @@ GemmCost gemmCost(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
   return g;
 }
 
+/// The same GEMM on the fp32 tile kernels (n = 64 outputs, m <= 12 rows,
+/// kk a multiple of 64: each K chunk padded with zero columns), one word
+/// per element: what an f32 model's layer would cost.
+GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+  GemmCost g;
+  int64_t in = l.getInputs(), out = l.getOutputs();
+  int64_t kc = (l.getChunkColumns() + 63) / 64 * 64;
+  int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 63) / 64;
+  int64_t kk = nq * kc, m = 12;
+  g.rowsCore = rowsCore;
+  if (rowsCore <= 0)
+    return g;
+  g.tilesCore = (rowsCore + m - 1) / m;
+  g.lastRows = rowsCore - (g.tilesCore - 1) * m;
+  for (int64_t left = g.lastRows; left > 0;) {
+    int64_t r = left >= 12 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : left;
+    g.tail.push_back(r);
+    left -= r;
+  }
+  auto kernelCycles = [&](int64_t rows) {
+    ::kan::nmquad::TileShape t;
+    t.m = (int)rows, t.n = 64, t.kk = (int)kc;
+    t.precision = ::kan::nmquad::TilePrecision::F32;
+    ::kan::nmquad::KernelEstimate e = ::kan::nmquad::estimateGemmTile(t);
+    if (!e.valid)
+      g.valid = false, g.error = e.error;
+    return e.valid ? cm.kernelScale * (double)e.cycles : 0.0;
+  };
+  double perStep = (g.tilesCore - 1) * kernelCycles(m);
+  for (int64_t r : g.tail)
+    perStep += kernelCycles(r);
+  g.kernel = perStep * nq * nblk;
+  g.useful = 2.0 * rowsCore * out * l.getFeatures();
+  g.padded = 2.0 * rowsCore * nblk * 64 * kk;
+  g.ddrA = 1.0 * rowsCore * kk;
+  g.ddrB = 1.0 * g.tilesCore * kk * nblk * 64;
+  g.ddrC = 1.0 * rowsCore * out;
+  g.copy = (g.ddrA + g.ddrB + g.ddrC) * cm.copyCyclesPerWord;
+  return g;
+}
+
 /// Soft-float operations of the C-side feature rows of `rows` rows.
 double featureOps(nmc::LayerOp l, int64_t rows) {
   return (double)rows * l.getInputs() *
@@ -759,6 +800,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
        << "w)";
   os << "\n";
   double totKernel = 0, totCopy = 0, totSoft = 0, totFlops = 0;
+  double totKernel32 = 0, totCopy32 = 0;
   int64_t rowsCore = (batch + cores - 1) / cores;
   for (nmc::LayerOp l : p.layers) {
     int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
@@ -793,8 +835,18 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         soft);
     if (!g.valid)
       os << "  kernel: no estimate (" << g.error << ")\n";
+    GemmCost g32 = gemmCostF32(l, rowsCore, cm);
+    if (g32.valid)
+      os << llvm::formatv(
+          "  fp32 projection: {0}x64 kernels, K chunks padded to {1}: "
+          "kernel {2:F0} cycles ({3:F2} x the f64 kernels), DDR {4:F0} "
+          "bytes\n",
+          std::min<int64_t>(12, rowsCore), (kc + 63) / 64 * 64, g32.kernel,
+          g32.kernel > 0 ? g.kernel / g32.kernel : 0.0,
+          4 * (g32.ddrA + g32.ddrB + g32.ddrC));
     totKernel += g.kernel, totCopy += g.copy, totSoft += soft,
         totFlops += g.useful;
+    totKernel32 += g32.kernel, totCopy32 += g32.copy;
   }
   // DDR permit: held only while words move (NMC copies are core loops), so
   // a chip's cores serialise on it only when more than `streams` of them
@@ -811,6 +863,19 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       "{10} rows each), {11:F3} GFLOP/s per chip\n",
       totKernel, totCopy, totSoft, 100 * busy, cores, streams, serial, batch,
       ms, chips, batch, ms > 0 ? totFlops * cores / (ms * 1e6) : 0.0);
+  // The FPU's fp32 rate is a multiple of its fp64 rate; the same forward
+  // with the f32 kernels and one-word elements (soft-float features alike).
+  {
+    double core32 = totKernel32 + totCopy32 + totSoft;
+    double busy32 = core32 > 0 ? totCopy32 / core32 : 0;
+    double serial32 = std::max(1.0, cores * busy32 / streams);
+    double ms32 = core32 * serial32 / (cm.clockGHz * 1e6);
+    os << llvm::formatv(
+        "fp32 projection of the forward: kernels {0:F0}, copies {1:F0} "
+        "cycles, {2:F3} ms per chip (f32 models are not built for NM Quad "
+        "yet: kan-to-nmc takes f64 layers)\n",
+        totKernel32, totCopy32, ms32);
+  }
 
   if (p.train) {
     // The whole step of this schedule, phase by phase, for one batch slice.
@@ -904,6 +969,10 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
        << "  C-side scalar fp64 is software, 40 cycles per operation: "
           "software from nmc-gcc output calling DAdd/DMul (PromeTorch, "
           "docs/NEUROMATRIX.md); 40 cycles assumed\n";
+  os << "  fp32 FPU rate 4x fp64 per chip (512 vs 128 GFLOPS, RC Module's "
+        "NM6408 figures, docs/NEUROMATRIX.md), 2x of it from .float packing "
+        "two fp32 per 64-bit lane (nmpp); the timing model charges a lane "
+        "per cycle, so its f32 kernels run at most 2x\n";
   os << "  at most ddr_streams cores on DDR: reported hangs above 8 "
         "(docs/NEUROMATRIX.md); permit held only while a copy runs\n"
      << "  feature work 4k(k+1)+30 scalar ops per input and row: counted on "
