@@ -81,17 +81,20 @@ static void kan_nmc_fg_pack_tangent(const kan_nmc_layer_desc *L,
 /* theta -= scale * sum_d coef[d] v_d for dense v, in place in DDR, in the
  * order of kan_update_dense_f64 (acc = acc + c_d v_d over d, then theta +
  * (-scale) acc, which rounds as theta - scale acc) with both multiply-adds
- * on the FPU (kan_nmc_axpy_f64). acc, v and th hold KAN_NMC_FG_CHUNK
+ * on the FPU (kan_nmc_axpy_f64). Elements are independent: the cores of a
+ * chip take its chunks round robin. acc, v and th hold KAN_NMC_FG_CHUNK
  * doubles (v two more), acc in another bank than v and th. */
 static void kan_nmc_fg_update(unsigned param, unsigned size, unsigned coef,
                               unsigned width, unsigned stream, int dist,
                               double scale, unsigned long long seed,
                               unsigned step, double *coef_buf, double *acc,
-                              double *v, double *th) {
+                              double *v, double *th,
+                              const kan_nmc_kan_core *cc) {
   unsigned j0, j, i;
   double *neg = v + KAN_NMC_FG_CHUNK; /* -scale, even-aligned in a bank */
   kan_nmc_kan_get(coef_buf, coef, 2u * width);
-  for (j0 = 0; j0 < size; j0 += KAN_NMC_FG_CHUNK) {
+  for (j0 = cc->me * KAN_NMC_FG_CHUNK; j0 < size;
+       j0 += cc->ncores * KAN_NMC_FG_CHUNK) {
     unsigned cnt = kan_nmc_kan_min(KAN_NMC_FG_CHUNK, size - j0);
     for (j = 0; j < cnt; ++j)
       acc[j] = 0.0;

@@ -261,13 +261,14 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       .Case<nmc::UpdateOp>([&](nmc::UpdateOp o) {
         auto buf = p.ddr.lookup(o.getParam());
         if (o.getDist() != nmc::Dist::sparse_ternary) {
-          os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"
-             << ind(n + 1) << "kan_nmc_fg_update(" << macro(o.getParam())
+          // Dense: every core updates its chunks of the parameter.
+          ++updates;
+          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam())
              << ", " << buf.getWords() / 2 << "u, "
              << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
              << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
              << exact(o.getScale().convertToDouble())
-             << ", seed, step, B.coef, uacc, uv, uth);\n";
+             << ", seed, step, B.coef, uacc, uv, uth, &cc);\n";
           return success();
         }
         os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"

@@ -679,6 +679,7 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
     // Each parameter is updated by its owner core (round robin), every
     // chip alike: one draw and one multiply-add per non-zero and direction.
     std::vector<Phase> owner(cores);
+    Phase dense; // every core's share of the dense updates
     for (auto [i, u] : llvm::enumerate(p.updates)) {
       nmc::DdrBufferOp buf = p.ddr.lookup(u.getParam());
       double size = buf ? buf.getWords() / 2.0 : 0;
@@ -688,23 +689,27 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
                                                        size +
                                                    0.5))
                         : size;
-      Phase &o = owner[i % cores];
-      o.draws += width * m * kPhiloxCycles;
       if (sparse) {
+        Phase &o = owner[i % cores];
+        o.draws += width * m * kPhiloxCycles;
         o.soft += 2.0 * width * m * cm.softFlopCycles;
       } else {
-        // Dense: the multiply-adds on the FPU (kan_nmc_axpy_f64 on chunks
-        // of 256), the parameter read and written once.
+        // Dense: chunks of 256 round robin over the cores, the draws in C,
+        // the multiply-adds on the FPU (kan_nmc_axpy_f64), the parameter
+        // read and written once.
         static const double perChunk =
             ::kan::nmquad::estimateAxpyCycles(256);
-        o.kernel += (width + 1) * std::ceil(m / 256) *
-                    std::max(0.0, perChunk) * cm.kernelScale;
-        o.copy += 4.0 * m * cm.copyCyclesPerWord;
+        double chunks = std::ceil(std::ceil(m / 256) / cores);
+        dense.draws += width * chunks * 256 * kPhiloxCycles;
+        dense.kernel += (width + 1) * chunks * std::max(0.0, perChunk) *
+                        cm.kernelScale;
+        dense.copy += 4.0 * chunks * 256 * cm.copyCyclesPerWord;
       }
     }
     for (const Phase &o : owner)
       if (o.total() > st.update.total())
         st.update = o;
+    st.update += dense;
     // Two host syncs per step (partials out, coefficients in) with every
     // core of every chip, one PL_Sync each; a step also starts with one.
     st.syncSeconds = 3.0 * chips * cores * cm.syncSeconds;
@@ -933,6 +938,9 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     if (width != kCpuDirections)
       os << "  note: the profiles draw the CPU run's " << kCpuDirections
          << " directions per step; this program draws " << width << "\n";
+    if (p.rule != nmc::Rule::ternary)
+      os << "  note: this program's rule is " << nmc::stringifyRule(p.rule)
+         << "; the CPU run's accuracy is noise_step's (ternary)\n";
     std::string widths = std::to_string(p.layers.front().getInputs());
     for (nmc::LayerOp l : p.layers)
       widths += "," + std::to_string(l.getOutputs());
