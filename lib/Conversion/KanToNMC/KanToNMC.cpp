@@ -114,8 +114,16 @@ void KanToNMCPass::runOnOperation() {
       return;
     auto pw = fg.getWeights().getDefiningOp<PackWeightsOp>();
     auto gridT = fg.getGrid().getType();
-    if (!pw || !gridT.getElementType().isF64()) {
-      fg.emitOpError() << "nmquad needs f64 layers whose weights come from "
+    if (!gridT.getElementType().isF64()) {
+      fg.emitOpError() << "nmquad builds f64 layers only; this one is "
+                       << gridT.getElementType()
+                       << " (--report of an f64 build projects its GEMMs on "
+                          "the f32 kernels)";
+      failedWalk = true;
+      return;
+    }
+    if (!pw) {
+      fg.emitOpError() << "nmquad needs layers whose weights come from "
                           "kan.pack_weights of @model arguments";
       failedWalk = true;
       return;
@@ -328,10 +336,12 @@ void KanToNMCPass::runOnOperation() {
 
   // DDR map.
   int64_t addr = 0;
+  llvm::StringMap<int64_t> ddrWords;
   auto ddr = [&](StringRef name, int64_t words, nmc::DdrKind kind)
       -> nmc::DdrBufferOp {
     auto d = b.create<nmc::DdrBufferOp>(loc, name, addr, words, kind,
                                         StringAttr(), DenseI64ArrayAttr());
+    ddrWords[name] = words;
     addr += (words + 63) & ~int64_t(63);
     return d;
   };
@@ -449,12 +459,16 @@ void KanToNMCPass::runOnOperation() {
       b.setInsertionPointToStart(&panels.getBody().front());
       b.create<nmc::CopyOp>(loc, part.second, "bt_panel", 2 * kcMax * kNB,
                             nmc::CopyLayout::bt_panel, true);
-      b.create<nmc::CopyOp>(loc, part.first, "a_panel", 2 * m * kcMax,
+      // A copy moves at most a tile's rows, and never more than the
+      // buffer holds (a batch smaller than a tile).
+      b.create<nmc::CopyOp>(loc, part.first, "a_panel",
+                            std::min(2 * m * kcMax, ddrWords.lookup(part.first)),
                             nmc::CopyLayout::a_rows, false);
       b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, kNB,
                                 kcMax, kernelsFor(m));
     }
-    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * kNB * l.blocks(),
+    b.create<nmc::CopyOp>(loc, "c_tile", c,
+                          std::min(2 * m * kNB * l.blocks(), ddrWords.lookup(c)),
                           nmc::CopyLayout::c_rows, false);
   };
   auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
