@@ -978,9 +978,9 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
           "software from nmc-gcc output calling DAdd/DMul (PromeTorch, "
           "docs/NEUROMATRIX.md); 40 cycles assumed\n";
   os << "  fp32 FPU rate 4x fp64 per chip (512 vs 128 GFLOPS, RC Module's "
-        "NM6408 figures, docs/NEUROMATRIX.md), 2x of it from .float packing "
-        "two fp32 per 64-bit lane (nmpp); the timing model charges a lane "
-        "per cycle, so its f32 kernels run at most 2x\n";
+        "NM6408 figures, docs/NEUROMATRIX.md): .float packs two fp32 per "
+        "64-bit lane (2x), nmpp's fp32 GEMM uses .matrix for the rest, "
+        "which the timing model lacks: its f32 kernels gain at most 2x\n";
   os << "  at most ddr_streams cores on DDR: reported hangs above 8 "
         "(docs/NEUROMATRIX.md); permit held only while a copy runs\n"
      << "  feature work 4k(k+1)+30 scalar ops per input and row: counted on "
