@@ -5,12 +5,18 @@
 //   nmc-sim FILE.s --call SYM --gemm M,N,KK [--f32] [--report]
 //       run SYM as a GEMM tile kernel (A, Bt, C in banks 0, 1, 2, random
 //       data), compare with a reference loop, print one JSON line
+//   nmc-sim FILE.s --call SYM --axpy N [--report]
+//       run SYM as kan_nmc_axpy_f64 (y += a[0] x, x and y in banks 1, 2,
+//       random data), compare with the C loop, print one JSON line
 //   nmc-sim --emit f64|f32 --m M
 //       print the emitted tile kernel
+//   nmc-sim --emit axpy
+//       print the dense update's multiply-add kernel
 //   nmc-sim --estimate f64|f32 --m M [--kk KK]
 //       print estimateGemmTile() as JSON
 //
 //===----------------------------------------------------------------------===//
+#include "kan/Target/NMQuad/Kernels/Axpy.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "nmcsim/Simulator.h"
 #include "nmcsim/TileCost.h"
@@ -33,7 +39,9 @@ int usage() {
   std::cerr << "usage: nmc-sim --check FILE.s\n"
                "       nmc-sim FILE.s --call SYM --gemm M,N,KK [--f32] "
                "[--report]\n"
+               "       nmc-sim FILE.s --call SYM --axpy N [--report]\n"
                "       nmc-sim --emit f64|f32 --m M\n"
+               "       nmc-sim --emit axpy\n"
                "       nmc-sim --estimate f64|f32 --m M [--kk KK]\n";
   return 2;
 }
@@ -55,6 +63,53 @@ bool readFile(const std::string &path, std::string &out) {
   ss << in.rdbuf();
   out = ss.str();
   return true;
+}
+
+/// y (n doubles, bank 2) += a[0] (bank 3) * x (bank 1); elements past n
+/// must stay as they were.
+int runAxpy(nmcsim::Simulator &sim, const std::string &sym, int n,
+            bool report) {
+  using namespace nmcsim;
+  const int pad = 4;
+  if (n < 0 || 2ull * (n + pad) > kBankWords) {
+    std::cerr << "nmc-sim: --axpy N must be 0.." << kBankWords / 2 - pad
+              << "\n";
+    return 2;
+  }
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<double> x(n + pad), y(n + pad), got(n + pad);
+  for (auto *v : {&x, &y})
+    for (double &e : *v)
+      e = dist(rng);
+  double a = dist(rng);
+  sim.writeDoubles(bankBase(3), &a, 1);
+  sim.writeDoubles(bankBase(1), x.data(), x.size());
+  sim.writeDoubles(bankBase(2), y.data(), y.size());
+  if (!sim.call(sym, {CallArg::word(bankBase(3)), CallArg::word(bankBase(1)),
+                      CallArg::word(bankBase(2)), CallArg::i32(n)})) {
+    std::cerr << "nmc-sim: " << sim.error() << "\n";
+    return 1;
+  }
+  sim.readDoubles(bankBase(2), got.data(), got.size());
+  double maxRel = 0;
+  int untouched = 1;
+  for (int i = 0; i < n + pad; ++i) {
+    if (i >= n) {
+      untouched &= got[i] == y[i];
+      continue;
+    }
+    double ref = y[i] + a * x[i];
+    double scale = std::fabs(y[i]) + std::fabs(a * x[i]);
+    maxRel = std::max(maxRel, std::fabs(got[i] - ref) / (scale > 0 ? scale : 1));
+  }
+  std::cout << "{\"symbol\":\"" << sym << "\",\"n\":" << n
+            << ",\"max_rel_err\":" << maxRel
+            << ",\"past_n_untouched\":" << (untouched ? "true" : "false");
+  if (report)
+    std::cout << ",\"report\":" << sim.stats().toJson(PerfConfig{});
+  std::cout << "}\n";
+  return maxRel < 1e-15 && untouched ? 0 : 1;
 }
 
 int runGemm(nmcsim::Simulator &sim, const std::string &sym, int m, int n,
@@ -123,7 +178,7 @@ int runGemm(nmcsim::Simulator &sim, const std::string &sym, int m, int n,
 
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string file, sym, emit, estimate, gemm;
+  std::string file, sym, emit, estimate, gemm, axpy;
   bool check = false, f32 = false, report = false;
   int m = 0, kk = 256;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -147,6 +202,9 @@ int main(int argc, char **argv) {
     } else if (a == "--gemm") {
       if (!value(gemm))
         return usage();
+    } else if (a == "--axpy") {
+      if (!value(axpy))
+        return usage();
     } else if (a == "--emit") {
       if (!value(emit))
         return usage();
@@ -167,6 +225,10 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (emit == "axpy") {
+    std::cout << nmquad::emitAxpyF64();
+    return 0;
+  }
   if (!emit.empty() || !estimate.empty()) {
     std::string p = emit.empty() ? estimate : emit;
     if (p != "f64" && p != "f32")
@@ -206,6 +268,12 @@ int main(int argc, char **argv) {
   }
   if (check)
     return 0;
+  if (!sym.empty() && !axpy.empty()) {
+    int n;
+    if (!parseInt(axpy, n))
+      return usage();
+    return runAxpy(sim, sym, n, report);
+  }
   if (sym.empty() || gemm.empty())
     return usage();
   int gm, gn, gk;

@@ -52,6 +52,10 @@ struct LayerPlan {
   // Train step.
   SmallVector<int64_t, 3> streams{-1, -1, -1};
   double density = 0;
+  /// Dense directions (normal, rademacher: the fg rule's) are packed as
+  /// W'_d panels and run on the FPU kernels; sparse ones stay in C.
+  bool dense = false;
+  nmc::Dist dist = nmc::Dist::sparse_ternary;
   int64_t nnz = 0, maxDraws = 0;
   int64_t gk1() const { return g + k + 1; }
   int64_t features() const { return in * gk1(); }
@@ -59,6 +63,18 @@ struct LayerPlan {
   int64_t blocks() const { return (out + kNB - 1) / kNB; }
   int64_t paddedOut() const { return blocks() * kNB; }
 };
+
+nmc::Dist toNMC(Distribution d) {
+  switch (d) {
+  case Distribution::normal:
+    return nmc::Dist::normal;
+  case Distribution::rademacher:
+    return nmc::Dist::rademacher;
+  case Distribution::sparse_ternary:
+    break;
+  }
+  return nmc::Dist::sparse_ternary;
+}
 
 /// kan_sparse_count of the runtime: max(1, floor(density*size + 0.5)).
 int64_t sparseCount(int64_t size, double density) {
@@ -98,8 +114,16 @@ void KanToNMCPass::runOnOperation() {
       return;
     auto pw = fg.getWeights().getDefiningOp<PackWeightsOp>();
     auto gridT = fg.getGrid().getType();
-    if (!pw || !gridT.getElementType().isF64()) {
-      fg.emitOpError() << "nmquad needs f64 layers whose weights come from "
+    if (!gridT.getElementType().isF64()) {
+      fg.emitOpError() << "nmquad builds f64 layers only; this one is "
+                       << gridT.getElementType()
+                       << " (--report of an f64 build projects its GEMMs on "
+                          "the f32 kernels)";
+      failedWalk = true;
+      return;
+    }
+    if (!pw) {
+      fg.emitOpError() << "nmquad needs layers whose weights come from "
                           "kan.pack_weights of @model arguments";
       failedWalk = true;
       return;
@@ -139,6 +163,7 @@ void KanToNMCPass::runOnOperation() {
     unsigned param;
     int64_t stream;
     double scale, density;
+    nmc::Dist dist;
   };
   SmallVector<Upd> updates;
   if (train) {
@@ -147,11 +172,10 @@ void KanToNMCPass::runOnOperation() {
       if (auto j = dyn_cast<FeatureGemmJvpOp>(op)) {
         if (li >= layers.size())
           return op->emitOpError() << "has more layers than @model";
-        if (!j.getDist() || *j.getDist() != Distribution::sparse_ternary ||
-            j.getWeightsTangent())
+        if (!j.getDist() || j.getWeightsTangent())
           return op->emitOpError()
-                 << "nmquad supports sparse_ternary perturbations regenerated "
-                    "from the seed only";
+                 << "nmquad supports perturbations regenerated from the seed "
+                    "only";
         if (j.getFirstDirection() != 0)
           return op->emitOpError()
                  << "nmquad draws a step's directions from 0; a slice "
@@ -160,7 +184,10 @@ void KanToNMCPass::runOnOperation() {
         LayerPlan &l = layers[li++];
         auto st = *j.getStreams();
         l.streams.assign(st.begin(), st.end());
-        l.density = j.getDensity()->convertToDouble();
+        l.dist = toNMC(*j.getDist());
+        l.dense = l.dist != nmc::Dist::sparse_ternary;
+        if (!l.dense)
+          l.density = j.getDensity()->convertToDouble();
         width = j.getWidth();
       } else if (isa<SoftmaxCrossEntropyJvpOp>(op)) {
         lossKind = nmc::LossKind::cross_entropy;
@@ -170,13 +197,14 @@ void KanToNMCPass::runOnOperation() {
         rule = c.getRule() == UpdateRule::fg ? nmc::Rule::fg : nmc::Rule::ternary;
       } else if (auto u = dyn_cast<kan::UpdateOp>(op)) {
         auto a = dyn_cast<BlockArgument>(u.getParam());
-        if (!a || a.getArgNumber() < 4 ||
-            u.getDist() != Distribution::sparse_ternary)
+        if (!a || a.getArgNumber() < 4)
           return op->emitOpError() << "nmquad updates @train_step parameter "
-                                      "arguments with sparse_ternary draws";
-        updates.push_back({a.getArgNumber() - 3, (int64_t)u.getStream(),
-                           u.getScale().convertToDouble(),
-                           u.getDensity()->convertToDouble()});
+                                      "arguments only";
+        updates.push_back(
+            {a.getArgNumber() - 3, (int64_t)u.getStream(),
+             u.getScale().convertToDouble(),
+             u.getDensity() ? u.getDensity()->convertToDouble() : 0.0,
+             toNMC(u.getDist())});
       }
       return WalkResult::advance();
     });
@@ -224,7 +252,7 @@ void KanToNMCPass::runOnOperation() {
     int64_t gt = l.g + 2 * l.k + 1;
     int64_t aux = l.chunk * (4 + l.k * (l.g + 2 * l.k));
     maxGridWords = std::max(maxGridWords, 2 * (l.chunk * gt + aux));
-    if (train) {
+    if (train && !l.dense) {
       int64_t gk = l.g + l.k, sizes[3] = {l.out * l.in, l.out * l.in * gk,
                                           l.out * l.in};
       for (int t = 0; t < 3; ++t)
@@ -272,14 +300,34 @@ void KanToNMCPass::runOnOperation() {
   if (train)
     bank("xt_rows", 5, 2 * chunkRows);
   bank("feat", 5, 2 * rows * maxKc);
-  if (train) {
+  bool anySparse = llvm::any_of(layers, [](auto &l) { return !l.dense; });
+  bool anyDense = llvm::any_of(layers, [](auto &l) { return l.dense; });
+  if (train && anySparse) {
     int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
     bank("yrow", 6, 2 * maxOut);
     bank("seg", 6, 2 * seg);
     bank("draws", 7, 2 * maxDraws);
     bank("triples", 7, 4 * maxNnz);
-    bank("coef", 7, 2 * width);
   }
+  if (train && anyDense) {
+    // One output's draws of a chunk: base, spline and scaler.
+    int64_t most = 0;
+    for (LayerPlan &l : layers)
+      most = std::max(most, l.chunk * (l.g + l.k + 2));
+    bank("vdraws", 7, 2 * most);
+  }
+  if (train && llvm::any_of(updates, [](const Upd &u) {
+        return u.dist != nmc::Dist::sparse_ternary;
+      })) {
+    // The dense update's chunk (KAN_NMC_FG_CHUNK doubles): the direction
+    // sum apart from the draws and the parameter slice, and -scale.
+    constexpr int64_t kChunk = 256;
+    bank("uacc", 7, 2 * kChunk);
+    bank("uv", 6, 2 * kChunk + 4);
+    bank("uth", 6, 2 * kChunk);
+  }
+  if (train)
+    bank("coef", 7, 2 * width);
   if (failed(prog.verify())) {
     prog.emitError() << "the schedule does not fit the banks; reduce the "
                         "density or the layer widths";
@@ -288,10 +336,12 @@ void KanToNMCPass::runOnOperation() {
 
   // DDR map.
   int64_t addr = 0;
+  llvm::StringMap<int64_t> ddrWords;
   auto ddr = [&](StringRef name, int64_t words, nmc::DdrKind kind)
       -> nmc::DdrBufferOp {
     auto d = b.create<nmc::DdrBufferOp>(loc, name, addr, words, kind,
                                         StringAttr(), DenseI64ArrayAttr());
+    ddrWords[name] = words;
     addr += (words + 63) & ~int64_t(63);
     return d;
   };
@@ -325,6 +375,10 @@ void KanToNMCPass::runOnOperation() {
   if (train) {
     for (auto [li, l] : llvm::enumerate(layers))
       ddr("yt" + std::to_string(li), 2 * width * batch * l.out, nmc::DdrKind::scratch);
+    for (auto [li, l] : llvm::enumerate(layers))
+      if (l.dense)
+        ddr("v" + std::to_string(li), 2 * l.paddedOut() * l.features(),
+            nmc::DdrKind::scratch);
     ddr("ft", 2 * batch * maxK, nmc::DdrKind::scratch);
     int64_t classes = layers.back().out;
     ddr("target", *lossKind == nmc::LossKind::mse ? 2 * batch * classes : batch, nmc::DdrKind::labels);
@@ -379,14 +433,17 @@ void KanToNMCPass::runOnOperation() {
     return b.getArrayAttr(refs);
   };
   // The loop nest of one layer GEMM on this core: row tiles; per tile the
-  // C tile cleared, the (chunk, block) steps (Bt panels double-buffered,
-  // A rows per chunk, the kernels), then the C rows out.
-  auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
+  // C tile cleared, for each (A, Bt) part the (chunk, block) steps (Bt
+  // panels double-buffered, A rows per chunk, the kernels), then the C rows
+  // out. Every part adds into the same C tile: C = sum of A_i Bt_i^T.
+  using Part = std::pair<std::string, std::string>;
+  auto gemmParts = [&](int64_t li, ArrayRef<Part> parts, StringRef c,
+                       bool tangent) {
     LayerPlan &l = layers[li];
-    std::string w = "w" + std::to_string(li);
     int64_t m = l.tileRows, kcMax = l.kc();
-    auto g = b.create<nmc::LayerGemmOp>(loc, li, a, w, c, outputs ? 0 : 1,
-                                        tangent);
+    auto g = b.create<nmc::LayerGemmOp>(loc, li, parts.front().first,
+                                        parts.front().second, c,
+                                        outputs ? 0 : 1, tangent);
     g.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&g.getBody().front());
@@ -395,20 +452,28 @@ void KanToNMCPass::runOnOperation() {
     b.setInsertionPointToStart(&tiles.getBody().front());
     b.create<nmc::FillOp>(loc, "c_tile", 2 * m * kNB * l.blocks());
     int64_t chunks = (l.in + l.chunk - 1) / l.chunk;
-    auto panels = b.create<nmc::PanelLoopOp>(loc, chunks);
-    panels.getBody().emplaceBlock();
-    {
+    for (const Part &part : parts) {
+      auto panels = b.create<nmc::PanelLoopOp>(loc, chunks);
+      panels.getBody().emplaceBlock();
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(&panels.getBody().front());
-      b.create<nmc::CopyOp>(loc, w, "bt_panel", 2 * kcMax * kNB,
+      b.create<nmc::CopyOp>(loc, part.second, "bt_panel", 2 * kcMax * kNB,
                             nmc::CopyLayout::bt_panel, true);
-      b.create<nmc::CopyOp>(loc, a, "a_panel", 2 * m * kcMax,
+      // A copy moves at most a tile's rows, and never more than the
+      // buffer holds (a batch smaller than a tile).
+      b.create<nmc::CopyOp>(loc, part.first, "a_panel",
+                            std::min(2 * m * kcMax, ddrWords.lookup(part.first)),
                             nmc::CopyLayout::a_rows, false);
       b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, kNB,
                                 kcMax, kernelsFor(m));
     }
-    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * kNB * l.blocks(),
+    b.create<nmc::CopyOp>(loc, "c_tile", c,
+                          std::min(2 * m * kNB * l.blocks(), ddrWords.lookup(c)),
                           nmc::CopyLayout::c_rows, false);
+  };
+  auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
+    Part part{a.str(), "w" + std::to_string(li)};
+    gemmParts(li, part, c, tangent);
   };
 
   // forward: pack, then per layer features and GEMM.
@@ -452,18 +517,41 @@ void KanToNMCPass::runOnOperation() {
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(&loop.getBody().front());
-        if (li) {
-          b.create<nmc::FeaturesOp>(loc, li, "yt" + std::to_string(li - 1), "ft",
-                                    true);
-          if (outputs)
-            b.create<nmc::BarrierOp>(loc);
-          gemm(li, "ft", "yt" + s, true);
-          if (outputs)
-            b.create<nmc::BarrierOp>(loc);
+        if (l.dense) {
+          // y'_d = A'_d W^T + A W'_d^T on the FPU: W'_d packed as panels by
+          // every core, then both products in one C tile. The barriers: the
+          // panels are read by every core, and rewritten for d + 1.
+          std::string v = "v" + s;
+          if (li) {
+            b.create<nmc::FeaturesOp>(loc, li, "yt" + std::to_string(li - 1),
+                                      "ft", true);
+            if (outputs)
+              b.create<nmc::BarrierOp>(loc);
+          }
+          b.create<nmc::PackTangentOp>(loc, li, v, "bt_panel", "vdraws",
+                                       b.getDenseI64ArrayAttr(l.streams),
+                                       l.dist);
+          b.create<nmc::BarrierOp>(loc);
+          SmallVector<Part, 2> parts;
+          if (li)
+            parts.push_back({"ft", "w" + s});
+          parts.push_back({"f" + s, v});
+          gemmParts(li, parts, "yt" + s, true);
+          b.create<nmc::BarrierOp>(loc);
+        } else {
+          if (li) {
+            b.create<nmc::FeaturesOp>(loc, li, "yt" + std::to_string(li - 1),
+                                      "ft", true);
+            if (outputs)
+              b.create<nmc::BarrierOp>(loc);
+            gemm(li, "ft", "yt" + s, true);
+            if (outputs)
+              b.create<nmc::BarrierOp>(loc);
+          }
+          b.create<nmc::SparseTangentOp>(
+              loc, b.getI64IntegerAttr(li), sym("f" + s), sym("yt" + s),
+              b.getDenseI64ArrayAttr(l.streams), b.getF64FloatAttr(l.density));
         }
-        b.create<nmc::SparseTangentOp>(
-            loc, b.getI64IntegerAttr(li), sym("f" + s), sym("yt" + s),
-            b.getDenseI64ArrayAttr(l.streams), b.getF64FloatAttr(l.density));
       }
       b.create<nmc::BarrierOp>(loc);
     }
@@ -471,12 +559,14 @@ void KanToNMCPass::runOnOperation() {
                           "yt" + std::to_string(layers.size() - 1), "target",
                           "partials", width);
     b.create<nmc::HostSyncOp>(loc, *rule);
-    for (auto [i, u] : llvm::enumerate(updates))
+    for (auto [i, u] : llvm::enumerate(updates)) {
       b.create<nmc::UpdateOp>(
           loc, sym(argSym[u.param]), sym("coefficients"),
           b.getI64IntegerAttr(u.stream), b.getF64FloatAttr(u.scale),
           b.getF64FloatAttr(u.density), b.getI64IntegerAttr(width),
-          b.getI64IntegerAttr((int64_t)i % cores));
+          b.getI64IntegerAttr((int64_t)i % cores),
+          nmc::DistAttr::get(b.getContext(), u.dist));
+    }
     b.create<nmc::BarrierOp>(loc);
   }
   // The kernels the GEMMs call, declared after the buffers.

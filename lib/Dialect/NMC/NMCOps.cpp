@@ -114,6 +114,21 @@ LogicalResult KernelOp::verify() {
   return success();
 }
 
+LogicalResult PackTangentOp::verify() {
+  if (getStreams().size() != 3)
+    return emitOpError() << "needs the three streams (base, spline, scaler)";
+  if (getDist() == Dist::sparse_ternary)
+    return emitOpError() << "packs dense perturbations; sparse ones are "
+                            "applied by nmc.sparse_tangent";
+  auto packed = lookup<DdrBufferOp>(*this, getPacked());
+  auto stage = lookup<BankBufferOp>(*this, getStage());
+  auto draws = lookup<BankBufferOp>(*this, getDraws());
+  if (!packed || !stage || !draws)
+    return emitOpError() << "packs into a DDR buffer through two bank "
+                            "buffers of the program";
+  return success();
+}
+
 LogicalResult FillOp::verify() {
   auto b = lookup<BankBufferOp>(*this, getBuffer());
   if (!b)

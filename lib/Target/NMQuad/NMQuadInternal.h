@@ -35,6 +35,14 @@ struct NMQuadProgram {
 };
 
 FailureOr<NMQuadProgram> collectNMQuadProgram(ModuleOp module);
+/// Whether the core calls kan_nmc_axpy_f64 (a dense update): the folder
+/// then carries kan_nmc_axpy_f64.s.
+inline bool needsNMQuadAxpy(const NMQuadProgram &p) {
+  for (nmc::UpdateOp u : p.updates)
+    if (u.getDist() != nmc::Dist::sparse_ternary)
+      return true;
+  return false;
+}
 void printNMQuadParams(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os);
 void printNMQuadMakefile(NMQuadProgram &p, llvm::StringRef runtimePrefix,
@@ -59,6 +67,12 @@ struct NMQuadCalibration {
   std::vector<DdrRound> ddrRounds;
   bool ddrVisible = true, retriveOk = true, fmaSameAsC = true;
   std::string wordOrder, fma;
+  /// Seconds of one PL_Sync with one core (0: not measured).
+  double syncSeconds = 0;
+  /// Chips probed; the figures above are the slowest chip's and the checks
+  /// hold on every chip. The chips that failed a check, by index.
+  int64_t chips = 1;
+  std::vector<int64_t> badDdr, badKernel;
 };
 
 /// Reads a calibration file; on failure `error` names the problem.

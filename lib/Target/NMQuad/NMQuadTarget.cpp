@@ -13,6 +13,7 @@
 #include "kan/Target/Common.h"
 #include "NMQuadInternal.h"
 #include "kan/Conversion/Passes.h"
+#include "kan/Target/NMQuad/Kernels/Axpy.h"
 #include "kan/Target/NMQuad/Kernels/CostModel.h"
 #include "kan/Target/NMQuad/Kernels/GemmTile.h"
 #include "kan/Dialect/NMC/NMCOps.h"
@@ -33,6 +34,10 @@ namespace {
 std::string exact(double v) { return printExactDouble(v); }
 
 std::string macro(StringRef sym) { return "KAN_ADDR_" + sym.upper(); }
+
+std::string distMacro(nmc::Dist d) {
+  return d == nmc::Dist::rademacher ? "KAN_DIST_RADEMACHER" : "KAN_DIST_NORMAL";
+}
 
 class CorePrinter {
 public:
@@ -170,17 +175,24 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       .Case<nmc::CopyOp>([&](nmc::CopyOp o) -> LogicalResult {
         std::string L = this->L(gemm.layer);
         switch (o.getLayout()) {
-        case nmc::CopyLayout::bt_panel:
+        case nmc::CopyLayout::bt_panel: {
+          // Panels of another buffer than the layer's W^T (W'_d) share its
+          // layout.
+          std::string panel = "kan_nmc_kan_panel(" + L + ", q, b)";
+          if (o.getSrc() != layer(gemm.layer).getPacked())
+            panel = macro(o.getSrc()) + " + (" + panel + " - " +
+                    macro(layer(gemm.layer).getPacked()) + ")";
           os << ind(n) << "kan_nmc_kan_start(" << o.getDst()
-             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range("
-             << "kan_nmc_kan_panel(" << L << ", q, b), 2u * kc * 32u), "
+             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel
+             << ", 2u * kc * 32u), "
              << "2u * kc * 32u, &hb[s & 1u]);\n";
           return success();
+        }
         case nmc::CopyLayout::a_rows: {
           int64_t kfull = layer(gemm.layer).getFeatures();
           os << ind(n) << "if (b == b0) /* a new K chunk: its A rows */\n"
              << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst()
-             << ", kc, " << gemm.a << " + 2u * (rb * " << kfull
+             << ", kc, " << macro(o.getSrc()) << " + 2u * (rb * " << kfull
              << "u + q * " << layer(gemm.layer).getChunkColumns() << "u), "
              << kfull << "u, mm, kc);\n";
           return success();
@@ -208,6 +220,14 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
             return failure();
         os << ind(n) << "}\n";
         inTangent = false;
+        return success();
+      })
+      .Case<nmc::PackTangentOp>([&](nmc::PackTangentOp o) {
+        auto st = o.getStreams();
+        os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer())
+           << ", &B, " << macro(o.getPacked()) << ", " << o.getDraws()
+           << ", seed, step, d, " << st[0] << ", " << st[1] << ", " << st[2]
+           << ", " << distMacro(o.getDist()) << ", &cc);\n";
         return success();
       })
       .Case<nmc::SparseTangentOp>([&](nmc::SparseTangentOp o) {
@@ -241,6 +261,17 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::UpdateOp>([&](nmc::UpdateOp o) {
         auto buf = p.ddr.lookup(o.getParam());
+        if (o.getDist() != nmc::Dist::sparse_ternary) {
+          // Dense: every core updates its chunks of the parameter.
+          ++updates;
+          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam())
+             << ", " << buf.getWords() / 2 << "u, "
+             << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
+             << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
+             << exact(o.getScale().convertToDouble())
+             << ", seed, step, B.coef, uacc, uv, uth, &cc);\n";
+          return success();
+        }
         os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
            << buf.getWords() / 2 << "u, " << macro(o.getCoefficients()) << ", "
@@ -260,7 +291,13 @@ LogicalResult CorePrinter::print() {
      << p.schedule.getChips() << " chip(s) x " << p.schedule.getCores()
      << " cores, split by " << nmc::stringifySplit(p.schedule.getSplit())
      << ").\n */\n"
-     << "#include \"kan_nmc_kan.h\"\n\n#include \"model_params.h\"\n\n";
+     << "#include \"kan_nmc_kan.h\"\n";
+  // Dense perturbations (the fg rule's): their panels and update.
+  bool dense = false;
+  p.program.walk([&](nmc::PackTangentOp) { dense = true; });
+  if (dense)
+    os << "#include \"kan_nmc_fg.h\"\n";
+  os << "\n#include \"model_params.h\"\n\n";
   for (nmc::BankBufferOp b : p.banks) {
     StringRef name = b.getSymName();
     bool words = name == "draws" || name == "triples";
@@ -330,11 +367,11 @@ LogicalResult CorePrinter::print() {
           "KAN_MAX_DRAWS);\n"
        << "  B.cols = (unsigned *)triples;\n  B.orow = (unsigned *)(triples + "
           "KAN_MAX_NNZ);\n"
-       << "  B.vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n"
-       << "  B.coef = coef;\n";
+       << "  B.vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
   else
     os << "  B.idx = 0;\n  B.sgn = 0;\n  B.cols = 0;\n  B.orow = 0;\n"
-          "  B.vals = 0;\n  B.coef = 0;\n";
+          "  B.vals = 0;\n";
+  os << "  B.coef = " << (bank("coef") ? "coef" : "0") << ";\n";
   os << "  B.bt_half = KAN_BT_HALF;\n  B.seg_cols = KAN_SEG_COLS;\n"
      << "  B.max_nnz = KAN_MAX_NNZ;\n"
      << "  cc.me = (unsigned)kan_nmc_core_index();\n"
@@ -477,6 +514,10 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       failed(writeFile(out, "model_host.c", host)) ||
       failed(writeFile(out, "model_params.h", params)) ||
       failed(writeFile(out, "Makefile", make)))
+    return failure();
+  // The dense update's multiply-add kernel, when the core calls it.
+  if (needsNMQuadAxpy(*p) &&
+      failed(writeFile(out, "kan_nmc_axpy_f64.s", ::kan::nmquad::emitAxpyF64())))
     return failure();
   // One assembly file per nmc.kernel: exactly the symbols the core calls.
   for (nmc::KernelOp k : p->kernels) {

@@ -7,6 +7,7 @@
 
 #include "NMQuadInternal.h"
 #include "kan/Target/NMQuad/Kernels/CostModel.h"
+#include "kan/Target/NMQuad/Kernels/GemmTile.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -97,6 +98,8 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
   std::string asmFiles;
   for (nmc::KernelOp k : p.kernels)
     asmFiles += " " + k.getSymName().str() + ".s";
+  if (needsNMQuadAxpy(p))
+    asmFiles += " kan_nmc_axpy_f64.s";
   // NMMB0-1 (nmc-kan.lds): 0x8000 words less the loader area (0x200) and
   // the stack (0x2000) are for code and data.
   int64_t codeBudget = nmc::ProgramOp::kCodeBanks * nmc::ProgramOp::kBankWords -
@@ -330,6 +333,15 @@ namespace {
 constexpr double kClockGHz = 1.0;        // NEUROMATRIX.md: NM6408 at 1 GHz
 constexpr double kCopyCyclesPerWord = 2; // assumed: scalar load + store loop
 constexpr double kSoftFlopCycles = 40;   // assumed: one DAdd/DMul call
+constexpr double kSyncSeconds = 10e-6;   // assumed: one PL_Sync over PCIe
+constexpr double kPhiloxCycles = 200;    // assumed: one Philox4x32-10 block
+constexpr double kExpLogOps = 40;        // approximate: exp and the log share
+// The CPU's default run (README.md, "What it does today"): kan-train's
+// defaults, 600 s on the two-core machine.
+constexpr int64_t kCpuBatch = 128, kCpuDirections = 128, kCpuSteps = 46254;
+constexpr int64_t kCpuSeconds = 600;
+constexpr double kCpuAccuracy = 82.5;
+constexpr const char *kCpuWidths = "784,64,10";
 // Scalar fp64 operations per feature-row element of the C-side basis and
 // activation (de Boor recursion, k levels of about 4 operations per live
 // basis function, plus SiLU's exp and division), counted on the kanrt code.
@@ -412,6 +424,41 @@ LogicalResult mlir::kan::readNMQuadCalibration(StringRef path,
   c.fma = fma->getString("kernel").value_or("unknown").str();
   c.wordOrder =
       order ? order->getString("order").value_or("unknown").str() : "unknown";
+  // The empty round trip is 2 PL_Syncs with each probed core of one chip.
+  std::optional<double> rt = o->getNumber("sync_round_trip_seconds");
+  std::optional<int64_t> cores = o->getInteger("cores");
+  std::optional<int64_t> chips = o->getInteger("chips");
+  if (chips && (*chips < 1 || *chips > 4))
+    return fail("chips: not a chip count 1..4");
+  c.chips = chips.value_or(1);
+  if (rt && *rt > 0 && cores && *cores > 0)
+    c.syncSeconds = *rt / (2.0 * (double)*cores);
+  // Which chips failed a check (files of one chip have no per_chip list).
+  if (const llvm::json::Array *per = o->getArray("per_chip")) {
+    if ((int64_t)per->size() != c.chips)
+      return fail(llvm::formatv("per_chip: {0} entries for {1} chip(s)",
+                                per->size(), c.chips));
+    for (auto [i, e] : llvm::enumerate(*per)) {
+      std::string where = llvm::formatv("per_chip[{0}].", i).str();
+      bool visible = true, retrive = true;
+      if (!flag(e.getAsObject(), where, "ddr_visible", visible, error) ||
+          !flag(e.getAsObject(), where, "retrive_order_ok", retrive, error))
+        return fail(error);
+      if (!visible)
+        c.badDdr.push_back((int64_t)i);
+      if (!retrive)
+        c.badKernel.push_back((int64_t)i);
+    }
+    if (c.badDdr.empty() != c.ddrVisible ||
+        c.badKernel.empty() != c.retriveOk)
+      return fail("per_chip: checks disagree with ddr_base.visible or "
+                  "kernel.retrive_order_ok");
+  } else {
+    if (!c.ddrVisible)
+      c.badDdr.push_back(0);
+    if (!c.retriveOk)
+      c.badKernel.push_back(0);
+  }
   const llvm::json::Array *rounds = o->getArray("ddr_read");
   if (!rounds || rounds->empty())
     return fail("ddr_read: missing or empty");
@@ -427,6 +474,270 @@ LogicalResult mlir::kan::readNMQuadCalibration(StringRef path,
   return success();
 }
 
+namespace {
+
+/// The costs every estimate below is made of, assumed or calibrated.
+struct CostModel {
+  double clockGHz = kClockGHz;
+  double copyCyclesPerWord = kCopyCyclesPerWord;
+  double softFlopCycles = kSoftFlopCycles;
+  double kernelScale = 1;
+  double syncSeconds = kSyncSeconds; ///< one PL_Sync of one core
+};
+
+/// One layer GEMM on one core: `rowsCore` rows, all output blocks.
+struct GemmCost {
+  int64_t rowsCore = 0, tilesCore = 0, lastRows = 0;
+  SmallVector<int64_t> tail; ///< kernels of the last, shorter tile
+  double kernel = 0, useful = 0, padded = 0;
+  double ddrA = 0, ddrB = 0, ddrC = 0, copy = 0; ///< words, cycles
+  bool valid = true;
+  std::string error;
+};
+
+GemmCost gemmCost(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+  GemmCost g;
+  int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
+  int64_t m = l.getTileRows(), kc = l.getChunkColumns();
+  int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
+  g.rowsCore = rowsCore;
+  if (rowsCore <= 0)
+    return g;
+  g.tilesCore = (rowsCore + m - 1) / m;
+  g.lastRows = rowsCore - (g.tilesCore - 1) * m;
+  for (int64_t left = g.lastRows; left > 0;) {
+    int64_t s = left;
+    while (!nmc::isF64TileRows(s))
+      --s;
+    g.tail.push_back(s);
+    left -= s;
+  }
+  auto kernelCycles = [&](int64_t rows) {
+    ::kan::nmquad::TileShape t;
+    t.m = (int)rows, t.n = 32, t.kk = (int)kc;
+    ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
+    if (!e.valid)
+      g.valid = false, g.error = e.error;
+    return e.valid ? cm.kernelScale * (double)e.cycles : 0.0;
+  };
+  double perStep = (g.tilesCore - 1) * kernelCycles(m);
+  for (int64_t r : g.tail)
+    perStep += kernelCycles(r);
+  g.kernel = perStep * nq * nblk;
+  g.useful = 2.0 * rowsCore * out * kk;
+  g.padded = 2.0 * rowsCore * nblk * 32 * kk;
+  // DDR words per core: A rows once per chunk, every Bt panel per row tile
+  // (32 columns, padded), C rows out.
+  g.ddrA = 2.0 * rowsCore * kk;
+  g.ddrB = 2.0 * g.tilesCore * kk * nblk * 32;
+  g.ddrC = 2.0 * rowsCore * out;
+  g.copy = (g.ddrA + g.ddrB + g.ddrC) * cm.copyCyclesPerWord;
+  return g;
+}
+
+/// The same GEMM on the fp32 tile kernels (n = 64 outputs, m <= 12 rows,
+/// kk a multiple of 64: each K chunk padded with zero columns), one word
+/// per element: what an f32 model's layer would cost.
+GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+  GemmCost g;
+  int64_t in = l.getInputs(), out = l.getOutputs();
+  int64_t kc = (l.getChunkColumns() + 63) / 64 * 64;
+  int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 63) / 64;
+  int64_t kk = nq * kc, m = 12;
+  g.rowsCore = rowsCore;
+  if (rowsCore <= 0)
+    return g;
+  g.tilesCore = (rowsCore + m - 1) / m;
+  g.lastRows = rowsCore - (g.tilesCore - 1) * m;
+  for (int64_t left = g.lastRows; left > 0;) {
+    int64_t r = left >= 12 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : left;
+    g.tail.push_back(r);
+    left -= r;
+  }
+  auto kernelCycles = [&](int64_t rows) {
+    ::kan::nmquad::TileShape t;
+    t.m = (int)rows, t.n = 64, t.kk = (int)kc;
+    t.precision = ::kan::nmquad::TilePrecision::F32;
+    ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
+    if (!e.valid)
+      g.valid = false, g.error = e.error;
+    return e.valid ? cm.kernelScale * (double)e.cycles : 0.0;
+  };
+  double perStep = (g.tilesCore - 1) * kernelCycles(m);
+  for (int64_t r : g.tail)
+    perStep += kernelCycles(r);
+  g.kernel = perStep * nq * nblk;
+  g.useful = 2.0 * rowsCore * out * l.getFeatures();
+  g.padded = 2.0 * rowsCore * nblk * 64 * kk;
+  g.ddrA = 1.0 * rowsCore * kk;
+  g.ddrB = 1.0 * g.tilesCore * kk * nblk * 64;
+  g.ddrC = 1.0 * rowsCore * out;
+  g.copy = (g.ddrA + g.ddrB + g.ddrC) * cm.copyCyclesPerWord;
+  return g;
+}
+
+/// Soft-float operations of the C-side feature rows of `rows` rows.
+double featureOps(nmc::LayerOp l, int64_t rows) {
+  return (double)rows * l.getInputs() *
+         softFlopsPerInput(l.getGridSize(), l.getOrder());
+}
+
+/// Cycles of a core's work, split as the report prints it.
+struct Phase {
+  double kernel = 0, copy = 0, soft = 0, draws = 0;
+  double total() const { return kernel + copy + soft + draws; }
+  Phase &operator+=(const Phase &o) {
+    kernel += o.kernel, copy += o.copy, soft += o.soft, draws += o.draws;
+    return *this;
+  }
+};
+
+/// One train step of a chip of `cores` cores with `rowsChip` rows, from the
+/// same per-layer GEMM and feature costs as the forward lines: the busiest
+/// core of every phase (rows spread evenly, the loss on core 0, each
+/// parameter's update on its owner core), the DDR permit serialisation of
+/// the forward, and the host syncs of all chips.
+struct StepCost {
+  Phase pack, forward, tangent, loss, update;
+  double serial = 1, syncSeconds = 0, seconds = 0;
+  bool valid = true;
+};
+
+StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
+                  int64_t streams, int64_t rowsChip, int64_t width,
+                  const CostModel &cm) {
+  StepCost st;
+  int64_t rowsCore = (rowsChip + cores - 1) / cores;
+  for (nmc::LayerOp l : p.layers) {
+    int64_t li = l.getIndex(), in = l.getInputs(), out = l.getOutputs();
+    int64_t kk = l.getFeatures(), gk = l.getGridSize() + l.getOrder();
+    int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
+    GemmCost g = gemmCost(l, rowsCore, cm);
+    st.valid &= g.valid;
+    // Packing: this core's panels, weights read in place, panel written;
+    // one product per spline coefficient when a scaler is present.
+    double panels = std::ceil((double)nq * nblk / cores);
+    double panelWords = 2.0 * l.getChunkColumns() * 32;
+    st.pack.copy += panels * 2 * panelWords * cm.copyCyclesPerWord;
+    if (l.getScaler())
+      st.pack.soft += panels * l.getChunk() * gk * 32 * cm.softFlopCycles;
+    // Forward: features (x rows in, feature rows out) and the GEMM.
+    Phase fwd;
+    fwd.kernel = g.kernel;
+    fwd.copy = g.copy + 2.0 * rowsCore * (in + kk) * cm.copyCyclesPerWord;
+    fwd.soft = featureOps(l, rowsCore) * cm.softFlopCycles;
+    st.forward += fwd;
+    if (!p.train)
+      continue;
+    // Per direction: below the first layer the tangent features (value and
+    // derivative of every basis function and SiLU: twice the primal's
+    // operations, x and x' rows in) and the same GEMM on them; then the
+    // sparse W'_d drawn by every core and applied to its rows.
+    Phase dir;
+    if (li) {
+      dir.kernel = g.kernel;
+      dir.copy = g.copy + 2.0 * rowsCore * (2 * in + kk) * cm.copyCyclesPerWord;
+      dir.soft = 2 * featureOps(l, rowsCore) * cm.softFlopCycles;
+    }
+    nmc::PackTangentOp dense;
+    p.program.walk([&](nmc::PackTangentOp o) {
+      if ((int64_t)o.getLayer() == li)
+        dense = o;
+    });
+    if (dense) {
+      // W'_d drawn and packed by every core (its share of the panels: one
+      // draw per element, the scaler term a multiply-add), then A W'_d^T on
+      // the same kernels as A W^T.
+      auto st = dense.getStreams();
+      double elems = panels * l.getChunk() * 32;
+      double draws = (st[0] >= 0) + (st[1] >= 0 ? gk : 0) + (st[2] >= 0);
+      dir.draws += elems * draws * kPhiloxCycles;
+      dir.soft += elems * gk * (1 + 2 * (st[2] >= 0)) * cm.softFlopCycles;
+      dir.copy += panels * panelWords * cm.copyCyclesPerWord;
+      dir.kernel += g.kernel;
+      dir.copy += g.copy;
+    } else if (auto sp = p.sparse.lookup(li)) {
+      double density = sp.getDensity().convertToDouble();
+      auto streamsOf = sp.getStreams();
+      int64_t sizes[3] = {out * in, out * in * gk, out * in};
+      double draws = 0, nnz = 0;
+      for (int t = 0; t < 3; ++t)
+        if (streamsOf[t] >= 0) {
+          double c = std::max(1.0, std::floor(density * sizes[t] + 0.5));
+          draws += c;
+          nnz += t == 2 ? c * gk : c;
+        }
+      dir.draws += draws * kPhiloxCycles;
+      // Per row: the y' row in and out, the feature row read in segments,
+      // a multiply-add per non-zero.
+      dir.copy += 2.0 * rowsCore * (kk + 2 * out) * cm.copyCyclesPerWord;
+      dir.soft += (nnz + 2.0 * rowsCore * nnz) * cm.softFlopCycles;
+    }
+    st.tangent.kernel += width * dir.kernel;
+    st.tangent.copy += width * dir.copy;
+    st.tangent.soft += width * dir.soft;
+    st.tangent.draws += width * dir.draws;
+  }
+  if (p.train) {
+    // Core 0: softmax (or the residual) and one multiply-add per class and
+    // direction for every row of the chip.
+    int64_t classes = p.layers.back().getOutputs();
+    bool mse = p.loss.getKind() == nmc::LossKind::mse;
+    double perClass = mse ? 3 : kExpLogOps;
+    st.loss.soft = (double)rowsChip * classes * (perClass + 2.0 * width) *
+                   cm.softFlopCycles;
+    // Each parameter is updated by its owner core (round robin), every
+    // chip alike: one draw and one multiply-add per non-zero and direction.
+    std::vector<Phase> owner(cores);
+    Phase dense; // every core's share of the dense updates
+    for (auto [i, u] : llvm::enumerate(p.updates)) {
+      nmc::DdrBufferOp buf = p.ddr.lookup(u.getParam());
+      double size = buf ? buf.getWords() / 2.0 : 0;
+      bool sparse = u.getDist() == nmc::Dist::sparse_ternary;
+      double m = sparse ? std::max(1.0, std::floor(u.getDensity()
+                                                           .convertToDouble() *
+                                                       size +
+                                                   0.5))
+                        : size;
+      if (sparse) {
+        Phase &o = owner[i % cores];
+        o.draws += width * m * kPhiloxCycles;
+        o.soft += 2.0 * width * m * cm.softFlopCycles;
+      } else {
+        // Dense: chunks of 256 round robin over the cores, the draws in C,
+        // the multiply-adds on the FPU (kan_nmc_axpy_f64), the parameter
+        // read and written once.
+        static const double perChunk =
+            costModel().axpyCycles(256);
+        double chunks = std::ceil(std::ceil(m / 256) / cores);
+        dense.draws += width * chunks * 256 * kPhiloxCycles;
+        dense.kernel += (width + 1) * chunks * std::max(0.0, perChunk) *
+                        cm.kernelScale;
+        dense.copy += 4.0 * chunks * 256 * cm.copyCyclesPerWord;
+      }
+    }
+    for (const Phase &o : owner)
+      if (o.total() > st.update.total())
+        st.update = o;
+    st.update += dense;
+    // Two host syncs per step (partials out, coefficients in) with every
+    // core of every chip, one PL_Sync each; a step also starts with one.
+    st.syncSeconds = 3.0 * chips * cores * cm.syncSeconds;
+  }
+  // DDR permit: as for the forward, the cores serialise on it only when
+  // more than `streams` of them copy at once on average.
+  double all = st.pack.total() + st.forward.total() + st.tangent.total() +
+               st.loss.total() + st.update.total();
+  double copy = st.pack.copy + st.forward.copy + st.tangent.copy;
+  double busy = all > 0 ? copy / all : 0;
+  st.serial = std::max(1.0, cores * busy / streams);
+  st.seconds = (all + (st.serial - 1) * copy) / (cm.clockGHz * 1e9) +
+               st.syncSeconds;
+  return st;
+}
+
+} // namespace
+
 void mlir::kan::printNMQuadReport(NMQuadProgram &p,
                                   const NMQuadCalibration *cal,
                                   llvm::raw_ostream &os) {
@@ -436,18 +747,19 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
   // cycles (the timing model scaled by measured / modelled on the probed
   // tile), DDR copy cycles per word (the round with the most active cores
   // the schedule has on DDR at once) and soft-float cycles per operation.
-  double clockGHz = kClockGHz, copyCyclesPerWord = kCopyCyclesPerWord;
-  double softFlopCycles = kSoftFlopCycles, kernelScale = 1;
+  CostModel cm;
   int64_t copyActive = 0;
   bool copyBelowNoise = false;
   std::string calibrated;
   if (cal) {
-    clockGHz = cal->clockGHz;
-    softFlopCycles = cal->softOpCycles;
+    cm.clockGHz = cal->clockGHz;
+    cm.softFlopCycles = cal->softOpCycles;
+    if (cal->syncSeconds > 0)
+      cm.syncSeconds = cal->syncSeconds;
     ::kan::nmquad::TileShape t;
     t.m = (int)cal->kernelM, t.n = 32, t.kk = (int)cal->kernelKK;
-    kernelScale = cal->kernelCycles /
-                  (double)costModel().estimate(t).cycles;
+    cm.kernelScale = cal->kernelCycles /
+                     (double)costModel().estimate(t).cycles;
     // Rounds lost in the timing noise only when nothing else fits.
     int64_t want = std::min(cores, streams);
     auto better = [&](const NMQuadCalibration::DdrRound &a,
@@ -462,20 +774,29 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     for (const NMQuadCalibration::DdrRound &r : cal->ddrRounds)
       if (better(r, best))
         best = r;
-    copyActive = best.active, copyCyclesPerWord = best.cyclesPerWord;
+    copyActive = best.active, cm.copyCyclesPerWord = best.cyclesPerWord;
     copyBelowNoise = best.belowNoise;
     calibrated = cal->emulation
                      ? "calibrated by make probe under host emulation "
                        "(emulation figures, not a board)"
                      : "calibrated by make probe on a board";
     os << "calibration: " << cal->path << " ("
-       << (cal->emulation ? "host emulation" : "board") << ")\n";
+       << (cal->emulation ? "host emulation" : "board") << ", "
+       << cal->chips << " chip(s) probed)\n";
+    auto chipList = [&](const std::vector<int64_t> &bad) {
+      std::string s;
+      for (int64_t c : bad)
+        s += (s.empty() ? "" : ", ") + std::to_string(c);
+      return s;
+    };
     if (!cal->ddrVisible)
       os << "  WARNING: host and cores do not share DDR at the runtime's "
-            "base 0x340000: nothing here will run\n";
+            "base 0x340000 (chip(s) "
+         << chipList(cal->badDdr) << "): nothing here will run\n";
     if (!cal->retriveOk)
       os << "  WARNING: the emitted kernel differs from the C path on exact "
-            "data (.retrive walking order): results are wrong\n";
+            "data (.retrive walking order; chip(s) "
+         << chipList(cal->badKernel) << "): results are wrong\n";
     if (!cal->fmaSameAsC)
       os << "  note: the FPU multiply-add rounds " << cal->fma
          << ", unlike the C path: FPU and CPU results differ in the last "
@@ -494,61 +815,28 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
        << "w)";
   os << "\n";
   double totKernel = 0, totCopy = 0, totSoft = 0, totFlops = 0;
+  double totKernel32 = 0, totCopy32 = 0;
+  int64_t rowsCore = (batch + cores - 1) / cores;
   for (nmc::LayerOp l : p.layers) {
     int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
     int64_t m = l.getTileRows(), kc = l.getChunkColumns();
     int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
-    int64_t rowsCore = (batch + cores - 1) / cores;
-    int64_t tilesCore = (rowsCore + m - 1) / m;
-    int64_t lastRows = rowsCore - (tilesCore - 1) * m;
-    // The kernels the last, shorter tile takes (largest that fits first).
-    SmallVector<int64_t> tail;
-    for (int64_t left = lastRows; left > 0;) {
-      int64_t s = left;
-      while (!nmc::isF64TileRows(s))
-        --s;
-      tail.push_back(s);
-      left -= s;
-    }
-    double cycles = 0;
-    bool valid = true;
-    std::string error;
-    auto kernelCycles = [&](int64_t rows) {
-      ::kan::nmquad::TileShape t;
-      t.m = (int)rows, t.n = 32, t.kk = (int)kc;
-      ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
-      if (!e.valid)
-        valid = false, error = e.error;
-      return e.valid ? kernelScale * (double)e.cycles : 0.0;
-    };
-    double perStep = (tilesCore - 1) * kernelCycles(m);
-    for (int64_t r : tail)
-      perStep += kernelCycles(r);
-    cycles = perStep * nq * nblk;
-    double useful = 2.0 * rowsCore * out * kk;
-    double padded = 2.0 * rowsCore * nblk * 32 * kk;
-    // DDR words per core: A rows once per chunk, every Bt panel per row tile
-    // (32 columns, padded), C rows out.
-    double ddrA = 2.0 * rowsCore * kk, ddrB = 2.0 * tilesCore * kk * nblk * 32;
-    double ddrC = 2.0 * rowsCore * out;
-    double copy = (ddrA + ddrB + ddrC) * copyCyclesPerWord;
-    double soft = rowsCore * in * softFlopsPerInput(l.getGridSize(),
-                                                     l.getOrder()) *
-                  softFlopCycles;
+    GemmCost g = gemmCost(l, rowsCore, cm);
+    double soft = featureOps(l, rowsCore) * cm.softFlopCycles;
     os << llvm::formatv(
         "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
         "per core\n"
         "  tile: m={5} n=32 kk={6} (chunk {7} inputs), {8} K chunks x {9} "
         "output blocks, {10} row tiles per core (last {11} rows)\n",
         l.getIndex(), batch, out, kk, rowsCore, m, kc, l.getChunk(), nq, nblk,
-        tilesCore, lastRows);
-    os << "  kernels: " << (tilesCore - 1) << " full tile(s) x " << m
+        g.tilesCore, g.lastRows);
+    os << "  kernels: " << (g.tilesCore - 1) << " full tile(s) x " << m
        << "x32, last tile";
-    for (auto [i, r] : llvm::enumerate(tail))
+    for (auto [i, r] : llvm::enumerate(g.tail))
       os << (i ? " + " : " ") << r << "x32";
     if (out % 32)
       os << "; outputs padded to " << nblk * 32 << " (FPU runs "
-         << llvm::formatv("{0:F0}", 100.0 * useful / padded)
+         << llvm::formatv("{0:F0}", 100.0 * g.useful / g.padded)
          << " % useful lanes)";
     os << "\n";
     os << llvm::formatv(
@@ -557,11 +845,23 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         "copies {7:F0} cycles\n"
         "  C-side features (soft-float): {8:F0} scalar fp64 ops, {9:F0} "
         "cycles\n",
-        useful, padded, cycles, 4 * (ddrA + ddrB + ddrC), 4 * ddrA, 4 * ddrB,
-        4 * ddrC, copy, soft / softFlopCycles, soft);
-    if (!valid)
-      os << "  kernel: no estimate (" << error << ")\n";
-    totKernel += cycles, totCopy += copy, totSoft += soft, totFlops += useful;
+        g.useful, g.padded, g.kernel, 4 * (g.ddrA + g.ddrB + g.ddrC),
+        4 * g.ddrA, 4 * g.ddrB, 4 * g.ddrC, g.copy, soft / cm.softFlopCycles,
+        soft);
+    if (!g.valid)
+      os << "  kernel: no estimate (" << g.error << ")\n";
+    GemmCost g32 = gemmCostF32(l, rowsCore, cm);
+    if (g32.valid)
+      os << llvm::formatv(
+          "  fp32 projection: {0}x64 kernels, K chunks padded to {1}: "
+          "kernel {2:F0} cycles ({3:F2} x the f64 kernels), DDR {4:F0} "
+          "bytes\n",
+          std::min<int64_t>(12, rowsCore), (kc + 63) / 64 * 64, g32.kernel,
+          g32.kernel > 0 ? g.kernel / g32.kernel : 0.0,
+          4 * (g32.ddrA + g32.ddrB + g32.ddrC));
+    totKernel += g.kernel, totCopy += g.copy, totSoft += soft,
+        totFlops += g.useful;
+    totKernel32 += g32.kernel, totCopy32 += g32.copy;
   }
   // DDR permit: held only while words move (NMC copies are core loops), so
   // a chip's cores serialise on it only when more than `streams` of them
@@ -569,7 +869,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
   double core = totKernel + totCopy + totSoft;
   double busy = core > 0 ? totCopy / core : 0;
   double serial = std::max(1.0, cores * busy / streams);
-  double ms = core * serial / (clockGHz * 1e6);
+  double ms = core * serial / (cm.clockGHz * 1e6);
   os << llvm::formatv(
       "forward per core: kernels {0:F0}, copies {1:F0}, soft-float "
       "features {2:F0} cycles; DDR permit busy {3:F1} % of the time, "
@@ -578,24 +878,105 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       "{10} rows each), {11:F3} GFLOP/s per chip\n",
       totKernel, totCopy, totSoft, 100 * busy, cores, streams, serial, batch,
       ms, chips, batch, ms > 0 ? totFlops * cores / (ms * 1e6) : 0.0);
+  // The FPU's fp32 rate is a multiple of its fp64 rate; the same forward
+  // with the f32 kernels and one-word elements (soft-float features alike).
+  {
+    double core32 = totKernel32 + totCopy32 + totSoft;
+    double busy32 = core32 > 0 ? totCopy32 / core32 : 0;
+    double serial32 = std::max(1.0, cores * busy32 / streams);
+    double ms32 = core32 * serial32 / (cm.clockGHz * 1e6);
+    os << llvm::formatv(
+        "fp32 projection of the forward: kernels {0:F0}, copies {1:F0} "
+        "cycles, {2:F3} ms per chip (f32 models are not built for NM Quad "
+        "yet: kan-to-nmc takes f64 layers)\n",
+        totKernel32, totCopy32, ms32);
+  }
+
+  if (p.train) {
+    // The whole step of this schedule, phase by phase, for one batch slice.
+    int64_t width = p.loss.getWidth();
+    StepCost st = stepCost(p, chips, cores, streams, batch, width, cm);
+    double hz = cm.clockGHz * 1e6; // cycles per ms
+    auto line = [&](StringRef name, const Phase &ph) {
+      os << llvm::formatv("  {0,-8} {1,10:F3} ms (kernels {2:F0}, copies "
+                          "{3:F0}, soft-float {4:F0}, draws {5:F0} cycles)\n",
+                          name, ph.total() / hz, ph.kernel, ph.copy, ph.soft,
+                          ph.draws);
+    };
+    os << llvm::formatv("train step per chip ({0} rows, {1} directions, "
+                        "{2} rule), busiest core:\n",
+                        batch, width, nmc::stringifyRule(p.rule));
+    line("pack", st.pack);
+    line("forward", st.forward);
+    line("tangents", st.tangent);
+    line("loss", st.loss);
+    line("update", st.update);
+    os << llvm::formatv("  host syncs {0:F3} ms ({1} chip(s) x {2} cores, 3 "
+                        "PL_Sync each); DDR permit x{3:F2}\n",
+                        st.syncSeconds * 1e3, chips, cores, st.serial);
+    os << llvm::formatv("predicted train step of {0} rows per chip: {1:F3} ms, "
+                        "{2:F2} steps/s\n",
+                        batch, st.seconds * 1e3, 1 / st.seconds);
+    // The board profiles on the CPU's default run: its batch spread over
+    // the chips, its directions, its step count, this program's layers.
+    os << llvm::formatv(
+        "board profiles, the CPU default run (batch {0}, {1} directions, "
+        "{2} steps in {3} s to {4:F1} % test accuracy, README.md):\n",
+        kCpuBatch, kCpuDirections, kCpuSteps, kCpuSeconds, kCpuAccuracy);
+    struct Profile {
+      const char *name, *what;
+      int64_t chips;
+    } profiles[] = {{"mini", "NM Card Mini, one NM6408", 1},
+                    {"quad", "NM Quad, four NM6408", 4}};
+    for (const Profile &pr : profiles) {
+      int64_t rows = (kCpuBatch + pr.chips - 1) / pr.chips;
+      StepCost ps =
+          stepCost(p, pr.chips, cores, streams, rows, kCpuDirections, cm);
+      double total = kCpuSteps * ps.seconds;
+      os << llvm::formatv("  {0} ({1}): {2} chip(s) x {3} cores, {4} rows "
+                          "per chip: {5:F3} ms per step, {6:F2} steps/s, "
+                          "{7:F0} s to the CPU's accuracy ({8:F2} x the "
+                          "CPU's {9} s)",
+                          pr.name, pr.what, pr.chips, cores, rows,
+                          ps.seconds * 1e3, 1 / ps.seconds, total,
+                          total / kCpuSeconds, kCpuSeconds);
+      if (rows > batch)
+        os << "; needs --batch " << rows << " (this program holds " << batch
+           << " rows per chip)";
+      os << "\n";
+    }
+    if (width != kCpuDirections)
+      os << "  note: the profiles draw the CPU run's " << kCpuDirections
+         << " directions per step; this program draws " << width << "\n";
+    if (p.rule != nmc::Rule::ternary)
+      os << "  note: this program's rule is " << nmc::stringifyRule(p.rule)
+         << "; the CPU run's accuracy is noise_step's (ternary)\n";
+    std::string widths = std::to_string(p.layers.front().getInputs());
+    for (nmc::LayerOp l : p.layers)
+      widths += "," + std::to_string(l.getOutputs());
+    if (widths != kCpuWidths)
+      os << "  note: this model is [" << widths << "], the CPU run's ["
+         << kCpuWidths << "]: its accuracy after those steps is not known\n";
+  }
+
   os << "assumptions (value: source):\n";
   if (cal)
     os << llvm::formatv("  clock {0} GHz: as given to probe_host "
                         "(--clock-ghz) when it measured the cycles below\n",
-                        clockGHz)
+                        cm.clockGHz)
        << llvm::formatv("  FPU kernel cycles: {0}: {1} x {2:F3}, the ratio "
                         "measured for {3}x32 kk={4} ({5:F0} cycles per call)\n",
-                        calibrated, costModel().describe(), kernelScale,
+                        calibrated, costModel().describe(), cm.kernelScale,
                         cal->kernelM, cal->kernelKK, cal->kernelCycles)
        << llvm::formatv("  DDR copy {0:F3} cycles per 32-bit word: {1}, "
                         "{2} core(s) copying at once{3}\n",
-                        copyCyclesPerWord, calibrated, copyActive,
+                        cm.copyCyclesPerWord, calibrated, copyActive,
                         copyBelowNoise ? " (below the probe's timing noise: "
                                          "a bound, not a measurement)"
                                        : "")
        << llvm::formatv("  C-side scalar fp64 is software, {0:F3} cycles per "
                         "operation: {1}\n",
-                        softFlopCycles, calibrated);
+                        cm.softFlopCycles, calibrated);
   else
     os << "  clock 1 GHz: NM6408 chip figures (docs/NEUROMATRIX.md)\n"
        << "  FPU kernel cycles: " << costModel().describe()
@@ -605,10 +986,39 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
        << "  C-side scalar fp64 is software, 40 cycles per operation: "
           "software from nmc-gcc output calling DAdd/DMul (PromeTorch, "
           "docs/NEUROMATRIX.md); 40 cycles assumed\n";
+  os << "  fp32 FPU rate 4x fp64 per chip (512 vs 128 GFLOPS, RC Module's "
+        "NM6408 figures, docs/NEUROMATRIX.md): .float packs two fp32 per "
+        "64-bit lane (2x), nmpp's fp32 GEMM uses .matrix for the rest, "
+        "which the timing model lacks: its f32 kernels gain at most 2x\n";
   os << "  at most ddr_streams cores on DDR: reported hangs above 8 "
         "(docs/NEUROMATRIX.md); permit held only while a copy runs\n"
      << "  feature work 4k(k+1)+30 scalar ops per input and row: counted on "
-        "kanrt's basis and SiLU code, approximate\n"
-     << "  not counted: weight packing, perturbation draws, sparse "
-        "tangents, loss, update, barriers; rows spread evenly over cores\n";
+        "kanrt's basis and SiLU code, approximate\n";
+  if (p.train) {
+    if (cal && cal->syncSeconds > 0)
+      os << llvm::formatv("  one PL_Sync {0:F1} us: {1} (empty round trip "
+                          "over the probed cores)\n",
+                          cm.syncSeconds * 1e6, calibrated);
+    else
+      os << llvm::formatv("  one PL_Sync {0:F1} us: assumed (a PCIe round "
+                          "trip; no public figure)\n",
+                          cm.syncSeconds * 1e6);
+    os << llvm::formatv("  one Philox4x32-10 draw {0:F0} cycles: assumed (10 "
+                        "rounds of two 32x32->64 multiplies on the scalar "
+                        "core)\n",
+                        kPhiloxCycles)
+       << "  tangent features twice the primal's operations, softmax "
+       << llvm::formatv("{0:F0}", kExpLogOps)
+       << " operations per class: approximate\n"
+       << llvm::formatv("  the CPU default run: {0} steps in {1} s, {2:F1} % "
+                        "(README.md, kan-train defaults); a board run of the "
+                        "same seeds is the same run, so it needs the same "
+                        "steps\n",
+                        kCpuSteps, kCpuSeconds, kCpuAccuracy)
+       << "  not counted: barriers, the host's minibatch and coefficient "
+          "work; rows spread evenly over cores\n";
+  } else {
+    os << "  not counted: weight packing, perturbation draws, sparse "
+          "tangents, loss, update, barriers; rows spread evenly over cores\n";
+  }
 }

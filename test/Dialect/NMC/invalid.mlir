@@ -76,3 +76,32 @@ nmc.program @p {
   // expected-error @+1 {{calls @k4, which is not an nmc.kernel of the program}}
   nmc.gemm_tile @a, @bt, @c m 4 n 32 k 16 kernels [@k4, @k1]
 }
+
+// -----
+
+nmc.program @p {
+  nmc.bank_buffer @stage bank 2 words 64
+  nmc.bank_buffer @draws bank 7 words 64
+  nmc.ddr_buffer @v0 at 0 words 64 kind <scratch>
+  // expected-error @+1 {{packs dense perturbations; sparse ones are applied by nmc.sparse_tangent}}
+  nmc.pack_tangent 0 into @v0 via @stage, @draws <sparse_ternary> {streams = array<i64: 0, 1, 2>}
+}
+
+// -----
+
+nmc.program @p {
+  nmc.bank_buffer @stage bank 2 words 64
+  nmc.bank_buffer @draws bank 7 words 64
+  nmc.ddr_buffer @v0 at 0 words 64 kind <scratch>
+  // expected-error @+1 {{needs the three streams (base, spline, scaler)}}
+  nmc.pack_tangent 0 into @v0 via @stage, @draws <normal> {streams = array<i64: 0, 1>}
+}
+
+// -----
+
+nmc.program @p {
+  nmc.bank_buffer @stage bank 2 words 64
+  nmc.ddr_buffer @v0 at 0 words 64 kind <scratch>
+  // expected-error @+1 {{packs into a DDR buffer through two bank buffers of the program}}
+  nmc.pack_tangent 0 into @v0 via @stage, @v0 <normal> {streams = array<i64: 0, 1, 2>}
+}

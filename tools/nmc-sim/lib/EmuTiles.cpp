@@ -1,6 +1,7 @@
 //===- EmuTiles.cpp - FPU tile kernels run from their assembly -----------===//
 //
-// libkanrt_nmc_sim: definitions of kan_nmc_gemm_tile_f64_<m>x32 for host
+// libkanrt_nmc_sim: definitions of kan_nmc_gemm_tile_f64_<m>x32 (and of
+// kan_nmc_axpy_f64, the dense update's kernel) for host
 // emulation (`make host-emu-sim`) that run the folder's own assembly,
 // <symbol>.s in $KAN_NMC_SIM_DIR (default: the working directory), in the
 // simulator instead of the C loop. Each emulated core is a thread and owns
@@ -31,7 +32,7 @@ namespace {
 
 constexpr int kRows[] = {1, 2, 3, 4, 8, 12, 16, 20, 24};
 constexpr int kKinds = sizeof(kRows) / sizeof(kRows[0]);
-std::atomic<unsigned long long> calls[kKinds];
+std::atomic<unsigned long long> calls[kKinds], axpyCalls;
 std::once_flag reportOnce;
 
 void report() {
@@ -43,6 +44,8 @@ void report() {
     if (c)
       detail += " " + std::to_string(kRows[i]) + "x32:" + std::to_string(c);
   }
+  if (unsigned long long a = axpyCalls.load())
+    detail += "; " + std::to_string(a) + " axpy_f64 calls";
   std::fprintf(stderr,
                "kan-nmc-sim: %llu FPU tile calls run on the emitted assembly%s\n",
                total, detail.c_str());
@@ -114,3 +117,25 @@ KAN_SIM_TILE(5, 12)
 KAN_SIM_TILE(6, 16)
 KAN_SIM_TILE(7, 20)
 KAN_SIM_TILE(8, 24)
+
+// y += a[0] * x in slices that fit a bank: x in bank 1, y in bank 2, a in
+// bank 3.
+extern "C" void kan_nmc_axpy_f64(const double *a, const double *x, double *y,
+                                 int n) {
+  std::call_once(reportOnce, [] { std::atexit(report); });
+  const std::string symbol = "kan_nmc_axpy_f64";
+  Simulator &sim = simulatorFor(symbol);
+  const int slice = static_cast<int>(kBankWords / 2);
+  sim.writeDoubles(bankBase(3), a, 1);
+  for (int i0 = 0; i0 < n; i0 += slice) {
+    int cnt = n - i0 < slice ? n - i0 : slice;
+    sim.writeDoubles(bankBase(1), x + i0, size_t(cnt));
+    sim.writeDoubles(bankBase(2), y + i0, size_t(cnt));
+    if (!sim.call("_" + symbol,
+                  {CallArg::word(bankBase(3)), CallArg::word(bankBase(1)),
+                   CallArg::word(bankBase(2)), CallArg::i32(cnt)}))
+      fail(symbol + ": " + sim.error());
+    sim.readDoubles(bankBase(2), y + i0, size_t(cnt));
+  }
+  ++axpyCalls;
+}

@@ -1,6 +1,8 @@
 //===- TileCost.cpp - the tile kernels under the timing model ---*- C++ -*-===//
 #include "nmcsim/TileCost.h"
 
+#include "kan/Target/NMQuad/Kernels/Axpy.h"
+
 #include <random>
 
 namespace kan::nmcsim {
@@ -99,6 +101,25 @@ KernelEstimate estimateGemmTile(const TileShape &s, const PerfConfig &perf,
   return e;
 }
 
+double estimateAxpyCycles(int n) {
+  if (n < 0 || 2 * (uint32_t)n > kBankWords)
+    return -1;
+  Simulator sim;
+  if (!sim.loadAssembly(emitAxpyF64()))
+    return -1;
+  std::vector<double> x(n, 0.5), y(n, 0.25);
+  double a = 2;
+  sim.writeDoubles(bankBase(3), &a, 1);
+  sim.writeDoubles(bankBase(1), x.data(), x.size());
+  sim.writeDoubles(bankBase(2), y.data(), y.size());
+  if (!sim.call(axpySymbol(), {CallArg::word(bankBase(3)),
+                               CallArg::word(bankBase(1)),
+                               CallArg::word(bankBase(2)), CallArg::i32(n)}))
+    return -1;
+  return (double)sim.stats().cycles;
+}
+
+
 namespace {
 class TimingCostModel final : public KernelCostModel {
 public:
@@ -108,6 +129,7 @@ public:
   KernelEstimate estimate(const TileShape &shape) const override {
     return estimateGemmTile(shape);
   }
+  double axpyCycles(int n) const override { return estimateAxpyCycles(n); }
 };
 } // namespace
 

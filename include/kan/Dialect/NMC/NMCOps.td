@@ -109,6 +109,16 @@ def NMC_PrecisionAttr : EnumAttr<NMC_Dialect, NMC_PrecisionEnum, "precision"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def NMC_DistEnum : I32EnumAttr<"Dist", "distribution of the perturbations",
+    [I32EnumAttrCase<"normal", 0>, I32EnumAttrCase<"rademacher", 1>,
+     I32EnumAttrCase<"sparse_ternary", 2>]> {
+  let cppNamespace = "::mlir::nmc";
+  let genSpecializedAttr = 0;
+}
+def NMC_DistAttr : EnumAttr<NMC_Dialect, NMC_DistEnum, "dist"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 class NMC_Op<string mnemonic, list<Trait> traits = []>
     : Op<NMC_Dialect, mnemonic, traits>;
 
@@ -282,7 +292,10 @@ def NMC_LayerGemmOp : NMC_Op<"layer_gemm", [NoTerminator, SingleBlock,
     the loop nest the core runs: `nmc.row_tiles` over its rows, inside it
     the C tile cleared, the (K chunk, output block) steps of
     `nmc.panel_loop` with their copies and kernel calls, and the C rows
-    copied out. `tangent`: A, C are the tangent buffers of direction d.
+    copied out. `tangent`: C is the tangent buffer of direction d. A
+    layer with dense perturbations has two panel loops in its tangent
+    GEMM, both into the same C tile: A'_d W^T, then A W'_d^T (its copies
+    name their own A and Bt buffers).
   }];
   let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$a,
                        FlatSymbolRefAttr:$bt, FlatSymbolRefAttr:$c,
@@ -365,6 +378,26 @@ def NMC_GemmTileOp : NMC_Op<"gemm_tile"> {
   let hasVerifier = 1;
 }
 
+def NMC_PackTangentOp : NMC_Op<"pack_tangent"> {
+  let summary = "W'_d^T of a layer, dense and regenerated, into DDR panels";
+  let description = [{
+    The dense (`normal` or `rademacher`) perturbation W'_d of direction d
+    (the loop variable of the enclosing tangent loop) of the layer's packed
+    weights, [V_base | V_spline * S + C * V_scaler], regenerated from
+    (seed, step, d, `streams`) exactly as `kan.perturb` draws it, in the
+    (chunk, block) panel layout of `nmc.pack_weights`. Each core packs its
+    share of the panels through `stage`, drawing into `draws`. The tangent
+    GEMM then runs on the FPU kernels like the primal one.
+  }];
+  let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$packed,
+                       FlatSymbolRefAttr:$stage, FlatSymbolRefAttr:$draws,
+                       DenseI64ArrayAttr:$streams, NMC_DistAttr:$dist);
+  let assemblyFormat = [{
+    $layer `into` $packed `via` $stage `,` $draws $dist attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 def NMC_SparseTangentOp : NMC_Op<"sparse_tangent"> {
   let summary = "y'_d += A W'_d^T for sparse ternary W'_d regenerated from the seed";
   let arguments = (ins I64Attr:$layer, FlatSymbolRefAttr:$features,
@@ -414,10 +447,16 @@ def NMC_LossOp : NMC_Op<"loss"> {
 
 def NMC_UpdateOp : NMC_Op<"update"> {
   let summary = "theta -= scale * sum_d c_d v_d in DDR, v regenerated";
+  let description = [{
+    `dist`: sparse_ternary draws (`density` of them) or dense ones (`normal`,
+    `rademacher`; `density` unused). Core `owner` of every chip applies it.
+  }];
   let arguments = (ins FlatSymbolRefAttr:$param,
                        FlatSymbolRefAttr:$coefficients, I64Attr:$stream,
                        F64Attr:$scale, F64Attr:$density, I64Attr:$width,
-                       I64Attr:$owner);
+                       I64Attr:$owner,
+                       DefaultValuedAttr<NMC_DistAttr,
+                                         "::mlir::nmc::Dist::sparse_ternary">:$dist);
   let assemblyFormat = "$param `coefficients` $coefficients attr-dict";
 }
 

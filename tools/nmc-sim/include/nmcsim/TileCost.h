@@ -21,6 +21,10 @@ nmquad::KernelEstimate estimateGemmTile(const nmquad::TileShape &shape,
                                         const PerfConfig &perf = {},
                                         PerfStats *stats = nullptr);
 
+/// Modelled cycles of one kan_nmc_axpy_f64 call on \p n doubles (x and y
+/// in banks 1 and 2); negative if the simulator fails.
+double estimateAxpyCycles(int n);
+
 /// estimateGemmTile with the default PerfConfig, as a KernelCostModel.
 const nmquad::KernelCostModel &getTimingCostModel();
 /// Makes it the model of --report (nmquad::getKernelCostModel).

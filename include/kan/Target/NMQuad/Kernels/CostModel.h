@@ -46,6 +46,9 @@ public:
   /// The cost of one call of the kernel for \p shape (kk > 0); invalid, with
   /// the reason in `error`, for a shape the model cannot price.
   virtual KernelEstimate estimate(const TileShape &shape) const = 0;
+  /// Cycles of one call of kan_nmc_axpy_f64 on \p n doubles; negative when
+  /// the model cannot price it.
+  virtual double axpyCycles(int n) const = 0;
 };
 
 /// The model --report uses: null until a tool registers one. The model must
