@@ -4,6 +4,7 @@
 # scaling of run.sh at a quiet moment of a shared machine:
 #
 #   bench/thread_scaling.sh [--work-dir W] [--rounds R] [--reps N] [--passive]
+#                           [--batches "64 256 ... 65536"]
 #
 # W defaults to <repo>/build/bench-work. Prints run.sh's records
 # (bench forward_threads / train_step_threads, "threads", plus "round") and a
@@ -16,16 +17,20 @@
 # speedup the split of the work allows when both threads have a core (extra
 # work, imbalance and cache effects count; waiting for a core does not). It is
 # an estimate, not a wall-clock measurement, for a machine that is never idle.
+# --batches adds run.sh's batch-size curve of [64,64,64] (forward f64/f32,
+# ternary n = 8 step f64) at those batch sizes, 1 and 2 threads, to every round.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work="$here/../build/bench-work"
 rounds=5
 reps=11
+batches=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --work-dir) work="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
     --reps) reps="$2"; shift ;;
+    --batches) batches="$2"; shift ;;
     --passive) export OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=0 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "thread_scaling.sh: unknown option $1" >&2; exit 2 ;;
@@ -57,6 +62,16 @@ for ((round = 1; round <= rounds; ++round)); do
     done
     run $round $t w784_f64_ternary_n128 --mode train --bench train_step_threads --rule ternary \
       --density 2e-3 --widths 784,64,10 --batch 128 --reps "$reps"
+    for b in $batches; do
+      r=$reps
+      (( b >= 16384 )) && r=3
+      for dt in f64 f32; do
+        run $round $t "w64_${dt}_fwd" --mode forward --bench forward_batch --widths 64,64,64 \
+          --batch "$b" --reps "$r"
+      done
+      run $round $t w64_f64_ternary_n8 --mode train --bench train_step_batch --rule ternary \
+        --density 2e-3 --widths 64,64,64 --batch "$b" --reps "$r"
+    done
   done
 done
 echo "{\"section\": \"end\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
