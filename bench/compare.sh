@@ -13,6 +13,7 @@
 # added (e.g. "--input-tangent-kernel=jacobian --pregenerate-bytes=0", the
 # kernels before a change of kernel choice): old against new generated code,
 # linked with the same or different libraries.
+# rng_bench (1 Mi normal draws, f64 and f32) runs on both sides too.
 # --isa sets KAN_ISA for both sides. --blas-core NAME adds OpenBLAS (gemm_bench
 # --impl openblas, OPENBLAS_CORETYPE=NAME, e.g. the best core type bench/run.sh
 # found) to the GEMM rounds as a third side, "blas". Prints one JSON line per measurement
@@ -145,6 +146,13 @@ for ((round = 1; round <= rounds; ++round)); do
       fi
     done
   done
+  for dt in f64 f32; do
+    for side in "${sides[@]}"; do
+      [[ -x "$work/$side/rng_bench" ]] || continue
+      one "$side" "$round" "$work/$side/rng_bench" --dist normal --dtype $dt \
+        --size 1048576 --reps "$reps"
+    done
+  done
 done
 
 "$python" - "$out" <<'PY' | tee -a "$out"
@@ -162,7 +170,7 @@ for r in recs:
         b["cpu"].append(r["median_cpu_ms"])
         continue
     k = (r["impl"].replace("-cblas", ""), r["bench"], tuple(r["widths"] or ()), r["batch"],
-         r["dtype"], r.get("ndir"), r.get("rule"))
+         r["dtype"], r.get("ndir"), r.get("rule"), r.get("dist"))
     g = groups.setdefault(k, {"base": {"ms": [], "cpu": []}, "new": {"ms": [], "cpu": []}})
     g[r["side"]]["ms"].append(r["median_ms"])
     g[r["side"]]["cpu"].append(r["median_cpu_ms"])
@@ -174,7 +182,7 @@ for k, g in groups.items():
     b, n = (med(g["base"]["ms"]), med(g["new"]["ms"]))
     bc, nc = (med(g["base"]["cpu"]), med(g["new"]["cpu"]))
     row = {"impl": k[0], "bench": k[1], "widths": list(k[2]), "batch": k[3],
-           "dtype": k[4], "ndir": k[5], "rule": k[6], "base_ms": b, "new_ms": n,
+           "dtype": k[4], "ndir": k[5], "rule": k[6], "dist": k[7], "base_ms": b, "new_ms": n,
            "speedup": round(b / n, 3), "base_cpu_ms": bc, "new_cpu_ms": nc,
            "speedup_cpu": round(bc / nc, 3)}
     ob = blas.get((k[2], k[3], k[4])) if k[0].startswith("kanrt-gemm") else None

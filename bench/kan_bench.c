@@ -13,7 +13,12 @@
  * median_cpu_ms (process CPU time: less sensitive to other jobs on a shared
  * machine), gflops_dense_equiv, peak_rss_mb, baseline_rss_mb, data_mb, reps,
  * threads (OpenMP threads of the emitted row-tile loops when built with
- * -fopenmp, else 1) and kernels (the runtime's kernel level).
+ * -fopenmp, else 1) and kernels (the runtime's kernel level). OpenMP builds
+ * add thread_cpu_ms: each OpenMP thread's CPU time per call (median call
+ * count, CLOCK_THREAD_CPUTIME_ID summed over the timed calls / reps), busiest
+ * first. With OMP_WAIT_POLICY=passive (no spinning at the barriers) the
+ * busiest thread's share is the wall time the call would take if every
+ * thread had a core to itself, whatever else runs on the machine.
  * Timed runs: one warm-up, then the median of R repetitions. --memory: a
  * single cold run (no warm-up) so VmHWM is the peak of exactly one call in
  * this fresh process; baseline_rss_mb is VmRSS just before that call, with
@@ -201,6 +206,15 @@ int main(int argc, char **argv) {
   double *cpu = malloc(sizeof(double) * (size_t)reps), cpu_med;
   if (!times || !cpu) return 3;
   if (!memory) RUN(); /* warm-up */
+#ifdef _OPENMP
+  /* libgomp keeps one pool: thread t of these regions is thread t of the
+     emitted row-tile regions. */
+  enum { MAXT = 64 };
+  double tcpu0[MAXT] = {0}, tcpu1[MAXT] = {0};
+  int nthr = omp_get_max_threads() < MAXT ? omp_get_max_threads() : MAXT;
+#pragma omp parallel num_threads(nthr)
+  tcpu0[omp_get_thread_num()] = clock_ms(CLOCK_THREAD_CPUTIME_ID);
+#endif
   for (int r = 0; r < reps; ++r) {
     double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     RUN();
@@ -208,6 +222,13 @@ int main(int argc, char **argv) {
     cpu[r] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     if (memory) { reps = 1; break; }
   }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nthr)
+  tcpu1[omp_get_thread_num()] = clock_ms(CLOCK_THREAD_CPUTIME_ID);
+  for (i = 0; i < nthr; ++i)
+    tcpu1[i] = (tcpu1[i] - tcpu0[i]) / reps;
+  qsort(tcpu1, (size_t)nthr, sizeof(double), cmp_double);
+#endif
   qsort(times, (size_t)reps, sizeof(double), cmp_double);
   qsort(cpu, (size_t)reps, sizeof(double), cmp_double);
   med = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
@@ -226,7 +247,10 @@ int main(int argc, char **argv) {
   if (rule) printf(", \"rule\": \"%s\"", rule);
   if (density >= 0) printf(", \"density\": %g", density);
 #ifdef _OPENMP
-  printf(", \"threads\": %d", omp_get_max_threads());
+  printf(", \"threads\": %d, \"thread_cpu_ms\": [", omp_get_max_threads());
+  for (i = nthr - 1; i >= 0; --i)
+    printf("%s%.4f", i == nthr - 1 ? "" : ", ", tcpu1[i]);
+  printf("]");
 #else
   printf(", \"threads\": 1");
 #endif

@@ -90,6 +90,13 @@ void kan_sparse_draws(uint64_t seed, uint32_t step, uint32_t dir,
                       uint32_t stream, size_t size, size_t e0, size_t count,
                       uint32_t *index, int32_t *sign);
 
+/** Normal pairs of blocks b0..b0+nb-1 (out: 2 nb doubles) computed by the
+ * copy of kernel level isa (a kan_isa); returns 0, writing nothing, when
+ * this build has no such level. For tests: every level gives the same bits. */
+int kan_normal_blocks_at(int isa, uint64_t seed, uint32_t b0, size_t nb,
+                         uint32_t dir, uint32_t step, uint32_t stream,
+                         double *out);
+
 /** strdup for C99. */
 char *kan_strdup(const char *s);
 

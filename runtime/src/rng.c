@@ -2,6 +2,7 @@
 /* Compiled with -ffp-contract=off: the normal mapping must round exactly as
    documented in kanrt/rng.h. */
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -63,19 +64,70 @@ static void block(uint64_t seed, uint32_t b, uint32_t dir, uint32_t step,
   kan_philox4x32_10(ctr, key, w);
 }
 
-/* Box-Muller pair of block b. */
-static void normal_pair(uint64_t seed, uint32_t b, uint32_t dir,
-                        uint32_t step, uint32_t stream, double out[2]) {
-  uint32_t w[4];
-  double u1, u2, r, phi;
-  block(seed, b, dir, step, stream, w);
-  u1 = kan_uniform53(w[0], w[1]);
-  u2 = kan_uniform53(w[2], w[3]);
-  r = sqrt(-2.0 * log(u1));
-  phi = 6.283185307179586 * u2;
-  out[0] = r * cos(phi);
-  out[1] = r * sin(phi);
+/* Normal pairs of consecutive blocks (normal.inc). In kanrt each kernel
+   level has its own copy (rng_level.c, the level's vector width) and the
+   active level's is used; all give the same bits. Single-level builds (the
+   NMC core program) compile the loop here. */
+#if defined(KANRT_ISA_BASELINE) || defined(KANRT_ISA_NATIVE)
+#include "kanrt/isa.h"
+typedef void (*kan_normal_blocks_fn)(uint64_t, uint32_t, size_t, uint32_t,
+                                     uint32_t, uint32_t, double *);
+void kan_normal_blocks_baseline(uint64_t seed, uint32_t b0, size_t nb,
+                                uint32_t dir, uint32_t step, uint32_t stream,
+                                double *out);
+#ifdef KANRT_ISA_AVX2
+void kan_normal_blocks_avx2(uint64_t seed, uint32_t b0, size_t nb,
+                            uint32_t dir, uint32_t step, uint32_t stream,
+                            double *out);
+#endif
+#ifdef KANRT_ISA_AVX512
+void kan_normal_blocks_avx512(uint64_t seed, uint32_t b0, size_t nb,
+                              uint32_t dir, uint32_t step, uint32_t stream,
+                              double *out);
+#endif
+
+static kan_normal_blocks_fn normal_blocks_of(int isa) {
+  switch (isa) {
+#ifdef KANRT_ISA_AVX2
+  case KAN_ISA_AVX2:
+    return kan_normal_blocks_avx2;
+#endif
+#ifdef KANRT_ISA_AVX512
+  case KAN_ISA_AVX512:
+    return kan_normal_blocks_avx512;
+#endif
+  default:
+    return kan_normal_blocks_baseline;
+  }
 }
+
+int kan_normal_blocks_at(int isa, uint64_t seed, uint32_t b0, size_t nb,
+                         uint32_t dir, uint32_t step, uint32_t stream,
+                         double *out) {
+  kan_normal_blocks_fn fn = normal_blocks_of(isa);
+  if (isa != KAN_ISA_BASELINE && fn == kan_normal_blocks_baseline)
+    return 0;
+  fn(seed, b0, nb, dir, step, stream, out);
+  return 1;
+}
+
+static void normal_blocks(uint64_t seed, uint32_t b0, size_t nb, uint32_t dir,
+                          uint32_t step, uint32_t stream, double *out) {
+  normal_blocks_of(kan_isa_active())(seed, b0, nb, dir, step, stream, out);
+}
+#else
+#define KAN_NORMAL_BLOCKS normal_blocks
+#define KAN_NORMAL_STORAGE static
+#include "normal.inc"
+#endif
+
+/* Pairs per call of normal_blocks from the dense generator (a stack buffer
+   of 2 x NORMAL_CHUNK doubles). */
+#ifdef __NM__
+#define NORMAL_CHUNK 8
+#else
+#define NORMAL_CHUNK 128
+#endif
 
 static kan_status check_range(int dist, size_t begin, size_t count) {
   size_t end;
@@ -102,15 +154,14 @@ static kan_status check_range(int dist, size_t begin, size_t count) {
     if (st)                                                                    \
       return st;                                                               \
     if (dist == KAN_DIST_NORMAL) {                                             \
+      double nv[2 * NORMAL_CHUNK];                                             \
       for (e = begin; e < end;) {                                              \
-        double nv[2];                                                          \
-        normal_pair(seed, (uint32_t)(e >> 1), dir, step, stream, nv);          \
-        out[e - begin] = (T)nv[e & 1];                                         \
-        ++e;                                                                   \
-        if (e < end && (e & 1)) {                                              \
-          out[e - begin] = (T)nv[1];                                           \
-          ++e;                                                                 \
-        }                                                                      \
+        const size_t b = e >> 1, bend = (end + 1) >> 1;                        \
+        const size_t nb = bend - b < NORMAL_CHUNK ? bend - b : NORMAL_CHUNK;   \
+        const size_t stop = 2 * (b + nb) < end ? 2 * (b + nb) : end;           \
+        normal_blocks(seed, (uint32_t)b, nb, dir, step, stream, nv);           \
+        for (; e < stop; ++e)                                                  \
+          out[e - begin] = (T)nv[e - 2 * b];                                   \
       }                                                                        \
     } else {                                                                   \
       uint32_t w[4];                                                           \

@@ -21,10 +21,13 @@
  *   U(a, b) = (double)(2 * z + 1) * 2^-53 with z = ((uint64)a << 20) |
  *   (b >> 12) (the top 52 bits of a:b): an exact uniform double in
  *   [2^-53, 1 - 2^-53], i.e. the midpoints of a 2^-52 grid on (0,1).
- *   r = sqrt(-2 * log(u1)), phi = 6.283185307179586 * u2 (double ops);
- *   element 2b = r * cos(phi), element 2b+1 = r * sin(phi).
- *   (Bit-exactness across targets needs correctly rounded log/sin/cos and
- *   sqrt; glibc's are. float outputs round the double result once.)
+ *   r = sqrt(-2 * log(u1)), element 2b = r * cos(2 pi u2), element 2b+1 =
+ *   r * sin(2 pi u2), where log, cos and sin are the runtime's own
+ *   (runtime/src/normal.inc: fdlibm's log and sin/cos kernels, within 1 ulp;
+ *   the angle reduced exactly as 2 pi u2 = 2 pi (u2 - q/4) + q pi/2 with
+ *   q = round(4 u2)), every step an IEEE-754 double operation rounded once
+ *   and none fused: the same bits on every IEEE-754 machine,
+ *   kernel level and libm. float outputs round the double result once.
  * - KAN_DIST_RADEMACHER: element e uses block b = e >> 7 (e < 2^39), bit
  *   (w[(e >> 5) & 3] >> (e & 31)) & 1; 1 means -1, 0 means +1.
  * - Sparse ternary (kan_perturb_sparse): m draws with replacement; draw e
