@@ -179,7 +179,7 @@ def main(argv):
         data = np.loadtxt(argv[3], delimiter=",", ndmin=2)
         y = m.forward(data[:, :-1])[:, 0]
         rmse = float(np.sqrt(np.mean((y - data[:, -1]) ** 2)))
-        print("rmse %.3g" % rmse)
+        print("rmse %.2e" % rmse)
         if len(argv) > 4 and not rmse < float(argv[4]):
             sys.exit("rmse %.3g is not below %s" % (rmse, argv[4]))
     elif cmd == "strip-meta":
