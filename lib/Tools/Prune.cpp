@@ -11,7 +11,8 @@ PruneResult kan::tools::pruneModel(const Model &m,
                                    const std::vector<LayerTrace> &trace,
                                    int64_t rows, const PruneOptions &opt) {
   const ModelShape &s = m.shape;
-  assert(s.symbolic.empty() && "symbolic edges are fixed after pruning");
+  for (size_t l = 0; l < s.numLayers(); ++l)
+    assert(!s.hasSymbolic(l) && "symbolic edges are fixed after pruning");
   // Edge scores decide the edges; for nodes, the scale criterion looks at
   // the strongest edge in and out, the attribution one at the node score.
   std::vector<std::vector<double>> importance;
