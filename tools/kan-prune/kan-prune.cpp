@@ -1,8 +1,10 @@
 //===- kan-prune.cpp - remove a KAN's weak edges and nodes ------*- C++ -*-===//
 //
-// pykan's prune: edge importance is the mean |phi_ij(x)| over the data; a
+// pykan's prune: edge importance is the mean |phi_ij(x)| over the data (a
 // hidden node goes when its strongest incoming or outgoing edge is below
-// the threshold, an edge below it becomes 0, and the layer widths shrink.
+// the threshold) or pykan's attribution scores (a hidden node goes when its
+// score is below the threshold); an edge below the edge threshold becomes
+// 0, and the layer widths shrink.
 // The network's function before and after is compared on the data, and
 // --tolerance turns a larger change into an error (nothing written).
 //
@@ -37,16 +39,34 @@ static cl::opt<std::string> dataPath("data", cl::Required,
 static cl::opt<bool> csvHeader("csv-header", cl::desc("The CSV starts with a header line"), cl::cat(cat));
 static cl::opt<std::string> outPath("o", cl::Required,
     cl::desc("Where to write the pruned checkpoint (safetensors)"), cl::cat(cat));
+enum class Importance { Scale, Attribution };
+static cl::opt<Importance> importanceOpt("importance", cl::init(Importance::Scale),
+    cl::desc("Scores that decide what goes:"),
+    cl::values(clEnumValN(Importance::Scale, "scale",
+                          "mean |phi(x)| per edge; a hidden node goes when its "
+                          "strongest incoming or outgoing edge is below "
+                          "--threshold (default)"),
+               clEnumValN(Importance::Attribution, "attribution",
+                          "pykan's attribution scores, propagated back from "
+                          "the outputs; a hidden node goes when its score is "
+                          "below --threshold")),
+    cl::cat(cat));
 static cli::opt<double> thresholdOpt("threshold", cl::init(1e-2),
-    cl::desc("Importance (mean |phi(x)|) below which edges and nodes go "
-             "(default 1e-2, pykan's)"),
+    cl::desc("Score below which hidden nodes go, and edges unless "
+             "--edge-threshold is given (default 1e-2, pykan's)"),
+    cl::cat(cat), cli::bounds(cli::tolerance));
+static cli::opt<double> edgeThresholdOpt("edge-threshold", cl::init(1e-2),
+    cl::desc("Score below which an edge becomes 0 (default: --threshold; "
+             "pykan's prune() uses 3e-2 with attribution)"),
     cl::cat(cat), cli::bounds(cli::tolerance));
 static cl::opt<double> toleranceOpt("tolerance", cl::init(-1),
     cl::desc("Fail, writing nothing, when the largest change of any output on "
              "the data exceeds this (default: report only)"),
     cl::cat(cat));
 static cl::opt<bool> showOpt("show-importance",
-    cl::desc("Print every edge's importance (stderr)"), cl::cat(cat));
+    cl::desc("Print every edge's score (with --importance attribution also "
+             "every node's: 'node (l,j)', l = 0 for the inputs) to stderr"),
+    cl::cat(cat));
 
 static Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -80,6 +100,11 @@ int main(int argc, char **argv) {
   if (!loaded)
     return fail(loaded.takeError());
   Model &model = loaded->model;
+  for (size_t l = 0; l < model.shape.numLayers(); ++l)
+    if (model.shape.hasSymbolic(l))
+      return fail(makeError(modelPath + ": layer " + llvm::Twine(l) +
+                            " has symbolic edges; prune before fixing edges "
+                            "(kan-symbolic --fix-into)"));
   const int64_t I = model.shape.widths.front(), O = model.shape.widths.back();
   auto data = loadSamplesCsv(dataPath, csvHeader, I, O);
   if (!data)
@@ -88,14 +113,27 @@ int main(int argc, char **argv) {
   const int64_t n = data->rows;
 
   auto before = traceModel(model, data->x.data(), n);
-  auto importance = edgeImportance(before, n);
-  if (showOpt)
+  PruneOptions po;
+  po.attribution = importanceOpt == Importance::Attribution;
+  po.nodeThreshold = thresholdOpt;
+  po.edgeThreshold = edgeThresholdOpt.getNumOccurrences() ? edgeThresholdOpt
+                                                          : thresholdOpt;
+  if (showOpt) {
+    Attribution attr;
+    if (po.attribution)
+      attr = attributionScores(before, n);
+    auto importance = po.attribution ? attr.edge : edgeImportance(before, n);
     for (size_t l = 0; l < importance.size(); ++l)
       for (int64_t o = 0; o < model.shape.widths[l + 1]; ++o)
         for (int64_t i = 0; i < model.shape.widths[l]; ++i)
           llvm::errs() << "edge (" << l << "," << o << "," << i << "): "
                        << num(importance[l][o * model.shape.widths[l] + i]) << "\n";
-  PruneResult res = pruneModel(model, before, n, thresholdOpt);
+    for (size_t l = 0; l < attr.node.size(); ++l)
+      for (size_t j = 0; j < attr.node[l].size(); ++j)
+        llvm::errs() << "node (" << l << "," << j << "): " << num(attr.node[l][j])
+                     << "\n";
+  }
+  PruneResult res = pruneModel(model, before, n, po);
   auto after = traceModel(res.model, data->x.data(), n);
   std::vector<double> y0 = traceOutput(before, n), y1 = traceOutput(after, n);
   double maxChange = 0, se = 0;

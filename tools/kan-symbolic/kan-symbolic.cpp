@@ -61,6 +61,14 @@ static cl::list<std::string> fixOpt("fix",
     cl::desc("l,o,i=f: use function f for the edge from input i to output o "
              "of layer l (0-based; repeatable)"),
     cl::cat(cat));
+static cl::opt<std::string> fixIntoOpt("fix-into",
+    cl::desc("Write a checkpoint (safetensors) in which edges are fixed to "
+             "their symbolic fit c*f(a*x+b)+d (pykan's fix_symbolic): the "
+             "--fix edges if any are given, else every edge with a fit; "
+             "their spline part is cleared. kan-train --resume trains it "
+             "further (the a, b, c, d of the fixed edges, the remaining "
+             "splines), kan-run evaluates it"),
+    cl::value_desc("file"), cl::cat(cat));
 static cli::opt<double> thresholdOpt("threshold", cl::init(1e-2),
     cl::desc("Edges whose importance mean|phi(x)| is below this are 0 "
              "(default 1e-2)"),
@@ -230,6 +238,26 @@ int main(int argc, char **argv) {
       for (int64_t i = 0; i < lt.in; ++i) {
         double imp = importance[l][o * lt.in + i];
         std::string edge = llvm::formatv("edge ({0},{1},{2})", l, o, i).str();
+        // An edge the model already holds as symbolic keeps its function
+        // and parameters.
+        if (model.shape.hasSymbolic(l) && !model.shape.symbolic[l][o * lt.in + i].empty()) {
+          const std::string &name = model.shape.symbolic[l][o * lt.in + i];
+          const SymbolicFunction *fn = findSymbolic(name);
+          if (!fn)
+            return fail(makeError(modelPath + ": edge function '" + name +
+                                  "' is not in kan-symbolic's library"));
+          const Tensor &p = *symbolicTensor(model, l);
+          SymbolicFit f;
+          f.fn = fn;
+          int64_t e = (o * lt.in + i) * 4;
+          f.a = p.get(e), f.b = p.get(e + 1), f.c = p.get(e + 2), f.d = p.get(e + 3);
+          f.r2 = 1;
+          choices[l][o * lt.in + i] = f;
+          if (suggestOpt)
+            llvm::outs() << edge << ": symbolic in the model: " << fn->name << "\n";
+          llvm::errs() << edge << ": " << fn->name << " (symbolic in the model)\n";
+          continue;
+        }
         auto fx = fixed.find({l, o, i});
         if (imp < thresholdOpt && fx == fixed.end()) {
           if (suggestOpt)
@@ -270,6 +298,55 @@ int main(int argc, char **argv) {
         llvm::errs() << edge << ": " << ranked.front().fn->name << ", r2 "
                      << fmt(ranked.front().r2, 8) << "\n";
       }
+  }
+
+  // pykan's fix_symbolic: the per-edge fits (before the joint refinement
+  // below) become symbolic edges of the model.
+  if (!fixIntoOpt.empty()) {
+    ModelShape ns = model.shape;
+    ns.symbolic.resize(ns.numLayers());
+    int64_t count = 0;
+    for (size_t l = 0; l < ns.numLayers(); ++l) {
+      const int64_t E = ns.widths[l] * ns.widths[l + 1];
+      for (int64_t e = 0; e < E; ++e) {
+        const SymbolicFit &f = choices[l][e];
+        bool fix = f.fn && (fixed.empty() ||
+                            fixed.count({l, e / ns.widths[l], e % ns.widths[l]}));
+        bool already = model.shape.hasSymbolic(l) && !model.shape.symbolic[l][e].empty();
+        if (!fix && !already)
+          continue;
+        if (ns.symbolic[l].empty())
+          ns.symbolic[l].assign(static_cast<size_t>(E), "");
+        ns.symbolic[l][e] = f.fn->name;
+        count += !already;
+      }
+    }
+    Model fixedModel = allocateModel(ns);
+    fixedModel.metadata = model.metadata;
+    for (Tensor &t : fixedModel.tensors)
+      for (const Tensor &src : model.tensors)
+        if (src.name == t.name)
+          t.storage = src.storage;
+    const int64_t nb = ns.gridSize + ns.order;
+    for (size_t l = 0; l < ns.numLayers(); ++l) {
+      if (!ns.hasSymbolic(l))
+        continue;
+      Tensor &p = *symbolicTensor(fixedModel, l);
+      for (size_t e = 0; e < ns.symbolic[l].size(); ++e) {
+        if (ns.symbolic[l][e].empty())
+          continue;
+        const SymbolicFit &f = choices[l][e];
+        p.set(e * 4, f.a), p.set(e * 4 + 1, f.b), p.set(e * 4 + 2, f.c),
+            p.set(e * 4 + 3, f.d);
+        fixedModel.tensor(l, BaseWeight).set(e, 0);
+        for (int64_t k = 0; k < nb; ++k)
+          fixedModel.tensor(l, SplineWeight).set(e * nb + k, 0);
+      }
+    }
+    if (Error e = writeSafetensors(fixedModel, fixIntoOpt))
+      return fail(std::move(e));
+    llvm::errs() << "fixed " << count << " edge(s) to their symbolic fit in "
+                 << fixIntoOpt << "\n";
   }
 
   // pykan's fine-tuning of the symbolic network: every chosen edge's

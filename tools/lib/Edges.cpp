@@ -54,6 +54,19 @@ void kan::tools::edgeValues(const Model &m, size_t l, int64_t o, int64_t i,
     if (dphi)
       (*dphi)[r] = d;
   }
+  // A symbolic edge adds c f(a x + b) + d.
+  if (!s.hasSymbolic(l) || s.symbolic[l][o * in + i].empty())
+    return;
+  int fn = kan_symbolic_find(s.symbolic[l][o * in + i].c_str());
+  const Tensor &p = *symbolicTensor(m, l);
+  double a = p.get((o * in + i) * 4), b = p.get((o * in + i) * 4 + 1),
+         c = p.get((o * in + i) * 4 + 2), d = p.get((o * in + i) * 4 + 3);
+  for (size_t r = 0; r < n; ++r) {
+    double df;
+    phi[r] += c * kan_symbolic_eval(fn, a * xs[r] + b, &df) + d;
+    if (dphi)
+      (*dphi)[r] += c * df * a;
+  }
 }
 
 std::vector<LayerTrace> kan::tools::traceModel(const Model &m, const double *x,
@@ -110,6 +123,63 @@ kan::tools::edgeImportance(const std::vector<LayerTrace> &t, int64_t n) {
     imp.push_back(std::move(a));
   }
   return imp;
+}
+
+/// Unbiased standard deviation of v[r * stride] over n rows (torch.std).
+static double stdDev(const double *v, int64_t n, int64_t stride) {
+  if (n < 2)
+    return 0;
+  double mean = 0, ss = 0;
+  for (int64_t r = 0; r < n; ++r)
+    mean += v[r * stride];
+  mean /= static_cast<double>(n);
+  for (int64_t r = 0; r < n; ++r)
+    ss += (v[r * stride] - mean) * (v[r * stride] - mean);
+  return std::sqrt(ss / static_cast<double>(n - 1));
+}
+
+Attribution kan::tools::attributionScores(const std::vector<LayerTrace> &t,
+                                          int64_t n) {
+  const size_t L = t.size();
+  const int64_t K = t.back().out;
+  Attribution a;
+  a.node.resize(L + 1);
+  a.edge.resize(L);
+  // S: K x width of the current level, relevance of each node per output.
+  int64_t width = K;
+  std::vector<double> S(static_cast<size_t>(K * K), 0.0);
+  for (int64_t k = 0; k < K; ++k)
+    S[k * K + k] = 1;
+  a.node[L].assign(static_cast<size_t>(K), 1.0);
+  for (size_t l = L; l-- > 0;) {
+    const LayerTrace &lt = t[l];
+    const int64_t in = lt.in, out = lt.out, E = in * out;
+    std::vector<double> actscale(static_cast<size_t>(E)), nodescale(static_cast<size_t>(out));
+    for (int64_t e = 0; e < E; ++e)
+      actscale[e] = stdDev(lt.phi.data() + e, n, E);
+    std::vector<double> sum(static_cast<size_t>(n * out), 0.0);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t e = 0; e < E; ++e)
+        sum[r * out + e / in] += lt.phi[r * E + e];
+    for (int64_t o = 0; o < out; ++o)
+      nodescale[o] = stdDev(sum.data() + o, n, out);
+    std::vector<double> next(static_cast<size_t>(K * in), 0.0);
+    a.edge[l].assign(static_cast<size_t>(E), 0.0);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < in; ++i) {
+          double v = actscale[o * in + i] * S[k * width + o] / (nodescale[o] + 1e-4);
+          a.edge[l][o * in + i] += v;
+          next[k * in + i] += v;
+        }
+    S = std::move(next);
+    width = in;
+    a.node[l].assign(static_cast<size_t>(in), 0.0);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t i = 0; i < in; ++i)
+        a.node[l][i] += S[k * in + i];
+  }
+  return a;
 }
 
 double kan::tools::leastSquares(int64_t m, int64_t n, std::vector<double> a,

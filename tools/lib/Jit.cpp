@@ -248,7 +248,7 @@ public:
     if (xTangent)
       t.push_back(const_cast<void *>(xTangent));
     for (size_t i = 0; i < tangents.tensors.size(); ++i)
-      if (i % m.shape.tensorsPerLayer() != Grid)
+      if (!isGridTensor(m, i))
         t.push_back(tangents.tensors[i].data());
     std::vector<void *> p = m.pointers();
     if (int st = jvp(x, n, p.data(), t.data(), y, dy))
@@ -356,6 +356,9 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
     for (size_t l = 0; l < shape.numLayers(); ++l)
       for (size_t which = 0; which < shape.tensorsPerLayer(); ++which)
         activity.push_back(which == Grid ? "const" : "dup");
+    for (size_t l = 0; l < shape.numLayers(); ++l)
+      if (shape.hasSymbolic(l))
+        activity.push_back("dup");
     mlir::kan::KanJvpOptions jo;
     jo.funcName = "model";
     jo.width = std::max<int64_t>(1, jvpRequest->width);

@@ -135,6 +135,27 @@ Error kan::tools::validateShape(const ModelShape &shape, llvm::StringRef what) {
     return makeError(what + ": " + *why +
                      " (the runtime's B-spline kernels support k <= " +
                      llvm::Twine(KAN_MAX_SPLINE_ORDER) + ")");
+  if (shape.symbolic.size() > shape.numLayers())
+    return makeError(what + ": symbolic edges given for " +
+                     llvm::Twine(shape.symbolic.size()) + " layers of " +
+                     llvm::Twine(shape.numLayers()));
+  for (size_t l = 0; l < shape.symbolic.size(); ++l) {
+    if (!shape.hasSymbolic(l))
+      continue;
+    if (static_cast<int64_t>(shape.symbolic[l].size()) !=
+        shape.widths[l] * shape.widths[l + 1])
+      return makeError(what + ": layer " + llvm::Twine(l) + " names " +
+                       llvm::Twine(shape.symbolic[l].size()) +
+                       " symbolic edge functions for " +
+                       llvm::Twine(shape.widths[l + 1]) + " x " +
+                       llvm::Twine(shape.widths[l]) + " edges");
+    for (const std::string &f : shape.symbolic[l])
+      if (!f.empty() && kan_symbolic_find(f.c_str()) < 0)
+        return makeError(what + ": layer " + llvm::Twine(l) + ": '" + f +
+                         "' is not a function of the symbolic library");
+    if (shape.f32)
+      return makeError(what + ": symbolic edges need an f64 model");
+  }
   uint64_t params = parameterCount(shape);
   if (params > modelLimits().maxParams)
     return makeError(what + ": the model has " +
@@ -158,7 +179,34 @@ kan::tools::tensorShapes(const ModelShape &shape) {
     if (shape.withScaler)
       out.push_back({p + "spline_scaler", {o, in}});
   }
+  // Symbolic edges' (a, b, c, d), after every layer's tensors (the order of
+  // buildModel's arguments).
+  for (size_t l = 0; l < shape.numLayers(); ++l)
+    if (shape.hasSymbolic(l))
+      out.push_back({"layers." + std::to_string(l) + ".symbolic",
+                     {shape.widths[l + 1], shape.widths[l], 4}});
   return out;
+}
+
+std::string kan::tools::symbolicMetaKey(size_t layer) {
+  return "layers." + std::to_string(layer) + ".symbolic_functions";
+}
+
+bool kan::tools::isGridTensor(const Model &m, size_t index) {
+  return index < m.shape.numLayers() * m.shape.tensorsPerLayer() &&
+         index % m.shape.tensorsPerLayer() == Grid;
+}
+
+Tensor *kan::tools::symbolicTensor(Model &m, size_t layer) {
+  std::string name = "layers." + std::to_string(layer) + ".symbolic";
+  for (Tensor &t : m.tensors)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+const Tensor *kan::tools::symbolicTensor(const Model &m, size_t layer) {
+  return symbolicTensor(const_cast<Model &>(m), layer);
 }
 
 Model kan::tools::allocateModel(const ModelShape &shape) {
@@ -343,6 +391,33 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
                      ") and spline_weight last dimension (" +
                      llvm::Twine(last) +
                      ") do not fit G+2k+1 and G+k with G >= 1, k >= 0");
+  // Symbolic edges: the tensor layers.{l}.symbolic and the names in the
+  // metadata layers.{l}.symbolic_functions (comma-separated, out x in).
+  auto meta = [&](const std::string &key) -> const char * {
+    for (size_t i = 0; i < m.meta_count; ++i)
+      if (key == m.meta_keys[i])
+        return m.meta_values[i];
+    return nullptr;
+  };
+  for (size_t l = 0; l < layers; ++l) {
+    const char *names = meta(symbolicMetaKey(l));
+    bool tensor = find(l, "symbolic") != nullptr;
+    if (!names && !tensor)
+      continue;
+    if (!names || !tensor)
+      return makeError(path + ": layer " + llvm::Twine(l) + " has " +
+                       (tensor ? "a tensor 'layers." + llvm::Twine(l) +
+                                     ".symbolic' but no metadata '" +
+                                     symbolicMetaKey(l) + "'"
+                               : "metadata '" + symbolicMetaKey(l) +
+                                     "' but no tensor 'layers." +
+                                     llvm::Twine(l) + ".symbolic'"));
+    shape.symbolic.resize(l + 1);
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(names).split(parts, ',');
+    for (llvm::StringRef p : parts)
+      shape.symbolic[l].push_back(p.trim().str());
+  }
   if (Error e = validateShape(shape, path))
     return std::move(e);
   // Every shape and dtype first, then the allocation.
@@ -371,8 +446,10 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
   for (Tensor &t : model.tensors)
     if (Error e = copyInto(*kan_tensor_map_find(&m, t.name.c_str()), t, path))
       return std::move(e);
+  // The symbolic edges' names live in the shape (written back from it).
   for (size_t i = 0; i < m.meta_count; ++i)
-    model.metadata.emplace_back(m.meta_keys[i], m.meta_values[i]);
+    if (!llvm::StringRef(m.meta_keys[i]).ends_with(".symbolic_functions"))
+      model.metadata.emplace_back(m.meta_keys[i], m.meta_values[i]);
   return model;
 }
 
@@ -432,6 +509,15 @@ Error kan::tools::writeSafetensors(const Model &model, llvm::StringRef path) {
   for (auto &kv : model.metadata)
     if (int st = kan_tensor_map_set_meta(&tm.map, kv.first.c_str(), kv.second.c_str()))
       return runtimeError(st, path);
+  for (size_t l = 0; l < model.shape.numLayers(); ++l)
+    if (model.shape.hasSymbolic(l)) {
+      std::string names;
+      for (size_t e = 0; e < model.shape.symbolic[l].size(); ++e)
+        names += (e ? "," : "") + model.shape.symbolic[l][e];
+      if (int st = kan_tensor_map_set_meta(&tm.map, symbolicMetaKey(l).c_str(),
+                                           names.c_str()))
+        return runtimeError(st, path);
+    }
   for (const Tensor *t : order) {
     kan_tensor kt;
     std::memset(&kt, 0, sizeof(kt));

@@ -111,6 +111,23 @@ Expected<ModelShape> readModelShape(ModuleOp module, llvm::StringRef what) {
     }
     s.widths.push_back(bw.getDimSize(0));
   }
+  // Symbolic edges: a kan.symbolic_edges on a layer's output.
+  Error err = Error::success();
+  func.walk([&](mlir::kan::SymbolicEdgesOp op) {
+    auto layer = op.getLayerOutput().getDefiningOp<mlir::kan::LayerOp>();
+    auto it = llvm::find(layers, layer);
+    if (err || !layer || it == layers.end()) {
+      if (!err)
+        err = makeError(what + ": a kan.symbolic_edges does not follow a kan.layer");
+      return;
+    }
+    size_t l = it - layers.begin();
+    s.symbolic.resize(std::max(s.symbolic.size(), l + 1));
+    for (Attribute a : op.getFunctions())
+      s.symbolic[l].push_back(cast<StringAttr>(a).str());
+  });
+  if (err)
+    return std::move(err);
   if (Error e = validateShape(s, what))
     return std::move(e);
   return s;

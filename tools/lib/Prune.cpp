@@ -3,14 +3,27 @@
 #include "kan/Tools/Edges.h"
 
 #include <algorithm>
+#include <cassert>
 
 using namespace kan::tools;
 
 PruneResult kan::tools::pruneModel(const Model &m,
                                    const std::vector<LayerTrace> &trace,
-                                   int64_t rows, double threshold) {
+                                   int64_t rows, const PruneOptions &opt) {
   const ModelShape &s = m.shape;
-  std::vector<std::vector<double>> importance = edgeImportance(trace, rows);
+  for (size_t l = 0; l < s.numLayers(); ++l)
+    assert(!s.hasSymbolic(l) && "symbolic edges are fixed after pruning");
+  // Edge scores decide the edges; for nodes, the scale criterion looks at
+  // the strongest edge in and out, the attribution one at the node score.
+  std::vector<std::vector<double>> importance;
+  Attribution attr;
+  if (opt.attribution) {
+    attr = attributionScores(trace, rows);
+    importance = attr.edge;
+  } else {
+    importance = edgeImportance(trace, rows);
+  }
+  const double nodeThreshold = opt.nodeThreshold, threshold = opt.edgeThreshold;
   const size_t L = s.numLayers();
   const int64_t nb = s.gridSize + s.order, cols = s.gridSize + 2 * s.order + 1;
   // keep[l][j]: node j of width index l survives (inputs and outputs always).
@@ -21,11 +34,15 @@ PruneResult kan::tools::pruneModel(const Model &m,
   for (size_t l = 1; l < L; ++l)
     for (int64_t j = 0; j < s.widths[l]; ++j) {
       double in = 0, out = 0;
-      for (int64_t i = 0; i < s.widths[l - 1]; ++i)
-        in = std::max(in, importance[l - 1][j * s.widths[l - 1] + i]);
-      for (int64_t k = 0; k < s.widths[l + 1]; ++k)
-        out = std::max(out, importance[l][k * s.widths[l] + j]);
-      if (in < threshold || out < threshold) {
+      if (opt.attribution) {
+        in = out = attr.node[l][j];
+      } else {
+        for (int64_t i = 0; i < s.widths[l - 1]; ++i)
+          in = std::max(in, importance[l - 1][j * s.widths[l - 1] + i]);
+        for (int64_t k = 0; k < s.widths[l + 1]; ++k)
+          out = std::max(out, importance[l][k * s.widths[l] + j]);
+      }
+      if (in < nodeThreshold || out < nodeThreshold) {
         keep[l][j] = false;
         ++res.removedNodes;
       }
@@ -39,6 +56,8 @@ PruneResult kan::tools::pruneModel(const Model &m,
         double v = 0;
         for (int64_t k = 0; k < s.widths[l + 1]; ++k)
           v = std::max(v, importance[l][k * s.widths[l] + j]);
+        if (opt.attribution)
+          v = attr.node[l][j];
         if (v > bestImp)
           bestImp = v, best = j;
       }

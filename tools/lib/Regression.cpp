@@ -179,7 +179,7 @@ Expected<InputScaling> InputScaling::load(const Model &m,
 }
 
 static bool trainable(const Model &m, size_t tensorIndex) {
-  return tensorIndex % m.shape.tensorsPerLayer() != Grid;
+  return !isGridTensor(m, tensorIndex);
 }
 
 size_t kan::tools::numTrainable(const Model &m) {
@@ -338,7 +338,31 @@ Expected<double> ExactGradient::lossAndGradient(Model &m,
       return r.takeError();
     loss += *r;
   }
+  maskSymbolicEdges(m, grad);
   return loss;
+}
+
+void kan::tools::maskSymbolicEdges(const Model &m, std::vector<double> &grad) {
+  const ModelShape &s = m.shape;
+  const size_t tpl = s.tensorsPerLayer();
+  std::vector<size_t> offset(m.tensors.size(), 0);
+  for (size_t i = 0, off = 0; i < m.tensors.size(); ++i)
+    if (trainable(m, i))
+      offset[i] = off, off += m.tensors[i].numel();
+  for (size_t l = 0; l < s.numLayers(); ++l) {
+    if (!s.hasSymbolic(l))
+      continue;
+    const int64_t E = s.widths[l] * s.widths[l + 1], nb = s.gridSize + s.order;
+    for (int64_t e = 0; e < E; ++e) {
+      if (s.symbolic[l][e].empty())
+        continue;
+      grad[offset[l * tpl + BaseWeight] + e] = 0;
+      for (int64_t k = 0; k < nb; ++k)
+        grad[offset[l * tpl + SplineWeight] + e * nb + k] = 0;
+      if (s.withScaler)
+        grad[offset[l * tpl + SplineScaler] + e] = 0;
+    }
+  }
 }
 
 Error ExactGradient::setRegularizer(double lam, double l1, double entropy,

@@ -80,5 +80,9 @@ Model kan::tools::regridModel(const Model &m,
       }
     }
   }
+  // Symbolic edges carry over as they are.
+  for (size_t l = 0; l < s.numLayers(); ++l)
+    if (const Tensor *t = symbolicTensor(m, l))
+      symbolicTensor(out, l)->storage = t->storage;
   return out;
 }

@@ -109,6 +109,11 @@ void KanToNMCPass::runOnOperation() {
                            "kan-to-nmc";
       failedWalk = true;
     }
+    if (isa<kan::SymbolicEdgesOp, kan::SymbolicEdgesJvpOp>(op)) {
+      op->emitOpError() << "is not supported by nmquad (symbolic edges run "
+                           "on the CPU target)";
+      failedWalk = true;
+    }
     auto fg = dyn_cast<FeatureGemmOp>(op);
     if (!fg)
       return;

@@ -36,6 +36,11 @@ OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
     if (spec.withScaler)
       inputs.push_back(RankedTensorType::get({out, in}, elt));
   }
+  unsigned firstSymbolic = inputs.size();
+  for (size_t l = 0; l + 1 < spec.widths.size(); ++l)
+    if (spec.hasSymbolic(l))
+      inputs.push_back(
+          RankedTensorType::get({spec.widths[l + 1], spec.widths[l], 4}, elt));
   auto resultType = RankedTensorType::get({n, spec.widths.back()}, elt);
   b.setInsertionPointToEnd(module->getBody());
   auto func = b.create<func::FuncOp>(loc, "model",
@@ -43,7 +48,7 @@ OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   Value x = entry->getArgument(0);
-  unsigned arg = 1;
+  unsigned arg = 1, symArg = firstSymbolic;
   auto act = spec.identityActivation ? Activation::identity : Activation::silu;
   for (size_t l = 0; l + 1 < spec.widths.size(); ++l) {
     Value grid = entry->getArgument(arg++);
@@ -51,9 +56,20 @@ OwningOpRef<ModuleOp> mlir::kan::buildModel(MLIRContext &ctx,
     Value spline = entry->getArgument(arg++);
     Value scaler = spec.withScaler ? entry->getArgument(arg++) : Value();
     auto yType = RankedTensorType::get({n, spec.widths[l + 1]}, elt);
-    x = b.create<LayerOp>(loc, yType, x, grid, base, spline, scaler,
-                          b.getI64IntegerAttr(k),
-                          ActivationAttr::get(&ctx, act));
+    Value y = b.create<LayerOp>(loc, yType, x, grid, base, spline, scaler,
+                                b.getI64IntegerAttr(k),
+                                ActivationAttr::get(&ctx, act));
+    if (spec.hasSymbolic(l)) {
+      func.setArgAttr(symArg, "kan.param_name",
+                      b.getStringAttr("layers." + std::to_string(l) +
+                                      ".symbolic"));
+      y = b.create<SymbolicEdgesOp>(loc, yType, x, y,
+                                    entry->getArgument(symArg++),
+                                    b.getStrArrayAttr(llvm::SmallVector<StringRef>(
+                                        spec.symbolic[l].begin(),
+                                        spec.symbolic[l].end())));
+    }
+    x = y;
   }
   b.create<func::ReturnOp>(loc, x);
   return module;

@@ -2,6 +2,8 @@
 
 #include "kan/Dialect/Kan/KanOps.h"
 
+#include "kanrt/symbolic.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -281,6 +283,82 @@ LogicalResult verifyLabels(Operation *op, ShapedType logits,
   return success();
 }
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Symbolic edges
+//===----------------------------------------------------------------------===//
+
+/// The shared part of kan.symbolic_edges(_jvp): N x I input, N x O layer
+/// output, O x I x 4 params, O x I function names from kanrt's library.
+static LogicalResult verifySymbolicEdges(Operation *op, Value input,
+                                         Value layerOutput, Value params,
+                                         ArrayAttr functions, Value output) {
+  if (failed(checkAllSizes(op)))
+    return failure();
+  auto x = cast<ShapedType>(input.getType());
+  Type f64 = Float64Type::get(op->getContext());
+  if (x.getElementType() != f64)
+    return op->emitOpError() << "supports f64 only, not " << x.getElementType();
+  int64_t n = x.getDimSize(0), in = x.getDimSize(1);
+  auto y = cast<ShapedType>(layerOutput.getType());
+  int64_t out = y.getDimSize(1);
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return op->emitOpError() << "needs static input and output widths";
+  if (failed(checkShape(op, "layer_output", y, {n, out}, f64, {true, false})) ||
+      failed(checkShape(op, "params", cast<ShapedType>(params.getType()),
+                        {out, in, 4}, f64)) ||
+      failed(checkShape(op, "output", cast<ShapedType>(output.getType()),
+                        {n, out}, f64, {true, false})))
+    return failure();
+  if (static_cast<int64_t>(functions.size()) != in * out)
+    return op->emitOpError() << "'functions' has " << functions.size()
+                             << " entries for " << out << " x " << in
+                             << " edges";
+  for (auto [e, a] : llvm::enumerate(functions)) {
+    StringRef name = cast<StringAttr>(a).getValue();
+    if (!name.empty() && kan_symbolic_find(name.str().c_str()) < 0)
+      return op->emitOpError() << "edge " << e << ": '" << name
+                               << "' is not a function of the symbolic "
+                                  "library (kanrt/symbolic.h)";
+  }
+  return success();
+}
+
+LogicalResult SymbolicEdgesOp::verify() {
+  return verifySymbolicEdges(*this, getInput(), getLayerOutput(), getParams(),
+                             getFunctions(), getOutput());
+}
+
+LogicalResult SymbolicEdgesJvpOp::verify() {
+  if (failed(verifySymbolicEdges(*this, getInput(), getLayerOutput(),
+                                 getParams(), getFunctions(), getOutput())))
+    return failure();
+  int64_t width = getWidth();
+  if (ShapedType::isDynamic(width) || width < 1)
+    return emitOpError() << "result 'output_tangent' needs a static leading "
+                            "width dimension >= 1 but got "
+                         << getOutputTangent().getType();
+  auto x = cast<ShapedType>(getInput().getType());
+  auto p = cast<ShapedType>(getParams().getType());
+  int64_t n = x.getDimSize(0), in = x.getDimSize(1), out = p.getDimSize(0);
+  Type f64 = x.getElementType();
+  auto check = [&](Value v, StringRef name, ArrayRef<int64_t> shape,
+                   ArrayRef<bool> dyn = {}) {
+    if (!v)
+      return success();
+    return checkShape(*this, name, cast<ShapedType>(v.getType()), shape, f64,
+                      dyn);
+  };
+  return success(
+      succeeded(check(getInputTangent(), "input_tangent", {width, n, in},
+                      {false, true, false})) &&
+      succeeded(check(getLayerOutputTangent(), "layer_output_tangent",
+                      {width, n, out}, {false, true, false})) &&
+      succeeded(check(getParamsTangent(), "params_tangent",
+                      {width, out, in, 4})) &&
+      succeeded(check(getOutputTangent(), "output_tangent", {width, n, out},
+                      {false, true, false})));
+}
 
 LogicalResult MseOp::verify() {
   auto p = getPrediction().getType();

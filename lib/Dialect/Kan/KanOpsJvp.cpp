@@ -40,6 +40,21 @@ LogicalResult LayerOp::buildJvp(OpBuilder &b, int64_t width,
   return success();
 }
 
+LogicalResult SymbolicEdgesOp::buildJvp(OpBuilder &b, int64_t width,
+                                        ArrayRef<Value> operands,
+                                        ArrayRef<Value> tangents,
+                                        SmallVectorImpl<Value> &primals,
+                                        SmallVectorImpl<Value> &resultTangents) {
+  auto yT = getOutput().getType();
+  auto jvp = b.create<SymbolicEdgesJvpOp>(
+      getLoc(), TypeRange{yT, getTangentType(yT, width)}, operands[0],
+      operands[1], operands[2], tangents[0], tangents[1], tangents[2],
+      getFunctionsAttr());
+  primals.push_back(jvp.getOutput());
+  resultTangents.push_back(jvp.getOutputTangent());
+  return success();
+}
+
 /// A loss and its JVP op: the loss alone when the prediction's tangent is
 /// zero, else `LossJvpOp` (loss, tangent per direction).
 template <typename LossJvpOp>

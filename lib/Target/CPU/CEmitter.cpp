@@ -128,6 +128,8 @@ private:
   LogicalResult emitCoefficients(UpdateCoefficientsOp op);
   LogicalResult emitUpdate(UpdateOp op);
   LogicalResult emitElementwise(Operation *op);
+  /// kan.symbolic_edges(_jvp): one runtime call (kanrt/symbolic.h).
+  LogicalResult emitSymbolicEdges(Operation *op);
   LogicalResult emitReturn(func::ReturnOp op);
 
   func::FuncOp func;
@@ -981,6 +983,45 @@ LogicalResult FunctionEmitter::emitElementwise(Operation *op) {
   return success();
 }
 
+LogicalResult FunctionEmitter::emitSymbolicEdges(Operation *op) {
+  if (f32)
+    return op->emitOpError() << "supports f64 models only";
+  auto jvp = dyn_cast<SymbolicEdgesJvpOp>(op);
+  ArrayAttr functions = jvp ? jvp.getFunctions()
+                            : cast<SymbolicEdgesOp>(op).getFunctions();
+  Value x = op->getOperand(0), y = op->getOperand(1), p = op->getOperand(2);
+  auto xT = cast<ShapedType>(x.getType());
+  int64_t in = xT.getDimSize(1),
+          out = cast<ShapedType>(y.getType()).getDimSize(1);
+  std::string rows = ShapedType::isDynamic(xT.getDimSize(0))
+                         ? "n"
+                         : std::to_string(xT.getDimSize(0));
+  std::string fns = fresh("fns");
+  os << "  { static const char *const " << fns << "[] = {";
+  for (auto [e, a] : llvm::enumerate(functions)) {
+    // Library names (checked by the verifier) need no escaping.
+    os << (e ? ", " : "") << "\"" << cast<StringAttr>(a).getValue() << "\"";
+  }
+  os << "};\n";
+  for (Value r : op->getResults())
+    defineBuffer(r);
+  if (jvp)
+    os << llvm::formatv(
+        "  status = kan_symbolic_edges_jvp_f64({0}, {1}, {2}, {3}, {4}, {5}, "
+        "{6}, {7}, {8}, {9}, {10}, {11}, {12});\n",
+        rows, in, out, jvp.getWidth(), fns, name(x), name(y), name(p),
+        opt(jvp.getInputTangent()), opt(jvp.getLayerOutputTangent()),
+        opt(jvp.getParamsTangent()), name(jvp.getOutput()),
+        name(jvp.getOutputTangent()));
+  else
+    os << llvm::formatv("  status = kan_symbolic_edges_f64({0}, {1}, {2}, "
+                        "{3}, {4}, {5}, {6}, {7});\n",
+                        rows, in, out, fns, name(x), name(y), name(p),
+                        name(op->getResult(0)));
+  os << "  if (status != KAN_OK) goto cleanup; }\n";
+  return success();
+}
+
 LogicalResult FunctionEmitter::emitReturn(func::ReturnOp op) {
   for (auto [i, v] : llvm::enumerate(op.getOperands())) {
     std::string r = "res" + std::to_string(i);
@@ -1068,6 +1109,8 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
       .Case<SpanWeightsOp>([&](auto o) { return emitSpanWeights(o); })
       .Case<SparseDirectionsOp>(
           [&](auto o) { return emitSparseDirections(o); })
+      .Case<SymbolicEdgesOp, SymbolicEdgesJvpOp>(
+          [&](Operation *o) { return emitSymbolicEdges(o); })
       .Case<LayerOp, LayerJvpOp>([&](Operation *o) -> LogicalResult {
         return o->emitOpError()
                << "must be lowered by kan-lower-to-gemm before emission";
@@ -1184,10 +1227,15 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
                           "spline_scaler"};
     unsigned perLayer = scaler ? 4 : 3;
     for (unsigned i = 0; i < numParams; ++i) {
-      paramNames.push_back("layers." + std::to_string(layer) + "." +
-                           keys[slot]);
       paramNumel.push_back(
           cast<ShapedType>(model.getArgumentTypes()[i + 1]).getNumElements());
+      // Parameters after the layers' (symbolic edges) carry their name.
+      if (auto a = model.getArgAttrOfType<StringAttr>(i + 1, "kan.param_name")) {
+        paramNames.push_back(a.str());
+        continue;
+      }
+      paramNames.push_back("layers." + std::to_string(layer) + "." +
+                           keys[slot]);
       if (++slot == perLayer)
         slot = 0, ++layer;
     }

@@ -22,6 +22,7 @@
 #include "kanrt/optim.h"
 #include "kanrt/rng.h"
 #include "kanrt/status.h"
+#include "kanrt/symbolic.h"
 #include "kanrt/tensor.h"
 
 #ifdef __cplusplus

@@ -29,6 +29,16 @@ struct ModelShape {
   bool identityActivation = false;
   /// Batch size; -1 builds a dynamic batch dimension.
   int64_t batch = -1;
+  /// Symbolic edges (pykan's fix_symbolic): per layer, empty or out x in
+  /// library names ("" for an edge that stays a spline). A layer with any
+  /// gets a `kan.symbolic_edges` op and an out x in x 4 parameter tensor
+  /// (a, b, c, d), after all the layers' tensors.
+  std::vector<std::vector<std::string>> symbolic;
+
+  /// Whether layer l has symbolic edges.
+  bool hasSymbolic(size_t l) const {
+    return l < symbolic.size() && !symbolic[l].empty();
+  }
 
   size_t numLayers() const { return widths.size() - 1; }
   /// Parameter tensors per layer: grid, base_weight, spline_weight and,
@@ -40,7 +50,9 @@ struct ModelShape {
 
 /// Builds `func.func @model(%x: tensor<N x I0>, params...) -> tensor<N x OL>`
 /// of kan.layer ops; params per layer are grid, base_weight, spline_weight
-/// and (withScaler) spline_scaler.
+/// and (withScaler) spline_scaler, then one symbolic parameter tensor per
+/// layer with symbolic edges (argument attribute kan.param_name
+/// "layers.{l}.symbolic").
 OwningOpRef<ModuleOp> buildModel(MLIRContext &ctx, const ModelShape &shape);
 
 } // namespace mlir::kan

@@ -102,6 +102,63 @@ def Kan_LayerJvpOp : Kan_Op<"layer_jvp", [Pure, AttrSizedOperandSegments]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Symbolic edges
+//===----------------------------------------------------------------------===//
+
+def Kan_SymbolicEdgesOp : Kan_Op<"symbolic_edges",
+    [Pure, DeclareOpInterfaceMethods<Kan_JvpOpInterface>]> {
+  let summary = "edges of a layer fixed to library functions c f(a x + b) + d";
+  let description = [{
+    Adds a layer's symbolic edges to its output (pykan's fix_symbolic):
+    `output[r, o] = layer_output[r, o] + sum_i c f(a input[r, i] + b) + d`
+    over the edges (o, i) whose entry of `functions` (out x in names,
+    row-major) is not "", with `(a, b, c, d) = params[o, i, 0..3]`. Names
+    are kanrt's library (kanrt/symbolic.h: x, x^2, sin, exp, ...); the
+    other edges stay splines (their kan.layer part is all there is). The
+    CPU target calls kan_symbolic_edges_f64; f64 only.
+
+    ```mlir
+    %z = kan.symbolic_edges %x, %y, %p functions ["sin", ""]
+        : tensor<?x2xf64>, tensor<?x1xf64>, tensor<1x2x4xf64> -> tensor<?x1xf64>
+    ```
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$layer_output,
+      Kan_Tensor3:$params, StrArrayAttr:$functions);
+  let results = (outs Kan_Matrix:$output);
+  let assemblyFormat = [{
+    $input `,` $layer_output `,` $params `functions` $functions attr-dict `:`
+    type($input) `,` type($layer_output) `,` type($params) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_SymbolicEdgesJvpOp : Kan_Op<"symbolic_edges_jvp",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "symbolic edges and their tangents along `width` directions";
+  let description = [{
+    `kan.symbolic_edges` and, per direction d, `output_tangent[d] =
+    layer_output_tangent[d] + sum_i c f'(u) (a dx + x da + db) + f(u) dc + dd`
+    with u = a x + b. Absent tangents are zero. The CPU target calls
+    kan_symbolic_edges_jvp_f64.
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$layer_output,
+      Kan_Tensor3:$params, Optional<Kan_Tensor3>:$input_tangent,
+      Optional<Kan_Tensor3>:$layer_output_tangent,
+      Optional<TensorRankOf<[F32, F64], [4]>>:$params_tangent,
+      StrArrayAttr:$functions);
+  let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
+  let assemblyFormat = [{
+    $input `,` $layer_output `,` $params (`dinput` $input_tangent^)?
+    (`doutput` $layer_output_tangent^)? (`dparams` $params_tangent^)?
+    `functions` $functions attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getOutputTangent().getType().getDimSize(0); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
 

@@ -40,19 +40,44 @@ std::vector<double> traceOutput(const std::vector<LayerTrace> &t, int64_t n);
 std::vector<std::vector<double>> edgeImportance(const std::vector<LayerTrace> &t,
                                                 int64_t n);
 
-/// pykan's pruning: a hidden node stays when its largest incoming and its
-/// largest outgoing edge importance both reach `threshold`; the other
-/// edges below `threshold` become 0 (base and spline weights cleared). What
-/// the removed edges added on average is kept as a constant on a remaining
-/// edge into the same node (B-splines sum to one inside the grid, so
-/// adding c / scaler to every coefficient adds c there). The result has the
-/// smaller widths; tensors are copied, metadata kept.
+/// pykan's attribution scores (MultKAN.attribute): relevance propagated
+/// back from the outputs. With E_l[o,i] the standard deviation over rows of
+/// phi_oi (unbiased, as torch.std) and s_l[o] that of node o of layer l+1
+/// (the sum of its incoming edges), starting from S_L = identity (outputs x
+/// outputs):
+///   edge_l[k,o,i] = E_l[o,i] S_{l+1}[k,o] / (s_l[o] + 1e-4),
+///   S_l[k,i] = sum_o edge_l[k,o,i],
+/// and the scores are the sums over k (the outputs): node[l][j] (l = 0..L,
+/// node[L] = 1 for every output), edge[l] (out x in).
+struct Attribution {
+  std::vector<std::vector<double>> node, edge;
+};
+Attribution attributionScores(const std::vector<LayerTrace> &t, int64_t n);
+
+/// Which scores decide what pruneModel removes.
+struct PruneOptions {
+  /// false: pykan's scale criterion (edge importance mean |phi|; a hidden
+  /// node stays when its largest incoming and largest outgoing edge reach
+  /// nodeThreshold). true: attribution scores (a hidden node stays when its
+  /// node score reaches nodeThreshold, as pykan's prune_node(mode='auto')).
+  bool attribution = false;
+  double nodeThreshold = 1e-2;
+  /// Edges whose score is below this become 0 (pykan's prune_edge).
+  double edgeThreshold = 1e-2;
+};
+
+/// pykan's pruning: hidden nodes removed and weak edges zeroed (base and
+/// spline weights cleared) as PruneOptions says. What the removed edges
+/// added on average is kept as a constant on a remaining edge into the same
+/// node (B-splines sum to one inside the grid, so adding c / scaler to
+/// every coefficient adds c there). The result has the smaller widths;
+/// tensors are copied, metadata kept.
 struct PruneResult {
   Model model;
   int64_t removedNodes = 0, zeroedEdges = 0;
 };
 PruneResult pruneModel(const Model &m, const std::vector<LayerTrace> &trace,
-                       int64_t rows, double threshold);
+                       int64_t rows, const PruneOptions &options);
 
 /// New grids from the inputs each layer sees and the spline coefficients
 /// refitted by least squares, so the network's function is kept up to the

@@ -71,6 +71,15 @@ struct Model {
   std::vector<void *> pointers();
 };
 
+/// Whether m.tensors[index] is a layer's grid (not trained).
+bool isGridTensor(const Model &m, size_t index);
+/// The (a, b, c, d) tensor (out x in x 4) of layer l's symbolic edges, or
+/// null when the layer has none.
+Tensor *symbolicTensor(Model &m, size_t layer);
+const Tensor *symbolicTensor(const Model &m, size_t layer);
+/// Checkpoint metadata key of layer l's symbolic edge names.
+std::string symbolicMetaKey(size_t layer);
+
 /// Index of a tensor kind within a layer.
 enum TensorKind : size_t { Grid = 0, BaseWeight = 1, SplineWeight = 2,
                            SplineScaler = 3 };

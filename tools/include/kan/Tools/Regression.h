@@ -111,6 +111,12 @@ private:
   int64_t evals = 0;
 };
 
+/// Zeroes the gradient of the spline part (base weight, spline weights,
+/// scaler) of every symbolic edge: as pykan's fix_symbolic masks the
+/// numeric part, training moves only its (a, b, c, d). lossAndGradient
+/// applies it.
+void maskSymbolicEdges(const Model &m, std::vector<double> &grad);
+
 /// f(p) -> loss, fills grad.
 using Objective =
     std::function<llvm::Expected<double>(llvm::ArrayRef<double> p,
