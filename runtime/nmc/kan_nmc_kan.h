@@ -472,20 +472,23 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
                                   const kan_nmc_kan_core *cc, unsigned x,
                                   unsigned target, unsigned inputs) {
   unsigned rows = io[KAN_IO_ROWS], n = io[KAN_IO_DATA_ROWS];
-  unsigned ctrl = io[KAN_IO_DATA_CTRL], r0, r1, r;
+  unsigned ctrl = io[KAN_IO_DATA_CTRL], r0, r1, r, off0 = 0;
   unsigned long long seed = (unsigned long long)io[KAN_IO_SEED_LO] |
                             (unsigned long long)io[KAN_IO_SEED_HI] << 32;
-  unsigned long long first =
-      (unsigned long long)io[KAN_IO_STEP] * io[KAN_IO_BATCH] + io[KAN_IO_ROW0];
+  unsigned long long e0 = 0;
   if (batch) {
+    /* Position of row 0: epoch e0, offset off0 (one 64-bit division; the
+     * rows reach at most into epoch e0 + 1 as B <= N). */
+    unsigned long long first =
+        (unsigned long long)io[KAN_IO_STEP] * io[KAN_IO_BATCH] + io[KAN_IO_ROW0];
+    e0 = first / n;
+    off0 = (unsigned)(first - e0 * n);
     if (cc->me == 0u && rows > 0u) {
-      unsigned long long e, e1 = (first + rows - 1u) / n;
-      for (e = first / n; e <= e1; ++e) {
-        kan_nmc_word tag[1];
+      unsigned long long e, e1 = e0 + (off0 + rows - 1u >= n ? 1u : 0u);
+      for (e = e0; e <= e1; ++e) {
         unsigned slot = (unsigned)(e & 1u);
         kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_EPOCH + slot, 1u);
-        tag[0] = *(kan_nmc_word *)B->c;
-        if (tag[0] == (kan_nmc_word)(e + 1u))
+        if (*(kan_nmc_word *)B->c == (kan_nmc_word)(e + 1u))
           continue;
         kan_nmc_kan_shuffle(ctrl + KAN_DATA_CTRL_PERM + slot * n, n, seed, e);
         *(kan_nmc_word *)B->c = (kan_nmc_word)(e + 1u);
@@ -498,10 +501,12 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
   for (r = r0; r < r1; ++r) {
     unsigned idx;
     if (batch) {
-      unsigned long long pos = first + r;
-      unsigned slot = (unsigned)((pos / n) & 1u);
-      kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_PERM + slot * n +
-                                (unsigned)(pos % n), 1u);
+      unsigned off = off0 + r, slot = (unsigned)(e0 & 1u);
+      if (off >= n) {
+        off -= n;
+        slot ^= 1u;
+      }
+      kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_PERM + slot * n + off, 1u);
       idx = *(kan_nmc_word *)B->c;
     } else {
       idx = io[KAN_IO_TEST_ROW0] + r;
