@@ -74,6 +74,7 @@ struct PL_Board {
   int bar_n, bar_count;
   unsigned bar_gen, bar_arrived;
   unsigned sem_count, sem_limit;
+  unsigned sem_waiters; /* cores waiting for a permit: only they need a wake */
   unsigned streams; /* cores streaming DDR now: permits held, unguarded copies */
   int failed_core;
   kan_nmc_emu_stats stats;
@@ -1114,8 +1115,12 @@ void kan_nmc_ddr_acquire(void) {
   pthread_mutex_lock(&b->mu);
   c->where = "kan_nmc_ddr_acquire";
   while (b->sem_count >= b->sem_limit) {
+    int late;
     check_peer(c, "kan_nmc_ddr_acquire");
-    if (chip_wait(b, &dl) && b->sem_count >= b->sem_limit) {
+    b->sem_waiters++;
+    late = chip_wait(b, &dl);
+    b->sem_waiters--;
+    if (late && b->sem_count >= b->sem_limit) {
       unsigned lim = b->sem_limit;
       pthread_mutex_unlock(&b->mu);
       core_fail(c, KAN_NMC_EXIT_TIMEOUT,
@@ -1141,7 +1146,10 @@ void kan_nmc_ddr_release(void) {
   b->sem_count--;
   b->streams--;
   c->ddr_held = 0;
-  pthread_cond_broadcast(&b->cv);
+  /* Cores in barriers and host syncs share the condition: wake them only
+   * when a core waits for this permit. */
+  if (b->sem_waiters)
+    pthread_cond_broadcast(&b->cv);
   pthread_mutex_unlock(&b->mu);
 }
 
