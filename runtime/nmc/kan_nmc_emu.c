@@ -982,6 +982,9 @@ static void stream_begin(emu_core *c, const char *what) {
   if (b->streams > cap) {
     unsigned n = b->streams;
     b->stats.ddr_cap_exceeded++;
+    /* The chip has failed from here on: no other core takes a stream. */
+    if (b->failed_core < 0)
+      b->failed_core = c->index;
     pthread_mutex_unlock(&b->mu);
     core_fail(c, KAN_NMC_EXIT_DDR_CAP,
               "%s: %u cores of this chip stream DDR at once, more than the "
@@ -1031,6 +1034,7 @@ void kan_nmc_dma_wait(kan_nmc_dma *h) {
   unguarded = !c->ddr_held && (in_ddr(c, h->dst) || in_ddr(c, h->src));
   if (unguarded) {
     pthread_mutex_lock(&c->chip->mu);
+    check_peer(c, "kan_nmc_dma_wait");
     stream_begin(c, "kan_nmc_dma_wait (no DDR permit)");
     pthread_mutex_unlock(&c->chip->mu);
   }
@@ -1113,6 +1117,7 @@ void kan_nmc_ddr_acquire(void) {
               "kan_nmc_ddr_acquire: this core already holds a DDR permit");
   deadline_after(&dl, ms);
   pthread_mutex_lock(&b->mu);
+  check_peer(c, "kan_nmc_ddr_acquire");
   c->where = "kan_nmc_ddr_acquire";
   while (b->sem_count >= b->sem_limit) {
     int late;
