@@ -84,8 +84,8 @@ static unsigned slice(unsigned n, unsigned chip, unsigned *begin) {
   return (chip + 1) * n / nchips - *begin;
 }
 
-static void usage(void) {
-  fprintf(stderr,
+static void usage_exit(int rc) {
+  fprintf(rc ? stderr : stdout,
           "usage: model_emu [--chips C] [--cores K] [--weights W.safetensors]\n"
           "  [--input x.npy --output y.npy] [--train STEPS --seed S\n"
           "  --labels l.npy --save out.safetensors]\n"
@@ -103,8 +103,10 @@ static void usage(void) {
           "computed on the chips) and checkpoints every C steps (default 1000,\n"
           "and at the end). The schedule is kan-train's (default cosine to\n"
           "lr-final 0.1 over the run).\n");
-  exit(2);
+  exit(rc);
 }
+
+static void usage(void) { usage_exit(2); }
 
 static void *xmalloc(size_t bytes) {
   void *p = malloc(bytes ? bytes : 1);
@@ -664,6 +666,7 @@ int main(int argc, char **argv) {
   ncores = m->cores;
   for (i = 1; i < (unsigned)argc; ++i) {
     const char *a = argv[i], *v = i + 1 < (unsigned)argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--help")) usage_exit(0);
     if (!v) usage();
     if (!strcmp(a, "--chips")) nchips = (unsigned)atoi(v);
     else if (!strcmp(a, "--cores")) ncores = (unsigned)atoi(v);
