@@ -374,7 +374,7 @@ static void read_back(kan_tensor_map *w, const data_opts *o, unsigned step) {
   META("seed", "%llu", o->seed);
   META("batch", "%u", o->batch);
   kan_tensor_map_set_meta(w, "rule", m->rule_fg ? "fg" : "ternary");
-  kan_tensor_map_set_meta(w, "dist", "sparse");
+  kan_tensor_map_set_meta(w, "dist", "sparse_ternary");
   META("directions", "%u", m->directions);
   META("density", "%.17g", m->density);
   META("lr", "%.17g", m->rule_fg ? m->update_scale * m->directions : m->update_scale);
@@ -429,8 +429,7 @@ static double evaluate_on_chips(const data_set *t, unsigned ctrl) {
   return (double)correct / (double)t->rows;
 }
 
-static int train_data(const data_opts *o, kan_tensor_map *w,
-                      const char *weights) {
+static int train_data(const data_opts *o, kan_tensor_map *w) {
   const kan_nmc_launch_model *m = &kan_nmc_model;
   unsigned nd = m->directions, c, i, t, ctrl, img, lab, timg = 0, tlab = 0;
   unsigned long long end;
@@ -555,7 +554,6 @@ static int train_data(const data_opts *o, kan_tensor_map *w,
     free(abs);
     free(params);
   }
-  (void)weights;
   for (t = 0; t < o->steps; ++t) {
     double loss, lr_scale =
         lr_scale_at(o, o->schedule_steps
@@ -817,7 +815,7 @@ int main(int argc, char **argv) {
     sync_all(-1, KAN_SYNC_READY);
   }
   if (dopt.dir) {
-    int rc = train_data(&dopt, &w, weights);
+    int rc = train_data(&dopt, &w);
     if (rc)
       return rc;
   } else if (steps &&
