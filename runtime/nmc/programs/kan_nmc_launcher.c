@@ -108,6 +108,18 @@ static void usage_exit(int rc) {
 
 static void usage(void) { usage_exit(2); }
 
+/* A count option's value, or a message naming the option. */
+static unsigned count_arg(const char *opt, const char *v, unsigned lo) {
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  if (!*v || *end || *v == '-' || n < lo || n > 0xFFFFFFFFul) {
+    fprintf(stderr, "model_host: %s %s: need a whole number >= %u\n", opt, v,
+            lo);
+    exit(2);
+  }
+  return (unsigned)n;
+}
+
 static void *xmalloc(size_t bytes) {
   void *p = malloc(bytes ? bytes : 1);
   if (!p) {
@@ -511,9 +523,9 @@ static int train_data(const data_opts *o, kan_tensor_map *w) {
   data_io[KAN_IO_BATCH] = o->batch;
   data_io[KAN_IO_TEST] = timg;
   data_io[KAN_IO_TEST_LABELS] = tlab;
-  printf("model_host: %u training rows%s%s in DDR of %u chip(s) x %u "
+  printf("model_host: %u training rows%s in DDR of %u chip(s) x %u "
          "core(s), words 0x%x-0x%llx; batch %u (%u rows per chip at most)\n",
-         tr.rows, have_test ? " and the test set" : "", "", nchips, ncores,
+         tr.rows, have_test ? " and the test set" : "", nchips, ncores,
          ctrl, end, o->batch, (o->batch + nchips - 1u) / nchips);
   if (o->replay_log) {
     /* The log's initial weights: a file of its own, as kan-train writes. */
@@ -677,14 +689,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--save")) save = v;
     else if (!strcmp(a, "--save-input")) save_input = v;
     else if (!strcmp(a, "--data")) dopt.dir = v;
-    else if (!strcmp(a, "--batch")) dopt.batch = (unsigned)atoi(v);
-    else if (!strcmp(a, "--eval-every")) dopt.eval_every = (unsigned)atoi(v);
-    else if (!strcmp(a, "--checkpoint-every")) dopt.checkpoint_every = (unsigned)atoi(v);
+    else if (!strcmp(a, "--batch")) dopt.batch = count_arg(a, v, 1);
+    else if (!strcmp(a, "--eval-every")) dopt.eval_every = count_arg(a, v, 0);
+    else if (!strcmp(a, "--checkpoint-every")) dopt.checkpoint_every = count_arg(a, v, 0);
     else if (!strcmp(a, "--checkpoint")) dopt.checkpoint = v;
     else if (!strcmp(a, "--replay-log")) dopt.replay_log = v;
     else if (!strcmp(a, "--lr-schedule")) dopt.schedule = v;
-    else if (!strcmp(a, "--lr-final")) dopt.lr_final = atof(v);
-    else if (!strcmp(a, "--lr-schedule-steps")) dopt.schedule_steps = (unsigned)atoi(v);
+    else if (!strcmp(a, "--lr-final")) {
+      char *end;
+      dopt.lr_final = strtod(v, &end);
+      if (!*v || *end)
+        dopt.lr_final = -1; /* refused below */
+    }
+    else if (!strcmp(a, "--lr-schedule-steps")) dopt.schedule_steps = count_arg(a, v, 1);
     else usage();
     ++i;
   }
