@@ -298,9 +298,12 @@ static unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
           B->vals[q] = B->vals[q] * s[B->orow[q] * L->in + rem / gk];
         ++q;
       } else {
+        /* A scaler's gk spline columns are consecutive in the layout. */
+        unsigned o = f / L->in;
+        unsigned c0 = kan_nmc_kan_column(L, L->in + (f % L->in) * gk);
         for (j = 0; j < gk; ++j, ++q) {
-          B->orow[q] = f / L->in;
-          B->cols[q] = kan_nmc_kan_column(L, L->in + (f % L->in) * gk + j);
+          B->orow[q] = o;
+          B->cols[q] = c0 + j;
           B->vals[q] = (double)B->sgn[e] * cw[f * gk + j];
         }
       }
