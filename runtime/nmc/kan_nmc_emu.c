@@ -74,6 +74,8 @@ struct PL_Board {
   int bar_n, bar_count;
   unsigned bar_gen, bar_arrived;
   unsigned sem_count, sem_limit;
+  unsigned sem_waiters; /* cores waiting for a permit: only they need a wake */
+  unsigned streams; /* cores streaming DDR now: permits held, unguarded copies */
   int failed_core;
   kan_nmc_emu_stats stats;
 };
@@ -89,6 +91,7 @@ static struct PL_Board g_chips[KAN_NMC_MAX_CHIPS];
 static unsigned g_nchips;
 static unsigned g_ddr_words;
 static unsigned g_env_streams;
+static volatile unsigned g_ddr_cap;
 static volatile unsigned g_timeout_ms;
 static volatile unsigned g_core_timeout_ms;
 static unsigned g_default_timeout_ms;
@@ -122,8 +125,13 @@ static void emu_init(void) {
   unsigned i, k;
   pthread_condattr_t ca;
   g_nchips = env_unsigned("KAN_NMC_CHIPS", 4, 1, KAN_NMC_MAX_CHIPS);
-  g_ddr_words = env_unsigned("KAN_NMC_DDR_WORDS", 16u << 20, 1u << 12,
+  /* The whole window the cores address; calloc maps it lazily, so only
+   * the words a run touches cost host memory. */
+  g_ddr_words = env_unsigned("KAN_NMC_DDR_WORDS",
+                             KAN_NMC_DDR_END - KAN_NMC_DDR_BASE, 1u << 12,
                              KAN_NMC_DDR_END - KAN_NMC_DDR_BASE);
+  g_ddr_cap = env_unsigned("KAN_NMC_DDR_CAP", KAN_NMC_DDR_STREAMS_DEFAULT, 1,
+                           KAN_NMC_CHIP_CORES);
   g_default_timeout_ms =
       env_unsigned("KAN_NMC_TIMEOUT_MS", 60000, 1, 24u * 3600u * 1000u);
   g_env_streams = env_unsigned("KAN_NMC_DDR_STREAMS", 0, 1, 16);
@@ -225,6 +233,7 @@ static void core_fail(emu_core *c, unsigned code, const char *fmt, ...) {
   if (c->ddr_held) {
     c->ddr_held = 0;
     b->sem_count--;
+    b->streams--;
   }
   c->status = PROGRAM_EXCEPTION;
   c->result = code;
@@ -464,6 +473,7 @@ int PL_ResetBoard(PL_Board *board) {
     board->bar_count = board->bar_n = 0;
     board->bar_arrived = 0;
     board->sem_count = 0;
+    board->streams = 0;
   }
   pthread_mutex_unlock(&board->mu);
   return rc;
@@ -569,6 +579,7 @@ int PL_LoadProgramFile(PL_Access *access, const char *filename) {
     b->bar_count = b->bar_n = 0;
     b->bar_arrived = 0;
     b->sem_count = 0;
+    b->streams = 0;
     b->sem_limit = g_env_streams   ? g_env_streams
                    : limit != 0u   ? limit
                                    : KAN_NMC_DDR_STREAMS_DEFAULT;
@@ -958,6 +969,30 @@ static int dma_endpoint(emu_core *c, const void *p, unsigned words,
             role, p);
 }
 
+/* One more core streams DDR (chip mutex held): counted against the cap of
+ * the hardware (KAN_NMC_DDR_CAP, default 8: chips are reported to hang
+ * beyond it), whatever the program's permits allow. A run that exceeds it
+ * stops here with the count. */
+static void stream_begin(emu_core *c, const char *what) {
+  struct PL_Board *b = c->chip;
+  unsigned cap = g_ddr_cap;
+  b->streams++;
+  if (b->streams > b->stats.ddr_streams_max)
+    b->stats.ddr_streams_max = b->streams;
+  if (b->streams > cap) {
+    unsigned n = b->streams;
+    b->stats.ddr_cap_exceeded++;
+    /* The chip has failed from here on: no other core takes a stream. */
+    if (b->failed_core < 0)
+      b->failed_core = c->index;
+    pthread_mutex_unlock(&b->mu);
+    core_fail(c, KAN_NMC_EXIT_DDR_CAP,
+              "%s: %u cores of this chip stream DDR at once, more than the "
+              "cap of %u (KAN_NMC_DDR_CAP; a board hangs there)",
+              what, n, cap);
+  }
+}
+
 void kan_nmc_dma_start(void *dst, const void *src, unsigned words,
                        kan_nmc_dma *h) {
   emu_core *c = self_or_die("kan_nmc_dma_start");
@@ -982,17 +1017,33 @@ void kan_nmc_dma_start(void *dst, const void *src, unsigned words,
   c->pending_dma++;
 }
 
+static int in_ddr(emu_core *c, const void *p) {
+  const kan_nmc_word *w = (const kan_nmc_word *)p;
+  return w >= c->chip->ddr && w < c->chip->ddr + g_ddr_words;
+}
+
 void kan_nmc_dma_wait(kan_nmc_dma *h) {
   emu_core *c = self_or_die("kan_nmc_dma_wait");
+  int unguarded;
   if (!h || h->pending != 1)
     core_fail(c, KAN_NMC_EXIT_USAGE,
               "kan_nmc_dma_wait: handle %p has no copy in flight", (void *)h);
   /* The copy lands only now: code that reads the destination or rewrites
-   * the source before waiting sees the damage in tests. */
+   * the source before waiting sees the damage in tests. A copy touching
+   * DDR without a permit is a stream of its own while it moves. */
+  unguarded = !c->ddr_held && (in_ddr(c, h->dst) || in_ddr(c, h->src));
+  if (unguarded) {
+    pthread_mutex_lock(&c->chip->mu);
+    check_peer(c, "kan_nmc_dma_wait");
+    stream_begin(c, "kan_nmc_dma_wait (no DDR permit)");
+    pthread_mutex_unlock(&c->chip->mu);
+  }
   memmove(h->dst, h->src, (size_t)h->words * sizeof(kan_nmc_word));
   h->pending = 0;
   c->pending_dma--;
   pthread_mutex_lock(&c->chip->mu);
+  if (unguarded)
+    c->chip->streams--;
   c->chip->stats.dma_copies++;
   c->chip->stats.dma_words += h->words;
   pthread_mutex_unlock(&c->chip->mu);
@@ -1066,10 +1117,15 @@ void kan_nmc_ddr_acquire(void) {
               "kan_nmc_ddr_acquire: this core already holds a DDR permit");
   deadline_after(&dl, ms);
   pthread_mutex_lock(&b->mu);
+  check_peer(c, "kan_nmc_ddr_acquire");
   c->where = "kan_nmc_ddr_acquire";
   while (b->sem_count >= b->sem_limit) {
+    int late;
     check_peer(c, "kan_nmc_ddr_acquire");
-    if (chip_wait(b, &dl) && b->sem_count >= b->sem_limit) {
+    b->sem_waiters++;
+    late = chip_wait(b, &dl);
+    b->sem_waiters--;
+    if (late && b->sem_count >= b->sem_limit) {
       unsigned lim = b->sem_limit;
       pthread_mutex_unlock(&b->mu);
       core_fail(c, KAN_NMC_EXIT_TIMEOUT,
@@ -1079,10 +1135,9 @@ void kan_nmc_ddr_acquire(void) {
     }
   }
   b->sem_count++;
-  if (b->sem_count > b->stats.ddr_streams_max)
-    b->stats.ddr_streams_max = b->sem_count;
   c->ddr_held = 1;
   c->where = "running";
+  stream_begin(c, "kan_nmc_ddr_acquire");
   pthread_mutex_unlock(&b->mu);
 }
 
@@ -1094,8 +1149,12 @@ void kan_nmc_ddr_release(void) {
               "kan_nmc_ddr_release without kan_nmc_ddr_acquire");
   pthread_mutex_lock(&b->mu);
   b->sem_count--;
+  b->streams--;
   c->ddr_held = 0;
-  pthread_cond_broadcast(&b->cv);
+  /* Cores in barriers and host syncs share the condition: wake them only
+   * when a core waits for this permit. */
+  if (b->sem_waiters)
+    pthread_cond_broadcast(&b->cv);
   pthread_mutex_unlock(&b->mu);
 }
 
@@ -1126,6 +1185,19 @@ void kan_nmc_emu_reset_stats(void) {
 void kan_nmc_emu_set_core_timeout(unsigned ms) {
   ensure_init();
   g_core_timeout_ms = ms ? ms : g_default_timeout_ms;
+}
+
+void kan_nmc_emu_set_ddr_cap(unsigned cap) {
+  ensure_init();
+  g_ddr_cap = cap >= 1u && cap <= KAN_NMC_CHIP_CORES
+                  ? cap
+                  : env_unsigned("KAN_NMC_DDR_CAP", KAN_NMC_DDR_STREAMS_DEFAULT,
+                                 1, KAN_NMC_CHIP_CORES);
+}
+
+unsigned kan_nmc_emu_ddr_cap(void) {
+  ensure_init();
+  return g_ddr_cap;
 }
 
 unsigned kan_nmc_emu_ddr_words(void) {

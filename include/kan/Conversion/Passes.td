@@ -25,6 +25,10 @@ def KanToNMC : Pass<"kan-to-nmc", "::mlir::ModuleOp"> {
            "Cores of a chip on DDR at once (1..8)">,
     Option<"batch", "batch", "int64_t", "256",
            "Largest batch slice of one chip (sizes the DDR map)">,
+    Option<"board", "board", "std::string", "\"\"",
+           "Board profile the schedule must fit: mini (NM Card Mini, one "
+           "NM6408, 5 GB) or quad (NM Quad, four NM6408, 20 GB); empty: "
+           "only the chip's limits">,
   ];
   let dependentDialects = ["::mlir::nmc::NMCDialect"];
 }

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kan/Conversion/NMQuadBoards.h"
 #include "kan/Conversion/Passes.h"
 #include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Dialect/NMC/NMCOps.h"
@@ -25,6 +26,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <map>
@@ -94,6 +96,31 @@ void KanToNMCPass::runOnOperation() {
   if (!model) {
     module.emitError() << "kan-to-nmc needs a @model function in GEMM form";
     return signalPassFailure();
+  }
+  // The board profile: its chips and cores bound the schedule's.
+  std::optional<NMQuadBoard> profile;
+  if (!board.empty()) {
+    profile = getNMQuadBoard(board);
+    if (!profile) {
+      mlir::emitError(module.getLoc())
+          << "kan-to-nmc: board must be mini or quad, got '"
+                         << board << "'";
+      return signalPassFailure();
+    }
+    int64_t nChips = chips, nCores = cores;
+    if (nChips > profile->chips || nCores > profile->coresPerChip) {
+      bool c = nChips > profile->chips;
+      mlir::emitError(module.getLoc()) << "the " << profile->name << " board ("
+                         << profile->product << ") has "
+                         << (c ? profile->chips : profile->coresPerChip)
+                         << (c ? " NM6408 chip(s)" : " NMC4 cores per chip")
+                         << ": " << (c ? nChips : nCores)
+                         << (c ? " chips are " : " cores are ")
+                         << (c ? nChips - profile->chips
+                               : nCores - profile->coresPerChip)
+                         << " too many";
+      return signalPassFailure();
+    }
   }
   // Layers of the model, in order.
   SmallVector<LayerPlan> layers;
@@ -241,6 +268,7 @@ void KanToNMCPass::runOnOperation() {
       int64_t grid = 2 * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
       m = std::min(m, (kBank - grid) / (2 * l.kc() + 4 * l.chunk));
     }
+    m = std::min(m, std::max<int64_t>(1, batch)); // no taller than a batch
     while (m > 1 && !nmc::isF64TileRows(m))
       --m; // a row count some kernel has
     if (m < 1) {
@@ -390,11 +418,58 @@ void KanToNMCPass::runOnOperation() {
     ddr("partials", 2 * (1 + width), nmc::DdrKind::output);
     ddr("coefficients", 2 * width, nmc::DdrKind::io);
   }
-  // Word addresses are 32-bit on the target; the emulated DDR is smaller.
-  if (addr > nmc::ProgramOp::kDdrUserWords) {
-    prog.emitError() << "the DDR map needs " << addr
-                     << " words, more than a chip's window; lower the batch";
-    return signalPassFailure();
+  // The partition verifier: the map must fit what the cores of one chip
+  // address (the EMI window, or the board's DDR when smaller). The map is
+  // linear in the batch: parameters and packed weights, plus per row the
+  // input, feature, output and tangent rows.
+  {
+    int64_t limit = nmc::ProgramOp::kDdrUserWords;
+    if (profile)
+      limit = std::min(limit, profile->ddrBytesPerChip / 4);
+    int64_t perRow = 2 * layers.front().in, params = 0, buffers = 0;
+    for (Operation &op : prog.getBody().front())
+      if (auto d = dyn_cast<nmc::DdrBufferOp>(op)) {
+        ++buffers;
+        if (d.getKind() == nmc::DdrKind::param)
+          params += d.getWords();
+      }
+    int64_t maxK = 0;
+    for (LayerPlan &l : layers) {
+      perRow += 2 * l.features() + 2 * l.out;
+      maxK = std::max(maxK, l.features());
+      if (train)
+        perRow += 2 * width * l.out;
+    }
+    if (train)
+      perRow += 2 * maxK + (*lossKind == nmc::LossKind::mse
+                                ? 2 * layers.back().out
+                                : 1);
+    int64_t rowsPerChip = batch;
+    int64_t fixed = addr - perRow * rowsPerChip;
+    if (addr > limit) {
+      auto mib = [](int64_t words) {
+        return llvm::formatv("{0:f1} MiB", words * 4.0 / (1 << 20)).str();
+      };
+      std::string where =
+          profile ? ("one chip of the " + profile->name.str() + " board (" +
+                     profile->product.str() + ": " +
+                     std::to_string(profile->ddrBytesPerChip >> 30) +
+                     " GiB DDR per chip, " + mib(limit) +
+                     " of it in the cores' window)")
+                  : "one chip's DDR window (" + mib(limit) + ")";
+      InFlightDiagnostic d = mlir::emitError(prog.getLoc());
+      d << "the schedule does not fit " << where << ": the DDR map needs " << mib(addr)
+        << ", " << mib(addr - limit) << " too much (parameters "
+        << mib(params) << ", packed weights and control "
+        << mib(fixed - params) << ", batch buffers of " << rowsPerChip
+        << " rows per chip " << mib(perRow * rowsPerChip) << ")";
+      int64_t rows = (limit - fixed - 64 * buffers) / perRow;
+      if (rows >= 1)
+        d << "; lower --batch to at most " << rows << " rows per chip";
+      else
+        d << "; the model alone does not fit";
+      return signalPassFailure();
+    }
   }
 
   for (auto [li, l] : llvm::enumerate(layers)) {
@@ -472,8 +547,8 @@ void KanToNMCPass::runOnOperation() {
       b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, kNB,
                                 kcMax, kernelsFor(m));
     }
-    b.create<nmc::CopyOp>(loc, "c_tile", c,
-                          std::min(2 * m * kNB * l.blocks(), ddrWords.lookup(c)),
+    // DDR receives the tile's rows without the padding columns.
+    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * l.out,
                           nmc::CopyLayout::c_rows, false);
   };
   auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {

@@ -277,7 +277,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << buf.getWords() / 2 << "u, " << macro(o.getCoefficients()) << ", "
            << o.getWidth() << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
-           << exact(o.getDensity().convertToDouble()) << ", seed, step, B.coef);\n";
+           << exact(o.getDensity().convertToDouble())
+           << ", seed, step, lr_scale, B.coef);\n";
         return success();
       })
       .Default([&](Operation *o) {
@@ -351,7 +352,7 @@ LogicalResult CorePrinter::print() {
      << "  unsigned paddr = 0, plen = 0, rows, r0, r1, d, nnz;\n"
      << "  unsigned b0, b1, rb, mm, steps, s, q, b, kc;\n"
      << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n"
-     << "  unsigned long long seed;\n  unsigned step;\n"
+     << "  unsigned long long seed;\n  unsigned step;\n  double lr_scale;\n"
      << "  kan_nmc_kan_bufs B;\n  kan_nmc_kan_core cc;\n"
      << "  const kan_nmc_word *io;\n"
      << "  kan_nmc_sync_array(0, 0, 0, &paddr, &plen);\n"
@@ -372,6 +373,9 @@ LogicalResult CorePrinter::print() {
     os << "  B.idx = 0;\n  B.sgn = 0;\n  B.cols = 0;\n  B.orow = 0;\n"
           "  B.vals = 0;\n";
   os << "  B.coef = " << (bank("coef") ? "coef" : "0") << ";\n";
+  for (nmc::BankBufferOp b : p.banks)
+    if (b.getSymName() == "c_tile")
+      os << "  B.c_words = " << b.getWords() << "u;\n";
   os << "  B.bt_half = KAN_BT_HALF;\n  B.seg_cols = KAN_SEG_COLS;\n"
      << "  B.max_nnz = KAN_MAX_NNZ;\n"
      << "  cc.me = (unsigned)kan_nmc_core_index();\n"
@@ -386,7 +390,8 @@ LogicalResult CorePrinter::print() {
      << "    seed = (unsigned long long)io[KAN_IO_SEED_LO] |\n"
      << "           (unsigned long long)io[KAN_IO_SEED_HI] << 32;\n"
      << "    step = io[KAN_IO_STEP];\n"
-     << "    (void)seed;\n    (void)step;\n    (void)d;\n    (void)nnz;\n"
+     << "    lr_scale = kan_nmc_kan_lr_scale(io);\n"
+     << "    (void)seed;\n    (void)step;\n    (void)lr_scale;\n    (void)d;\n    (void)nnz;\n"
      << "    (void)b0;\n    (void)b1;\n    (void)r0;\n    (void)r1;\n";
   bool first = true;
   for (nmc::EntryOp e : p.entries) {
@@ -401,6 +406,17 @@ LogicalResult CorePrinter::print() {
         return failure();
     os << "    }\n";
   }
+  // Data held in chip DDR: the step's batch drawn on the chip, test rows
+  // and their score (kan_nmc_kan.h).
+  std::string y = macro("y" + std::to_string(p.layers.size() - 1));
+  bool classes = p.train && p.loss.getKind() != nmc::LossKind::mse;
+  os << "    else if (cmd == KAN_CMD_BATCH || cmd == KAN_CMD_TEST_ROWS)\n"
+     << "      kan_nmc_kan_data_rows(cmd == KAN_CMD_BATCH, io, &B, &cc, "
+     << macro("x") << ", " << (classes ? macro("target") : "0u")
+     << ", KAN_MODEL_INPUTS);\n"
+     << "    else if (cmd == KAN_CMD_SCORE)\n"
+     << "      kan_nmc_kan_score(io, &B, &cc, " << y
+     << ", KAN_MODEL_OUTPUTS);\n";
   os << "  }\n  return 0;\n}\n";
   return success();
 }

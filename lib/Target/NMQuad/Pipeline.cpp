@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the NM Quad target's pass pipeline --------*- C++ -*-===//
 
 #include "kan/Target/NMQuad/NMQuadTarget.h"
+#include "kan/Conversion/NMQuadBoards.h"
 
 using namespace mlir;
 using namespace mlir::kan;
@@ -8,6 +9,11 @@ using namespace mlir::kan;
 KanToNMCOptions NMQuadTargetOptions::getScheduleOptions() const {
   KanToNMCOptions o;
   o.chips = chips;
+  // A profile brings its chip count unless --chips says otherwise.
+  if (!chips.getNumOccurrences())
+    if (std::optional<NMQuadBoard> b = getNMQuadBoard(board))
+      o.chips = b->chips;
+  o.board = board;
   o.cores = cores;
   o.split = split;
   o.ddrStreams = ddrStreams;

@@ -116,7 +116,11 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
 #   make nmc         model_core.abs for every core + model_host, vendor SDK
 #   make host-emu    x86 build against the emulation; with INPUT=x.npy
 #                    OUTPUT=y.npy it runs the forward pass on x
-#   make host-emu-train   a few noise_step training steps (STEPS, SEED)
+#   make host-emu-train   noise_step training steps (STEPS, SEED); with
+#                    DATA=DIR the MNIST-family IDX files of DIR go to chip
+#                    DDR and every step's BATCH rows are drawn on the chips
+#                    (replay log, checkpoint and test accuracy in $(BUILD);
+#                    TRAIN_ARGS: more launcher options, model_emu --help)
 #   make host-emu-sim, host-emu-sim-train   the same with every FPU tile
 #                    call run by the simulator on this folder's .s files
 #   make probe       probe_core.abs + probe_host for a board, vendor SDK:
@@ -159,8 +163,8 @@ KANRT_PREFIX ?= )"
 BUILD ?= build
 CC ?= cc
 NMCC ?= nmc-gcc
-CHIPS ?= 1
-CORES ?= 16
+CHIPS ?= )" << p.schedule.getChips() << R"(
+CORES ?= )" << p.schedule.getCores() << R"(
 WEIGHTS ?= weights.safetensors
 STEPS ?= 3
 SEED ?= 1234
@@ -169,6 +173,9 @@ PROBE_ARGS ?=
 INPUT ?=
 OUTPUT ?= $(BUILD)/y.npy
 LABELS ?=
+DATA ?=
+BATCH ?=
+TRAIN_ARGS ?=
 
 CORE_SRCS := model_core.c
 HOST_SRCS := model_host.c $(KANRT_NMC_PROGRAMS)/kan_nmc_launcher.c
@@ -226,7 +233,9 @@ host-emu-sim-train: $(BUILD)/model_emu_sim
 host-emu-train: $(BUILD)/model_emu
 	$(BUILD)/model_emu --chips $(CHIPS) --cores $(CORES) --weights $(WEIGHTS) \
 	  --train $(STEPS) --seed $(SEED) $(if $(INPUT),--input $(INPUT)) \
-	  $(if $(LABELS),--labels $(LABELS)) --save $(BUILD)/trained.safetensors
+	  $(if $(LABELS),--labels $(LABELS)) $(if $(DATA),--data $(DATA) \
+	  $(if $(BATCH),--batch $(BATCH)) --checkpoint $(BUILD)/checkpoint.safetensors \
+	  --replay-log $(BUILD)/train.replay) $(TRAIN_ARGS) --save $(BUILD)/trained.safetensors
 
 # The core program. The kernels are GNU-syntax assembly, so the driver is
 # told so (-mgas: GNU as, as PromeTorch's build_gas.bat assembles nmc-gcc
@@ -302,9 +311,14 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
       params.push_back(d);
   os << "static const kan_nmc_launch_param params[" << params.size()
      << "] = {\n";
-  for (nmc::DdrBufferOp d : params)
+  for (nmc::DdrBufferOp d : params) {
+    int64_t stream = -1;
+    for (nmc::UpdateOp u : p.updates)
+      if (u.getParam() == d.getSymName())
+        stream = u.getStream();
     os << "    {\"" << *d.getName() << "\", " << macro(d.getSymName()) << ", "
-       << d.getWords() / 2 << "},\n";
+       << d.getWords() / 2 << ", " << stream << "},\n";
+  }
   os << "};\n\n";
   auto addr = [&](StringRef sym) {
     return p.ddr.count(sym) ? macro(sym) : std::string("0");
@@ -325,6 +339,13 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
        << "    .addr_target = " << addr("target")
        << ",\n    .addr_partials = " << addr("partials")
        << ",\n    .addr_coefficients = " << addr("coefficients") << ",\n";
+  if (!p.updates.empty())
+    os << "    .update_scale = "
+       << llvm::formatv("{0:e16}", p.updates.front().getScale().convertToDouble())
+       << ",\n    .density = "
+       << llvm::formatv("{0:e16}", p.updates.front().getDensity().convertToDouble())
+       << ",\n";
+  os << "    .ddr_end = KAN_NMC_DDR_USER_BASE + KAN_DDR_USER_WORDS,\n";
   os << "    .core_program = \"model_core.abs\",\n};\n";
 }
 

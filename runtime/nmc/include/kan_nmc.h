@@ -201,7 +201,10 @@ static inline void kan_nmc_dma_wait(kan_nmc_dma *h) { h->pending = 0; }
  *   8).  Not reentrant.
  * On NMC both use the control block in DDR with plain loads and stores
  * (per-core arrival counters and a Lamport bakery lock), assuming DDR is
- * uncached and sequentially consistent between cores.  Under emulation they
+ * uncached and sequentially consistent between cores; every wait backs off
+ * between polls (kan_nmc_backoff below), none spins on DDR. Host/core
+ * synchronisation is the vendor's ncl_hostSync (kan_nmc_sync), which polls
+ * nothing in DDR.  Under emulation they
  * are mutex/condition based with timeouts and named diagnostics; the NMC
  * algorithms (kan_nmc_ctrl_*) are still compiled and unit-tested on threads.
  *===----------------------------------------------------------------------===*/
@@ -216,30 +219,51 @@ static inline void kan_nmc_dma_wait(kan_nmc_dma *h) { h->pending = 0; }
 #define KAN_NMC_DDR_STREAMS KAN_NMC_DDR_STREAMS_DEFAULT
 #endif
 
+/* Back-off between two polls of a DDR word. Public 4-chip training code
+ * reports that idle cores polling DDR in a tight loop hang the VPU DMA of
+ * the active ones, and waits 10 M cycles between polls (barometech/
+ * PromeTorch docs/nmquad/README_NMQUAD_RU.md, sections 7 and 11). Here the
+ * wait starts at KAN_NMC_BACKOFF_MIN iterations of a loop on a local
+ * (stack) counter and doubles up to KAN_NMC_BACKOFF_MAX, so a barrier that
+ * opens soon costs little and a long wait polls DDR rarely. */
+#ifndef KAN_NMC_BACKOFF_MIN
+#define KAN_NMC_BACKOFF_MIN 64u
+#endif
+#ifndef KAN_NMC_BACKOFF_MAX
+#define KAN_NMC_BACKOFF_MAX (1u << 20)
+#endif
 #ifdef KAN_NMC_HOST_EMU
 void kan_nmc_emu_spin_pause(void);
 #define KAN_NMC_FENCE() __sync_synchronize()
-#define KAN_NMC_SPIN_PAUSE() kan_nmc_emu_spin_pause()
+#define KAN_NMC_SPIN_PAUSE(delay) ((void)(delay), kan_nmc_emu_spin_pause())
 #else
 #define KAN_NMC_FENCE() __asm__ __volatile__("" ::: "memory")
-#define KAN_NMC_SPIN_PAUSE() ((void)0)
+static inline void kan_nmc_backoff(unsigned *delay) {
+  volatile unsigned i;
+  for (i = 0; i < *delay; ++i) {
+  }
+  if (*delay < KAN_NMC_BACKOFF_MAX)
+    *delay *= 2u;
+}
+#define KAN_NMC_SPIN_PAUSE(delay) kan_nmc_backoff(&(delay))
 #endif
 
 static inline void kan_nmc_ctrl_barrier(volatile kan_nmc_word *ctrl, int me,
                                         int n) {
   kan_nmc_word g = ctrl[KAN_NMC_CTRL_ARRIVE + me] + 1u;
+  unsigned delay = KAN_NMC_BACKOFF_MIN;
   int i;
   ctrl[KAN_NMC_CTRL_ARRIVE + me] = g;
   KAN_NMC_FENCE();
   if (me == 0) {
     for (i = 1; i < n; ++i)
       while (ctrl[KAN_NMC_CTRL_ARRIVE + i] != g)
-        KAN_NMC_SPIN_PAUSE();
+        KAN_NMC_SPIN_PAUSE(delay);
     KAN_NMC_FENCE();
     ctrl[KAN_NMC_CTRL_RELEASE] = g;
   } else {
     while (ctrl[KAN_NMC_CTRL_RELEASE] != g)
-      KAN_NMC_SPIN_PAUSE();
+      KAN_NMC_SPIN_PAUSE(delay);
   }
   KAN_NMC_FENCE();
 }
@@ -248,6 +272,7 @@ static inline void kan_nmc_ctrl_lock(volatile kan_nmc_word *ctrl, int me) {
   volatile kan_nmc_word *choosing = ctrl + KAN_NMC_CTRL_CHOOSING;
   volatile kan_nmc_word *number = ctrl + KAN_NMC_CTRL_NUMBER;
   kan_nmc_word m = 0;
+  unsigned delay = KAN_NMC_BACKOFF_MIN;
   int j;
   choosing[me] = 1u;
   KAN_NMC_FENCE();
@@ -262,12 +287,12 @@ static inline void kan_nmc_ctrl_lock(volatile kan_nmc_word *ctrl, int me) {
     if (j == me)
       continue;
     while (choosing[j])
-      KAN_NMC_SPIN_PAUSE();
+      KAN_NMC_SPIN_PAUSE(delay);
     for (;;) {
       kan_nmc_word nj = number[j];
       if (nj == 0u || nj > number[me] || (nj == number[me] && j > me))
         break;
-      KAN_NMC_SPIN_PAUSE();
+      KAN_NMC_SPIN_PAUSE(delay);
     }
   }
   KAN_NMC_FENCE();
@@ -281,6 +306,7 @@ static inline void kan_nmc_ctrl_unlock(volatile kan_nmc_word *ctrl, int me) {
 
 static inline void kan_nmc_ctrl_sem_acquire(volatile kan_nmc_word *ctrl,
                                             int me) {
+  unsigned delay = KAN_NMC_BACKOFF_MIN;
   for (;;) {
     kan_nmc_word limit;
     kan_nmc_ctrl_lock(ctrl, me);
@@ -293,7 +319,7 @@ static inline void kan_nmc_ctrl_sem_acquire(volatile kan_nmc_word *ctrl,
       return;
     }
     kan_nmc_ctrl_unlock(ctrl, me);
-    KAN_NMC_SPIN_PAUSE();
+    KAN_NMC_SPIN_PAUSE(delay);
   }
 }
 

@@ -7,7 +7,7 @@
  * varies with the model comes from kan_nmc_model (the folder's
  * model_host.c, kan_nmc_launch.h).
  *===----------------------------------------------------------------------===*/
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath, M_PI */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,13 @@
 #include "kan_nmc_host.h"
 #include "kan_nmc_launch.h"
 #include "nm_quad_load.h"
+#ifdef KAN_NMC_HOST_EMU
+#include "kan_nmc_emu.h"
+#endif
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 
 #define CHECK(call)                                                            \
   do {                                                                         \
@@ -50,16 +57,26 @@ static void sync_all(int cmd, int expect) {
     }
 }
 
-static void write_io(unsigned chip, unsigned rows, unsigned long long seed,
-                     unsigned step) {
+/* The io words of a data run that stay from step to step (KAN_IO_DATA..). */
+static PL_Word data_io[KAN_IO_WORDS];
+
+static void write_io_scaled(unsigned chip, unsigned rows,
+                            unsigned long long seed, unsigned step,
+                            double lr_scale) {
   PL_Word io[KAN_IO_WORDS];
-  memset(io, 0, sizeof io);
+  memcpy(io, data_io, sizeof io);
   io[KAN_IO_ROWS] = rows;
   io[KAN_IO_CORES] = ncores;
   io[KAN_IO_SEED_LO] = (PL_Word)(seed & 0xFFFFFFFFu);
   io[KAN_IO_SEED_HI] = (PL_Word)(seed >> 32);
   io[KAN_IO_STEP] = step;
+  memcpy(io + KAN_IO_LR_SCALE, &lr_scale, sizeof lr_scale);
   CHECK(PL_WriteMemBlock(acc[chip][0], io, kan_nmc_model.addr_io, KAN_IO_WORDS));
+}
+
+static void write_io(unsigned chip, unsigned rows, unsigned long long seed,
+                     unsigned step) {
+  write_io_scaled(chip, rows, seed, step, 1.0);
 }
 
 static unsigned slice(unsigned n, unsigned chip, unsigned *begin) {
@@ -67,11 +84,40 @@ static unsigned slice(unsigned n, unsigned chip, unsigned *begin) {
   return (chip + 1) * n / nchips - *begin;
 }
 
-static void usage(void) {
-  fprintf(stderr, "usage: model_emu [--chips C] [--cores K] [--weights W.safetensors]\n"
-                  "  [--input x.npy --output y.npy] [--train STEPS --seed S\n"
-                  "  --labels l.npy --save out.safetensors]\n");
-  exit(2);
+static void usage_exit(int rc) {
+  fprintf(rc ? stderr : stdout,
+          "usage: model_emu [--chips C] [--cores K] [--weights W.safetensors]\n"
+          "  [--input x.npy --output y.npy] [--train STEPS --seed S\n"
+          "  --labels l.npy --save out.safetensors]\n"
+          "  [--data DIR --batch B --train STEPS --seed S [--eval-every E]\n"
+          "   [--checkpoint-every C] [--checkpoint FILE] [--replay-log LOG]\n"
+          "   [--lr-schedule cosine|linear|constant] [--lr-final F]\n"
+          "   [--lr-schedule-steps N] [--save out.safetensors]]\n"
+          "--data trains on the MNIST-family IDX files of DIR\n"
+          "(train-images-idx3-ubyte, train-labels-idx1-ubyte and, if present,\n"
+          "t10k-*; plain or .gz) held in every chip's DDR: each step's batch of B\n"
+          "rows is drawn on the chips from the seed as kan-train draws it, the\n"
+          "chips split its rows; the host writes only the step number and reads\n"
+          "the loss and JVP scalars (the replay log, which kan-train --replay\n"
+          "reads), the test accuracy every E steps (default 500, and at the end;\n"
+          "computed on the chips) and checkpoints every C steps (default 1000,\n"
+          "and at the end). The schedule is kan-train's (default cosine to\n"
+          "lr-final 0.1 over the run).\n");
+  exit(rc);
+}
+
+static void usage(void) { usage_exit(2); }
+
+/* A count option's value, or a message naming the option. */
+static unsigned count_arg(const char *opt, const char *v, unsigned lo) {
+  char *end;
+  unsigned long n = strtoul(v, &end, 10);
+  if (!*v || *end || *v == '-' || n < lo || n > 0xFFFFFFFFul) {
+    fprintf(stderr, "model_host: %s %s: need a whole number >= %u\n", opt, v,
+            lo);
+    exit(2);
+  }
+  return (unsigned)n;
 }
 
 static void *xmalloc(size_t bytes) {
@@ -174,6 +220,444 @@ static int train(unsigned steps, unsigned long long seed, unsigned n_all,
   return 0;
 }
 
+
+/*===--- Training on data held in chip DDR (--data) ------------------------===*/
+
+typedef struct data_set {
+  kan_tensor img, lab;
+  unsigned rows, inputs;
+} data_set;
+
+/* DIR/name, or DIR/name.gz when only that exists. */
+static int find_idx(const char *dir, const char *name, char *out, size_t n) {
+  FILE *f;
+  snprintf(out, n, "%s/%s", dir, name);
+  if ((f = fopen(out, "rb"))) {
+    fclose(f);
+    return 1;
+  }
+  snprintf(out, n, "%s/%s.gz", dir, name);
+  if ((f = fopen(out, "rb"))) {
+    fclose(f);
+    return 1;
+  }
+  return 0;
+}
+
+static int load_set(const char *dir, const char *images, const char *labels,
+                    data_set *d, int required) {
+  const kan_nmc_launch_model *m = &kan_nmc_model;
+  char ip[4096], lp[4096];
+  size_t i;
+  int hi = find_idx(dir, images, ip, sizeof ip);
+  int hl = find_idx(dir, labels, lp, sizeof lp);
+  memset(d, 0, sizeof *d);
+  if (!hi || !hl) {
+    if (required || hi || hl) {
+      fprintf(stderr, "model_host: --data %s: no %s%s\n", dir,
+              hi ? labels : images, hi ? "(.gz)" : "(.gz)");
+      return -1;
+    }
+    return 0;
+  }
+  if (kan_idx_read(ip, &d->img) != KAN_OK || kan_idx_read(lp, &d->lab) != KAN_OK) {
+    fprintf(stderr, "model_host: %s\n", kan_last_error());
+    return -1;
+  }
+  if (d->img.dtype != KAN_DTYPE_U8 || d->lab.dtype != KAN_DTYPE_U8 ||
+      d->img.ndim < 2 || d->lab.ndim != 1 || d->img.shape[0] == 0) {
+    fprintf(stderr, "model_host: %s, %s: need unsigned-byte IDX images and "
+                    "1-D labels\n", ip, lp);
+    return -1;
+  }
+  d->rows = (unsigned)d->img.shape[0];
+  d->inputs = (unsigned)(kan_tensor_numel(&d->img) / d->rows);
+  if (d->lab.shape[0] != d->rows) {
+    fprintf(stderr, "model_host: %s: %u labels for %u images in %s\n", lp,
+            (unsigned)d->lab.shape[0], d->rows, ip);
+    return -1;
+  }
+  if (d->inputs != m->inputs) {
+    fprintf(stderr, "model_host: %s: images of %u pixels, the model takes %u "
+                    "inputs\n", ip, d->inputs, m->inputs);
+    return -1;
+  }
+  for (i = 0; i < d->rows; ++i)
+    if (((unsigned char *)d->lab.data)[i] >= m->outputs) {
+      fprintf(stderr, "model_host: %s: sample %u has label %u but the model "
+                      "has %u classes\n", lp, (unsigned)i,
+              ((unsigned char *)d->lab.data)[i], m->outputs);
+      return -1;
+    }
+  return 1;
+}
+
+/* Images (packed four bytes a word) and labels of `d` at `img` / `lab` of
+ * every chip. */
+static void put_set(const data_set *d, unsigned img, unsigned lab) {
+  unsigned rw = KAN_DATA_ROW_WORDS(d->inputs), r, j, c;
+  PL_Word *buf = (PL_Word *)xmalloc(sizeof(PL_Word) * rw * 1024u);
+  const unsigned char *px = (const unsigned char *)d->img.data;
+  PL_Word *lw = (PL_Word *)xmalloc(sizeof(PL_Word) * d->rows);
+  for (r = 0; r < d->rows; r += 1024u) {
+    unsigned n = d->rows - r < 1024u ? d->rows - r : 1024u, i;
+    memset(buf, 0, sizeof(PL_Word) * rw * n);
+    for (i = 0; i < n; ++i)
+      for (j = 0; j < d->inputs; ++j)
+        buf[i * rw + j / 4u] |=
+            (PL_Word)px[(size_t)(r + i) * d->inputs + j] << (8u * (j % 4u));
+    for (c = 0; c < nchips; ++c)
+      CHECK(PL_WriteMemBlock(acc[c][0], buf, img + r * rw, rw * n));
+  }
+  for (r = 0; r < d->rows; ++r)
+    lw[r] = ((const unsigned char *)d->lab.data)[r];
+  for (c = 0; c < nchips; ++c)
+    CHECK(PL_WriteMemBlock(acc[c][0], lw, lab, d->rows));
+  free(buf);
+  free(lw);
+}
+
+typedef struct data_opts {
+  const char *dir, *checkpoint, *replay_log, *save, *schedule;
+  unsigned batch, steps, eval_every, checkpoint_every, schedule_steps;
+  double lr_final;
+  unsigned long long seed;
+} data_opts;
+
+/* kan-train's step-size factor at schedule progress p in [0, 1]. */
+static double lr_scale_at(const data_opts *o, double p) {
+  if (p < 0)
+    p = 0;
+  if (p > 1)
+    p = 1;
+  if (!strcmp(o->schedule, "linear"))
+    return 1.0 - (1.0 - o->lr_final) * p;
+  if (!strcmp(o->schedule, "cosine"))
+    return o->lr_final + (1.0 - o->lr_final) * 0.5 * (1.0 + cos(M_PI * p));
+  return 1.0;
+}
+
+/* The parameters read back from chip 0 (every chip applies the same
+ * update) into w, with kan-train's checkpoint metadata at `step`. */
+static void read_back(kan_tensor_map *w, const data_opts *o, unsigned step) {
+  const kan_nmc_launch_model *m = &kan_nmc_model;
+  char v[64], widths[256];
+  unsigned i, k = 0, layers = 0, G = 0, order = 0;
+  size_t len = 0;
+  for (i = 0; i < m->nparams; ++i)
+    CHECK(PL_ReadMemBlock(acc[0][0],
+                          (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
+                          m->params[i].addr, 2u * m->params[i].numel));
+  /* Widths, grid size and order from the tensors' shapes. */
+  widths[0] = 0;
+  for (;; ++layers) {
+    char name[64];
+    kan_tensor *b, *g, *sw;
+    snprintf(name, sizeof name, "layers.%u.base_weight", layers);
+    if (!(b = kan_tensor_map_find(w, name)))
+      break;
+    snprintf(name, sizeof name, "layers.%u.grid", layers);
+    g = kan_tensor_map_find(w, name);
+    snprintf(name, sizeof name, "layers.%u.spline_weight", layers);
+    sw = kan_tensor_map_find(w, name);
+    if (layers == 0)
+      len += (size_t)snprintf(widths + len, sizeof widths - len, "%u",
+                              (unsigned)b->shape[1]);
+    len += (size_t)snprintf(widths + len, sizeof widths - len, ",%u",
+                            (unsigned)b->shape[0]);
+    if (g && sw && g->ndim == 2 && sw->ndim == 3) {
+      k = (unsigned)(g->shape[1] - sw->shape[2] - 1u);
+      order = k;
+      G = (unsigned)sw->shape[2] - k;
+    }
+  }
+#define META(key, ...)                                                         \
+  do {                                                                         \
+    snprintf(v, sizeof v, __VA_ARGS__);                                        \
+    kan_tensor_map_set_meta(w, key, v);                                        \
+  } while (0)
+  kan_tensor_map_set_meta(w, "format", "efficient-kan");
+  kan_tensor_map_set_meta(w, "base_activation", "silu");
+  kan_tensor_map_set_meta(w, "widths", widths);
+  META("grid_size", "%u", G);
+  META("spline_order", "%u", order);
+  kan_tensor_map_set_meta(w, "dtype", "f64");
+  META("step", "%u", step);
+  META("seed", "%llu", o->seed);
+  META("batch", "%u", o->batch);
+  kan_tensor_map_set_meta(w, "rule", m->rule_fg ? "fg" : "ternary");
+  kan_tensor_map_set_meta(w, "dist", "sparse_ternary");
+  META("directions", "%u", m->directions);
+  META("density", "%.17g", m->density);
+  META("lr", "%.17g", m->rule_fg ? m->update_scale * m->directions : m->update_scale);
+  kan_tensor_map_set_meta(w, "lr_schedule", o->schedule);
+  META("lr_final", "%.17g", o->lr_final);
+  META("lr_schedule_steps", "%u", o->schedule_steps);
+#undef META
+}
+
+static int write_weights(kan_tensor_map *w, const char *path) {
+  if (kan_safetensors_write(path, w) != KAN_OK) {
+    fprintf(stderr, "model_host: cannot write %s: %s\n", path, kan_last_error());
+    return 1;
+  }
+  return 0;
+}
+
+/* Runs `cmd` on every core of every chip and waits until all are back. */
+static void run_all(int cmd) {
+  sync_all(cmd, KAN_SYNC_READY);
+  sync_all(-1, KAN_SYNC_READY);
+}
+
+/* Test accuracy computed on the chips: rows of the test set in slices of
+ * at most nchips x batch, forward pass, argmax counted by the cores. */
+static double evaluate_on_chips(const data_set *t, unsigned ctrl) {
+  const kan_nmc_launch_model *m = &kan_nmc_model;
+  PL_Word zero[KAN_NMC_CHIP_CORES], cnt[KAN_NMC_CHIP_CORES];
+  unsigned c, k, start, correct = 0;
+  memset(zero, 0, sizeof zero);
+  for (c = 0; c < nchips; ++c)
+    CHECK(PL_WriteMemBlock(acc[c][0], zero, ctrl + KAN_DATA_CTRL_CORRECT,
+                           KAN_NMC_CHIP_CORES));
+  for (start = 0; start < t->rows; start += nchips * m->batch) {
+    unsigned n = t->rows - start < nchips * m->batch ? t->rows - start
+                                                     : nchips * m->batch;
+    for (c = 0; c < nchips; ++c) {
+      unsigned b, rows = slice(n, c, &b);
+      data_io[KAN_IO_TEST_ROW0] = start + b;
+      write_io(c, rows, 0, 0);
+    }
+    run_all(KAN_CMD_TEST_ROWS);
+    run_all(KAN_CMD_FORWARD);
+    run_all(KAN_CMD_SCORE);
+  }
+  for (c = 0; c < nchips; ++c) {
+    CHECK(PL_ReadMemBlock(acc[c][0], cnt, ctrl + KAN_DATA_CTRL_CORRECT,
+                          KAN_NMC_CHIP_CORES));
+    for (k = 0; k < KAN_NMC_CHIP_CORES; ++k)
+      correct += cnt[k];
+  }
+  return (double)correct / (double)t->rows;
+}
+
+static int train_data(const data_opts *o, kan_tensor_map *w) {
+  const kan_nmc_launch_model *m = &kan_nmc_model;
+  unsigned nd = m->directions, c, i, t, ctrl, img, lab, timg = 0, tlab = 0;
+  unsigned long long end;
+  data_set tr, te;
+  int have_test, rc = 0;
+  double *part = (double *)xmalloc(sizeof(double) * (1 + nd));
+  double *sum = (double *)xmalloc(sizeof(double) * (1 + nd));
+  double *alpha = (double *)xmalloc(sizeof(double) * nd);
+  double *coef = (double *)xmalloc(sizeof(double) * nd);
+  kan_replay_writer *writer = NULL;
+  if (m->loss_mse) {
+    fprintf(stderr, "model_host: --data: this model's loss is the mean "
+                    "squared error; IDX labels need the cross-entropy "
+                    "(classification) train step\n");
+    return 2;
+  }
+  if (load_set(o->dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               &tr, 1) <= 0)
+    return 1;
+  if ((have_test = load_set(o->dir, "t10k-images-idx3-ubyte",
+                            "t10k-labels-idx1-ubyte", &te, 0)) < 0)
+    return 1;
+  if (o->batch < 1 || o->batch > tr.rows) {
+    fprintf(stderr, "model_host: --batch %u: need 1..%u (the training set's "
+                    "rows)\n", o->batch, tr.rows);
+    return 2;
+  }
+  if ((o->batch + nchips - 1u) / nchips > m->batch) {
+    fprintf(stderr, "model_host: --batch %u on %u chip(s) gives %u rows per "
+                    "chip; this folder was emitted for at most %u "
+                    "(kan-translate --batch)\n", o->batch, nchips,
+            (o->batch + nchips - 1u) / nchips, m->batch);
+    return 2;
+  }
+  /* DDR above the model's map: data control block, training set, test set. */
+  ctrl = (m->ddr_end + 63u) & ~63u;
+  img = ctrl + KAN_DATA_CTRL_WORDS(tr.rows);
+  lab = img + tr.rows * KAN_DATA_ROW_WORDS(tr.inputs);
+  end = (unsigned long long)lab + tr.rows;
+  if (have_test) {
+    timg = (unsigned)end;
+    tlab = timg + te.rows * KAN_DATA_ROW_WORDS(te.inputs);
+    end = (unsigned long long)tlab + te.rows;
+  }
+  if (end > KAN_NMC_DDR_END) {
+    fprintf(stderr, "model_host: --data %s: the training and test sets need "
+                    "DDR words up to 0x%llx, %llu words past the end of the "
+                    "cores' DDR window (0x%x)\n", o->dir, end,
+            end - KAN_NMC_DDR_END, KAN_NMC_DDR_END);
+    return 1;
+  }
+#ifdef KAN_NMC_HOST_EMU
+  if (end > KAN_NMC_DDR_BASE + (unsigned long long)kan_nmc_emu_ddr_words()) {
+    fprintf(stderr, "model_host: --data %s: the training and test sets need "
+                    "DDR words up to 0x%llx, %llu words more than the "
+                    "emulated DDR holds (KAN_NMC_DDR_WORDS=%u)\n", o->dir, end,
+            end - KAN_NMC_DDR_BASE - kan_nmc_emu_ddr_words(),
+            kan_nmc_emu_ddr_words());
+    return 1;
+  }
+#endif
+  {
+    unsigned words = KAN_DATA_CTRL_PERM, done;
+    PL_Word zero[1024];
+    memset(zero, 0, sizeof zero);
+    for (c = 0; c < nchips; ++c)
+      for (done = 0; done < words; done += 1024u)
+        CHECK(PL_WriteMemBlock(acc[c][0], zero, ctrl + done,
+                               words - done < 1024u ? words - done : 1024u));
+  }
+  put_set(&tr, img, lab);
+  if (have_test)
+    put_set(&te, timg, tlab);
+  memset(data_io, 0, sizeof data_io);
+  data_io[KAN_IO_DATA] = img;
+  data_io[KAN_IO_DATA_ROWS] = tr.rows;
+  data_io[KAN_IO_DATA_LABELS] = lab;
+  data_io[KAN_IO_DATA_CTRL] = ctrl;
+  data_io[KAN_IO_BATCH] = o->batch;
+  data_io[KAN_IO_TEST] = timg;
+  data_io[KAN_IO_TEST_LABELS] = tlab;
+  printf("model_host: %u training rows%s in DDR of %u chip(s) x %u "
+         "core(s), words 0x%x-0x%llx; batch %u (%u rows per chip at most)\n",
+         tr.rows, have_test ? " and the test set" : "", nchips, ncores,
+         ctrl, end, o->batch, (o->batch + nchips - 1u) / nchips);
+  if (o->replay_log) {
+    /* The log's initial weights: a file of its own, as kan-train writes. */
+    char init[4096];
+    kan_optim_config oc;
+    kan_param *params = (kan_param *)xmalloc(sizeof(kan_param) * m->nparams);
+    size_t np = 0;
+    char *abs;
+    snprintf(init, sizeof init, "%s.init.safetensors", o->replay_log);
+    read_back(w, o, 0);
+    if (write_weights(w, init))
+      return 1;
+    abs = realpath(init, NULL);
+    for (i = 0; i < m->nparams; ++i)
+      if (m->params[i].stream >= 0) {
+        params[np].name = m->params[i].name;
+        params[np].stream = (uint32_t)m->params[i].stream;
+        params[np].dtype = KAN_DTYPE_F64;
+        params[np].size = m->params[i].numel;
+        params[np++].data = kan_tensor_map_find(w, m->params[i].name)->data;
+      }
+    oc.kind = m->rule_fg ? KAN_OPT_FG : KAN_OPT_TERNARY;
+    oc.dist = KAN_DIST_SPARSE;
+    oc.ndir = nd;
+    oc.seed = o->seed;
+    oc.lr = m->rule_fg ? m->update_scale * nd : m->update_scale;
+    oc.density = m->density;
+    if (m->rule_fg && oc.lr / nd != m->update_scale) {
+      fprintf(stderr, "model_host: --replay-log: the fg step size %.17g is "
+                      "not lr / %u of any lr\n", m->update_scale, nd);
+      return 1;
+    }
+    if (kan_replay_writer_open(o->replay_log, &oc, abs ? abs : init, 0,
+                               np, params, &writer) != KAN_OK) {
+      fprintf(stderr, "model_host: %s\n", kan_last_error());
+      return 1;
+    }
+    free(abs);
+    free(params);
+  }
+  for (t = 0; t < o->steps; ++t) {
+    double loss, lr_scale =
+        lr_scale_at(o, o->schedule_steps
+                           ? (double)t / (double)o->schedule_steps
+                           : 0.0);
+    /* Each chip draws its rows of the step's batch. */
+    for (c = 0; c < nchips; ++c) {
+      unsigned b, n = slice(o->batch, c, &b);
+      data_io[KAN_IO_ROW0] = b;
+      write_io_scaled(c, n, o->seed, t, lr_scale);
+    }
+    run_all(KAN_CMD_BATCH);
+    sync_all(KAN_CMD_TRAIN, KAN_SYNC_READY);
+    sync_all(0, KAN_SYNC_PARTIALS);
+    memset(sum, 0, sizeof(double) * (1 + nd));
+    for (c = 0; c < nchips; ++c) {
+      CHECK(PL_ReadMemBlock(acc[c][0], (PL_Word *)part, m->addr_partials,
+                            2u * (1 + nd)));
+      for (i = 0; i <= nd; ++i)
+        sum[i] += part[i];
+    }
+    loss = sum[0] / (double)o->batch;
+    for (i = 0; i < nd; ++i)
+      alpha[i] = sum[1 + i] / (double)o->batch;
+    if (m->rule_fg)
+      memcpy(coef, alpha, sizeof(double) * nd);
+    else
+      kan_ternary_coefficients(nd, alpha, coef);
+    for (c = 0; c < nchips; ++c)
+      CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)coef,
+                             m->addr_coefficients, 2u * nd));
+    sync_all(0, KAN_SYNC_PARTIALS);
+    sync_all(-1, KAN_SYNC_READY);
+    printf("step %u loss %.17g alpha0 %.17g\n", t, loss, alpha[0]);
+    if (!isfinite(loss)) {
+      fprintf(stderr, "model_host: the loss became %g at step %u\n", loss, t);
+      rc = 1;
+      break;
+    }
+    if (writer &&
+        kan_replay_writer_append_scaled(writer, t, lr_scale, alpha) != KAN_OK) {
+      fprintf(stderr, "model_host: %s; the log holds steps 0..%u and "
+                      "replays\n", kan_last_error(), t ? t - 1u : 0u);
+      rc = 1;
+      break;
+    }
+    if (have_test && ((o->eval_every && (t + 1) % o->eval_every == 0) ||
+                      t + 1 == o->steps))
+      printf("step %u: test accuracy %.2f%% (%u samples, on the chips)\n",
+             t + 1, 100.0 * evaluate_on_chips(&te, ctrl), te.rows);
+    if (o->checkpoint && ((o->checkpoint_every &&
+                           (t + 1) % o->checkpoint_every == 0) ||
+                          t + 1 == o->steps)) {
+      read_back(w, o, t + 1);
+      if (write_weights(w, o->checkpoint))
+        rc = 1;
+    }
+    fflush(stdout);
+  }
+  if (writer && kan_replay_writer_close(writer) != KAN_OK) {
+    fprintf(stderr, "model_host: %s\n", kan_last_error());
+    rc = 1;
+  }
+  if (o->save) {
+    read_back(w, o, t);
+    if (write_weights(w, o->save))
+      rc = 1;
+  }
+#ifdef KAN_NMC_HOST_EMU
+  {
+    unsigned peak = 0;
+    kan_nmc_emu_stats st;
+    for (c = 0; c < nchips; ++c)
+      if (kan_nmc_emu_get_stats(c, &st) == 0 && st.ddr_streams_max > peak)
+        peak = st.ddr_streams_max;
+    printf("model_host: DDR streams at once, most on one chip: %u (cap %u)\n",
+           peak, kan_nmc_emu_ddr_cap());
+  }
+#endif
+  kan_tensor_free(&tr.img);
+  kan_tensor_free(&tr.lab);
+  if (have_test) {
+    kan_tensor_free(&te.img);
+    kan_tensor_free(&te.lab);
+  }
+  free(part);
+  free(sum);
+  free(alpha);
+  free(coef);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const kan_nmc_launch_model *m = &kan_nmc_model;
   const char *weights = "weights.safetensors", *input = NULL, *output = NULL;
@@ -182,10 +666,17 @@ int main(int argc, char **argv) {
   unsigned long long seed = 1234;
   kan_tensor_map w;
   kan_tensor x;
+  data_opts dopt;
+  memset(&dopt, 0, sizeof dopt);
+  dopt.schedule = "cosine";
+  dopt.lr_final = 0.1;
+  dopt.eval_every = 500;
+  dopt.checkpoint_every = 1000;
   nchips = m->chips;
   ncores = m->cores;
   for (i = 1; i < (unsigned)argc; ++i) {
     const char *a = argv[i], *v = i + 1 < (unsigned)argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--help")) usage_exit(0);
     if (!v) usage();
     if (!strcmp(a, "--chips")) nchips = (unsigned)atoi(v);
     else if (!strcmp(a, "--cores")) ncores = (unsigned)atoi(v);
@@ -197,8 +688,46 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--labels")) labels = v;
     else if (!strcmp(a, "--save")) save = v;
     else if (!strcmp(a, "--save-input")) save_input = v;
+    else if (!strcmp(a, "--data")) dopt.dir = v;
+    else if (!strcmp(a, "--batch")) dopt.batch = count_arg(a, v, 1);
+    else if (!strcmp(a, "--eval-every")) dopt.eval_every = count_arg(a, v, 0);
+    else if (!strcmp(a, "--checkpoint-every")) dopt.checkpoint_every = count_arg(a, v, 0);
+    else if (!strcmp(a, "--checkpoint")) dopt.checkpoint = v;
+    else if (!strcmp(a, "--replay-log")) dopt.replay_log = v;
+    else if (!strcmp(a, "--lr-schedule")) dopt.schedule = v;
+    else if (!strcmp(a, "--lr-final")) {
+      char *end;
+      dopt.lr_final = strtod(v, &end);
+      if (!*v || *end)
+        dopt.lr_final = -1; /* refused below */
+    }
+    else if (!strcmp(a, "--lr-schedule-steps")) dopt.schedule_steps = count_arg(a, v, 1);
     else usage();
     ++i;
+  }
+  if (dopt.dir) {
+    if (!steps || input || output || labels) {
+      fprintf(stderr, "model_host: --data needs --train STEPS and no "
+                      "--input, --output or --labels\n");
+      return 2;
+    }
+    if (strcmp(dopt.schedule, "cosine") && strcmp(dopt.schedule, "linear") &&
+        strcmp(dopt.schedule, "constant")) {
+      fprintf(stderr, "model_host: --lr-schedule must be cosine, linear or "
+                      "constant, not '%s'\n", dopt.schedule);
+      return 2;
+    }
+    if (!(dopt.lr_final >= 0 && dopt.lr_final <= 1)) {
+      fprintf(stderr, "model_host: --lr-final must be in [0, 1]\n");
+      return 2;
+    }
+    if (!dopt.batch)
+      dopt.batch = m->batch * nchips < 128u ? m->batch * nchips : 128u;
+    if (!dopt.schedule_steps)
+      dopt.schedule_steps = steps;
+    dopt.steps = steps;
+    dopt.seed = seed;
+    dopt.save = save;
   }
   if (steps && !m->train) {
     fprintf(stderr, "model_host: --train: this model was emitted without a "
@@ -224,7 +753,12 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (input) {
+  if (dopt.dir) {
+    size_t shape[2];
+    shape[0] = 1;
+    shape[1] = m->inputs;
+    kan_tensor_alloc(&x, KAN_DTYPE_F64, 2, shape);
+  } else if (input) {
     if (kan_npy_read(input, 0, &x) != KAN_OK || x.ndim != 2 ||
         x.shape[1] != m->inputs || x.dtype != KAN_DTYPE_F64) {
       fprintf(stderr, "model_host: %s: need N x %u float64\n", input, m->inputs);
@@ -297,8 +831,14 @@ int main(int argc, char **argv) {
   } else {
     sync_all(-1, KAN_SYNC_READY);
   }
-  if (steps && train(steps, seed, (unsigned)x.shape[0], labels, save, &w))
+  if (dopt.dir) {
+    int rc = train_data(&dopt, &w);
+    if (rc)
+      return rc;
+  } else if (steps &&
+             train(steps, seed, (unsigned)x.shape[0], labels, save, &w)) {
     return 1;
+  }
   /* Exit: the cores wait in their READY sync; answer it with EXIT. */
   for (c = 0; c < nchips; ++c)
     for (k = 0; k < ncores; ++k) {

@@ -31,7 +31,7 @@
 // The narrow layer runs the 32-wide FPU kernels, no scalar C.
 // CHECK-NEXT: nmc.gemm_tile @a_panel, @bt_panel, @c_tile m 24 n 32 k 45 kernels [@kan_nmc_gemm_tile_f64_24x32, @kan_nmc_gemm_tile_f64_20x32, @kan_nmc_gemm_tile_f64_16x32, @kan_nmc_gemm_tile_f64_12x32, @kan_nmc_gemm_tile_f64_8x32, @kan_nmc_gemm_tile_f64_4x32, @kan_nmc_gemm_tile_f64_3x32, @kan_nmc_gemm_tile_f64_2x32, @kan_nmc_gemm_tile_f64_1x32]
 // CHECK-NEXT: }
-// CHECK-NEXT: nmc.copy @c_tile -> @y0 words 1536 <c_rows>
+// CHECK-NEXT: nmc.copy @c_tile -> @y0 words 192 <c_rows>
 // CHECK-LABEL: nmc.entry <train_step>
 // CHECK: nmc.tangent_loop 4
 // CHECK: nmc.sparse_tangent 0 @f0 -> @yt0

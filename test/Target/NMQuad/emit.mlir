@@ -57,14 +57,20 @@
 // gives it only the model's tables.
 // HOST-NOT: PL_
 // HOST: static const kan_nmc_launch_param params[8] = {
-// HOST-NEXT: {"layers.0.grid", KAN_ADDR_P0_GRID, 60},
-// HOST: {"layers.1.spline_scaler", KAN_ADDR_P1_SPLINE_SCALER, 12},
+// Untrained tensors have no perturbation stream (-1); the replay log
+// names the others' streams.
+// HOST-NEXT: {"layers.0.grid", KAN_ADDR_P0_GRID, 60, -1},
+// HOST-NEXT: {"layers.0.base_weight", KAN_ADDR_P0_BASE_WEIGHT, 20, 0},
+// HOST: {"layers.1.spline_scaler", KAN_ADDR_P1_SPLINE_SCALER, 12, 5},
 // HOST-NEXT: };
 // HOST: const kan_nmc_launch_model kan_nmc_model = {
 // HOST: .addr_y = KAN_ADDR_Y1,
 // HOST-NEXT: .train = 1,
 // HOST-NEXT: .directions = KAN_MODEL_DIRECTIONS,
 // HOST: .addr_coefficients = KAN_ADDR_COEFFICIENTS,
+// HOST-NEXT: .update_scale = 1.0000000000000000e-02,
+// HOST-NEXT: .density = 5.0000000000000003e-02,
+// HOST-NEXT: .ddr_end = KAN_NMC_DDR_USER_BASE + KAN_DDR_USER_WORDS,
 // HOST-NEXT: .core_program = "model_core.abs",
 // HOST-NOT: PL_
 

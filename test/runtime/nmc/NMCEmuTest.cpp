@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gemm_params.h"
 #include "kan_nmc.h"
@@ -362,6 +363,61 @@ TEST_F(NMCEmu, NmcControlBlockAlgorithmsOnThreads) {
   EXPECT_EQ(w[1], 0u);
   EXPECT_GE(w[2], 1u);
   EXPECT_LE(w[2], 3u); // the limit the host wrote into the control block
+}
+
+/// 16 cores each holding one of 16 permits across a barrier: 16 DDR streams
+/// at once. Returns the cores' results; stderr in `err`.
+static std::vector<PL_Word> runDdrCap(unsigned cap, std::string &err,
+                                      kan_nmc_emu_stats &st) {
+  const int n = KAN_NMC_CHIP_CORES;
+  std::vector<PL_Word> results;
+  Cores c(0, n);
+  kan_nmc_emu_set_ddr_cap(cap);
+  kan_nmc_emu_reset_stats();
+  EXPECT_EQ(kan_nmc_host_init_chip(c.acc[0], 16), PL_OK);
+  testing::internal::CaptureStderr();
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(PL_LoadProgramFile(c.acc[i], "ddrcap_core.abs"), PL_OK);
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(PL_Sync(c.acc[i], n, nullptr), PL_OK);
+  for (int i = 0; i < n; ++i) {
+    waitStopped(c.acc[i]);
+    results.push_back(resultOf(c.acc[i]));
+  }
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(kan_nmc_emu_get_stats(0, &st), 0);
+  kan_nmc_emu_set_ddr_cap(0);
+  return results;
+}
+
+TEST_F(NMCEmu, DdrStreamsAboveTheCapFailTheRun) {
+  std::string err;
+  kan_nmc_emu_stats st{};
+  std::vector<PL_Word> r = runDdrCap(8, err, st);
+  int capped = 0, peers = 0;
+  for (PL_Word w : r) {
+    capped += w == KAN_NMC_EXIT_DDR_CAP;
+    peers += w == KAN_NMC_EXIT_PEER_FAILED;
+  }
+  EXPECT_EQ(capped, 1) << err;
+  EXPECT_EQ(capped + peers, KAN_NMC_CHIP_CORES) << err;
+  EXPECT_NE(err.find("kan_nmc_ddr_acquire: 9 cores of this chip stream DDR at "
+                     "once, more than the cap of 8"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(st.ddr_streams_max, 9u);
+  EXPECT_EQ(st.ddr_cap_exceeded, 1u);
+}
+
+TEST_F(NMCEmu, DdrStreamsAreCountedUpToTheCap) {
+  std::string err;
+  kan_nmc_emu_stats st{};
+  std::vector<PL_Word> r = runDdrCap(16, err, st);
+  for (PL_Word w : r)
+    EXPECT_EQ(w, 0u) << err;
+  EXPECT_EQ(st.ddr_streams_max, 16u);
+  EXPECT_EQ(st.ddr_cap_exceeded, 0u);
+  EXPECT_EQ(kan_nmc_emu_ddr_cap(), unsigned(KAN_NMC_DDR_STREAMS_DEFAULT));
 }
 
 //===--- the emitted folder builds outside CMake -------------------------===//

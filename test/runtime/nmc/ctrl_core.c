@@ -33,7 +33,7 @@ int KAN_NMC_CORE_MAIN(void) {
     if (ctrl[INSIDE] > ctrl[INSIDE_MAX])
       ctrl[INSIDE_MAX] = ctrl[INSIDE];
     kan_nmc_ctrl_unlock(ctrl, me);
-    KAN_NMC_SPIN_PAUSE();
+    { unsigned delay = 1u; KAN_NMC_SPIN_PAUSE(delay); }
     kan_nmc_ctrl_lock(ctrl, me);
     ctrl[INSIDE] = ctrl[INSIDE] - 1u;
     kan_nmc_ctrl_unlock(ctrl, me);

@@ -49,6 +49,14 @@ public:
                         llvm::cl::desc("Largest batch slice of one chip "
                                        "(sizes the DDR map)"),
                         llvm::cl::init(defaults().batch)};
+  Option<std::string> board{
+      *this, "board",
+      llvm::cl::desc("Board profile: mini (NM Card Mini: one NM6408, 5 GB "
+                     "DDR) or quad (NM Quad: four NM6408, 5 GB each, 20 GB); "
+                     "sets --chips to the board's unless given, and the "
+                     "schedule is refused, naming what does not fit and by "
+                     "how much, when the model or batch exceeds the board"),
+      llvm::cl::init("")};
   Option<bool> report{*this, "report",
                       llvm::cl::desc("Print the schedule report on stdout "
                                      "(emission)"),
