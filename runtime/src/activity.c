@@ -43,8 +43,8 @@ DEFINE_PERTURB_ACTIVITY(float, f32)
 #define DEFINE_XENT_EXAMPLES(T, SFX)                                           \
   kan_status kan_loss_softmax_xent_examples_##SFX(                             \
       int64_t n, int64_t classes, const T *z, const int64_t *labels,           \
-      const T *zt, int64_t width, T *loss, T *a, T *delta) {                   \
-    double acc = 0.0, *p;                                                      \
+      const T *zt, int64_t width, T *loss, T *alphas, T *a, T *delta) {        \
+    double acc = 0.0, *p, *ad;                                                 \
     int64_t i, c, d;                                                           \
     if (n < 1 || classes < 1 || width < 0 || !z || !labels ||                  \
         (zt && width && !a))                                                   \
@@ -52,15 +52,20 @@ DEFINE_PERTURB_ACTIVITY(float, f32)
                            "kan_loss_softmax_xent_examples: invalid "          \
                            "argument");                                        \
     p = (double *)malloc((size_t)classes * sizeof(double));                    \
-    if (!p)                                                                    \
+    ad = (double *)calloc((size_t)width + 1, sizeof(double));                  \
+    if (!p || !ad) {                                                           \
+      free(p);                                                                 \
+      free(ad);                                                                \
       return kan_set_error(KAN_ERR_OUT_OF_MEMORY,                              \
                            "kan_loss_softmax_xent_examples: out of memory");   \
+    }                                                                          \
     for (i = 0; i < n; ++i) {                                                  \
       const T *zi = z + i * classes;                                           \
       int64_t y = labels[i];                                                   \
       double mx = zi[0], se = 0.0;                                             \
       if (y < 0 || y >= classes) {                                             \
         free(p);                                                               \
+        free(ad);                                                              \
         return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                         \
                              "kan_loss_softmax_xent_examples: label %lld "     \
                              "out of range [0, %lld)",                         \
@@ -85,11 +90,16 @@ DEFINE_PERTURB_ACTIVITY(float, f32)
           for (c = 0; c < classes; ++c)                                        \
             s += p[c] * (double)t[c];                                          \
           a[d * n + i] = (T)s;                                                 \
+          ad[d] += (double)(T)s;                                               \
         }                                                                      \
     }                                                                          \
     free(p);                                                                   \
     if (loss)                                                                  \
       *loss = (T)(acc / (double)n);                                            \
+    if (alphas && zt)                                                          \
+      for (d = 0; d < width; ++d)                                              \
+        alphas[d] = (T)ad[d];                                                  \
+    free(ad);                                                                  \
     return KAN_OK;                                                             \
   }
 

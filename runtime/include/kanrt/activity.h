@@ -45,19 +45,20 @@ kan_status kan_perturb_activity_f32(uint64_t seed, uint32_t step,
  * a[d*n + r] (when zt and a are not NULL) = (1/n) sum_c (p_rc - [c == y_r])
  * zt[(d*n + r)*classes + c], one scalar per example and direction, no sum
  * over the batch; delta[r*classes + c] (may be NULL) = (p_rc - [c == y_r]) /
- * n, the exact dL/dz. */
+ * n, the exact dL/dz; alphas[d] (may be NULL) = sum_r a[d*n + r] summed in
+ * double in row order: the JVP of L along direction d. */
 kan_status kan_loss_softmax_xent_examples_f64(int64_t n, int64_t classes,
                                               const double *z,
                                               const int64_t *labels,
                                               const double *zt, int64_t width,
-                                              double *loss, double *a,
-                                              double *delta);
+                                              double *loss, double *alphas,
+                                              double *a, double *delta);
 kan_status kan_loss_softmax_xent_examples_f32(int64_t n, int64_t classes,
                                               const float *z,
                                               const int64_t *labels,
                                               const float *zt, int64_t width,
-                                              float *loss, float *a,
-                                              float *delta);
+                                              float *loss, float *alphas,
+                                              float *a, float *delta);
 
 /** g[r*out + o] = (1/ndir) sum_d a[d*n + r] u[(d*n + r)*out + o]. */
 kan_status kan_activity_estimate_f64(int64_t n, int64_t out, int64_t ndir,
