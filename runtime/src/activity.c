@@ -158,12 +158,19 @@ DEFINE_ESTIMATE(float, f32)
     kan_pack_features_##SFX((size_t)n, (size_t)in, G, k, act, x, (size_t)in,   \
                             grid, aux, A, K);                                  \
     /* dW = g^T A as the NT GEMM of g^T (out x n) and A^T (K x n). */         \
-    for (r = 0; r < (size_t)n; ++r) {                                          \
-      for (j = 0; j < K; ++j)                                                  \
-        At[j * (size_t)n + r] = A[r * K + j];                                  \
+    /* blocked transposes: both sides stay in cache */                        \
+    for (r = 0; r < (size_t)n; r += 16)                                        \
+      for (j = 0; j < K; j += 64) {                                            \
+        const size_t re = r + 16 < (size_t)n ? r + 16 : (size_t)n;             \
+        const size_t je = j + 64 < K ? j + 64 : K;                             \
+        size_t rr, jj;                                                         \
+        for (jj = j; jj < je; ++jj)                                            \
+          for (rr = r; rr < re; ++rr)                                          \
+            At[jj * (size_t)n + rr] = A[rr * K + jj];                          \
+      }                                                                        \
+    for (r = 0; r < (size_t)n; ++r)                                            \
       for (o = 0; o < (size_t)out; ++o)                                        \
         gT[o * (size_t)n + r] = g[r * (size_t)out + o];                        \
-    }                                                                          \
     if (n > 0)                                                                 \
       kan_gemm_nt_##SFX((size_t)out, K, (size_t)n, (T)1, gT, (size_t)n, At,    \
                         (size_t)n, (T)0, dW, K);                               \

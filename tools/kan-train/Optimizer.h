@@ -42,7 +42,7 @@ public:
   llvm::Error load(llvm::StringRef path, const kan_optim_config &cfg,
                    const std::vector<kan_param> &params);
   /// The model plus the state tensors and metadata, for writing.
-  Model withState(const Model &model) const;
+  kan::tools::Model withState(const kan::tools::Model &model) const;
   /// Whether the state of `other` equals this one bit for bit.
   bool equals(const OptimizerState &other) const;
 

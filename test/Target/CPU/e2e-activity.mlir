@@ -26,5 +26,5 @@
 // In place with the run-time step size when the step applies its update.
 // RUN: rm -rf %t.sgd && kan-translate --target=cpu -o %t.sgd %S/Inputs/kan_small.mlir --train-step --rule activity --n 4 --lr 0.05
 // RUN: FileCheck %s --check-prefix=SGD --input-file=%t.sgd/kan_model.c
-// SGD: kan_activity_update_f64(n, 5, 4, 5, 3, 0, {{.*}}, 0x1.999999999999ap-5 * lr_scale, {{.*}}, NULL, NULL, NULL);
+// SGD: kan_activity_update_f64(n, 5, 4, 5, 3, 0, {{.*}}, 0.050000000000000003 * lr_scale, {{.*}}, NULL, NULL, NULL);
 // SGD: int kan_train_step_scaled(

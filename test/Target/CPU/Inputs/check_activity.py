@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(src, "python"))
 from kanpeer import efficient_kan as ek  # noqa: E402
 from kanpeer.tensor_io import load_safetensors  # noqa: E402
 
-params = load_safetensors(os.path.join(golden, "kan_small.safetensors"))
+params, _ = load_safetensors(os.path.join(golden, "kan_small.safetensors"))
 x = np.load(os.path.join(golden, "kan_small_x.npy"))
 labels = np.load(os.path.join(golden, "kan_small_labels.npy")).astype(np.int64)
 n = x.shape[0]
