@@ -101,6 +101,17 @@ static cli::opt<double> densityOpt("density", cl::init(stepDefaults.density),
     cl::desc(densityDesc), bounds(cli::density), cl::cat(trainCat));
 // --optimizer (sgd, momentum or adam here) is shared with --task regression.
 static cl::opt<std::string> &optimizerOpt = kan::train::optimizerOption();
+static cli::opt<double> densityFinalOpt("density-final", cl::init(0),
+    cl::desc("noise_step density annealing: lower the density geometrically "
+             "from --density to this over the lr schedule, in "
+             "--density-stages steps (default 0 = off). Each stage compiles "
+             "its step and starts a replay log of its own, "
+             "<log stem>.from-<step>.replay, whose initial weights are the "
+             "previous stage's last"),
+    bounds(cli::fraction), cl::cat(trainCat));
+static cli::opt<int64_t> densityStagesOpt("density-stages", cl::init(4),
+    cl::desc("Stages of the density annealing (default 4)"),
+    bounds(cli::positiveCount), cl::cat(trainCat));
 static cli::opt<double> beta1Opt("beta1", cl::init(0.9),
     cl::desc("Momentum / Adam first-moment decay in [0, 1) (default 0.9)"),
     bounds(decayBounds), cl::cat(trainCat));
@@ -294,6 +305,23 @@ struct RunConfig {
   bool standardize = false;
   /// Row tile of the compiled step (an activity replay compiles the same).
   int64_t tileRows = 0;
+  /// Density annealing (0 = off): stages of the schedule progress.
+  double densityFinal = 0;
+  int64_t densityStages = 4;
+
+  bool annealing() const { return densityFinal > 0; }
+  int64_t stageAt(double progress) const {
+    return std::min<int64_t>(densityStages - 1,
+                             static_cast<int64_t>(progress * densityStages));
+  }
+  /// Geometric from train.density (stage 0) to densityFinal (last stage).
+  double densityOf(int64_t stage) const {
+    if (!annealing() || densityStages < 2)
+      return train.density;
+    return train.density *
+           std::pow(densityFinal / train.density,
+                    static_cast<double>(stage) / (densityStages - 1));
+  }
 
   int method() const { return *kan::train::parseMethod(optimizer); }
   /// The runtime's view of the optimiser (replay log, state).
@@ -353,6 +381,10 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
     m.setMeta("adam_eps", fmtDouble(rc.eps));
   }
   m.setMeta("standardize", rc.standardize ? "1" : "0");
+  if (rc.annealing()) {
+    m.setMeta("density_final", fmtDouble(rc.densityFinal));
+    m.setMeta("density_stages", std::to_string(rc.densityStages));
+  }
   if (rc.tileRows > 0)
     m.setMeta("tile_rows", std::to_string(rc.tileRows));
 }
@@ -449,6 +481,12 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
     if (Error e = adopt(*resumed, "standardize", standardizeOpt, stdz, p))
       return std::move(e);
     rc.standardize = stdz != 0;
+    if (Error e = adopt(*resumed, "density_final", densityFinalOpt,
+                        rc.densityFinal, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "density_stages", densityStagesOpt,
+                        rc.densityStages, p))
+      return std::move(e);
   } else {
     auto w = parseWidths(widthsOpt);
     if (!w)
@@ -477,6 +515,8 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
     rc.beta2 = beta2Opt;
     rc.eps = adamEpsOpt;
     rc.standardize = standardizeOpt;
+    rc.densityFinal = densityFinalOpt;
+    rc.densityStages = densityStagesOpt;
   }
   if (!kan::train::parseMethod(rc.optimizer))
     return makeError((resumed ? resumePath + ": metadata 'optimizer'"
@@ -502,6 +542,10 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
                         llvm::Twine(src) + "lr_schedule_steps" + end),
         cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end),
         cli::check(decayBounds, rc.beta1, llvm::Twine(src) + "beta1" + end),
+        cli::check(cli::fraction, rc.densityFinal,
+                   llvm::Twine(src) + (resumed ? "density_final" : "density-final") + end),
+        cli::check(cli::positiveCount, rc.densityStages,
+                   llvm::Twine(src) + (resumed ? "density_stages" : "density-stages") + end),
         cli::check(decayBounds, rc.beta2, llvm::Twine(src) + "beta2" + end),
         cli::check(epsBounds, rc.eps,
                    llvm::Twine(src) + (resumed ? "adam_eps" : "adam-eps") +
@@ -978,10 +1022,18 @@ int main(int argc, char **argv) {
   if (dist && rc.method() != KAN_METHOD_SGD)
     return fail(makeError("--optimizer " + rc.optimizer +
                           " runs in one process; drop --partition"));
+  if (rc.annealing() && (setup.dist != KAN_DIST_SPARSE || dist))
+    return fail(makeError("--density-final anneals the sparse ternary "
+                          "directions of one process: not with --dist " +
+                          rc.train.resolvedDist() +
+                          (dist ? " or --partition" : "")));
+  // The annealing stage where the run starts (a resumed run continues).
+  int64_t stage = rc.annealing() ? rc.stageAt(rc.progress0) : 0;
   // momentum/adam: the step returns the scalars (weight perturbation) or
   // the estimated update (activity) and the runtime applies the method.
   bool external = rc.method() != KAN_METHOD_SGD;
   kan_optim_config oc = rc.optimConfig(setup);
+  oc.density = rc.densityOf(stage);
   kan::train::OptimizerState optState;
   {
     std::vector<kan_param> params = runtimeParams(model, setup);
@@ -1057,6 +1109,7 @@ int main(int argc, char **argv) {
   }
   double t0 = nowSeconds();
   TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
+  stepConfig.density = oc.density;
   if (external) {
     if (activity)
       stepConfig.gradient = true;
@@ -1075,24 +1128,28 @@ int main(int argc, char **argv) {
   // Replay log: the initial weights first, in a file of the log's own that
   // nothing else writes (a run resumed in place replaces the checkpoint it
   // started from; the copy keeps that starting point).
-  if (root) {
-    std::string initPath = replayLogPath + ".init.safetensors";
-    setMetadata(model, rc, rc.startStep);
+  auto openLog = [&](const std::string &lp, int64_t from) -> Error {
+    std::string initPath = lp + ".init.safetensors";
+    setMetadata(model, rc, from);
     if (Error e = writeSafetensors(optState.withState(model), initPath))
-      return fail(std::move(e));
+      return e;
     // Absolute, so the log can be replayed from any directory.
     llvm::SmallString<256> absInit(initPath);
     llvm::sys::fs::make_absolute(absInit);
     llvm::sys::path::remove_dots(absInit, /*remove_dot_dot=*/true);
     initPath = std::string(absInit);
     std::vector<kan_param> params = runtimeParams(model, setup);
-    std::string lp = replayLogPath;
     if (int st = kan_replay_writer_open(
-            lp.c_str(), &oc, initPath.c_str(),
-            static_cast<uint32_t>(rc.startStep), params.size(), params.data(),
-            &writer))
-      return fail(runtimeError(st));
-  }
+            lp.c_str(), &oc, initPath.c_str(), static_cast<uint32_t>(from),
+            params.size(), params.data(), &writer))
+      return runtimeError(st);
+    return Error::success();
+  };
+  if (root)
+    if (Error e = openLog(replayLogPath, rc.startStep))
+      return fail(std::move(e));
+  // Density annealing: every stage's log, in order.
+  std::vector<std::string> stageLogs{replayLogPath};
 
   std::string metricsPath = metricsOpt;
   if (metricsPath.empty()) {
@@ -1226,6 +1283,35 @@ int main(int argc, char **argv) {
     } else {
       schedP = progressAt(step, elapsed);
       lrScale = lrScaleAt(rc, schedP);
+      if (rc.annealing() && rc.stageAt(schedP) != stage) {
+        // The next density: its own compiled step and its own log, which
+        // starts from the weights (and optimiser state) reached here.
+        stage = rc.stageAt(schedP);
+        oc.density = stepConfig.density = rc.densityOf(stage);
+        auto next = createCompiledEngine(rc.shape, &stepConfig, co);
+        if (!next)
+          return fail(next.takeError());
+        engine = std::move(*next);
+        kan_status st = kan_replay_writer_close(writer);
+        writer = nullptr;
+        if (st)
+          return fail(runtimeError(st));
+        llvm::StringRef stem = replayLogPath;
+        stem.consume_back(".replay");
+        std::string lp =
+            (stem + ".from-" + llvm::Twine(step) + ".replay").str();
+        auto l = FileLock::acquire(lp, "kan-train");
+        if (!l)
+          return fail(l.takeError());
+        logLock = std::move(*l);
+        if (Error e = openLog(lp, step))
+          return fail(std::move(e));
+        stageLogs.push_back(lp);
+        progress.message("step " + std::to_string(step) + ": density " +
+                         fmtDouble(oc.density) + " (stage " +
+                         std::to_string(stage + 1) + " of " +
+                         std::to_string(rc.densityStages) + "), log " + lp);
+      }
       if (Error e = runStep(*engine, model, setup, oc, optState, grads,
                             xb.data(), labels.data(), rc.batch, step, lrScale,
                             loss, alphas))
@@ -1347,6 +1433,16 @@ int main(int argc, char **argv) {
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
-  llvm::outs() << "\"}\n";
+  if (stageLogs.size() > 1) {
+    llvm::outs() << "\",\"stage_logs\":[";
+    for (size_t i = 0; i < stageLogs.size(); ++i) {
+      llvm::outs() << (i ? ",\"" : "\"");
+      llvm::printEscapedString(stageLogs[i], llvm::outs());
+      llvm::outs() << "\"";
+    }
+    llvm::outs() << "]}\n";
+  } else {
+    llvm::outs() << "\"}\n";
+  }
   return stoppedBySignal ? 130 : 0;
 }
