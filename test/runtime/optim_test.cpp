@@ -405,8 +405,8 @@ TEST(Replay, ReadsVersionOneAndTwoLogs) {
     }
     kan_replay_log_free(&rl);
   }
-  // Version 4 does not exist.
-  v1[8] = 4;
+  // Version 5 does not exist.
+  v1[8] = 5;
   writeBytes(old, v1);
   kan_replay_log rl;
   EXPECT_EQ(kan_replay_read(old.c_str(), &rl), KAN_ERR_UNSUPPORTED);

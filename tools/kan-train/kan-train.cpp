@@ -1105,7 +1105,9 @@ int main(int argc, char **argv) {
     int64_t rows = dist ? dist->localRows() : rc.batch;
     int64_t perThread = (rows + numThreads - 1) / numThreads;
     co.tileRows = std::clamp<int64_t>((perThread + 7) / 8 * 8, 8, co.tileRows);
-    rc.tileRows = co.tileRows;
+    // The activity rule's replay re-runs the compiled step: same tiles.
+    if (activity)
+      rc.tileRows = co.tileRows;
   }
   double t0 = nowSeconds();
   TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
