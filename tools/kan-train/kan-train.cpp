@@ -748,11 +748,16 @@ static Error replayActivity(const kan_replay_log &log, Model &model,
   if (workDirOpt.getNumOccurrences())
     co.workDir = workDirOpt;
   co.threads = numThreads;
-  if (std::string t = model.getMeta("tile_rows"); !t.empty())
+  if (std::string t = model.getMeta("tile_rows"); !t.empty()) {
     if (llvm::StringRef(t).getAsInteger(10, co.tileRows) ||
         cli::check(cli::tileRows, co.tileRows, "tile_rows"))
       return makeError(init + ": metadata 'tile_rows' = '" + t +
                        "' is not a valid row tile");
+  } else {
+    // As the run chose it for this --threads.
+    int64_t perThread = (rc.batch + numThreads - 1) / numThreads;
+    co.tileRows = std::clamp<int64_t>((perThread + 7) / 8 * 8, 8, co.tileRows);
+  }
   TrainConfig stepConfig = rc.train;
   if (oc.method != KAN_METHOD_SGD)
     stepConfig.gradient = true;
