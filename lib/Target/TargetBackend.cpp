@@ -83,6 +83,7 @@ KanBuildTrainStepOptions FrontendOptions::getTrainStepOptions() const {
   o.lr = lr;
   o.firstDirection = firstDirection;
   o.update = update;
+  o.gradient = gradient;
   return o;
 }
 
@@ -96,6 +97,7 @@ void FrontendOptions::setTrainStepOptions(const KanBuildTrainStepOptions &o) {
   lr = o.lr;
   firstDirection = o.firstDirection;
   update = o.update;
+  gradient = o.gradient;
 }
 
 void mlir::kan::buildFrontendPipeline(OpPassManager &pm,

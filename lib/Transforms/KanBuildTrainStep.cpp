@@ -14,6 +14,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::kan {
 #define GEN_PASS_DEF_KANBUILDTRAINSTEP
@@ -55,20 +57,26 @@ struct KanBuildTrainStepPass
                   " is outside the 32-bit direction range");
     if (loss != "cross_entropy" && loss != "mse")
       return fail("unknown loss '" + loss + "' (cross_entropy or mse)");
+    bool activity = rule == "activity";
     std::optional<UpdateRule> updateRule = symbolizeUpdateRule(rule);
-    if (!updateRule)
-      return fail("unknown rule '" + rule + "' (ternary or fg)");
+    if (!updateRule && !activity)
+      return fail("unknown rule '" + rule + "' (ternary, fg or activity)");
+    if (gradient && !activity)
+      return fail("gradient=true needs rule=activity (the weight-perturbation "
+                  "rules return their scalars with update=false)");
     std::string distName = dist;
     if (distName.empty())
-      distName =
-          *updateRule == UpdateRule::ternary ? "sparse_ternary" : "normal";
+      distName = updateRule && *updateRule == UpdateRule::ternary
+                     ? "sparse_ternary"
+                     : "normal";
     std::optional<Distribution> distribution = symbolizeDistribution(distName);
     if (!distribution)
       return fail("unknown dist '" + distName +
                   "' (sparse_ternary, normal or rademacher)");
-    if (*updateRule == UpdateRule::fg &&
+    if (!(updateRule && *updateRule == UpdateRule::ternary) &&
         *distribution == Distribution::sparse_ternary)
-      return fail("rule 'fg' needs unit-variance directions (normal or "
+      return fail("rule '" + rule +
+                  "' needs unit-variance directions (normal or "
                   "rademacher), not sparse_ternary");
     bool sparse = *distribution == Distribution::sparse_ternary;
     if (sparse)
@@ -89,6 +97,14 @@ struct KanBuildTrainStepPass
       return fail("the model has no trainable parameter arguments");
     if (module.lookupSymbol("train_step"))
       return fail("@train_step already exists");
+
+    if (activity) {
+      if (loss != "cross_entropy")
+        return fail("rule 'activity' supports the cross_entropy loss only");
+      if (failed(buildActivityStep(model, *distribution)))
+        return signalPassFailure();
+      return;
+    }
 
     MLIRContext *ctx = module.getContext();
     OpBuilder b(ctx);
@@ -167,5 +183,158 @@ struct KanBuildTrainStepPass
     }
     b.create<func::ReturnOp>(loc, returned);
   }
+
+  LogicalResult buildActivityStep(func::FuncOp model, Distribution dist);
 };
 } // namespace
+
+/// The step of rule `activity` (see the pass description).
+LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
+                                                       Distribution dist) {
+  // The model as a chain of layers: x -> layer 0 -> ... -> layer L-1 -> ret.
+  SmallVector<LayerOp> layers;
+  Block &body = model.getBody().front();
+  Value prev = model.getArgument(0);
+  for (Operation &op : body) {
+    if (auto l = dyn_cast<LayerOp>(op)) {
+      if (l.getInput() != prev)
+        return model.emitError()
+               << "kan-build-train-step: rule 'activity' needs a chain of "
+                  "kan.layer ops (layer "
+               << layers.size() << " does not read the previous one)";
+      auto isArg = [&](Value v) {
+        return !v || (isa<BlockArgument>(v) &&
+                      cast<BlockArgument>(v).getOwner() == &body);
+      };
+      if (!isArg(l.getGrid()) || !isArg(l.getBaseWeight()) ||
+          !isArg(l.getSplineWeight()) || !isArg(l.getSplineScaler()))
+        return model.emitError()
+               << "kan-build-train-step: rule 'activity' needs every layer's "
+                  "grid and weights to be arguments of the model";
+      layers.push_back(l);
+      prev = l.getOutput();
+      continue;
+    }
+    if (auto r = dyn_cast<func::ReturnOp>(op)) {
+      if (r.getNumOperands() != 1 || r.getOperand(0) != prev)
+        return model.emitError() << "kan-build-train-step: rule 'activity' "
+                                    "needs the model to return its last layer";
+      continue;
+    }
+    return op.emitError() << "kan-build-train-step: rule 'activity' needs a "
+                             "model of kan.layer ops only";
+  }
+  if (layers.empty())
+    return model.emitError() << "kan-build-train-step: the model has no "
+                                "kan.layer";
+
+  MLIRContext *ctx = model.getContext();
+  OpBuilder b(ctx);
+  Location loc = model.getLoc();
+  FunctionType type = model.getFunctionType();
+  auto logitsType = cast<RankedTensorType>(type.getResult(0));
+  Type elt = logitsType.getElementType();
+  auto labelsType =
+      RankedTensorType::get({logitsType.getDimSize(0)}, b.getI64Type());
+  SmallVector<Type> inputs{type.getInput(0), labelsType, b.getI64Type(),
+                           b.getI64Type()};
+  llvm::append_range(inputs, type.getInputs().drop_front());
+  auto alphasType = RankedTensorType::get({directions}, elt);
+  SmallVector<Type> outputs{elt, alphasType};
+  llvm::append_range(outputs, type.getInputs().drop_front());
+  b.setInsertionPointAfter(model);
+  auto step = b.create<func::FuncOp>(loc, "train_step",
+                                     b.getFunctionType(inputs, outputs));
+  Block *entry = step.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  Value labels = entry->getArgument(1);
+  Value seed = entry->getArgument(2), stepIdx = entry->getArgument(3);
+  IRMapping map;
+  map.map(model.getArgument(0), entry->getArgument(0));
+  for (unsigned i = 1; i < model.getNumArguments(); ++i)
+    map.map(model.getArgument(i), entry->getArgument(i + 3));
+
+  // The primal sweep: every layer's input and pre-activations.
+  SmallVector<Value> ins, zs;
+  for (LayerOp l : layers) {
+    ins.push_back(map.lookup(l.getInput()));
+    Operation *c = b.clone(*l, map);
+    zs.push_back(c->getResult(0));
+  }
+  size_t L = layers.size();
+  SmallVector<Value> grads(L);
+  grads[L - 1] =
+      b.create<SoftmaxCrossEntropyGradOp>(loc, zs[L - 1].getType(), zs[L - 1],
+                                          labels);
+  // One tangent sweep per hidden layer, from its pre-activations on.
+  Value loss, alphas;
+  for (size_t l = 0; l + 1 < L; ++l) {
+    auto zType = cast<RankedTensorType>(zs[l].getType());
+    auto uType = RankedTensorType::get(
+        {directions, zType.getDimSize(0), zType.getDimSize(1)}, elt);
+    Value u = b.create<PerturbActivityOp>(
+        loc, uType, zs[l], seed, stepIdx, DistributionAttr::get(ctx, dist),
+        b.getI64IntegerAttr(0x40000000 + int64_t(l)),
+        b.getI64IntegerAttr(firstDirection));
+    Value h = zs[l], t = u;
+    for (size_t m = l + 1; m < L; ++m) {
+      LayerOp lm = layers[m];
+      auto hType = cast<RankedTensorType>(lm.getOutput().getType());
+      auto tType = RankedTensorType::get(
+          {directions, hType.getDimSize(0), hType.getDimSize(1)}, elt);
+      auto jvp = b.create<LayerJvpOp>(
+          loc, TypeRange{hType, tType}, h, map.lookup(lm.getGrid()),
+          map.lookup(lm.getBaseWeight()), map.lookup(lm.getSplineWeight()),
+          lm.getSplineScaler() ? map.lookup(lm.getSplineScaler()) : Value(),
+          t, Value(), Value(), Value(), lm.getOrderAttr(), lm.getActAttr());
+      h = jvp.getOutput();
+      t = jvp.getOutputTangent();
+    }
+    auto hType = cast<RankedTensorType>(h.getType());
+    auto aType = RankedTensorType::get({directions, hType.getDimSize(0)}, elt);
+    auto ex = b.create<SoftmaxCrossEntropyExamplesJvpOp>(
+        loc, TypeRange{elt, alphasType, aType}, h, labels, t);
+    if (!loss)
+      loss = ex.getLoss(), alphas = ex.getLossTangent();
+    else
+      alphas = b.create<arith::AddFOp>(loc, alphas, ex.getLossTangent());
+    grads[l] = b.create<ActivityEstimateOp>(loc, zType, ex.getExampleTangents(),
+                                            u);
+  }
+  if (!loss) {
+    // No hidden layer: the update is exact, no direction is drawn.
+    loss = b.create<SoftmaxCrossEntropyOp>(loc, elt, zs[L - 1], labels);
+    Value zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(elt, 0.0));
+    alphas = b.create<tensor::SplatOp>(loc, alphasType, zero);
+  }
+  SmallVector<Value> returned{loss, alphas};
+  SmallVector<Value> newParams(entry->getArguments().drop_front(4));
+  if (update || gradient) {
+    for (size_t l = 0; l < L; ++l) {
+      LayerOp lay = layers[l];
+      Value wb = map.lookup(lay.getBaseWeight());
+      Value ws = map.lookup(lay.getSplineWeight());
+      Value ss = lay.getSplineScaler() ? map.lookup(lay.getSplineScaler())
+                                       : Value();
+      SmallVector<Type> resTypes{wb.getType(), ws.getType()};
+      if (ss)
+        resTypes.push_back(ss.getType());
+      auto up = b.create<ActivityUpdateOp>(
+          loc, resTypes, ins[l], map.lookup(lay.getGrid()), grads[l], wb, ws,
+          ss, b.getF64FloatAttr(lr), lay.getOrderAttr(), lay.getActAttr(),
+          gradient ? b.getUnitAttr() : UnitAttr());
+      auto replace = [&](Value old, Value now) {
+        for (Value &v : newParams)
+          if (v == old)
+            v = now;
+      };
+      replace(wb, up.getNewBaseWeight());
+      replace(ws, up.getNewSplineWeight());
+      if (ss)
+        replace(ss, up.getNewSplineScaler());
+    }
+  }
+  llvm::append_range(returned, newParams);
+  b.create<func::ReturnOp>(loc, returned);
+  return success();
+}

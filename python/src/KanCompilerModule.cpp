@@ -398,7 +398,9 @@ py::dict replayInfo(const std::string &path) {
     check(runtimeError(st));
   auto freeLog = llvm::make_scope_exit([&] { kan_replay_log_free(&log); });
   py::dict d;
-  d["kind"] = log.config.kind == KAN_OPT_FG ? "fg" : "ternary";
+  d["kind"] = log.config.kind == KAN_OPT_FG         ? "fg"
+              : log.config.kind == KAN_OPT_ACTIVITY ? "activity"
+                                                    : "ternary";
   d["dist"] = log.config.dist == KAN_DIST_NORMAL       ? "normal"
               : log.config.dist == KAN_DIST_RADEMACHER ? "rademacher"
                                                        : "sparse_ternary";

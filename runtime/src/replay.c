@@ -10,7 +10,7 @@
 #include "internal.h"
 
 #define RPL_MAGIC "KANRPLAY"
-#define RPL_VERSION 3u
+#define RPL_VERSION 4u
 #define RPL_HEND 0x444E4548u
 #define RPL_STEP 0x50455453u
 #define RPL_MAX_NAME 4096u
@@ -184,6 +184,10 @@ kan_status kan_replay_writer_open(const char *path,
   size_t hsize = 8 + 4 * 5 + 8 * 3 + 4 + 4 + 32 + 4 + 4, i, ilen;
   kan_status st = kan_optim_config_check(cfg);
   int err;
+  /* Plain SGD logs of fg and ternary stay version 3 (older readers take
+     them); momentum, Adam and the activity rule need version 4. */
+  const uint32_t version =
+      cfg->method != KAN_METHOD_SGD || cfg->kind == KAN_OPT_ACTIVITY ? 4u : 3u;
   *out = NULL;
   if (st)
     return st;
@@ -194,7 +198,7 @@ kan_status kan_replay_writer_open(const char *path,
     return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
                          "%s: checkpoint path or parameter table too large",
                          path);
-  hsize += ilen;
+  hsize += ilen + (version >= 4 ? 4 + 8 * 3 : 0);
   for (i = 0; i < nparams; ++i) {
     if (!params[i].name || strlen(params[i].name) > RPL_MAX_NAME ||
         (params[i].dtype != KAN_DTYPE_F32 && params[i].dtype != KAN_DTYPE_F64))
@@ -213,13 +217,19 @@ kan_status kan_replay_writer_open(const char *path,
   }
   q = h;
   memcpy(q, RPL_MAGIC, 8), q += 8;
-  kan_store_u32le(q, RPL_VERSION), q += 4;
+  kan_store_u32le(q, version), q += 4;
   kan_store_u32le(q, (uint32_t)cfg->kind), q += 4;
   kan_store_u32le(q, (uint32_t)cfg->dist), q += 4;
   kan_store_u32le(q, cfg->ndir), q += 4;
   kan_store_u64le(q, cfg->seed), q += 8;
   kan_store_u64le(q, f64_bits(cfg->lr)), q += 8;
   kan_store_u64le(q, f64_bits(cfg->density)), q += 8;
+  if (version >= 4) {
+    kan_store_u32le(q, (uint32_t)cfg->method), q += 4;
+    kan_store_u64le(q, f64_bits(cfg->beta1)), q += 8;
+    kan_store_u64le(q, f64_bits(cfg->beta2)), q += 8;
+    kan_store_u64le(q, f64_bits(cfg->eps)), q += 8;
+  }
   kan_store_u32le(q, (uint32_t)nparams), q += 4;
   kan_store_u32le(q, (uint32_t)ilen), q += 4;
   memcpy(q, init_checkpoint, ilen), q += ilen;
@@ -410,6 +420,17 @@ kan_status kan_replay_read_memory(const void *data, size_t size,
   log->config.density = bits_f64(kan_load_u64le(q + 28));
   np = kan_load_u32le(q + 36);
   ilen = kan_load_u32le(q + 40);
+  if (version >= 4) {
+    /* method and its constants sit between density and nparams */
+    const unsigned char *q0 = q;
+    NEED(4 + 8 * 3, "optimiser method");
+    log->config.method = (int)kan_load_u32le(q0 + 36);
+    log->config.beta1 = bits_f64(kan_load_u64le(q0 + 40));
+    log->config.beta2 = bits_f64(kan_load_u64le(q0 + 48));
+    log->config.eps = bits_f64(kan_load_u64le(q0 + 56));
+    np = kan_load_u32le(q0 + 64);
+    ilen = kan_load_u32le(q0 + 68);
+  }
   if ((st = kan_optim_config_check(&log->config))) {
     st = kan_set_error(KAN_ERR_FORMAT, "%s: invalid optimiser configuration",
                        path);
@@ -554,6 +575,13 @@ static void hex16(const unsigned char *h, char out[17]) {
 
 kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
                             const kan_param *params) {
+  return kan_replay_apply_state(log, nparams, params, NULL);
+}
+
+kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
+                                  const kan_param *params,
+                                  kan_optim_state *state) {
+  kan_optim_state own;
   kan_param *ordered;
   size_t i, j;
   kan_status st = KAN_OK;
@@ -600,11 +628,35 @@ kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
                            got, want);
     }
   }
+  if (log->config.kind == KAN_OPT_ACTIVITY) {
+    free(ordered);
+    return kan_set_error(KAN_ERR_UNSUPPORTED,
+                         "replay: an activity-rule log records seeds, step "
+                         "sizes and check sums, not the updates: replaying "
+                         "it re-runs every step on the training data "
+                         "(kan-train --replay with the data options)");
+  }
+  memset(&own, 0, sizeof own);
+  if (log->config.method != KAN_METHOD_SGD && !state) {
+    /* a log that starts from a fresh (zero) optimiser state */
+    if ((st = kan_optim_state_init(&own, &log->config, nparams, ordered))) {
+      free(ordered);
+      return st;
+    }
+    state = &own;
+  }
   for (i = 0; i < log->nsteps && !st; ++i)
-    st = kan_optimizer_step_scaled(&log->config, log->steps[i],
-                                   log->jvp + i * log->config.ndir,
-                                   log->lr_scale ? log->lr_scale[i] : 1.0,
-                                   nparams, ordered);
+    st = log->config.method == KAN_METHOD_SGD
+             ? kan_optimizer_step_scaled(&log->config, log->steps[i],
+                                         log->jvp + i * log->config.ndir,
+                                         log->lr_scale ? log->lr_scale[i]
+                                                       : 1.0,
+                                         nparams, ordered)
+             : kan_optimizer_step_state(&log->config, log->steps[i],
+                                        log->jvp + i * log->config.ndir,
+                                        log->lr_scale ? log->lr_scale[i] : 1.0,
+                                        nparams, ordered, state);
+  kan_optim_state_free(&own);
   free(ordered);
   return st;
 }

@@ -38,6 +38,33 @@
 // SLICE: %[[L:.*]], %[[A:.*]] = kan.softmax_cross_entropy_jvp
 // SLICE-NOT: kan.update
 // SLICE: return %[[L]], %[[A]], %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10 :
+// Activity perturbation: one draw per example and direction of the hidden
+// layer's pre-activations, carried through the output layer by its JVP,
+// per-example scalars, the estimate of dL/dz and the second GEMM per layer;
+// the output layer uses its exact local derivative.
+// RUN: kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{rule=activity n=8 lr=0.05})' | FileCheck %s --check-prefix=ACT
+// ACT-LABEL: func.func @train_step(
+// ACT-SAME: -> (f64, tensor<8xf64>,
+// ACT: %[[Z0:.*]] = kan.layer %arg0, %arg4, %arg5, %arg6 scaler %arg7
+// ACT: %[[Z1:.*]] = kan.layer %[[Z0]], %arg8, %arg9, %arg10 order
+// ACT: %[[D:.*]] = kan.softmax_cross_entropy_grad %[[Z1]], %arg1 : tensor<?x3xf64>, tensor<?xi64> -> tensor<?x3xf64>
+// ACT: %[[U:.*]] = kan.perturb_activity %[[Z0]] seed %arg2 step %arg3 normal stream 1073741824 : tensor<?x4xf64> -> tensor<8x?x4xf64>
+// ACT: %[[Y:.*]], %[[T:.*]] = kan.layer_jvp %[[Z0]], %arg8, %arg9, %arg10 dinput %[[U]] order 3
+// ACT: %[[L:.*]], %[[A:.*]], %[[E:.*]] = kan.softmax_cross_entropy_examples_jvp %[[Y]], %arg1, %[[T]] : (tensor<?x3xf64>, tensor<?xi64>, tensor<8x?x3xf64>) -> (f64, tensor<8xf64>, tensor<8x?xf64>)
+// ACT: %[[G:.*]] = kan.activity_estimate %[[E]], %[[U]] : (tensor<8x?xf64>, tensor<8x?x4xf64>) -> tensor<?x4xf64>
+// ACT: %[[B0:.*]], %[[C0:.*]], %[[S0:.*]] = kan.activity_update %arg0, %arg4, %[[G]], %arg5, %arg6 scaler %arg7 scale 5.000000e-02 order 3 act silu :
+// ACT: %[[B1:.*]], %[[C1:.*]] = kan.activity_update %[[Z0]], %arg8, %[[D]], %arg9, %arg10 scale 5.000000e-02 order 3 act silu :
+// ACT: return %[[L]], %[[A]], %arg4, %[[B0]], %[[C0]], %[[S0]], %arg8, %[[B1]], %[[C1]] :
+// RUN: kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{rule=activity n=2 gradient=true})' | FileCheck %s --check-prefix=GRAD
+// GRAD-COUNT-2: kan.activity_update {{.*}} gradient
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{rule=activity loss=mse})' 2>&1 | FileCheck %s --check-prefix=ACTMSE
+// ACTMSE: rule 'activity' supports the cross_entropy loss only
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{rule=activity dist=sparse_ternary})' 2>&1 | FileCheck %s --check-prefix=ACTSPARSE
+// ACTSPARSE: rule 'activity' needs unit-variance directions
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{gradient=true})' 2>&1 | FileCheck %s --check-prefix=GRADTERN
+// GRADTERN: gradient=true needs rule=activity
+// RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{rule=sgd})' 2>&1 | FileCheck %s --check-prefix=RULE
+// RULE: unknown rule 'sgd' (ternary, fg or activity)
 // RUN: not kan-opt %s --pass-pipeline='builtin.module(kan-build-train-step{n=4 first-direction=4294967295})' 2>&1 | FileCheck %s --check-prefix=RANGE
 // RANGE: first-direction 4294967295 + n 4 is outside the 32-bit direction range
 

@@ -43,10 +43,21 @@ static cli::opt<int64_t> targetsOpt("targets", cl::init(1),
              "before them the inputs (default 1); --widths must start with "
              "the number of inputs and end with K"),
     cl::cat(regressionCat), cli::bounds(cli::positiveCount));
-static cl::opt<std::string> optimizerOpt("optimizer", cl::init("lbfgs"),
-    cl::desc("Regression: lbfgs (default), adam, or adam+lbfgs (--adam-steps "
-             "of Adam at --lr, then L-BFGS)"),
+// Shared with classification (kan-train.cpp), which has other methods.
+static cl::opt<std::string> optimizerOpt("optimizer", cl::init(""),
+    cl::desc("Classification: how the estimated update g moves the weights: "
+             "sgd (theta -= lr g, default), momentum (m = beta1 m + g; "
+             "theta -= lr m) or adam (bias-corrected moments, --beta1, "
+             "--beta2, --adam-eps); the state goes into the checkpoint "
+             "(optimizer.* tensors) and replay rebuilds it; one process only "
+             "(no --partition). Regression: lbfgs (default), adam, or "
+             "adam+lbfgs (--adam-steps of Adam at --lr, then L-BFGS)"),
     cl::cat(regressionCat));
+cl::opt<std::string> &kan::train::optimizerOption() { return optimizerOpt; }
+/// The regression method (lbfgs unless given).
+static std::string regressionMethod() {
+  return optimizerOpt.empty() ? std::string("lbfgs") : optimizerOpt.getValue();
+}
 static cli::opt<int64_t> adamStepsOpt("adam-steps", cl::init(200),
     cl::desc("Regression, adam+lbfgs: Adam steps before L-BFGS (default 200)"),
     cl::cat(regressionCat), cli::bounds(cli::nonNegativeCount));
@@ -125,7 +136,7 @@ std::string kan::train::checkTaskOption() {
     return "--task must be classification or regression, not '" + taskOpt + "'";
   if (taskOpt == "classification")
     for (cl::Option *o : std::initializer_list<cl::Option *>{
-             &targetsOpt, &optimizerOpt, &adamStepsOpt, &historyOpt,
+             &targetsOpt, &adamStepsOpt, &historyOpt,
              &scaleInputsOpt, &tolOpt, &lambOpt, &lambL1Opt,
              &lambEntropyOpt, &gridScheduleOpt, &updateGridEveryOpt,
              &gridEpsOpt})
@@ -152,10 +163,10 @@ int kan::train::runRegression(const SharedOptions &o) {
   if (o.trainCsv.empty())
     return fail(makeError("--task regression needs --train-csv (inputs, then "
                           "--targets target columns)"));
-  if (optimizerOpt != "lbfgs" && optimizerOpt != "adam" &&
-      optimizerOpt != "adam+lbfgs")
+  if (regressionMethod() != "lbfgs" && regressionMethod() != "adam" &&
+      regressionMethod() != "adam+lbfgs")
     return fail(makeError("--optimizer must be lbfgs, adam or adam+lbfgs, not '" +
-                          optimizerOpt + "'"));
+                          regressionMethod() + "'"));
   if (historyOpt < 1 || historyOpt > 1000)
     return fail(makeError("--lbfgs-history must be in [1, 1000]"));
   if (!(o.lr > 0) || !std::isfinite(o.lr))
@@ -326,18 +337,18 @@ int kan::train::runRegression(const SharedOptions &o) {
   auto optimize = [&](int64_t n) -> Error {
     std::vector<double> p = flattenParams(model);
     int64_t end = step + n;
-    if (optimizerOpt == "adam" ||
-        (optimizerOpt == "adam+lbfgs" && step - startStep < adamStepsOpt)) {
+    if (regressionMethod() == "adam" ||
+        (regressionMethod() == "adam+lbfgs" && step - startStep < adamStepsOpt)) {
       AdamOptions ao;
       ao.lr = o.lr;
-      int64_t m = optimizerOpt == "adam"
+      int64_t m = regressionMethod() == "adam"
                       ? n
                       : std::min(n, adamStepsOpt - (step - startStep));
       auto res = minimizeAdam(f, p, m, ao, onIteration);
       if (!res)
         return res.takeError();
     }
-    if (optimizerOpt != "adam" && !stopped() && end > step) {
+    if (regressionMethod() != "adam" && !stopped() && end > step) {
       LbfgsOptions lo;
       lo.history = historyOpt;
       auto res = minimizeLbfgs(f, p, end - step, lo, onIteration);
@@ -469,7 +480,7 @@ int kan::train::runRegression(const SharedOptions &o) {
     model.setMeta("lamb_l1", std::to_string(lambL1Opt));
     model.setMeta("lamb_entropy", std::to_string(lambEntropyOpt));
   }
-  model.setMeta("optimizer", optimizerOpt);
+  model.setMeta("optimizer", regressionMethod());
   scaling.store(model);
   if (Error e = writeSafetensors(model, ckptPath))
     return fail(std::move(e));
@@ -490,7 +501,7 @@ int kan::train::runRegression(const SharedOptions &o) {
                << ",\"gradient_evaluations\":" << evaluations
                << ",\"steps_per_second\":" << jsonNumber(rate)
                << ",\"start_step\":" << startStep
-               << ",\"optimizer\":\"" << optimizerOpt
+               << ",\"optimizer\":\"" << regressionMethod()
                << "\",\"engine\":\"compiled\",\"kernels\":\""
                << kan_isa_name(kan_isa_active()) << "\",\"checkpoint\":\"";
   llvm::printEscapedString(ckptPath, llvm::outs());

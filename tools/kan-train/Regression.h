@@ -40,6 +40,8 @@ struct SharedOptions {
 
 /// The category of the regression options (for --help).
 llvm::cl::OptionCategory &regressionCategory();
+/// --optimizer, shared by both tasks (empty when not given).
+llvm::cl::opt<std::string> &optimizerOption();
 /// True when --task regression was given (after option parsing).
 bool regressionRequested();
 /// Validates --task; returns an error message or "".

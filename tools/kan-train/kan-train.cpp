@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Distributed.h"
+#include "Optimizer.h"
 #include "Regression.h"
 
 #include "kan/Support/SafeOutput.h"
@@ -69,23 +70,57 @@ static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
              "weight U(+-0.05/G)); default 0"),
     cl::cat(modelCat));
 
-// Training step.
-static cl::opt<std::string> ruleOpt("rule", cl::init("ternary"),
-    cl::desc("Update rule: ternary (noise_step: theta -= lr * sum_i "
-             "tau_i v_i) or fg (forward gradient: theta -= lr/n * sum_i a_i v_i)"),
-    cl::cat(trainCat));
-static cl::opt<std::string> distOpt("dist", cl::init(""),
+// Training step. The rule, distribution and density default to
+// kan-build-train-step's options (one source, Passes.td).
+static const TrainConfig stepDefaults;
+// Moment decays in [0, 1) and Adam's eps > 0.
+static const cli::Bounds<double> decayBounds{0.0, 1.0, false, true};
+static const cli::Bounds<double> epsBounds{0.0, std::nullopt, true, false};
+static const std::string ruleDesc =
+    "Update rule: ternary (noise_step: weight perturbation, theta -= lr * "
+    "sum_i tau_i v_i), fg (forward gradient along weight perturbations: "
+    "theta -= lr/n * sum_i a_i v_i) or activity (per-example perturbations "
+    "of every hidden layer's pre-activations, exact local derivative at the "
+    "output, the update as a second GEMM; its replay re-runs the steps and "
+    "needs the data); default " + stepDefaults.rule;
+static cl::opt<std::string> ruleOpt("rule", cl::init(stepDefaults.rule),
+    cl::desc(ruleDesc), cl::cat(trainCat));
+static cl::opt<std::string> distOpt("dist", cl::init(stepDefaults.dist),
     cl::desc("Direction distribution: sparse_ternary (alias sparse; "
              "ternary rule only), normal or rademacher; default "
-             "sparse_ternary for ternary, normal for fg"),
+             "sparse_ternary for ternary, normal for fg and activity"),
     cl::cat(trainCat));
 static cli::opt<int64_t> directionsOpt("directions", cl::init(128),
     cl::desc("Directions (JVPs) per step, also -n (default 128)"),
     bounds(cli::directions), cl::cat(trainCat));
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
-static cli::opt<double> densityOpt("density", cl::init(2e-3),
-    cl::desc("Fraction of non-zeros of sparse directions (default 2e-3)"),
-    bounds(cli::density), cl::cat(trainCat));
+static const std::string densityDesc =
+    "Fraction of non-zeros of sparse directions (default " +
+    llvm::formatv("{0}", stepDefaults.density).str() + ")";
+static cli::opt<double> densityOpt("density", cl::init(stepDefaults.density),
+    cl::desc(densityDesc), bounds(cli::density), cl::cat(trainCat));
+// --optimizer (sgd, momentum or adam here) is shared with --task regression.
+static cl::opt<std::string> &optimizerOpt = kan::train::optimizerOption();
+static cli::opt<double> densityFinalOpt("density-final", cl::init(0),
+    cl::desc("noise_step density annealing: lower the density geometrically "
+             "from --density to this over the lr schedule, in "
+             "--density-stages steps (default 0 = off). Each stage compiles "
+             "its step and starts a replay log of its own, "
+             "<log stem>.from-<step>.replay, whose initial weights are the "
+             "previous stage's last"),
+    bounds(cli::fraction), cl::cat(trainCat));
+static cli::opt<int64_t> densityStagesOpt("density-stages", cl::init(4),
+    cl::desc("Stages of the density annealing (default 4)"),
+    bounds(cli::positiveCount), cl::cat(trainCat));
+static cli::opt<double> beta1Opt("beta1", cl::init(0.9),
+    cl::desc("Momentum / Adam first-moment decay in [0, 1) (default 0.9)"),
+    bounds(decayBounds), cl::cat(trainCat));
+static cli::opt<double> beta2Opt("beta2", cl::init(0.999),
+    cl::desc("Adam second-moment decay in [0, 1) (default 0.999)"),
+    bounds(decayBounds), cl::cat(trainCat));
+static cli::opt<double> adamEpsOpt("adam-eps", cl::init(1e-8),
+    cl::desc("Adam denominator offset, > 0 (default 1e-8)"),
+    bounds(epsBounds), cl::cat(trainCat));
 static cli::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), bounds(cli::learningRate), cl::cat(trainCat));
 static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
     cl::desc("Step-size schedule over the run: cosine (default), linear or "
@@ -263,6 +298,39 @@ struct RunConfig {
   double progress0 = 0;
   /// Schedule length in steps; 0 = by the time budget.
   int64_t scheduleSteps = 0;
+  /// kan_optimizer_method and its constants.
+  std::string optimizer = "sgd";
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  /// The data was standardised (an activity replay re-reads it the same way).
+  bool standardize = false;
+  /// Row tile of the compiled step (an activity replay compiles the same).
+  int64_t tileRows = 0;
+  /// Density annealing (0 = off): stages of the schedule progress.
+  double densityFinal = 0;
+  int64_t densityStages = 4;
+
+  bool annealing() const { return densityFinal > 0; }
+  int64_t stageAt(double progress) const {
+    return std::min<int64_t>(densityStages - 1,
+                             static_cast<int64_t>(progress * densityStages));
+  }
+  /// Geometric from train.density (stage 0) to densityFinal (last stage).
+  double densityOf(int64_t stage) const {
+    if (!annealing() || densityStages < 2)
+      return train.density;
+    return train.density *
+           std::pow(densityFinal / train.density,
+                    static_cast<double>(stage) / (densityStages - 1));
+  }
+
+  int method() const { return *kan::train::parseMethod(optimizer); }
+  /// The runtime's view of the optimiser (replay log, state).
+  kan_optim_config optimConfig(const OptimSetup &setup) const {
+    kan_optim_config oc{setup.kind, setup.dist,
+                        static_cast<uint32_t>(train.directions), seed,
+                        train.lr, train.density, method(), beta1, beta2, eps};
+    return oc;
+  }
 };
 
 /// The step-size factor at schedule progress p in [0, 1].
@@ -306,6 +374,19 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
   m.setMeta("lr_schedule", rc.schedule);
   m.setMeta("lr_final", fmtDouble(rc.lrFinal));
   m.setMeta("lr_schedule_steps", std::to_string(rc.scheduleSteps));
+  m.setMeta("optimizer", rc.optimizer);
+  if (rc.optimizer != "sgd") {
+    m.setMeta("beta1", fmtDouble(rc.beta1));
+    m.setMeta("beta2", fmtDouble(rc.beta2));
+    m.setMeta("adam_eps", fmtDouble(rc.eps));
+  }
+  m.setMeta("standardize", rc.standardize ? "1" : "0");
+  if (rc.annealing()) {
+    m.setMeta("density_final", fmtDouble(rc.densityFinal));
+    m.setMeta("density_stages", std::to_string(rc.densityStages));
+  }
+  if (rc.tileRows > 0)
+    m.setMeta("tile_rows", std::to_string(rc.tileRows));
 }
 
 /// Takes a value from checkpoint metadata unless the option was given, in
@@ -336,11 +417,12 @@ static Error adopt(const Model &ckpt, llvm::StringRef key, Opt &opt, T &dst,
   return Error::success();
 }
 
-static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
+static llvm::Expected<RunConfig> makeConfig(Model *resumed,
+                                            const std::string &resumePath) {
   RunConfig rc;
   if (resumed) {
     rc.shape = resumed->shape;
-    const std::string &p = resumeOpt;
+    const std::string &p = resumePath;
     if (widthsOpt.getNumOccurrences() && widthsOpt != rc.shape.widthsString())
       return makeError("--widths " + widthsOpt + " differs from the checkpoint " + p +
                        " (" + rc.shape.widthsString() + ")");
@@ -385,6 +467,26 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
       return std::move(e);
     if (Error e = adopt(*resumed, "init_seed", initSeed, rc.initSeed, p))
       return std::move(e);
+    if (Error e = adopt(*resumed, "optimizer", optimizerOpt, rc.optimizer, p))
+      return std::move(e);
+    if (rc.optimizer.empty())
+      rc.optimizer = "sgd";
+    if (Error e = adopt(*resumed, "beta1", beta1Opt, rc.beta1, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "beta2", beta2Opt, rc.beta2, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "adam_eps", adamEpsOpt, rc.eps, p))
+      return std::move(e);
+    int64_t stdz = 0;
+    if (Error e = adopt(*resumed, "standardize", standardizeOpt, stdz, p))
+      return std::move(e);
+    rc.standardize = stdz != 0;
+    if (Error e = adopt(*resumed, "density_final", densityFinalOpt,
+                        rc.densityFinal, p))
+      return std::move(e);
+    if (Error e = adopt(*resumed, "density_stages", densityStagesOpt,
+                        rc.densityStages, p))
+      return std::move(e);
   } else {
     auto w = parseWidths(widthsOpt);
     if (!w)
@@ -408,12 +510,24 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
     rc.batch = batchOpt;
     rc.seed = seedOpt;
     rc.initSeed = initSeed;
+    rc.optimizer = optimizerOpt.empty() ? "sgd" : optimizerOpt.getValue();
+    rc.beta1 = beta1Opt;
+    rc.beta2 = beta2Opt;
+    rc.eps = adamEpsOpt;
+    rc.standardize = standardizeOpt;
+    rc.densityFinal = densityFinalOpt;
+    rc.densityStages = densityStagesOpt;
   }
+  if (!kan::train::parseMethod(rc.optimizer))
+    return makeError((resumed ? resumePath + ": metadata 'optimizer'"
+                              : std::string("--optimizer")) +
+                     " must be sgd, momentum or adam, not '" + rc.optimizer +
+                     "'");
   // Values from a checkpoint get the options' checks.
-  std::string src = resumed ? resumeOpt + ": metadata '" : "--";
+  std::string src = resumed ? resumePath + ": metadata '" : "--";
   llvm::StringRef end = resumed ? "'" : "";
   if (Error e = validateShape(
-          rc.shape, resumed ? resumeOpt.getValue()
+          rc.shape, resumed ? resumePath
                     : widthsOpt.size() <= 80 ? "--widths " + widthsOpt
                                              : std::string("--widths")))
     return std::move(e);
@@ -426,7 +540,16 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
         cli::check(cli::lrFinal, rc.lrFinal, llvm::Twine(src) + "lr_final" + end),
         cli::check(cli::nonNegativeCount, rc.scheduleSteps,
                         llvm::Twine(src) + "lr_schedule_steps" + end),
-        cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end)})
+        cli::check(cli::batch, rc.batch, llvm::Twine(src) + "batch" + end),
+        cli::check(decayBounds, rc.beta1, llvm::Twine(src) + "beta1" + end),
+        cli::check(cli::fraction, rc.densityFinal,
+                   llvm::Twine(src) + (resumed ? "density_final" : "density-final") + end),
+        cli::check(cli::positiveCount, rc.densityStages,
+                   llvm::Twine(src) + (resumed ? "density_stages" : "density-stages") + end),
+        cli::check(decayBounds, rc.beta2, llvm::Twine(src) + "beta2" + end),
+        cli::check(epsBounds, rc.eps,
+                   llvm::Twine(src) + (resumed ? "adam_eps" : "adam-eps") +
+                       end)})
     if (why)
       return makeError(*why);
   // The step holds a batch of every layer's outputs: bounded like the
@@ -447,7 +570,8 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed) {
 }
 
 /// Training and test data per the options; test may come back empty.
-static Error loadData(Dataset &train, Dataset &test, bool &haveTest) {
+static Error loadData(Dataset &train, Dataset &test, bool &haveTest,
+                      bool standardizeData) {
   haveTest = false;
   if (!trainCsv.empty()) {
     if (!trainImages.empty() || !trainLabels.empty())
@@ -493,7 +617,7 @@ static Error loadData(Dataset &train, Dataset &test, bool &haveTest) {
       haveTest = true;
     }
   }
-  if (standardizeOpt)
+  if (standardizeData)
     standardize(train, haveTest ? &test : nullptr);
   return Error::success();
 }
@@ -542,7 +666,135 @@ static llvm::Expected<double> evaluate(Engine &engine, Model &model,
   return static_cast<double>(correct) / static_cast<double>(d.rows);
 }
 
-static int runReplay() {
+/// One step of a single-process run: the compiled step alone (sgd), or the
+/// step's scalars / estimated update followed by the runtime's momentum or
+/// Adam (the same calls replay makes).
+static Error runStep(Engine &engine, Model &model, const OptimSetup &setup,
+                     const kan_optim_config &oc,
+                     kan::train::OptimizerState &optState, Model &grads,
+                     const void *x, const int64_t *labels, int64_t n,
+                     int64_t step, double lrScale, double &loss,
+                     std::vector<double> &alphas) {
+  if (oc.method == KAN_METHOD_SGD)
+    return engine.trainStep(model, x, labels, n, oc.seed, step, lrScale, loss,
+                            alphas);
+  std::vector<kan_param> params = runtimeParams(model, setup);
+  if (oc.kind != KAN_OPT_ACTIVITY) {
+    if (Error e = engine.trainStep(model, x, labels, n, oc.seed, step, lrScale,
+                                   loss, alphas))
+      return e;
+    if (int st = kan_optimizer_step_state(&oc, static_cast<uint32_t>(step),
+                                          alphas.data(), lrScale,
+                                          params.size(), params.data(),
+                                          &optState.state))
+      return runtimeError(st, "kan_optimizer_step_state");
+    return Error::success();
+  }
+  if (Error e = engine.trainStepGradient(model, x, labels, n, oc.seed, step,
+                                         grads, loss, alphas))
+    return e;
+  // The runtime takes the update in double.
+  std::vector<std::vector<double>> wide(setup.tensorIndex.size());
+  std::vector<const double *> g;
+  for (size_t i = 0; i < setup.tensorIndex.size(); ++i) {
+    Tensor &t = grads.tensors[setup.tensorIndex[i]];
+    if (!t.f32) {
+      g.push_back(static_cast<const double *>(t.data()));
+      continue;
+    }
+    wide[i].resize(t.numel());
+    for (size_t j = 0; j < t.numel(); ++j)
+      wide[i][j] = t.get(j);
+    g.push_back(wide[i].data());
+  }
+  if (int st = kan_optim_apply(&oc, &optState.state, oc.lr * lrScale,
+                               params.size(), params.data(), g.data()))
+    return runtimeError(st, "kan_optim_apply");
+  return Error::success();
+}
+
+/// Re-runs the steps of an activity-rule log on the training data: the log
+/// holds seeds, step sizes and per-direction check sums, the update itself
+/// is a function of the batch. Every step's scalars must equal the logged
+/// ones bit for bit.
+static Error replayActivity(const kan_replay_log &log, Model &model,
+                            const std::string &init, int64_t numThreads,
+                            kan::train::OptimizerState &optState) {
+  auto rcOr = makeConfig(&model, init);
+  if (!rcOr)
+    return rcOr.takeError();
+  RunConfig rc = *rcOr;
+  auto setupOr = makeOptimSetup(model, rc.train);
+  if (!setupOr)
+    return setupOr.takeError();
+  OptimSetup setup = *setupOr;
+  kan_optim_config oc = rc.optimConfig(setup);
+  if (oc.kind != log.config.kind || oc.ndir != log.config.ndir ||
+      oc.seed != log.config.seed || oc.lr != log.config.lr ||
+      oc.method != log.config.method || oc.dist != log.config.dist)
+    return makeError(init + ": the checkpoint's training options differ "
+                            "from the replay log " + replayOpt);
+  Dataset train, test;
+  bool haveTest = false;
+  if (Error e = loadData(train, test, haveTest, rc.standardize))
+    return makeError("replaying the activity-rule log " + replayOpt +
+                     " re-runs the forward sweeps of every step and needs "
+                     "the run's training data (--data-dir, --train-images/"
+                     "--train-labels or --train-csv, as the run had them): " +
+                     llvm::toString(std::move(e)));
+  if (Error e = checkDataset(train, rc.shape.widths[0], rc.shape.widths.back()))
+    return e;
+  CompileOptions co;
+  if (workDirOpt.getNumOccurrences())
+    co.workDir = workDirOpt;
+  co.threads = numThreads;
+  if (std::string t = model.getMeta("tile_rows"); !t.empty()) {
+    if (llvm::StringRef(t).getAsInteger(10, co.tileRows) ||
+        cli::check(cli::tileRows, co.tileRows, "tile_rows"))
+      return makeError(init + ": metadata 'tile_rows' = '" + t +
+                       "' is not a valid row tile");
+  } else {
+    // As the run chose it for this --threads.
+    int64_t perThread = (rc.batch + numThreads - 1) / numThreads;
+    co.tileRows = std::clamp<int64_t>((perThread + 7) / 8 * 8, 8, co.tileRows);
+  }
+  TrainConfig stepConfig = rc.train;
+  if (oc.method != KAN_METHOD_SGD)
+    stepConfig.gradient = true;
+  auto eng = createCompiledEngine(rc.shape, &stepConfig, co);
+  if (!eng)
+    return eng.takeError();
+  Model grads;
+  if (oc.method != KAN_METHOD_SGD)
+    grads = allocateModel(rc.shape);
+  BatchSampler sampler(train.rows, rc.batch, rc.seed);
+  std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
+  std::vector<double> xb, alphas;
+  for (size_t i = 0; i < log.nsteps; ++i) {
+    int64_t step = log.steps[i];
+    sampler.indices(step, rows);
+    for (int64_t r = 0; r < rc.batch; ++r)
+      labels[r] = train.labels[rows[r]];
+    gather(train, rows.data(), rc.batch, rc.shape.f32, xb);
+    double loss = 0;
+    if (Error e = runStep(**eng, model, setup, oc, optState, grads, xb.data(),
+                          labels.data(), rc.batch, step, log.lr_scale[i], loss,
+                          alphas))
+      return e;
+    const double *want = log.jvp + i * log.config.ndir;
+    for (uint32_t d = 0; d < log.config.ndir; ++d)
+      if (std::memcmp(&alphas[d], &want[d], sizeof(double)) != 0)
+        return makeError(
+            replayOpt + ": step " + llvm::Twine(step) +
+            " re-run gives the scalar " + fmtDouble(alphas[d]) +
+            " for direction " + llvm::Twine(d) + ", the log has " +
+            fmtDouble(want[d]) +
+            ": not the run's data, build or kernel level (KAN_ISA)");
+  }
+  return Error::success();
+}
+
+static int runReplay(int64_t numThreads) {
   if (outputOpt.empty() && compareOpt.empty())
     return fail(makeError("--replay needs --output and/or --compare"));
   kan_replay_log log{};
@@ -584,8 +836,25 @@ static int runReplay() {
     params.push_back({it->name.c_str(), rp.stream,
                       it->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64, it->numel(), it->data()});
   }
-  if (int st = kan_replay_apply(&log, params.size(), params.data()))
+  // Momentum and Adam continue from the state of the initial checkpoint
+  // (zero for a run's first log).
+  kan::train::OptimizerState optState;
+  if (Error e = optState.load(init, log.config, params))
+    return fail(std::move(e));
+  if (log.config.kind == KAN_OPT_ACTIVITY) {
+    // The starting point by content, as kan_replay_apply checks it.
+    unsigned char h[32];
+    kan_weights_sha256(params.size(), params.data(), h);
+    if (log.has_weights_sha256 && std::memcmp(h, log.weights_sha256, 32))
+      return fail(makeError(init + " is not the initial weights of the "
+                                   "replay log " + replayOpt +
+                            " (SHA-256 differs)"));
+    if (Error e = replayActivity(log, *model, init, numThreads, optState))
+      return fail(std::move(e));
+  } else if (int st = kan_replay_apply_state(&log, params.size(),
+                                             params.data(), &optState.state)) {
     return fail(runtimeError(st, init + " with " + replayOpt));
+  }
   int64_t start = 0;
   llvm::StringRef(model->getMeta("step")).getAsInteger(10, start);
   int64_t finalStep = log.nsteps ? static_cast<int64_t>(log.steps[log.nsteps - 1]) + 1 : start;
@@ -599,7 +868,7 @@ static int runReplay() {
                    fmtDouble(progressOfScale(sched, lrFinal,
                                              log.lr_scale[log.nsteps - 1])));
   if (!outputOpt.empty())
-    if (Error e = writeSafetensors(*model, outputOpt))
+    if (Error e = writeSafetensors(optState.withState(*model), outputOpt))
       return fail(std::move(e));
   std::string verdict = "null";
   if (!compareOpt.empty()) {
@@ -614,6 +883,20 @@ static int runReplay() {
           std::memcmp(a.data(), b.data(), a.bytes()) != 0) {
         same = false;
         firstDiff = a.name;
+      }
+    }
+    // The optimiser state too, where the run kept one.
+    if (same && log.config.method != KAN_METHOD_SGD) {
+      kan::train::OptimizerState refState;
+      std::vector<kan_param> refParams;
+      for (size_t i = 0; i < params.size(); ++i)
+        refParams.push_back({params[i].name, params[i].stream, params[i].dtype,
+                             params[i].size, nullptr});
+      if (Error e = refState.load(compareOpt, log.config, refParams))
+        return fail(std::move(e));
+      if (!optState.equals(refState)) {
+        same = false;
+        firstDiff = "optimizer state";
       }
     }
     verdict = same ? "true" : "false";
@@ -649,7 +932,8 @@ static int runRegressionTask(int64_t threads) {
   o.lrGiven = lrOpt.getNumOccurrences() > 0;
   o.threads = threads;
   for (cl::Option *opt : std::initializer_list<cl::Option *>{
-           &ruleOpt, &distOpt, &directionsOpt,
+           &ruleOpt, &distOpt, &directionsOpt, &beta1Opt,
+           &beta2Opt, &adamEpsOpt,
         &densityOpt, &lrScheduleOpt, &lrScheduleSteps, &lrFinalOpt, &batchOpt,
         &seedOpt, &replayLogOpt, &replayOpt, &trainImages, &trainLabels,
         &testImages, &testLabels, &standardizeOpt, &checkpointEvery,
@@ -703,7 +987,7 @@ int main(int argc, char **argv) {
   if (kan::train::regressionRequested())
     return runRegressionTask(numThreads);
   if (!replayOpt.empty())
-    return runReplay();
+    return runReplay(numThreads);
 
   // Configuration and model.
   Model model;
@@ -714,7 +998,7 @@ int main(int argc, char **argv) {
       return fail(m.takeError());
     model = std::move(*m);
   }
-  auto rcOr = makeConfig(resuming ? &model : nullptr);
+  auto rcOr = makeConfig(resuming ? &model : nullptr, resumeOpt);
   if (!rcOr)
     return fail(rcOr.takeError());
   RunConfig rc = *rcOr;
@@ -732,6 +1016,36 @@ int main(int argc, char **argv) {
     return fail(distOr.takeError());
   std::unique_ptr<kan::train::Distributed> dist = std::move(*distOr);
   bool root = !dist || dist->isRoot();
+  bool activity = setup.kind == KAN_OPT_ACTIVITY;
+  // The ranks of --partition apply the rule's plain update from the
+  // exchanged scalars; the activity update and the optimiser state are
+  // per process.
+  if (dist && activity)
+    return fail(makeError("--rule activity runs in one process (its update "
+                          "is a function of the batch, not of the scalars "
+                          "the ranks exchange); drop --partition"));
+  if (dist && rc.method() != KAN_METHOD_SGD)
+    return fail(makeError("--optimizer " + rc.optimizer +
+                          " runs in one process; drop --partition"));
+  if (rc.annealing() && (setup.dist != KAN_DIST_SPARSE || dist))
+    return fail(makeError("--density-final anneals the sparse ternary "
+                          "directions of one process: not with --dist " +
+                          rc.train.resolvedDist() +
+                          (dist ? " or --partition" : "")));
+  // The annealing stage where the run starts (a resumed run continues).
+  int64_t stage = rc.annealing() ? rc.stageAt(rc.progress0) : 0;
+  // momentum/adam: the step returns the scalars (weight perturbation) or
+  // the estimated update (activity) and the runtime applies the method.
+  bool external = rc.method() != KAN_METHOD_SGD;
+  kan_optim_config oc = rc.optimConfig(setup);
+  oc.density = rc.densityOf(stage);
+  kan::train::OptimizerState optState;
+  {
+    std::vector<kan_param> params = runtimeParams(model, setup);
+    if (Error e = resuming ? optState.load(resumeOpt, oc, params)
+                           : optState.init(oc, params))
+      return fail(std::move(e));
+  }
 
   std::string ckptPath = checkpointOpt;
   if (ckptPath.empty()) {
@@ -769,7 +1083,7 @@ int main(int argc, char **argv) {
   // Data.
   Dataset train, test;
   bool haveTest = false;
-  if (Error e = loadData(train, test, haveTest))
+  if (Error e = loadData(train, test, haveTest, rc.standardize))
     return fail(std::move(e));
   int64_t classes = rc.shape.widths.back();
   if (Error e = checkDataset(train, rc.shape.widths[0], classes))
@@ -796,9 +1110,19 @@ int main(int argc, char **argv) {
     int64_t rows = dist ? dist->localRows() : rc.batch;
     int64_t perThread = (rows + numThreads - 1) / numThreads;
     co.tileRows = std::clamp<int64_t>((perThread + 7) / 8 * 8, 8, co.tileRows);
+    // The activity rule's replay re-runs the compiled step: same tiles.
+    if (activity)
+      rc.tileRows = co.tileRows;
   }
   double t0 = nowSeconds();
   TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
+  stepConfig.density = oc.density;
+  if (external) {
+    if (activity)
+      stepConfig.gradient = true;
+    else
+      stepConfig.update = false;
+  }
   auto eng = createCompiledEngine(rc.shape, &stepConfig, co);
   if (!eng)
     return fail(eng.takeError());
@@ -811,27 +1135,28 @@ int main(int argc, char **argv) {
   // Replay log: the initial weights first, in a file of the log's own that
   // nothing else writes (a run resumed in place replaces the checkpoint it
   // started from; the copy keeps that starting point).
-  if (root) {
-    std::string initPath = replayLogPath + ".init.safetensors";
-    setMetadata(model, rc, rc.startStep);
-    if (Error e = writeSafetensors(model, initPath))
-      return fail(std::move(e));
+  auto openLog = [&](const std::string &lp, int64_t from) -> Error {
+    std::string initPath = lp + ".init.safetensors";
+    setMetadata(model, rc, from);
+    if (Error e = writeSafetensors(optState.withState(model), initPath))
+      return e;
     // Absolute, so the log can be replayed from any directory.
     llvm::SmallString<256> absInit(initPath);
     llvm::sys::fs::make_absolute(absInit);
     llvm::sys::path::remove_dots(absInit, /*remove_dot_dot=*/true);
     initPath = std::string(absInit);
-    kan_optim_config oc{setup.kind, setup.dist,
-                        static_cast<uint32_t>(rc.train.directions), rc.seed,
-                        rc.train.lr, rc.train.density};
     std::vector<kan_param> params = runtimeParams(model, setup);
-    std::string lp = replayLogPath;
     if (int st = kan_replay_writer_open(
-            lp.c_str(), &oc, initPath.c_str(),
-            static_cast<uint32_t>(rc.startStep), params.size(), params.data(),
-            &writer))
-      return fail(runtimeError(st));
-  }
+            lp.c_str(), &oc, initPath.c_str(), static_cast<uint32_t>(from),
+            params.size(), params.data(), &writer))
+      return runtimeError(st);
+    return Error::success();
+  };
+  if (root)
+    if (Error e = openLog(replayLogPath, rc.startStep))
+      return fail(std::move(e));
+  // Density annealing: every stage's log, in order.
+  std::vector<std::string> stageLogs{replayLogPath};
 
   std::string metricsPath = metricsOpt;
   if (metricsPath.empty()) {
@@ -858,6 +1183,10 @@ int main(int argc, char **argv) {
     if (auto h = dist->checkWeights(model, rc.startStep); !h)
       return failTogether(h.takeError());
 
+  // The activity rule's estimated update under momentum/adam.
+  Model grads;
+  if (external && activity)
+    grads = allocateModel(rc.shape);
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
@@ -886,7 +1215,7 @@ int main(int argc, char **argv) {
     // Where a time-budget schedule stands (a step schedule needs no record).
     if (rc.scheduleSteps == 0 && rc.schedule != "constant")
       model.setMeta("lr_progress", fmtDouble(schedP));
-    if (Error e = writeSafetensors(model, ckptPath))
+    if (Error e = writeSafetensors(optState.withState(model), ckptPath))
       return e;
     if (dist)
       dist->noteCheckpoint(ckptPath, s);
@@ -961,8 +1290,38 @@ int main(int argc, char **argv) {
     } else {
       schedP = progressAt(step, elapsed);
       lrScale = lrScaleAt(rc, schedP);
-      if (Error e = engine->trainStep(model, xb.data(), labels.data(), rc.batch,
-                                      rc.seed, step, lrScale, loss, alphas))
+      if (rc.annealing() && rc.stageAt(schedP) != stage) {
+        // The next density: its own compiled step and its own log, which
+        // starts from the weights (and optimiser state) reached here.
+        stage = rc.stageAt(schedP);
+        oc.density = stepConfig.density = rc.densityOf(stage);
+        auto next = createCompiledEngine(rc.shape, &stepConfig, co);
+        if (!next)
+          return fail(next.takeError());
+        engine = std::move(*next);
+        kan_status st = kan_replay_writer_close(writer);
+        writer = nullptr;
+        if (st)
+          return fail(runtimeError(st));
+        llvm::StringRef stem = replayLogPath;
+        stem.consume_back(".replay");
+        std::string lp =
+            (stem + ".from-" + llvm::Twine(step) + ".replay").str();
+        auto l = FileLock::acquire(lp, "kan-train");
+        if (!l)
+          return fail(l.takeError());
+        logLock = std::move(*l);
+        if (Error e = openLog(lp, step))
+          return fail(std::move(e));
+        stageLogs.push_back(lp);
+        progress.message("step " + std::to_string(step) + ": density " +
+                         fmtDouble(oc.density) + " (stage " +
+                         std::to_string(stage + 1) + " of " +
+                         std::to_string(rc.densityStages) + "), log " + lp);
+      }
+      if (Error e = runStep(*engine, model, setup, oc, optState, grads,
+                            xb.data(), labels.data(), rc.batch, step, lrScale,
+                            loss, alphas))
         return fail(std::move(e));
     }
     if (!std::isfinite(loss)) {
@@ -1081,6 +1440,16 @@ int main(int argc, char **argv) {
   llvm::printEscapedString(ckptPath, llvm::outs());
   llvm::outs() << "\",\"replay_log\":\"";
   llvm::printEscapedString(replayLogPath, llvm::outs());
-  llvm::outs() << "\"}\n";
+  if (stageLogs.size() > 1) {
+    llvm::outs() << "\",\"stage_logs\":[";
+    for (size_t i = 0; i < stageLogs.size(); ++i) {
+      llvm::outs() << (i ? ",\"" : "\"");
+      llvm::printEscapedString(stageLogs[i], llvm::outs());
+      llvm::outs() << "\"";
+    }
+    llvm::outs() << "]}\n";
+  } else {
+    llvm::outs() << "\"}\n";
+  }
   return stoppedBySignal ? 130 : 0;
 }

@@ -23,12 +23,18 @@ static Error makeError(const llvm::Twine &msg) {
 
 Engine::~Engine() = default;
 
+Error Engine::trainStepGradient(Model &, const void *, const int64_t *,
+                                int64_t, uint64_t, int64_t, Model &, double &,
+                                std::vector<double> &) {
+  return makeError("the " + name() + " engine has no gradient step");
+}
+
 std::string TrainConfig::resolvedDist() const {
   if (dist == "sparse")
     return "sparse_ternary";
   if (!dist.empty())
     return dist;
-  return rule == "fg" ? "normal" : "sparse_ternary";
+  return rule == "ternary" ? "sparse_ternary" : "normal";
 }
 
 std::vector<kan_param> kan::tools::runtimeParams(Model &m,
@@ -49,9 +55,11 @@ llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
     s.kind = KAN_OPT_FG;
   else if (cfg.rule == "ternary")
     s.kind = KAN_OPT_TERNARY;
+  else if (cfg.rule == "activity")
+    s.kind = KAN_OPT_ACTIVITY;
   else
     return makeError("unknown update rule '" + cfg.rule +
-                     "' (expected fg or ternary)");
+                     "' (expected ternary, fg or activity)");
   std::string d = cfg.resolvedDist();
   if (d == "normal")
     s.dist = KAN_DIST_NORMAL;
@@ -62,10 +70,12 @@ llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
   else
     return makeError("unknown perturbation distribution '" + d +
                      "' (expected sparse_ternary, normal or rademacher)");
-  // As kan-build-train-step: fg's estimate needs unit-variance directions.
-  if (s.kind == KAN_OPT_FG && s.dist == KAN_DIST_SPARSE)
-    return makeError("rule 'fg' needs unit-variance directions (--dist "
-                     "normal or rademacher), not sparse_ternary");
+  // As kan-build-train-step: fg's and activity's estimates need
+  // unit-variance directions.
+  if (s.kind != KAN_OPT_TERNARY && s.dist == KAN_DIST_SPARSE)
+    return makeError("rule '" + cfg.rule +
+                     "' needs unit-variance directions (--dist normal or "
+                     "rademacher), not sparse_ternary");
   if (auto why = cli::check(cli::directions, cfg.directions,
                                  "--directions"))
     return makeError(*why);

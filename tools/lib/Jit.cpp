@@ -191,6 +191,8 @@ using TrainF32 = int (*)(const float *, const int64_t *, int64_t, uint64_t,
                          int64_t, double, float *const *, float *, float *);
 using JvpFn = int (*)(const void *, int64_t, void *const *, void *const *,
                       void *, void *);
+using GradFn = int (*)(const void *, const int64_t *, int64_t, uint64_t,
+                       int64_t, void *const *, void *const *, void *, void *);
 using SetThreadsFn = int (*)(int);
 
 class CompiledEngine final : public Engine {
@@ -205,6 +207,7 @@ public:
   Error load() {
     fwd = reinterpret_cast<ForwardFn>(dlsym(handle, "kan_forward"));
     train = dlsym(handle, "kan_train_step_scaled");
+    grad = reinterpret_cast<GradFn>(dlsym(handle, "kan_train_step_grad"));
     jvp = reinterpret_cast<JvpFn>(dlsym(handle, "kan_forward_jvp"));
     setThreads = reinterpret_cast<SetThreadsFn>(dlsym(handle, "kan_set_threads"));
     if (!fwd)
@@ -287,12 +290,40 @@ public:
       return runtimeError(st, "kan_train_step");
     return Error::success();
   }
+  Error trainStepGradient(Model &m, const void *x, const int64_t *labels,
+                          int64_t n, uint64_t seed, int64_t step,
+                          Model &grads, double &loss,
+                          std::vector<double> &alphas) override {
+    if (!grad)
+      return makeError("the compiled model has no kan_train_step_grad (a "
+                       "step built with rule=activity gradient=true)");
+    if (Error e = checkParams(m))
+      return e;
+    std::vector<void *> p = m.pointers(), g = grads.pointers();
+    alphas.assign(static_cast<size_t>(ndir), 0.0);
+    int st;
+    if (m.shape.f32) {
+      float l = 0;
+      std::vector<float> a(static_cast<size_t>(ndir));
+      st = grad(x, labels, n, seed, step, p.data(), g.data(), &l, a.data());
+      loss = l;
+      for (size_t i = 0; i < a.size(); ++i)
+        alphas[i] = a[i];
+    } else {
+      st = grad(x, labels, n, seed, step, p.data(), g.data(), &loss,
+                alphas.data());
+    }
+    if (st)
+      return runtimeError(st, "kan_train_step_grad");
+    return Error::success();
+  }
 
 private:
   void *handle;
   int64_t ndir;
   ForwardFn fwd = nullptr;
   void *train = nullptr;
+  GradFn grad = nullptr;
   JvpFn jvp = nullptr;
   SetThreadsFn setThreads = nullptr;
   bool inputTangent = false;

@@ -434,9 +434,12 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
     if (Error e = checkLike(*src, probe, path))
       return std::move(e);
   }
+  // kan-train keeps its optimiser state (momentum, Adam moments) next to
+  // the weights as optimizer.* tensors: not parameters, not an error.
   if (!ignoreUnknown && m.count != expected.size())
     for (size_t i = 0; i < m.count; ++i)
-      if (!llvm::any_of(expected,
+      if (!llvm::StringRef(m.names[i]).starts_with("optimizer.") &&
+          !llvm::any_of(expected,
                         [&](const auto &e) { return e.first == m.names[i]; }))
         return makeError(path + ": tensor '" + m.names[i] +
                          "' is not a parameter of an efficient-kan model "

@@ -85,13 +85,14 @@ public:
                                         "step (kan-build-train-step)"),
                          llvm::cl::init(false)};
   Option<std::string> rule{*this, "rule",
-                           llvm::cl::desc("Update rule: ternary (noise_step) "
-                                          "or fg (forward gradient)"),
+                           llvm::cl::desc("Update rule: ternary (noise_step), "
+                                          "fg (forward gradient) or activity "
+                                          "(activity perturbation)"),
                            llvm::cl::init(defaults().rule)};
   Option<std::string> dist{
       *this, "dist",
       llvm::cl::desc("Directions: sparse_ternary, normal or rademacher "
-                     "(empty: sparse_ternary for ternary, normal for fg)"),
+                     "(empty: sparse_ternary for ternary, else normal)"),
       llvm::cl::init(defaults().dist)};
   Option<std::string> loss{*this, "loss",
                            llvm::cl::desc("Loss: cross_entropy (integer "
@@ -124,6 +125,11 @@ public:
                       llvm::cl::desc("The step applies its update (false: it "
                                      "returns the loss and the scalars only)"),
                       llvm::cl::init(defaults().update)};
+  Option<bool> gradient{*this, "gradient",
+                        llvm::cl::desc("rule=activity: the step returns the "
+                                       "update dtheta instead of applying it "
+                                       "(train_step_grad)"),
+                        llvm::cl::init(defaults().gradient)};
 
   /// The kan-build-train-step options these stand for.
   KanBuildTrainStepOptions getTrainStepOptions() const;

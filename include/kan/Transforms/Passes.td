@@ -48,6 +48,20 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     returned unchanged): one rank of a direction- or data-parallel run
     computes its share of the scalars that way and the runtime applies the
     update of all of them (kan_optimizer_step).
+
+    `rule=activity` perturbs activities instead of weights (Ren et al.
+    2023): for every hidden layer `kan.perturb_activity` draws `n`
+    directions per example of its pre-activations, `kan.layer_jvp` carries
+    them through the later layers, `kan.softmax_cross_entropy_examples_jvp`
+    gives one scalar per example and direction, `kan.activity_estimate`
+    the estimate of dL/dz, and `kan.activity_update` the layer's update as
+    a second GEMM; the output layer takes its exact local derivative
+    (`kan.softmax_cross_entropy_grad`). The model must be a chain of
+    `kan.layer` ops with the cross_entropy loss. `alphas` are the JVPs of
+    the batch loss along each direction (summed over the hidden layers).
+    `gradient=true` returns the update dtheta of every trained tensor in
+    place of the new parameter (grids unchanged), for an optimiser outside
+    the step.
   }];
   let options = [
     Option<"modelName", "model", "std::string", "\"model\"",
@@ -55,7 +69,9 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     Option<"loss", "loss", "std::string", "\"cross_entropy\"",
            "Loss: cross_entropy (integer labels) or mse">,
     Option<"rule", "rule", "std::string", "\"ternary\"",
-           "Update rule: ternary (noise_step) or fg (forward gradient)">,
+           "Update rule: ternary (noise_step: weight perturbation, median "
+           "rule), fg (forward gradient along weight perturbations) or "
+           "activity (per-example perturbations of the pre-activations)">,
     Option<"dist", "dist", "std::string", "\"\"",
            "Perturbation: sparse_ternary, normal or rademacher (default: "
            "sparse_ternary for ternary, normal for fg)">,
@@ -68,6 +84,8 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
            "directions)">,
     Option<"update", "update", "bool", "true",
            "Apply the update (false: return the loss and scalars only)">,
+    Option<"gradient", "gradient", "bool", "false",
+           "rule=activity: return the update dtheta instead of applying it">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect",
                            "::mlir::func::FuncDialect",

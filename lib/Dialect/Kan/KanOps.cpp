@@ -12,6 +12,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kan;
 
@@ -452,6 +454,84 @@ LogicalResult UpdateOp::verify() {
                          << getCoefficients().getType().getElementType()
                          << " but expected " << p.getElementType();
   return verifyDistribution(*this, getDist(), getDensityAttr());
+}
+
+LogicalResult PerturbActivityOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
+  if (getDist() == Distribution::sparse_ternary)
+    return emitOpError() << "activity perturbations are dense (normal or "
+                            "rademacher), not sparse_ternary";
+  auto z = getActivation().getType();
+  auto t = getResult().getType();
+  if (t.isDynamicDim(0))
+    return emitOpError() << "result needs a static leading width dimension "
+                            "but got "
+                         << shapeStr(t.getShape());
+  return checkShape(*this, "result", t,
+                    {t.getDimSize(0), z.getDimSize(0), z.getDimSize(1)},
+                    z.getElementType(), {false, true, false});
+}
+
+LogicalResult SoftmaxCrossEntropyExamplesJvpOp::verify() {
+  auto l = getLogits().getType();
+  if (failed(verifyLabels(*this, l, getLabels().getType())) ||
+      failed(verifyLossShapes(*this, l, getLoss().getType())) ||
+      failed(verifyLossTangent(*this, l, getLogitsTangent().getType(),
+                               getLossTangent().getType())))
+    return failure();
+  int64_t width = getLogitsTangent().getType().getDimSize(0);
+  return checkShape(*this, "example_tangents", getExampleTangents().getType(),
+                    {width, l.getDimSize(0)}, l.getElementType(),
+                    {false, true});
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::verify() {
+  auto l = getLogits().getType();
+  if (failed(verifyLabels(*this, l, getLabels().getType())))
+    return failure();
+  return checkShape(*this, "grad", getGrad().getType(), l.getShape(),
+                    l.getElementType(), {true, false});
+}
+
+LogicalResult ActivityEstimateOp::verify() {
+  if (failed(checkAllSizes(*this)))
+    return failure();
+  auto u = getPerturbations().getType();
+  auto a = getExampleTangents().getType();
+  if (u.isDynamicDim(0))
+    return emitOpError() << "operand 'perturbations' needs a static width";
+  if (failed(checkShape(*this, "example_tangents", a,
+                        {u.getDimSize(0), u.getDimSize(1)},
+                        u.getElementType(), {false, true})))
+    return failure();
+  return checkShape(*this, "estimate", getEstimate().getType(),
+                    {u.getDimSize(1), u.getDimSize(2)}, u.getElementType(),
+                    {true, false});
+}
+
+LogicalResult ActivityUpdateOp::verify() {
+  auto shape =
+      verifyLayerOperands(*this, getInput(), getGrid(), getBaseWeight(),
+                          getSplineWeight(), getSplineScaler(), getOrder());
+  if (failed(shape))
+    return failure();
+  if (failed(checkShape(*this, "local_grad", getLocalGrad().getType(),
+                        {getInput().getType().getDimSize(0), shape->out},
+                        shape->elementType, {true, false})))
+    return failure();
+  if (getNewBaseWeight().getType() != getBaseWeight().getType() ||
+      getNewSplineWeight().getType() != getSplineWeight().getType() ||
+      static_cast<bool>(getNewSplineScaler()) !=
+          static_cast<bool>(getSplineScaler()) ||
+      (getSplineScaler() &&
+       getNewSplineScaler().getType() != getSplineScaler().getType()))
+    return emitOpError() << "results must have the types of base_weight, "
+                            "spline_weight and (if given) spline_scaler";
+  double scale = getScale().convertToDouble();
+  if (!std::isfinite(scale))
+    return emitOpError() << "'scale' must be finite";
+  return success();
 }
 
 LogicalResult PackWeightsOp::verify() {

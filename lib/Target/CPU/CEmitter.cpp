@@ -127,6 +127,8 @@ private:
   LogicalResult emitLoss(Operation *op, bool mse, bool jvp);
   LogicalResult emitCoefficients(UpdateCoefficientsOp op);
   LogicalResult emitUpdate(UpdateOp op);
+  /// The activity-rule ops, one runtime call each (kanrt/activity.h).
+  LogicalResult emitActivityOp(Operation *op);
   LogicalResult emitElementwise(Operation *op);
   /// kan.symbolic_edges(_jvp): one runtime call (kanrt/symbolic.h).
   LogicalResult emitSymbolicEdges(Operation *op);
@@ -950,6 +952,112 @@ LogicalResult FunctionEmitter::emitUpdate(UpdateOp op) {
   return success();
 }
 
+LogicalResult FunctionEmitter::emitActivityOp(Operation *op) {
+  auto check = [&] { os << "  if (status != KAN_OK) goto cleanup;\n"; };
+  auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
+  if (auto p = dyn_cast<PerturbActivityOp>(op)) {
+    defineBuffer(p.getResult());
+    os << llvm::formatv(
+        "  status = kan_perturb_activity_{0}((uint64_t){1}, (uint32_t){2}, "
+        "{3}u, {4}u, {5}u, {6}, {7}, {8}, {9});\n",
+        sfx(), name(p.getSeed()), name(p.getStep()), p.getFirstDirection(),
+        p.getWidth(), p.getStream(),
+        p.getDist() == Distribution::normal ? "KAN_DIST_NORMAL"
+                                            : "KAN_DIST_RADEMACHER",
+        view(p.getActivation()).sizes[0], dims(p.getActivation())[1],
+        name(p.getResult()));
+    check();
+    return success();
+  }
+  if (auto e = dyn_cast<SoftmaxCrossEntropyExamplesJvpOp>(op)) {
+    std::string l = name(e.getLoss());
+    os << "  " << T() << " " << l << ";\n";
+    defineBuffer(e.getLossTangent());
+    defineBuffer(e.getExampleTangents());
+    os << llvm::formatv(
+        "  status = kan_loss_softmax_xent_examples_{0}({1}, {2}, {3}, {4}, "
+        "{5}, {6}, &{7}, {8}, {9}, NULL);\n",
+        sfx(), view(e.getLogits()).sizes[0], dims(e.getLogits())[1],
+        name(e.getLogits()), name(e.getLabels()), name(e.getLogitsTangent()),
+        dims(e.getLogitsTangent())[0], l, name(e.getLossTangent()),
+        name(e.getExampleTangents()));
+    check();
+    return success();
+  }
+  if (auto g = dyn_cast<SoftmaxCrossEntropyGradOp>(op)) {
+    defineBuffer(g.getGrad());
+    os << llvm::formatv("  status = kan_loss_softmax_xent_examples_{0}({1}, "
+                        "{2}, {3}, {4}, NULL, 0, NULL, NULL, NULL, {5});\n",
+                        sfx(), view(g.getLogits()).sizes[0],
+                        dims(g.getLogits())[1], name(g.getLogits()),
+                        name(g.getLabels()), name(g.getGrad()));
+    check();
+    return success();
+  }
+  if (auto a = dyn_cast<ActivityEstimateOp>(op)) {
+    defineBuffer(a.getEstimate());
+    ArrayRef<int64_t> u = dims(a.getPerturbations());
+    os << llvm::formatv(
+        "  status = kan_activity_estimate_{0}({1}, {2}, {3}, {4}, {5}, {6});\n",
+        sfx(), view(a.getPerturbations()).sizes[1], u[2], u[0],
+        name(a.getExampleTangents()), name(a.getPerturbations()),
+        name(a.getEstimate()));
+    check();
+    return success();
+  }
+  auto u = cast<ActivityUpdateOp>(op);
+  bool gradient = u.getGradient();
+  SmallVector<std::pair<Value, Value>> pairs{
+      {u.getBaseWeight(), u.getNewBaseWeight()},
+      {u.getSplineWeight(), u.getNewSplineWeight()}};
+  if (u.getSplineScaler())
+    pairs.push_back({u.getSplineScaler(), u.getNewSplineScaler()});
+  // As kan.update: in place when the old value is dead afterwards, else in
+  // the result's own buffer (gradient: always a buffer of its own).
+  for (auto [param, res] : pairs) {
+    bool laterUse = llvm::any_of(param.getUsers(), [&](Operation *user) {
+      return user != op && op->isBeforeInBlock(user);
+    });
+    if (gradient || laterUse || resultIndex.count(res)) {
+      defineBuffer(res);
+      if (!gradient)
+        os << "  if (" << name(res) << " != " << name(param) << ") memcpy("
+           << name(res) << ", " << name(param) << ", sizeof(" << T()
+           << ") * " << numel(param.getType()) << ");\n";
+    } else {
+      names[res] = name(param);
+      if (owned.contains(param)) {
+        owned.remove(param);
+        owned.insert(res);
+      }
+    }
+  }
+  auto w = u.getBaseWeight().getType();
+  int64_t k = u.getOrder();
+  int64_t G = u.getGrid().getType().getDimSize(1) - 2 * k - 1;
+  auto arg = [&](Value param, Value res) {
+    return gradient ? name(param) : name(res);
+  };
+  os << llvm::formatv(
+      "  status = kan_activity_update_{0}({1}, {2}, {3}, {4}, {5}, {6}, {7}, "
+      "{8}, {9}, {10}, {11}, {12}, {13}, {14}, {15}, {16});\n",
+      sfx(), view(u.getInput()).sizes[0], w.getDimSize(1), w.getDimSize(0), G,
+      k, static_cast<int>(u.getAct()), name(u.getInput()), name(u.getGrid()),
+      name(u.getLocalGrad()),
+      gradient ? std::string("0.0")
+               : exact(u.getScale().convertToDouble()) + " * lr_scale",
+      arg(u.getBaseWeight(), u.getNewBaseWeight()),
+      arg(u.getSplineWeight(), u.getNewSplineWeight()),
+      u.getSplineScaler() ? arg(u.getSplineScaler(), u.getNewSplineScaler())
+                          : std::string("NULL"),
+      gradient ? name(u.getNewBaseWeight()) : std::string("NULL"),
+      gradient ? name(u.getNewSplineWeight()) : std::string("NULL"),
+      gradient && u.getSplineScaler() ? name(u.getNewSplineScaler())
+                                      : std::string("NULL"));
+  check();
+  return success();
+}
+
 LogicalResult FunctionEmitter::emitElementwise(Operation *op) {
   Value res = op->getResult(0);
   auto shaped = dyn_cast<ShapedType>(res.getType());
@@ -1054,6 +1162,9 @@ LogicalResult FunctionEmitter::emitOp(Operation *op) {
           [&](auto o) { return emitLoss(o, false, true); })
       .Case<UpdateCoefficientsOp>([&](auto o) { return emitCoefficients(o); })
       .Case<UpdateOp>([&](auto o) { return emitUpdate(o); })
+      .Case<PerturbActivityOp, SoftmaxCrossEntropyExamplesJvpOp,
+            SoftmaxCrossEntropyGradOp, ActivityEstimateOp, ActivityUpdateOp>(
+          [&](Operation *o) { return emitActivityOp(o); })
       .Case<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::NegFOp>(
           [&](Operation *o) { return emitElementwise(o); })
       .Case<arith::ConstantOp>([&](arith::ConstantOp c) -> LogicalResult {
@@ -1157,7 +1268,9 @@ LogicalResult FunctionEmitter::emit() {
     s << ", " << T() << " *res" << i;
   // A run-time factor on every update's compiled scale (a learning-rate
   // schedule without recompiling); 1.0 leaves the scale bit for bit.
-  hasUpdates = !func.getOps<UpdateOp>().empty();
+  hasUpdates = !func.getOps<UpdateOp>().empty() ||
+               llvm::any_of(func.getOps<ActivityUpdateOp>(),
+                            [](ActivityUpdateOp u) { return !u.getGradient(); });
   if (hasUpdates)
     s << ", double lr_scale";
   s << ")";
@@ -1332,7 +1445,40 @@ LogicalResult mlir::kan::emitCPUSource(ModuleOp module,
     int64_t width = cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
     // A step built without its update (kan-build-train-step update=false)
     // only computes the loss and the scalars; lr_scale has nothing to scale.
-    bool updates = !step.getOps<UpdateOp>().empty();
+    bool updates = !step.getOps<UpdateOp>().empty() ||
+                   llvm::any_of(step.getOps<ActivityUpdateOp>(),
+                                [](ActivityUpdateOp u) {
+                                  return !u.getGradient();
+                                });
+    // rule=activity gradient=true: the results are the updates dtheta, into
+    // buffers of their own (train_step_grad instead of train_step).
+    bool gradients = llvm::any_of(
+        step.getOps<ActivityUpdateOp>(),
+        [](ActivityUpdateOp u) { return u.getGradient(); });
+    if (gradients) {
+      header << "#define " << prefix.upper() << "DIRECTIONS " << width << "\n"
+             << "/** The activity rule's estimated update of a batch: loss, "
+                "the "
+             << width
+             << " JVP scalars of the batch loss, and in grads[i] the update "
+                "dtheta of params[i] (a copy of the grid for grids); the "
+                "parameters are not changed. */\n"
+             << "int " << prefix << "train_step_grad(const " << T
+             << " *x, const " << targetT
+             << " *target, int64_t n, uint64_t seed, int64_t step, " << T
+             << " *const *params, " << T << " *const *grads, " << T
+             << " *loss, " << T << " *alphas);\n";
+      source << "int " << prefix << "train_step_grad(const " << T
+             << " *x, const " << targetT
+             << " *target, int64_t n, uint64_t seed, int64_t step, " << T
+             << " *const *params, " << T << " *const *grads, " << T
+             << " *loss, " << T << " *alphas) {\n"
+             << "  return train_step_impl((" << T << " *)x, (" << targetT
+             << " *)target, (int64_t)seed, step" << params("params")
+             << ", n, loss, alphas" << params("grads") << ");\n}\n";
+      header << "\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
+      return success();
+    }
     header << "#define " << prefix.upper() << "DIRECTIONS " << width << "\n"
            << "/** One noise_step training step on a batch: loss, the " << width
            << " JVP scalars, parameters updated in place. */\n"

@@ -15,6 +15,7 @@
 /** Patch version: incremented for fixes. */
 #define KANRT_VERSION_PATCH 0
 
+#include "kanrt/activity.h"
 #include "kanrt/io.h"
 #include "kanrt/isa.h"
 #include "kanrt/kernels.h"

@@ -38,8 +38,23 @@ extern "C" {
 /** Optimiser kinds. */
 typedef enum kan_optimizer_kind {
   KAN_OPT_FG = 0,     /**< theta -= lr * (1/n) * sum_i a_i v_i */
-  KAN_OPT_TERNARY = 1 /**< noise_step: theta -= lr * sum_i tau_i v_i */
+  KAN_OPT_TERNARY = 1, /**< noise_step: theta -= lr * sum_i tau_i v_i */
+  /** Activity perturbation (kanrt/activity.h): the update depends on the
+   * batch, so a log of it is replayed by re-running the steps on the data;
+   * kan_optimizer_step refuses it. */
+  KAN_OPT_ACTIVITY = 2
 } kan_optimizer_kind;
+
+/** How the estimated update g (fg: (1/n) sum_i a_i v_i, ternary:
+ * sum_i tau_i v_i, activity: sum_r g_r phi(x_r)^T) moves the weights. */
+typedef enum kan_optimizer_method {
+  KAN_METHOD_SGD = 0,      /**< theta -= lr g */
+  KAN_METHOD_MOMENTUM = 1, /**< m = beta1 m + g; theta -= lr m */
+  /** t += 1; m = beta1 m + (1-beta1) g; v = beta2 v + (1-beta2) g^2;
+   * theta -= lr (m / (1-beta1^t)) / (sqrt(v / (1-beta2^t)) + eps), with
+   * beta^t formed by t multiplications */
+  KAN_METHOD_ADAM = 2
+} kan_optimizer_method;
 
 /** Configuration of an optimiser run (stored in the replay log). */
 typedef struct kan_optim_config {
@@ -49,6 +64,10 @@ typedef struct kan_optim_config {
   uint64_t seed;  /**< Philox key */
   double lr;      /**< learning rate */
   double density; /**< fraction of non-zeros for KAN_DIST_SPARSE */
+  int method;     /**< kan_optimizer_method (0 = SGD, the zero default) */
+  double beta1;   /**< momentum / Adam first-moment decay in [0, 1) */
+  double beta2;   /**< Adam second-moment decay in [0, 1) */
+  double eps;     /**< Adam denominator offset, > 0 */
 } kan_optim_config;
 
 /** One trainable tensor (the grid is not trained). */
@@ -113,16 +132,61 @@ kan_status kan_optimizer_step_scaled(const kan_optim_config *cfg,
                                      double lr_scale, size_t nparams,
                                      const kan_param *params);
 
+/** The state of a momentum or Adam run: per parameter the first moment m
+ * (and for Adam the second moment v), in double, plus the number of steps
+ * taken t. SGD has no state (nparams 0). It is a pure function of the
+ * initial state and the logged steps, so replay rebuilds it. */
+typedef struct kan_optim_state {
+  int method;        /**< kan_optimizer_method */
+  uint64_t t;        /**< steps taken */
+  double beta1_t;    /**< beta1^t */
+  double beta2_t;    /**< beta2^t */
+  size_t nparams;    /**< parameters (0 for SGD) */
+  size_t *size;      /**< element count of each */
+  double **m;        /**< first moments */
+  double **v;        /**< second moments (Adam), else NULL each */
+} kan_optim_state;
+
+/** Zero state for cfg->method over params (sizes taken from them). */
+kan_status kan_optim_state_init(kan_optim_state *s,
+                                const kan_optim_config *cfg, size_t nparams,
+                                const kan_param *params);
+/** Sets t and recomputes beta^t by t multiplications (a resumed run). */
+kan_status kan_optim_state_set_steps(kan_optim_state *s,
+                                     const kan_optim_config *cfg, uint64_t t);
+/** Frees the buffers (s itself is the caller's; a zeroed s is a no-op). */
+void kan_optim_state_free(kan_optim_state *s);
+
+/** One step of cfg->method with step size lr_eff on params from the
+ * estimated update grads[p] (double, params[p].size elements):
+ * f32 parameters are updated in double and rounded once. */
+kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
+                           double lr_eff, size_t nparams,
+                           const kan_param *params,
+                           const double *const *grads);
+
+/** kan_optimizer_step_scaled through cfg->method: g of every parameter is
+ * regenerated from the seeds (fg: (1/n) sum_i a_i v_i, ternary:
+ * sum_i tau_i v_i, in the order of kan_update_dense/sparse), then
+ * kan_optim_apply with lr * lr_scale. With KAN_METHOD_SGD and s == NULL
+ * this is kan_optimizer_step_scaled. */
+kan_status kan_optimizer_step_state(const kan_optim_config *cfg,
+                                    uint32_t step, const double *jvp,
+                                    double lr_scale, size_t nparams,
+                                    const kan_param *params,
+                                    kan_optim_state *s);
+
 /** SHA-256 of the parameters' values: the bytes of params[0].data,
  * params[1].data, ... (size x dtype size each, host order = little-endian)
  * in the given order. A replay log records it for its initial weights. */
 void kan_weights_sha256(size_t nparams, const kan_param *params,
                         unsigned char out[32]);
 
-/** Replay log (little-endian binary, version 3; versions 1 and 2 are still
+/** Replay log (little-endian binary, version 4; versions 1 to 3 are still
  * read), see runtime/README.md:
- *   header: "KANRPLAY" (8 bytes), u32 version = 3, u32 kind, u32 dist,
- *           u32 ndir, u64 seed, f64 lr, f64 density, u32 nparams,
+ *   header: "KANRPLAY" (8 bytes), u32 version = 4, u32 kind, u32 dist,
+ *           u32 ndir, u64 seed, f64 lr, f64 density, (version 4:) u32
+ *           method, f64 beta1, f64 beta2, f64 eps, u32 nparams,
  *           u32 L, L bytes: path of the safetensors checkpoint holding the
  *           initial weights (may be empty; not NUL-terminated),
  *           nparams x { u32 N, N bytes name, u32 stream, u32 dtype,
@@ -168,7 +232,7 @@ typedef struct kan_replay_param {
 
 /** A parsed replay log. */
 typedef struct kan_replay_log {
-  uint32_t version;         /**< format version (1, 2 or 3) */
+  uint32_t version;         /**< format version (1 to 4) */
   kan_optim_config config;  /**< optimiser configuration */
   char *init_checkpoint;    /**< initial-weights path ("" if none) */
   size_t nparams;           /**< parameter table size */
@@ -197,6 +261,13 @@ kan_status kan_replay_read_memory(const void *data, size_t size,
                                   const char *name, kan_replay_log *out);
 /** Frees a log read by kan_replay_read. */
 void kan_replay_log_free(kan_replay_log *log);
+/** kan_replay_apply continuing from the optimiser state s (momentum or
+ * Adam: the state of the log's initial weights, e.g. read from the
+ * checkpoint a resumed run started from; NULL = a zero state), which it
+ * leaves at the state after the last step. */
+kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
+                                  const kan_param *params,
+                                  kan_optim_state *s);
 /** Applies every step of the log, in order, to params (which must hold the
  * initial weights and match the log's table by name, stream, dtype and
  * size; for version 3 logs their SHA-256 must equal the recorded one, else

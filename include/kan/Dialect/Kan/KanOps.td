@@ -285,6 +285,131 @@ def Kan_UpdateOp : Kan_Op<"update", [Pure, AllTypesMatch<["param", "result"]>]> 
 
 
 //===----------------------------------------------------------------------===//
+// Activity perturbation (rule `activity` of kan-build-train-step)
+//
+// The pre-activations z of a hidden layer are perturbed per example and
+// direction; the JVP of the loss along each perturbation (kan.layer_jvp
+// through the later layers) gives one scalar per example and direction, the
+// estimate of dL/dz updates the layer through a second GEMM. Each op is one
+// runtime call (kanrt/activity.h).
+//===----------------------------------------------------------------------===//
+
+def Kan_PerturbActivityOp : Kan_Op<"perturb_activity", [Pure]> {
+  let summary = "per-example, per-direction perturbations of pre-activations";
+  let description = [{
+    `result[d, r, o]` is the draw of direction `first_direction + d` for
+    element `r * O + o` of the batch's pre-activations (N x O, the shape of
+    `activation`, whose values are not read), from Philox4x32-10 keyed by
+    `seed` with counter (element, direction, step, `stream`), mapped to the
+    dense distribution exactly as `kan.perturb` does. Every example gets
+    its own perturbation in every direction.
+
+    ```mlir
+    %u = kan.perturb_activity %z seed %s step %t normal stream 1073741824
+        : tensor<?x64xf64> -> tensor<8x?x64xf64>
+    ```
+  }];
+  let arguments = (ins Kan_Matrix:$activation, I64:$seed, I64:$step,
+      Kan_DistributionAttr:$dist,
+      ConfinedAttr<I64Attr, [IntMinValue<0>]>:$stream,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
+  let results = (outs Kan_Tensor3:$result);
+  let assemblyFormat = [{
+    $activation `seed` $seed `step` $step custom<Distribution>($dist)
+    `stream` $stream attr-dict `:` type($activation) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getWidth() { return getResult().getType().getDimSize(0); }
+  }];
+}
+
+def Kan_SoftmaxCrossEntropyExamplesJvpOp
+    : Kan_Op<"softmax_cross_entropy_examples_jvp", [Pure]> {
+  let summary = "cross-entropy and its per-example directional derivatives";
+  let description = [{
+    The batch-mean cross-entropy L and, for every direction d and example r,
+    `example_tangents[d, r] = (1/N) sum_c (softmax(z_r)_c - onehot(y_r)_c)
+    z'_d[r, c]` (no sum over the batch), plus their batch sums
+    `loss_tangent[d]`, the JVP of L along direction d.
+  }];
+  let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels,
+                       Kan_Tensor3:$logits_tangent);
+  let results = (outs Kan_Float:$loss, Kan_Vector:$loss_tangent,
+                      Kan_Matrix:$example_tangents);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $logits_tangent attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_SoftmaxCrossEntropyGradOp
+    : Kan_Op<"softmax_cross_entropy_grad", [Pure]> {
+  let summary = "the local derivative dL/dz = (softmax(z) - onehot(y)) / N";
+  let description = [{
+    The exact derivative of the batch-mean cross-entropy with respect to the
+    logits: the output layer's update needs no perturbation.
+  }];
+  let arguments = (ins Kan_Matrix:$logits, Kan_Labels:$labels);
+  let results = (outs Kan_Matrix:$grad);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->`
+    type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_ActivityEstimateOp : Kan_Op<"activity_estimate", [Pure]> {
+  let summary = "g[r] = (1/D) sum_d a[d, r] u[d, r]: the estimate of dL/dz";
+  let arguments = (ins Kan_Matrix:$example_tangents,
+                       Kan_Tensor3:$perturbations);
+  let results = (outs Kan_Matrix:$estimate);
+  let assemblyFormat = [{
+    $example_tangents `,` $perturbations attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kan_ActivityUpdateOp
+    : Kan_Op<"activity_update", [Pure]> {
+  let summary = "a layer's update from dL/dz: the second GEMM sum_r g_r phi(x_r)^T";
+  let description = [{
+    With A_r = [act(x_r) | flat(B(x_r))] the features of the layer's input
+    row r and g_r the estimate of dL/dz_r (`local_grad`, N x O),
+    dW = sum_r g_r A_r^T is taken through the packing W = [Wb | flat(C*S)]
+    to dWb, dC = dW_C * S and dS = sum_j dW_C C (all from the values before
+    the update). The results are `theta - scale * dtheta` (scaled at run
+    time by the step's lr_scale), or with `gradient` dtheta itself (an
+    optimiser outside the step applies it).
+
+    ```mlir
+    %wb2, %ws2, %s2 = kan.activity_update %x, %grid, %g, %wb, %ws scaler %s
+        scale 1.0e-02 order 3 act silu : (...) -> (...)
+    ```
+  }];
+  let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
+      Kan_Matrix:$local_grad, Kan_Matrix:$base_weight,
+      Kan_Tensor3:$spline_weight, Optional<Kan_Matrix>:$spline_scaler,
+      F64Attr:$scale,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
+      DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
+      UnitAttr:$gradient);
+  let results = (outs Kan_Matrix:$new_base_weight,
+                      Kan_Tensor3:$new_spline_weight,
+                      Optional<Kan_Matrix>:$new_spline_scaler);
+  let assemblyFormat = [{
+    $input `,` $grid `,` $local_grad `,` $base_weight `,` $spline_weight
+    (`scaler` $spline_scaler^)? `scale` $scale `order` $order
+    `act` custom<Activation>($act) (`gradient` $gradient^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+
+//===----------------------------------------------------------------------===//
 // GEMM form (produced by kan-lower-to-gemm)
 //===----------------------------------------------------------------------===//
 

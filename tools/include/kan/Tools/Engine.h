@@ -20,8 +20,8 @@
 namespace kan::tools {
 
 /// Options of the training step: kan-build-train-step's, with its defaults
-/// (rule fg | ternary; dist "" = the rule's default, sparse_ternary (alias
-/// sparse), normal or rademacher).
+/// (rule ternary | fg | activity; dist "" = the rule's default,
+/// sparse_ternary (alias sparse) for ternary, else normal; rademacher).
 struct TrainConfig : mlir::kan::KanBuildTrainStepOptions {
   /// The distribution's canonical name ("" and aliases resolved).
   std::string resolvedDist() const;
@@ -64,6 +64,14 @@ public:
                                 uint64_t seed, int64_t step, double lrScale,
                                 double &loss,
                                 std::vector<double> &alphas) = 0;
+  /// A step built with rule activity and gradient=true
+  /// (kan_train_step_grad): the model is not changed, `grads` (the model's
+  /// shape) receives the estimated update dtheta of every tensor.
+  virtual llvm::Error trainStepGradient(Model &model, const void *x,
+                                        const int64_t *labels, int64_t n,
+                                        uint64_t seed, int64_t step,
+                                        Model &grads, double &loss,
+                                        std::vector<double> &alphas);
 };
 
 struct CompileOptions {

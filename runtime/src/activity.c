@@ -1,0 +1,215 @@
+/*===- activity.c - activity-perturbed forward gradients --------*- C -*-===*/
+/* Compiled with -ffp-contract=off (kanrt/activity.h): one rounding per
+   operation, in the order written, so the replay of an activity run (which
+   re-runs these steps) reproduces them bit for bit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFINE_PERTURB_ACTIVITY(T, SFX)                                        \
+  kan_status kan_perturb_activity_##SFX(                                       \
+      uint64_t seed, uint32_t step, uint32_t first_dir, uint32_t ndir,         \
+      uint32_t stream, int dist, int64_t n, int64_t out, T *u) {               \
+    size_t size;                                                               \
+    uint32_t d;                                                                \
+    if (n < 0 || out < 1 || (n && ndir && !u))                                 \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_perturb_activity: invalid argument");          \
+    if (dist != KAN_DIST_NORMAL && dist != KAN_DIST_RADEMACHER)                \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_perturb_activity: distribution %d is not "     \
+                           "dense (normal or rademacher)",                     \
+                           dist);                                              \
+    if (!kan_mul_ok((size_t)n, (size_t)out, &size))                            \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_perturb_activity: size overflows");            \
+    if (size == 0)                                                             \
+      return KAN_OK;                                                           \
+    for (d = 0; d < ndir; ++d) {                                               \
+      kan_status st = kan_perturb_dense_##SFX(seed, step, first_dir + d,       \
+                                              stream, dist, size,              \
+                                              u + (size_t)d * size);           \
+      if (st)                                                                  \
+        return st;                                                             \
+    }                                                                          \
+    return KAN_OK;                                                             \
+  }
+
+DEFINE_PERTURB_ACTIVITY(double, f64)
+DEFINE_PERTURB_ACTIVITY(float, f32)
+
+#define DEFINE_XENT_EXAMPLES(T, SFX)                                           \
+  kan_status kan_loss_softmax_xent_examples_##SFX(                             \
+      int64_t n, int64_t classes, const T *z, const int64_t *labels,           \
+      const T *zt, int64_t width, T *loss, T *alphas, T *a, T *delta) {        \
+    double acc = 0.0, *p, *ad;                                                 \
+    int64_t i, c, d;                                                           \
+    if (n < 1 || classes < 1 || width < 0 || !z || !labels ||                  \
+        (zt && width && !a))                                                   \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_loss_softmax_xent_examples: invalid "          \
+                           "argument");                                        \
+    p = (double *)malloc((size_t)classes * sizeof(double));                    \
+    ad = (double *)calloc((size_t)width + 1, sizeof(double));                  \
+    if (!p || !ad) {                                                           \
+      free(p);                                                                 \
+      free(ad);                                                                \
+      return kan_set_error(KAN_ERR_OUT_OF_MEMORY,                              \
+                           "kan_loss_softmax_xent_examples: out of memory");   \
+    }                                                                          \
+    for (i = 0; i < n; ++i) {                                                  \
+      const T *zi = z + i * classes;                                           \
+      int64_t y = labels[i];                                                   \
+      double mx = zi[0], se = 0.0;                                             \
+      if (y < 0 || y >= classes) {                                             \
+        free(p);                                                               \
+        free(ad);                                                              \
+        return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                         \
+                             "kan_loss_softmax_xent_examples: label %lld "     \
+                             "out of range [0, %lld)",                         \
+                             (long long)y, (long long)classes);                \
+      }                                                                        \
+      for (c = 1; c < classes; ++c)                                            \
+        if (zi[c] > mx)                                                        \
+          mx = zi[c];                                                          \
+      for (c = 0; c < classes; ++c)                                            \
+        se += exp((double)zi[c] - mx);                                         \
+      acc += mx + log(se) - (double)zi[y];                                     \
+      for (c = 0; c < classes; ++c)                                            \
+        p[c] = (exp((double)zi[c] - mx) / se - (c == y ? 1.0 : 0.0)) /         \
+               (double)n;                                                      \
+      if (delta)                                                               \
+        for (c = 0; c < classes; ++c)                                          \
+          delta[i * classes + c] = (T)p[c];                                    \
+      if (zt && a)                                                             \
+        for (d = 0; d < width; ++d) {                                          \
+          const T *t = zt + (d * n + i) * classes;                             \
+          double s = 0.0;                                                      \
+          for (c = 0; c < classes; ++c)                                        \
+            s += p[c] * (double)t[c];                                          \
+          a[d * n + i] = (T)s;                                                 \
+          ad[d] += (double)(T)s;                                               \
+        }                                                                      \
+    }                                                                          \
+    free(p);                                                                   \
+    if (loss)                                                                  \
+      *loss = (T)(acc / (double)n);                                            \
+    if (alphas && zt)                                                          \
+      for (d = 0; d < width; ++d)                                              \
+        alphas[d] = (T)ad[d];                                                  \
+    free(ad);                                                                  \
+    return KAN_OK;                                                             \
+  }
+
+DEFINE_XENT_EXAMPLES(double, f64)
+DEFINE_XENT_EXAMPLES(float, f32)
+
+#define DEFINE_ESTIMATE(T, SFX)                                                \
+  kan_status kan_activity_estimate_##SFX(int64_t n, int64_t out,               \
+                                         int64_t ndir, const T *a,             \
+                                         const T *u, T *g) {                   \
+    int64_t r, o, d;                                                           \
+    if (n < 0 || out < 1 || ndir < 1 || (n && (!a || !u || !g)))              \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_activity_estimate: invalid argument");         \
+    for (r = 0; r < n; ++r)                                                    \
+      for (o = 0; o < out; ++o) {                                              \
+        double s = 0.0;                                                        \
+        for (d = 0; d < ndir; ++d)                                             \
+          s += (double)a[d * n + r] * (double)u[(d * n + r) * out + o];        \
+        g[r * out + o] = (T)(s / (double)ndir);                                \
+      }                                                                        \
+    return KAN_OK;                                                             \
+  }
+
+DEFINE_ESTIMATE(double, f64)
+DEFINE_ESTIMATE(float, f32)
+
+#define DEFINE_ACTIVITY_UPDATE(T, SFX)                                         \
+  kan_status kan_activity_update_##SFX(                                        \
+      int64_t n, int64_t in, int64_t out, int G, int k, int act, const T *x,   \
+      const T *grid, const T *g, double scale, T *base_w, T *spline_w,         \
+      T *scaler, T *grad_base, T *grad_spline, T *grad_scaler) {               \
+    const size_t gk = (size_t)(G + k), K = (size_t)in * (gk + 1);              \
+    size_t auxn, r, j, o, i;                                                   \
+    T *aux = NULL, *A = NULL, *At = NULL, *gT = NULL, *dW = NULL;              \
+    kan_status st = KAN_OK;                                                    \
+    if (n < 0 || in < 1 || out < 1 || G < 1 || k < 0 ||                        \
+        k > KAN_MAX_SPLINE_ORDER || !grid || !base_w || !spline_w ||           \
+        (n && (!x || !g)) || (grad_base && (!grad_spline ||                    \
+                                            (scaler && !grad_scaler))))        \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_activity_update: invalid argument");           \
+    auxn = kan_grid_aux_size((size_t)in, G, k);                                \
+    aux = (T *)malloc((auxn ? auxn : 1) * sizeof(T));                          \
+    A = (T *)malloc(((size_t)n * K + 1) * sizeof(T));                          \
+    At = (T *)malloc(((size_t)n * K + 1) * sizeof(T));                         \
+    gT = (T *)malloc(((size_t)n * (size_t)out + 1) * sizeof(T));               \
+    dW = (T *)malloc((size_t)out * K * sizeof(T));                             \
+    if (!aux || !A || !At || !gT || !dW) {                                     \
+      st = kan_set_error(KAN_ERR_OUT_OF_MEMORY,                                \
+                         "kan_activity_update: out of memory");                \
+      goto done;                                                               \
+    }                                                                          \
+    if ((st = kan_grid_prepare_##SFX((size_t)in, G, k, grid, aux)))            \
+      goto done;                                                               \
+    kan_pack_features_##SFX((size_t)n, (size_t)in, G, k, act, x, (size_t)in,   \
+                            grid, aux, A, K);                                  \
+    /* dW = g^T A as the NT GEMM of g^T (out x n) and A^T (K x n). */         \
+    /* blocked transposes: both sides stay in cache */                        \
+    for (r = 0; r < (size_t)n; r += 16)                                        \
+      for (j = 0; j < K; j += 64) {                                            \
+        const size_t re = r + 16 < (size_t)n ? r + 16 : (size_t)n;             \
+        const size_t je = j + 64 < K ? j + 64 : K;                             \
+        size_t rr, jj;                                                         \
+        for (jj = j; jj < je; ++jj)                                            \
+          for (rr = r; rr < re; ++rr)                                          \
+            At[jj * (size_t)n + rr] = A[rr * K + jj];                          \
+      }                                                                        \
+    for (r = 0; r < (size_t)n; ++r)                                            \
+      for (o = 0; o < (size_t)out; ++o)                                        \
+        gT[o * (size_t)n + r] = g[r * (size_t)out + o];                        \
+    if (n > 0)                                                                 \
+      kan_gemm_nt_##SFX((size_t)out, K, (size_t)n, (T)1, gT, (size_t)n, At,    \
+                        (size_t)n, (T)0, dW, K);                               \
+    else                                                                       \
+      memset(dW, 0, (size_t)out * K * sizeof(T));                              \
+    for (o = 0; o < (size_t)out; ++o) {                                        \
+      const T *row = dW + o * K;                                               \
+      for (i = 0; i < (size_t)in; ++i) {                                       \
+        const size_t oi = o * (size_t)in + i;                                  \
+        const T *dc = row + (size_t)in + i * gk;                               \
+        T *c = spline_w + oi * gk;                                             \
+        const double s = scaler ? (double)scaler[oi] : 1.0;                    \
+        double ds = 0.0;                                                       \
+        const double db = (double)row[i];                                      \
+        for (j = 0; j < gk; ++j)                                               \
+          ds += (double)dc[j] * (double)c[j];                                  \
+        if (grad_base) {                                                       \
+          grad_base[oi] = (T)db;                                               \
+          for (j = 0; j < gk; ++j)                                             \
+            grad_spline[oi * gk + j] = (T)((double)dc[j] * s);                 \
+          if (scaler)                                                          \
+            grad_scaler[oi] = (T)ds;                                           \
+        } else {                                                               \
+          base_w[oi] = (T)((double)base_w[oi] - scale * db);                   \
+          for (j = 0; j < gk; ++j)                                             \
+            c[j] = (T)((double)c[j] - scale * ((double)dc[j] * s));            \
+          if (scaler)                                                          \
+            scaler[oi] = (T)((double)scaler[oi] - scale * ds);                 \
+        }                                                                      \
+      }                                                                        \
+    }                                                                          \
+  done:                                                                        \
+    free(aux);                                                                 \
+    free(A);                                                                   \
+    free(At);                                                                  \
+    free(gT);                                                                  \
+    free(dW);                                                                  \
+    return st;                                                                 \
+  }
+
+DEFINE_ACTIVITY_UPDATE(double, f64)
+DEFINE_ACTIVITY_UPDATE(float, f32)
