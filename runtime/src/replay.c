@@ -10,7 +10,10 @@
 #include "internal.h"
 
 #define RPL_MAGIC "KANRPLAY"
-#define RPL_VERSION 4u
+#define RPL_VERSION 5u
+/* Logs of normal directions from before the runtime computed its own
+   log/sin/cos (exact across machines) replay to different last bits. */
+#define RPL_FIRST_OWN_NORMALS 5u
 #define RPL_HEND 0x444E4548u
 #define RPL_STEP 0x50455453u
 #define RPL_MAX_NAME 4096u
@@ -185,9 +188,14 @@ kan_status kan_replay_writer_open(const char *path,
   kan_status st = kan_optim_config_check(cfg);
   int err;
   /* Plain SGD logs of fg and ternary stay version 3 (older readers take
-     them); momentum, Adam and the activity rule need version 4. */
+     them); momentum, Adam and the activity rule need version 4; normal
+     directions version 5 (the draws older readers make differ). */
   const uint32_t version =
-      cfg->method != KAN_METHOD_SGD || cfg->kind == KAN_OPT_ACTIVITY ? 4u : 3u;
+      cfg->dist == KAN_DIST_NORMAL
+          ? RPL_FIRST_OWN_NORMALS
+          : (cfg->method != KAN_METHOD_SGD || cfg->kind == KAN_OPT_ACTIVITY
+                 ? 4u
+                 : 3u);
   *out = NULL;
   if (st)
     return st;
@@ -430,6 +438,17 @@ kan_status kan_replay_read_memory(const void *data, size_t size,
     log->config.eps = bits_f64(kan_load_u64le(q0 + 56));
     np = kan_load_u32le(q0 + 64);
     ilen = kan_load_u32le(q0 + 68);
+  }
+  if (log->config.dist == KAN_DIST_NORMAL &&
+      version < RPL_FIRST_OWN_NORMALS) {
+    st = kan_set_error(
+        KAN_ERR_UNSUPPORTED,
+        "%s: replay log version %u of normal directions: it was written with "
+        "the C library's log/sin/cos, whose last bits this runtime's normal "
+        "draws no longer match, so a replay would not reproduce the run; "
+        "replay it with the build that wrote it",
+        path, (unsigned)version);
+    goto fail;
   }
   if ((st = kan_optim_config_check(&log->config))) {
     st = kan_set_error(KAN_ERR_FORMAT, "%s: invalid optimiser configuration",

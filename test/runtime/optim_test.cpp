@@ -405,11 +405,39 @@ TEST(Replay, ReadsVersionOneAndTwoLogs) {
     }
     kan_replay_log_free(&rl);
   }
-  // Version 5 does not exist.
-  v1[8] = 5;
-  writeBytes(old, v1);
   kan_replay_log rl;
+  // Normal directions of a log older than version 5 were drawn with the C
+  // library's log/sin/cos: refused, not replayed to other weights.
+  std::string normal = v2;
+  normal[16] = KAN_DIST_NORMAL;
+  writeBytes(old, normal);
   EXPECT_EQ(kan_replay_read(old.c_str(), &rl), KAN_ERR_UNSUPPORTED);
+  EXPECT_NE(std::string(kan_last_error()).find("log/sin/cos"),
+            std::string::npos)
+      << kan_last_error();
+  // Version 6 does not exist.
+  v1[8] = 6;
+  writeBytes(old, v1);
+  EXPECT_EQ(kan_replay_read(old.c_str(), &rl), KAN_ERR_UNSUPPORTED);
+}
+
+TEST(Replay, NormalDirectionsWriteVersionFive) {
+  std::vector<double> a(50, 0.5);
+  const fs::path log = tempDir() / "normal.kanlog";
+  kan_optim_config cfg{KAN_OPT_FG, KAN_DIST_NORMAL, 4, 9, 1e-2, 0.05};
+  kan_param p{"w", KAN_STREAM_ID(0, 0), KAN_DTYPE_F64, a.size(), a.data()};
+  kan_replay_writer *w = nullptr;
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, "", 0, 1, &p, &w),
+            KAN_OK);
+  const double jvp[4] = {1, -2, 3, 0.5};
+  ASSERT_EQ(kan_replay_writer_append(w, 0, jvp), KAN_OK);
+  ASSERT_EQ(kan_replay_writer_close(w), KAN_OK);
+  EXPECT_EQ(readBytes(log)[8], 5);
+  kan_replay_log rl;
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  EXPECT_EQ(rl.version, 5u);
+  EXPECT_EQ(rl.nsteps, 1u);
+  kan_replay_log_free(&rl);
 }
 
 TEST(Replay, FgNormalBitExact) {
