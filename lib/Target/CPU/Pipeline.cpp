@@ -32,4 +32,8 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   p.pregenerateBytes = options.pregenerateBytes;
   pm.addNestedPass<func::FuncOp>(createKanPrepareCPU(p));
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
+  // Runtime calls, loops and buffers as EmitC; the printer only prints.
+  KanToEmitCOptions e;
+  e.prefix = options.prefix;
+  pm.addPass(createKanToEmitC(e));
 }
