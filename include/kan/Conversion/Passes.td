@@ -37,10 +37,15 @@ def KanFormulaToEmitC : Pass<"kan-formula-to-emitc", "::mlir::ModuleOp"> {
     output) of `arith` and `math` ops on scalars. This conversion turns
     them into `emitc.func`s: arith through the upstream ArithToEmitC
     patterns, each math op into a call of the C99 <math.h> function of the
-    same meaning, func/return through FuncToEmitC. The CPU target prints
-    EmitC functions with MLIR's C emitter and wraps them in the usual
-    `kan_forward` over rows.
+    same meaning, func/return through FuncToEmitC. The exported
+    `<prefix>forward` (an `emitc.for` over the rows of x, one call per
+    output) and `<prefix>set_threads` are added, so the CPU target prints
+    the module with MLIR's C emitter as it is.
   }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"kan_\"",
+           "Prefix of every exported C symbol">,
+  ];
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 

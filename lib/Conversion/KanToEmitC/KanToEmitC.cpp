@@ -392,6 +392,7 @@ void FunctionLowering::defineBuffer(Value v) {
   auto ins = insertOf.find(v);
   if (ins != insertOf.end()) {
     tensor::ParallelInsertSliceOp s = ins->second;
+    // Unit strides were checked with the loop.
     (void)defineSlice(s, v, s.getDest(), s.getMixedOffsets(),
                       s.getMixedSizes(), s.getMixedStrides());
     return;
@@ -528,6 +529,11 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
     if (!ins || !ins.getSource().getDefiningOp() ||
         ins.getSource().getDefiningOp()->getBlock() != loop.getBody())
       return op.emitOpError() << "must insert a result of the loop body";
+    if (llvm::any_of(ins.getMixedStrides(), [](OpFoldResult s) {
+          return getConstantIntValue(s) != std::optional<int64_t>(1);
+        }))
+      return ins.emitOpError() << "with non-unit strides is not supported by "
+                                  "the CPU target";
     insertOf[ins.getSource()] = ins;
   }
   for (Operation &op : loop.getBody()->without_terminator())

@@ -14,7 +14,9 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
                                  const CPUTargetOptions &options) {
   // Formula functions (kan-symbolic --format mlir) become EmitC; a model
   // module is left unchanged by this pass.
-  pm.addPass(createKanFormulaToEmitC());
+  KanFormulaToEmitCOptions f;
+  f.prefix = options.prefix;
+  pm.addPass(createKanFormulaToEmitC(f));
   buildFrontendPipeline(pm, options);
   buildCPUBackendPipeline(pm, options);
 }
