@@ -54,6 +54,9 @@
 // RUN: diff %t/c6/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c6/kan_model.h %t/c5/kan_model.h
 // RUN: diff %t/cc/kan_model.c %t/c5/kan_model.c
+// The C is upstream's C emitter's output of the EmitC module, as it is.
+// RUN: mlir-translate --mlir-to-cpp %t/compile-cpu.mlir -o %t/upstream.c
+// RUN: diff %t/upstream.c %t/cc/kan_model.c
 // RUN: diff %t/c1/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c2/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c3/kan_model.c %t/c5/kan_model.c
