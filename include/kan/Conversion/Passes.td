@@ -41,10 +41,40 @@ def KanFormulaToEmitC : Pass<"kan-formula-to-emitc", "::mlir::ModuleOp"> {
     output) of `arith` and `math` ops on scalars. This conversion turns
     them into `emitc.func`s: arith through the upstream ArithToEmitC
     patterns, each math op into a call of the C99 <math.h> function of the
-    same meaning, func/return through FuncToEmitC. The CPU target prints
-    EmitC functions with MLIR's C emitter and wraps them in the usual
-    `kan_forward` over rows.
+    same meaning, func/return through FuncToEmitC. The exported
+    `<prefix>forward` (an `emitc.for` over the rows of x, one call per
+    output) and `<prefix>set_threads` are added, so the CPU target prints
+    the module with MLIR's C emitter as it is.
   }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"kan_\"",
+           "Prefix of every exported C symbol">,
+  ];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+}
+
+def KanToEmitC : Pass<"kan-to-emitc", "::mlir::ModuleOp"> {
+  let summary = "Lower a CPU-lowered kan module to EmitC (runtime calls, loops, buffers)";
+  let description = [{
+    The last pass of the CPU pipeline (kan-compile-cpu). Every function of a
+    module after kan-plan-memory becomes an `emitc.func` (`<name>_impl`,
+    static) whose body calls the runtime (kanrt) once per kan op: kernels
+    and whole-op entry points as `emitc.call_opaque`, row tiles and sparse
+    directions as `emitc.for` behind an OpenMP pragma (`emitc.verbatim`),
+    tensors as pointers (`emitc.ptr`) with offsets computed from the tile
+    indices. Buffers are explicit: the memory plan's slots, per-thread
+    scratch and run-time sized CSR arrays are pointer variables allocated,
+    checked and freed by ops of the function; a failing call skips the rest
+    (nested `emitc.if` on the status). The exported C entry points
+    (`<prefix>forward`, `forward_jvp`, `train_step`, `train_step_scaled`,
+    `set_threads`) and the parameter tables are added, and the module
+    attribute `kan.cpu_abi` describes them for the header. The C is MLIR's
+    `translateToCpp` of the result. A module without @model is left as is.
+  }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"kan_\"",
+           "Prefix of every exported C symbol">,
+  ];
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 

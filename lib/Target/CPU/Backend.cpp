@@ -28,7 +28,8 @@ public:
   bool isLowered(ModuleOp module) const override {
     bool lowered = false;
     module->walk([&](Operation *op) {
-      if (isa<FeatureGemmOp, FeatureGemmJvpOp>(op)) {
+      if (isa<FeatureGemmOp, FeatureGemmJvpOp>(op) ||
+          op->hasAttr("kan.cpu_abi")) {
         lowered = true;
         return WalkResult::interrupt();
       }

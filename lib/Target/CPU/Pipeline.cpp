@@ -14,7 +14,9 @@ void mlir::kan::buildCPUPipeline(OpPassManager &pm,
                                  const CPUTargetOptions &options) {
   // Formula functions (kan-symbolic --format mlir) become EmitC; a model
   // module is left unchanged by this pass.
-  pm.addPass(createKanFormulaToEmitC());
+  KanFormulaToEmitCOptions f;
+  f.prefix = options.prefix;
+  pm.addPass(createKanFormulaToEmitC(f));
   buildFrontendPipeline(pm, options);
   buildCPUBackendPipeline(pm, options);
 }
@@ -32,4 +34,8 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   p.pregenerateBytes = options.pregenerateBytes;
   pm.addNestedPass<func::FuncOp>(createKanPrepareCPU(p));
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
+  // Runtime calls, loops and buffers as EmitC; the printer only prints.
+  KanToEmitCOptions e;
+  e.prefix = options.prefix;
+  pm.addPass(createKanToEmitC(e));
 }

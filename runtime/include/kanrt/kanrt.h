@@ -20,6 +20,7 @@
 #include "kanrt/isa.h"
 #include "kanrt/kernels.h"
 #include "kanrt/loss.h"
+#include "kanrt/ops.h"
 #include "kanrt/optim.h"
 #include "kanrt/rng.h"
 #include "kanrt/status.h"

@@ -13,6 +13,18 @@
 // CHECK: emitc.call_opaque "pow"
 // CHECK: emitc.call_opaque "fabs"
 // CHECK: emitc.return
+// The exported entry points: one thread, and kan_forward as a loop over the
+// rows of x calling the formula on each row's inputs.
+// CHECK-LABEL: emitc.func @kan_set_threads(
+// CHECK-LABEL: emitc.func @kan_forward(
+// CHECK: emitc.call_opaque "KAN_UNUSED"(%arg2)
+// CHECK: emitc.for %[[R:[^ ]*]] = %{{.*}} to %arg1 step
+// CHECK: %[[X:[^ ]*]] = emitc.add %arg0, %{{.*}} : (!emitc.ptr<!emitc.opaque<"const double">>, i64)
+// CHECK: %[[X0:[^ ]*]] = emitc.subscript %[[X]]
+// CHECK: %[[X1:[^ ]*]] = emitc.subscript %[[X]]
+// CHECK: %[[V:[^ ]*]] = emitc.call_opaque "formula"(%[[X0]], %[[X1]])
+// CHECK: %[[Y:[^ ]*]] = emitc.subscript %arg3
+// CHECK-NEXT: emitc.assign %[[V]] : f64 to %[[Y]]
 func.func @formula(%x1: f64, %x2: f64) -> f64 attributes {kan.formula} {
   %0 = arith.constant 2.5 : f64
   %1 = arith.mulf %x1, %0 : f64

@@ -19,12 +19,12 @@
 // RUN: %t/check-tile %golden | FileCheck %s
 
 // ONCE-LABEL: static int train_step_impl(
-// ONCE: kan_perturb_dense_f64(
-// ONCE: kan_pack_weights_jvp_f64(
+// ONCE: kan_perturb_dense_directions_f64(
+// ONCE: kan_pack_weights_jvp_directions_f64(
 // ONCE: #pragma omp
-// ONCE-NOT: kan_perturb_dense_f64(
+// ONCE-NOT: kan_regenerated_tangent_gemm_f64(
 // ONCE: kan_gemm_nt_f64(
 // TILE-LABEL: static int train_step_impl(
+// TILE-NOT: kan_perturb_dense_directions_f64(
 // TILE: #pragma omp
-// TILE: kan_perturb_dense_f64(
-// TILE: kan_pack_weights_jvp_f64(
+// TILE: kan_regenerated_tangent_gemm_f64(

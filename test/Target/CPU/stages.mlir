@@ -21,7 +21,17 @@
 // -> buffers (slots reused across the function).
 // RUN: kan-opt %t/4-kernels.mlir --pass-pipeline='builtin.module(func.func(kan-plan-memory))' -o %t/5-buffers.mlir
 // RUN: FileCheck %s --check-prefix=BUFFERS --input-file=%t/5-buffers.mlir
-// -> C, from every cut.
+// -> EmitC: runtime calls, loops and buffers (allocation, checks, frees)
+// as ops; nothing of the kan, func, scf, tensor or affine dialects is left.
+// RUN: kan-opt %t/5-buffers.mlir --pass-pipeline='builtin.module(kan-to-emitc)' -o %t/6-emitc.mlir
+// RUN: FileCheck %s --check-prefix=EMITC --input-file=%t/6-emitc.mlir
+// RUN: FileCheck %s --check-prefix=ONLY-EMITC --input-file=%t/6-emitc.mlir
+// The whole CPU pipeline as one kan-opt pipeline ends in the same EmitC.
+// RUN: kan-opt %S/Inputs/kan_small.mlir --pass-pipeline='builtin.module(kan-compile-cpu{train-step n=4 density=0.05 lr=0.01})' -o %t/compile-cpu.mlir
+// RUN: FileCheck %s --check-prefix=ONLY-EMITC --input-file=%t/compile-cpu.mlir
+// -> C, from every cut (the EmitC module is printed as it is).
+// RUN: kan-translate --target=cpu -o %t/c6 %t/6-emitc.mlir
+// RUN: kan-translate --target=cpu -o %t/cc %t/compile-cpu.mlir
 // RUN: kan-translate --target=cpu -o %t/c1 %t/1-train.mlir
 // RUN: kan-translate --target=cpu -o %t/c2 %t/2-gemm.mlir
 // RUN: kan-translate --target=cpu -o %t/c3 %t/3-tiles.mlir
@@ -38,7 +48,15 @@
 // RUN: %t/check4 %golden | FileCheck %s --check-prefix=NUM
 // RUN: %kanrt-cc -I%t/c5 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c5/kan_model.c %kanrt-lib -o %t/check5
 // RUN: %t/check5 %golden | FileCheck %s --check-prefix=NUM
+// RUN: %kanrt-cc -I%t/c6 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c6/kan_model.c %kanrt-lib -o %t/check6
+// RUN: %t/check6 %golden | FileCheck %s --check-prefix=NUM
 // Every cut prints the same program.
+// RUN: diff %t/c6/kan_model.c %t/c5/kan_model.c
+// RUN: diff %t/c6/kan_model.h %t/c5/kan_model.h
+// RUN: diff %t/cc/kan_model.c %t/c5/kan_model.c
+// The C is upstream's C emitter's output of the EmitC module, as it is.
+// RUN: mlir-translate --mlir-to-cpp %t/compile-cpu.mlir -o %t/upstream.c
+// RUN: diff %t/upstream.c %t/cc/kan_model.c
 // RUN: diff %t/c1/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c2/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c3/kan_model.c %t/c5/kan_model.c
@@ -99,11 +117,41 @@
 // BUFFERS: scf.forall
 // BUFFERS: } {kan.slots = array<i64: 2>}
 
+// EMITC-LABEL: emitc.func @model_impl(
+// EMITC-SAME: attributes {specifiers = ["static"]}
+// The memory plan's slots: pointer variables, allocated and checked.
+// EMITC: %[[SLOT:[^ ]*]] = "emitc.variable"() <{value = #emitc.opaque<"NULL">}> : () -> !emitc.ptr<f64>
+// EMITC: emitc.if
+// EMITC-NEXT: %[[P:[^ ]*]] = emitc.call_opaque "kan_buffer_alloc"() {args = [180, 8]}
+// EMITC-NEXT: emitc.assign %[[P]] : !emitc.ptr<f64> to %[[SLOT]]
+// EMITC-NEXT: emitc.call_opaque "kan_buffer_status"(%[[SLOT]])
+// The row-tile loop: an OpenMP pragma and emitc.for over the rows, the tile
+// of the input a pointer offset by the row.
+// EMITC: emitc.verbatim "#ifdef _OPENMP\0A#pragma omp parallel for schedule(static)\0A#endif"
+// EMITC-NEXT: emitc.for %[[R:[^ ]*]] = {{.*}} : i64 {
+// EMITC: emitc.call_opaque "kan_omp_thread"()
+// The row offset of the input tile (after the tile size, r * -1 + n).
+// EMITC: emitc.conditional
+// EMITC: %[[OFF:[^ ]*]] = emitc.mul %[[R]], %{{.*}} : (i64, i64) -> i64
+// EMITC-NEXT: emitc.add %arg0, %[[OFF]] : (!emitc.ptr<f64>, i64) -> !emitc.ptr<f64>
+// EMITC: emitc.call_opaque "kan_layer_forward_span_f64"
+// EMITC: emitc.call_opaque "free"(%[[SLOT]])
+// EMITC-LABEL: emitc.func @train_step_impl(
+// EMITC: emitc.call_opaque "kan_sparse_direction_f64"
+// EMITC: emitc.call_opaque "kan_layer_jacobian_span_f64"
+// EMITC: emitc.call_opaque "kan_loss_softmax_xent_f64"
+// EMITC: emitc.call_opaque "kan_apply_update_sparse_f64"
+// EMITC-LABEL: emitc.func @kan_forward(
+// EMITC: emitc.call_opaque "model_impl"
+// EMITC-LABEL: emitc.func @kan_train_step(
+// ONLY-EMITC: module attributes {kan.cpu_abi =
+// ONLY-EMITC-NOT: {{^ *(%[^ ]+ = )?"?(func|kan|arith|scf|tensor|affine|memref)\.}}
+
 // C-LABEL: static int train_step_impl(
 // C: kan_layer_jacobian_span_f64(
 // C: kan_jacobian_apply_multi_f64(
 // C-NOT: kan_jacobian_apply_f64(
-// C: kan_loss_softmax_xent_f64(n, 3,
+// C: kan_loss_softmax_xent_f64(v{{[0-9]+}}, 3,
 
 // PANELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel panel>
 // PANELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel panel>

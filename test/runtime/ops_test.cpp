@@ -1,0 +1,125 @@
+//===- ops_test.cpp - whole-op entry points of generated code ------------===//
+#include "kanrt/kanrt.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+// The CSR of one sparse direction holds exactly the packed tangent
+// [Wb' | flat(C' S + C S')] of the same sparse draws (duplicates summed).
+TEST(SparseDirection, EqualsPackedDenseDraws) {
+  const size_t out = 3, in = 4, gk = 5, kk = in * (gk + 1);
+  const double density = 0.2;
+  const uint64_t seed = 17;
+  const uint32_t step = 3, dir = 2;
+  std::vector<double> C(out * in * gk), S(out * in);
+  for (size_t i = 0; i < C.size(); ++i)
+    C[i] = 0.1 * (double)(i % 7) - 0.3;
+  for (size_t i = 0; i < S.size(); ++i)
+    S[i] = 1.0 + 0.05 * (double)i;
+  size_t cap = kan_sparse_directions_capacity(out, in, gk, density, 0, 1, 2);
+  ASSERT_GT(cap, 0u);
+  std::vector<unsigned char> work(
+      kan_sparse_directions_work_size_f64(out, in, gk, density, 0, 1, 2));
+  std::vector<uint32_t> rowptr(out + 1), cols(cap + 1);
+  std::vector<double> vals(cap + 1);
+  ASSERT_EQ(kan_sparse_direction_f64(seed, step, dir, out, in, gk, density, 0,
+                                     1, 2, C.data(), S.data(), work.data(),
+                                     rowptr.data(), cols.data(), vals.data()),
+            KAN_OK);
+  std::vector<double> fromCsr(out * kk, 0.0);
+  ASSERT_EQ(rowptr[0], 0u);
+  for (size_t o = 0; o < out; ++o)
+    for (uint32_t e = rowptr[o]; e < rowptr[o + 1]; ++e)
+      fromCsr[o * kk + cols[e]] += vals[e];
+
+  std::vector<double> tb(out * in), tc(out * in * gk), ts(out * in);
+  ASSERT_EQ(kan_perturb_sparse_directions_f64(seed, step, dir, 1, 0, out * in,
+                                              density, tb.data()),
+            KAN_OK);
+  ASSERT_EQ(kan_perturb_sparse_directions_f64(seed, step, dir, 1, 1,
+                                              out * in * gk, density,
+                                              tc.data()),
+            KAN_OK);
+  ASSERT_EQ(kan_perturb_sparse_directions_f64(seed, step, dir, 1, 2, out * in,
+                                              density, ts.data()),
+            KAN_OK);
+  std::vector<double> dense(out * kk);
+  kan_pack_weights_jvp_directions_f64(1, out, in, gk, C.data(), S.data(),
+                                      tb.data(), tc.data(), ts.data(),
+                                      dense.data(), kk);
+  for (size_t i = 0; i < dense.size(); ++i)
+    EXPECT_NEAR(fromCsr[i], dense[i], 1e-12) << "element " << i;
+}
+
+TEST(PerturbDirections, SameAsOneCallPerDirection) {
+  std::vector<float> all(3 * 10), one(10);
+  ASSERT_EQ(kan_perturb_dense_directions_f32(5, 1, 4, 3, 7, KAN_DIST_NORMAL,
+                                             10, all.data()),
+            KAN_OK);
+  for (uint32_t d = 0; d < 3; ++d) {
+    ASSERT_EQ(kan_perturb_dense_f32(5, 1, 4 + d, 7, KAN_DIST_NORMAL, 10,
+                                    one.data()),
+              KAN_OK);
+    for (size_t e = 0; e < 10; ++e)
+      EXPECT_EQ(all[d * 10 + e], one[e]);
+  }
+}
+
+TEST(UpdateCoefficients, Rules) {
+  std::vector<float> a = {0.5f, -2.0f, 0.1f, -0.3f}, c(4);
+  ASSERT_EQ(kan_update_coefficients_f32(KAN_RULE_TERNARY, 4, a.data(),
+                                        c.data()),
+            KAN_OK);
+  EXPECT_EQ(c, (std::vector<float>{1, -1, 0, -1}));
+  ASSERT_EQ(kan_update_coefficients_f32(KAN_RULE_FG, 4, a.data(), c.data()),
+            KAN_OK);
+  EXPECT_EQ(c, a);
+  EXPECT_EQ(kan_update_coefficients_f32(7, 4, a.data(), c.data()),
+            KAN_ERR_INVALID_ARGUMENT);
+}
+
+TEST(Update, FloatCoefficientsMatchDouble) {
+  std::vector<float> theta(50, 1.0f), ref(50, 1.0f);
+  std::vector<float> cf = {1, -1, 0.5f};
+  std::vector<double> cd = {1, -1, 0.5};
+  ASSERT_EQ(kan_apply_update_dense_f32(9, 2, 3, 1, KAN_DIST_RADEMACHER, 50,
+                                       cf.data(), 0.01, theta.data()),
+            KAN_OK);
+  ASSERT_EQ(kan_update_dense_f32(9, 2, 3, 1, KAN_DIST_RADEMACHER, 50,
+                                 cd.data(), 0.01, ref.data()),
+            KAN_OK);
+  EXPECT_EQ(theta, ref);
+}
+
+TEST(Buffers, AllocAndStatus) {
+  void *p = kan_buffer_alloc(0, 8);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(kan_buffer_status(p), KAN_OK);
+  free(p);
+  EXPECT_EQ(kan_buffer_alloc(SIZE_MAX / 2, 8), nullptr);
+  EXPECT_EQ(kan_buffer_status(nullptr), KAN_ERR_OUT_OF_MEMORY);
+}
+
+TEST(Elementwise, CopyFillArithmetic) {
+  std::vector<double> a = {1, 2, 3}, b = {4, 5, 6}, y(3);
+  kan_add_f64(3, a.data(), b.data(), y.data());
+  EXPECT_EQ(y, (std::vector<double>{5, 7, 9}));
+  kan_sub_f64(3, a.data(), b.data(), y.data());
+  EXPECT_EQ(y, (std::vector<double>{-3, -3, -3}));
+  kan_mul_f64(3, a.data(), b.data(), y.data());
+  EXPECT_EQ(y, (std::vector<double>{4, 10, 18}));
+  kan_neg_f64(3, a.data(), y.data());
+  EXPECT_EQ(y, (std::vector<double>{-1, -2, -3}));
+  kan_fill_f64(3, 2.5, y.data());
+  EXPECT_EQ(y, (std::vector<double>{2.5, 2.5, 2.5}));
+  kan_copy_f64(3, a.data(), y.data());
+  EXPECT_EQ(y, a);
+  kan_copy_f64(3, a.data(), a.data());
+  EXPECT_EQ(a, (std::vector<double>{1, 2, 3}));
+}
+
+} // namespace
