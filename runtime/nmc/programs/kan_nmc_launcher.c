@@ -530,7 +530,8 @@ static int train_data(const data_opts *o, kan_tensor_map *w) {
   if (o->replay_log) {
     /* The log's initial weights: a file of its own, as kan-train writes. */
     char init[4096];
-    kan_optim_config oc;
+    /* Plain SGD: the method and its constants stay zero. */
+    kan_optim_config oc = {0};
     kan_param *params = (kan_param *)xmalloc(sizeof(kan_param) * m->nparams);
     size_t np = 0;
     char *abs;

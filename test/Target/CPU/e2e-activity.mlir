@@ -14,17 +14,19 @@
 // TORCH-NOT: FAIL
 
 // CHECK-LABEL: static int train_step_impl(
-// CHECK: kan_loss_softmax_xent_examples_f64({{.*}}, NULL, 0, NULL, NULL, NULL, {{.*}});
-// CHECK: kan_perturb_activity_f64((uint64_t){{.*}}, (uint32_t){{.*}}, 0u, 2048u, 1073741824u, KAN_DIST_NORMAL, n, 4, {{.*}});
-// CHECK: kan_loss_softmax_xent_examples_f64(n, 3,
-// CHECK: kan_activity_estimate_f64(n, 4, 2048,
-// CHECK: kan_activity_update_f64(n, 5, 4, 5, 3, 0, {{.*}}, 0.0,
-// CHECK: kan_activity_update_f64(n, 4, 3, 5, 3, 0, {{.*}}, 0.0,
+// CHECK: kan_loss_softmax_xent_examples_f64([[N:v[0-9]+]], 3, {{.*}}, NULL, 0, NULL, NULL, NULL, {{.*}});
+// CHECK: kan_perturb_activity_f64({{v[0-9]+}}, {{v[0-9]+}}, 0, 2048, 1073741824, KAN_DIST_NORMAL, [[N]], 4, {{.*}});
+// CHECK: kan_loss_softmax_xent_examples_f64([[N]], 3,
+// CHECK: kan_activity_estimate_f64([[N]], 4, 2048,
+// CHECK: kan_activity_update_f64([[N]], 5, 4, 5, 3, 0,
+// CHECK: kan_activity_update_f64([[N]], 4, 3, 5, 3, 0,
 // CHECK: int kan_train_step_grad(
 // CHECK-NOT: int kan_train_step_scaled(
 
 // In place with the run-time step size when the step applies its update.
 // RUN: rm -rf %t.sgd && kan-translate --target=cpu -o %t.sgd %S/Inputs/kan_small.mlir --train-step --rule activity --n 4 --lr 0.05
 // RUN: FileCheck %s --check-prefix=SGD --input-file=%t.sgd/kan_model.c
-// SGD: kan_activity_update_f64(n, 5, 4, 5, 3, 0, {{.*}}, 0.050000000000000003 * lr_scale, {{.*}}, NULL, NULL, NULL);
+// SGD: double [[LR:v[0-9]+]] = 0.050000000000000003;
+// SGD: double [[SCALE:v[0-9]+]] = [[LR]] * [[LRSCALE:v[0-9]+]];
+// SGD: kan_activity_update_f64({{v[0-9]+}}, 5, 4, 5, 3, 0, {{.*}}, [[SCALE]], {{.*}}, NULL, NULL, NULL);
 // SGD: int kan_train_step_scaled(
