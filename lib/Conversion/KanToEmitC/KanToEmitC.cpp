@@ -1168,13 +1168,15 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
         // Outputs o0 .. o0 + n - 1: the kernels see the slice as a layer of
         // n outputs (rows of the sources; columns of W in the span layout,
         // rows in the dense one).
-        auto pack = [&](Dim o0, Dim n) {
+        // o0 = idx * unit.
+        auto pack = [&](Dim idx, int64_t unit, Dim n) {
           call(fn(callee), Type(),
                {arg(n), cint(in), cint(gk), cint(0),
-                offset(base, mul(o0, Dim(in))),
-                offset(spline, mul(o0, Dim(in * gk))),
-                scale ? Arg(offset(scale, mul(o0, Dim(in)))) : Arg(lit("NULL")),
-                offset(w, mul(o0, Dim(span ? 1 : ldw))), cint(ldw)});
+                offset(base, mul(idx, Dim(unit * in))),
+                offset(spline, mul(idx, Dim(unit * in * gk))),
+                scale ? Arg(offset(scale, mul(idx, Dim(unit * in))))
+                      : Arg(lit("NULL")),
+                offset(w, mul(idx, Dim(unit * (span ? 1 : ldw)))), cint(ldw)});
         };
         // Blocks of one cache line of outputs (the span kernel's block of 8
         // for f64): the threads share the packing of a wide layer (3.6 MB
@@ -1183,7 +1185,7 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
         // expressions either way, so the weights are the same bits.
         int64_t chunk = f32 ? 16 : 8, blocks = out / chunk;
         if (loopBody || blocks < 2) {
-          pack(Dim(int64_t(0)), Dim(out));
+          pack(Dim(int64_t(0)), 1, Dim(out));
           return success();
         }
         // No block runs after a failure.
@@ -1197,11 +1199,11 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
           b.setInsertionPoint(forOp.getBody()->getTerminator());
           bool wasGuarded = guarded;
           guarded = true;
-          pack(mul(Dim(forOp.getInductionVar()), Dim(chunk)), Dim(chunk));
+          pack(Dim(forOp.getInductionVar()), chunk, Dim(chunk));
           guarded = wasGuarded;
         }
         if (out % chunk)
-          pack(Dim(blocks * chunk), Dim(out % chunk));
+          pack(Dim(blocks * chunk), 1, Dim(out % chunk));
         return success();
       })
       .Case<PackWeightsTangentOp>([&](PackWeightsTangentOp o) {

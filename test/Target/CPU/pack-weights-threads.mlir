@@ -13,13 +13,16 @@
 
 // CHECK-LABEL: static int model_impl(
 // Span layout: outputs are columns of W (stride 20), block b starts at
-// column 8 b and at row 8 b of the sources.
+// column 8 b of W and at row 8 b of the sources (element 40 b of the base
+// weights).
 // CHECK: #pragma omp parallel for schedule(static)
 // CHECK-NEXT: #endif
 // CHECK-NEXT: for (int64_t [[B:v[0-9]+]] = {{v[0-9]+}}; [[B]] < {{v[0-9]+}}; [[B]] += {{v[0-9]+}}) {
-// CHECK-NEXT: int64_t [[E:v[0-9]+]] = 8;
-// CHECK-NEXT: int64_t [[O0:v[0-9]+]] = [[B]] * [[E]];
-// CHECK: double* [[W:v[0-9]+]] = {{v[0-9]+}} + [[O0]];
+// CHECK-NEXT: int64_t [[E:v[0-9]+]] = 40;
+// CHECK-NEXT: int64_t {{v[0-9]+}} = [[B]] * [[E]];
+// CHECK: int64_t [[E2:v[0-9]+]] = 8;
+// CHECK-NEXT: int64_t [[O0:v[0-9]+]] = [[B]] * [[E2]];
+// CHECK-NEXT: double* [[W:v[0-9]+]] = {{v[0-9]+}} + [[O0]];
 // CHECK-NEXT: kan_pack_weights_span_f64(8, 5, 8, 0, {{v[0-9]+}}, {{v[0-9]+}}, {{v[0-9]+}}, [[W]], 20);
 // CHECK-NEXT: }
 // The tail: outputs 16..19.
