@@ -547,6 +547,8 @@ static int train_data(const data_opts *o, kan_tensor_map *w) {
         params[np].size = m->params[i].numel;
         params[np++].data = kan_tensor_map_find(w, m->params[i].name)->data;
       }
+    /* Fields not set here (method, betas, eps) are SGD's zero defaults. */
+    memset(&oc, 0, sizeof oc);
     oc.kind = m->rule_fg ? KAN_OPT_FG : KAN_OPT_TERNARY;
     oc.dist = KAN_DIST_SPARSE;
     oc.ndir = nd;
