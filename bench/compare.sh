@@ -5,14 +5,16 @@
 #
 #   bench/compare.sh --base-lib OLD/libkanrt.a [--build-dir DIR] [--work-dir W]
 #                    [--rounds R] [--reps N] [--isa LEVEL] [--blas-core NAME]
-#                    [--base-translate-opts "OPTS"]
+#                    [--base-translate-opts "OPTS"] [--base-translate FILE]
 #
 # DIR (default <repo>/build) gives kan-translate and the new libkanrt.a; the
 # models are emitted once, by DIR's kan-translate, so only the runtime differs.
 # --base-translate-opts emits the base side's models a second time with OPTS
 # added (e.g. "--input-tangent-kernel=jacobian --pregenerate-bytes=0", the
 # kernels before a change of kernel choice): old against new generated code,
-# linked with the same or different libraries.
+# linked with the same or different libraries. --base-translate FILE emits the
+# base side's models with another kan-translate (e.g. the base commit's build),
+# for changes of the emitted code itself.
 # rng_bench (1 Mi normal draws, f64 and f32) runs on both sides too.
 # --isa sets KAN_ISA for both sides. --blas-core NAME adds OpenBLAS (gemm_bench
 # --impl openblas, OPENBLAS_CORETYPE=NAME, e.g. the best core type bench/run.sh
@@ -33,6 +35,7 @@ reps=11
 isa=""
 blas_core=""
 base_opts=""
+base_translate=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --base-lib) base_lib=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --isa) isa="$2"; shift ;;
     --blas-core) blas_core="$2"; shift ;;
     --base-translate-opts) base_opts="$2"; shift ;;
+    --base-translate) base_translate=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | grep '^#'; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -54,6 +58,7 @@ translate="$build/bin/kan-translate"
 for f in "$new_lib" "$translate"; do
   [[ -e "$f" ]] || { echo "compare.sh: missing $f (build DIR first)" >&2; exit 1; }
 done
+[[ -z "$base_translate" || -x "$base_translate" ]] || { echo "compare.sh: --base-translate $base_translate is not an executable" >&2; exit 2; }
 work=${work:-$build/bench-compare}
 mkdir -p "$work/models"
 work=$(cd "$work" && pwd)
@@ -83,10 +88,10 @@ for m in "${models[@]}"; do
   # shellcheck disable=SC2086
   "$translate" --target=cpu -o "$d" "$d/model.mlir" $opts
   cmake_models+=("$name=$d")
-  if [[ -n "$base_opts" ]]; then
+  if [[ -n "$base_opts" || -n "$base_translate" ]]; then
     mkdir -p "$work/models-base/$name"
     # shellcheck disable=SC2086
-    "$translate" --target=cpu -o "$work/models-base/$name" "$d/model.mlir" $opts $base_opts
+    "${base_translate:-$translate}" --target=cpu -o "$work/models-base/$name" "$d/model.mlir" $opts $base_opts
     base_models+=("$name=$work/models-base/$name")
   else
     base_models+=("$name=$d")
@@ -107,7 +112,7 @@ done
 
 out="$work/compare.jsonl"
 : >"$out"
-echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"base_lib\": \"$base_lib\", \"new_lib\": \"$new_lib\", \"commit\": \"$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"kan_isa\": \"$isa\", \"base_translate_opts\": \"$base_opts\", \"rounds\": $rounds, \"reps\": $reps}}" | tee -a "$out"
+echo "{\"machine\": {\"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\", \"base_lib\": \"$base_lib\", \"new_lib\": \"$new_lib\", \"commit\": \"$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"kan_isa\": \"$isa\", \"base_translate_opts\": \"$base_opts\", \"base_translate\": \"$base_translate\", \"rounds\": $rounds, \"reps\": $reps}}" | tee -a "$out"
 
 one() { # side round name args...
   local side=$1 round=$2

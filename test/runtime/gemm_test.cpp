@@ -95,6 +95,69 @@ TEST(Gemm, EdgesOfEveryLevelsTiles) {
   checkGemm<float>(575, 97, 260, 1, 1, 1, 1.0, 1.0, false);
 }
 
+// A packed once (kan_gemm_pack_a) and reused gives the same bits as the
+// portable kernel packing it per product: the same micro-kernel runs on the
+// same packed values. Sizes past MC and KC (several packed blocks), edge
+// tiles, a padded lda, tiny products (no packing) and a missing buffer.
+template <typename T> void checkPackedA(size_t m, size_t n, size_t k, T beta) {
+  std::mt19937 rng(m * 5 + n * 3 + k);
+  const size_t lda = k + 3, ldb = k + 1, ldc = n + 2;
+  auto A64 = randomVector(m * lda, rng), B64 = randomVector(n * ldb, rng),
+       C64 = randomVector(m * ldc, rng);
+  std::vector<T> A(A64.begin(), A64.end()), B(B64.begin(), B64.end()),
+      C(C64.begin(), C64.end()), expect = C, noBuffer = C;
+  std::vector<T> Ap;
+  if constexpr (sizeof(T) == 8) {
+    Ap.resize(kan_gemm_packed_a_size_f64(m, k) + 1);
+    kan_gemm_pack_a_f64(m, k, A.data(), lda, Ap.data());
+    kan_gemm_nt_portable_f64(m, n, k, 1, A.data(), lda, B.data(), ldb, beta,
+                             expect.data(), ldc);
+    kan_gemm_nt_packed_a_f64(m, n, k, A.data(), lda, Ap.data(), B.data(), ldb,
+                             beta, C.data(), ldc);
+    kan_gemm_nt_packed_a_f64(m, n, k, A.data(), lda, nullptr, B.data(), ldb,
+                             beta, noBuffer.data(), ldc);
+  } else {
+    Ap.resize(kan_gemm_packed_a_size_f32(m, k) + 1);
+    kan_gemm_pack_a_f32(m, k, A.data(), lda, Ap.data());
+    kan_gemm_nt_portable_f32(m, n, k, 1, A.data(), lda, B.data(), ldb, beta,
+                             expect.data(), ldc);
+    kan_gemm_nt_packed_a_f32(m, n, k, A.data(), lda, Ap.data(), B.data(), ldb,
+                             beta, C.data(), ldc);
+    kan_gemm_nt_packed_a_f32(m, n, k, A.data(), lda, nullptr, B.data(), ldb,
+                             beta, noBuffer.data(), ldc);
+  }
+  for (size_t i = 0; i < C.size(); ++i) {
+    ASSERT_EQ(C[i], expect[i]) << m << "x" << n << "x" << k << " at " << i;
+    ASSERT_EQ(noBuffer[i], expect[i]) << m << "x" << n << "x" << k;
+  }
+}
+
+TEST(Gemm, PackedAOnceSameBitsAsPortable) {
+  for (size_t m : {1, 7, 145, 293})
+    for (size_t n : {1, 15, 64})
+      for (size_t k : {3, 300, 530}) {
+        checkPackedA<double>(m, n, k, 1.0);
+        checkPackedA<double>(m, n, k, 0.0);
+        checkPackedA<float>(m, n, k, 1.0f);
+        checkPackedA<float>(m, n, k, 0.0f);
+      }
+}
+
+// Several directions against one A: the same bits as one kan_gemm_nt each.
+TEST(Gemm, DirectionsSameBitsAsOneProductEach) {
+  const size_t nd = 3, m = 150, n = 20, k = 400, lda = k + 1;
+  std::mt19937 rng(11);
+  auto A = randomVector(m * lda, rng), B = randomVector(nd * n * k, rng),
+       C = randomVector(nd * m * n, rng);
+  auto expect = C;
+  for (size_t d = 0; d < nd; ++d)
+    kan_gemm_nt_f64(m, n, k, 1, A.data(), lda, B.data() + d * n * k, k, 1,
+                    expect.data() + d * m * n, n);
+  kan_gemm_nt_directions_f64(nd, m, n, k, A.data(), lda, B.data(), k, n * k, 1,
+                             C.data(), n, m * n);
+  EXPECT_EQ(C, expect);
+}
+
 TEST(Gemm, DegenerateSizes) {
   std::vector<double> C = {1, 2, 3, 4};
   kan_gemm_nt_f64(2, 2, 0, 1.0, nullptr, 1, nullptr, 1, 2.0, C.data(), 2);

@@ -69,6 +69,59 @@ TEST(PerturbDirections, SameAsOneCallPerDirection) {
   }
 }
 
+// All directions of a row tile in one call (the panel packed once) give
+// the same bits as one kan_regenerated_tangent_gemm call per direction.
+template <typename T> void checkRegeneratedDirections(int dist) {
+  const size_t nd = 4, m = 37, out = 9, in = 6, gk = 8, kk = in * (gk + 1);
+  const uint32_t first = 2;
+  std::vector<T> C(out * in * gk), S(out * in), A(m * kk);
+  for (size_t i = 0; i < C.size(); ++i)
+    C[i] = (T)(0.1 * (double)(i % 7) - 0.3);
+  for (size_t i = 0; i < S.size(); ++i)
+    S[i] = (T)(1.0 + 0.05 * (double)i);
+  for (size_t i = 0; i < A.size(); ++i)
+    A[i] = (T)std::sin(0.37 * (double)i);
+  std::vector<T> wt(out * kk), tb(out * in), tc(out * in * gk), ts(out * in);
+  std::vector<T> Y(nd * m * out), expect;
+  for (size_t i = 0; i < Y.size(); ++i)
+    Y[i] = (T)(0.01 * (double)(i % 13));
+  expect = Y;
+  for (size_t d = 0; d < nd; ++d) {
+    kan_status st;
+    if constexpr (sizeof(T) == 8)
+      st = kan_regenerated_tangent_gemm_f64(
+          m, out, in, gk, 7, 3, first + (uint32_t)d, 0, 1, 2, dist, C.data(),
+          S.data(), A.data(), wt.data(), tb.data(), tc.data(), ts.data(),
+          expect.data() + d * m * out, out);
+    else
+      st = kan_regenerated_tangent_gemm_f32(
+          m, out, in, gk, 7, 3, first + (uint32_t)d, 0, 1, 2, dist, C.data(),
+          S.data(), A.data(), wt.data(), tb.data(), tc.data(), ts.data(),
+          expect.data() + d * m * out, out);
+    ASSERT_EQ(st, KAN_OK);
+  }
+  kan_status st;
+  if constexpr (sizeof(T) == 8)
+    st = kan_regenerated_tangent_gemm_directions_f64(
+        nd, first, m, out, in, gk, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        A.data(), wt.data(), tb.data(), tc.data(), ts.data(), Y.data(), out,
+        m * out);
+  else
+    st = kan_regenerated_tangent_gemm_directions_f32(
+        nd, first, m, out, in, gk, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        A.data(), wt.data(), tb.data(), tc.data(), ts.data(), Y.data(), out,
+        m * out);
+  ASSERT_EQ(st, KAN_OK);
+  for (size_t i = 0; i < Y.size(); ++i)
+    ASSERT_EQ(Y[i], expect[i]) << "element " << i;
+}
+
+TEST(RegeneratedTangent, DirectionsSameBitsAsOneCallEach) {
+  checkRegeneratedDirections<double>(KAN_DIST_NORMAL);
+  checkRegeneratedDirections<double>(KAN_DIST_RADEMACHER);
+  checkRegeneratedDirections<float>(KAN_DIST_NORMAL);
+}
+
 TEST(UpdateCoefficients, Rules) {
   std::vector<float> a = {0.5f, -2.0f, 0.1f, -0.3f}, c(4);
   ASSERT_EQ(kan_update_coefficients_f32(KAN_RULE_TERNARY, 4, a.data(),

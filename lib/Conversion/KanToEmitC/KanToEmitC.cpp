@@ -822,11 +822,9 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
          {arg(m), cint(in), cint(out), cint(width), jt, cint(ldj), xt.ptr,
           arg(xt.strides[1]), arg(xt.strides[0]), yt.ptr, arg(yt.strides[1]),
           arg(yt.strides[0])});
-  // Per-direction work left: an input tangent not applied above, or a
-  // weight tangent other than the sparse one.
-  bool perDirection =
-      !multiJac || regenerate || wtk == WeightTangentKernel::dense;
-  if (perDirection) {
+  // Each y'_d from an input tangent not applied above (or zero); the
+  // weight tangents add to it after the loop.
+  if (!multiJac) {
     Value lb = constant(0), ub = constant(width), one = constant(1);
     auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, one);
     OpBuilder::InsertionGuard g(b);
@@ -845,26 +843,26 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
             cint(0), ytd, arg(yt.strides[1])});
     else if (!hasXt)
       call(fn("kan_fill"), Type(), {arg(mul(m, Dim(out))), cint(0), ytd});
-    if (regenerate) {
-      // Directions first .. first + width - 1 of the step (one rank's slice
-      // in a direction-parallel run).
-      ArrayRef<int64_t> streams = *op.getStreams();
-      Value dir = add(Dim(d), Dim(op.getFirstDirection())).v;
-      checked(fn("kan_regenerated_tangent_gemm"),
-              {arg(m), cint(out), cint(in), cint(gk), scalar(op.getSeed()),
-               scalar(op.getStep()), dir ? dir : d, cint(streams[0]),
-               cint(streams[1]), cint(streams[2]),
-               lit(*op.getDist() == Distribution::normal
-                       ? "KAN_DIST_NORMAL"
-                       : "KAN_DIST_RADEMACHER"),
-               ptr(op.getSplineWeight()), opt(op.getSplineScaler()), pt, wtt,
-               tbt, tct, tst, ytd, arg(yt.strides[1])});
-    }
-    if (wtk == WeightTangentKernel::dense)
-      call(fn("kan_gemm_nt"), Type(),
-           {arg(m), cint(out), cint(kk), cint(1), pt, cint(kk),
-            offset(ptr(op.getWeightsTangent()), mul(Dim(d), Dim(out * kk))),
-            cint(kk), cint(1), ytd, arg(yt.strides[1])});
+  }
+  // Dense weight tangents, stored or regenerated here, all directions in
+  // one call: the panel is packed for the GEMM once rather than once per
+  // direction. Regenerated: directions first .. first + width - 1 of the
+  // step (one rank's slice in a direction-parallel run).
+  if (wtk == WeightTangentKernel::dense)
+    call(fn("kan_gemm_nt_directions"), Type(),
+         {cint(width), arg(m), cint(out), cint(kk), pt, cint(kk),
+          ptr(op.getWeightsTangent()), cint(kk), cint(out * kk), cint(1),
+          yt.ptr, arg(yt.strides[1]), arg(yt.strides[0])});
+  if (regenerate) {
+    ArrayRef<int64_t> streams = *op.getStreams();
+    checked(fn("kan_regenerated_tangent_gemm_directions"),
+            {cint(width), cint(op.getFirstDirection()), arg(m), cint(out),
+             cint(in), cint(gk), scalar(op.getSeed()), scalar(op.getStep()),
+             cint(streams[0]), cint(streams[1]), cint(streams[2]),
+             lit(*op.getDist() == Distribution::normal ? "KAN_DIST_NORMAL"
+                                                       : "KAN_DIST_RADEMACHER"),
+             ptr(op.getSplineWeight()), opt(op.getSplineScaler()), pt, wtt, tbt,
+             tct, tst, yt.ptr, arg(yt.strides[1]), arg(yt.strides[0])});
   }
   // Sparse directions after the direction loop, all at once: each row of
   // the panel is then read from memory once rather than once per direction.
@@ -1162,10 +1160,50 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
         defineBuffer(o.getWeights());
         bool span = *o.getLayout() == WeightLayout::span;
         // G and k enter the kernels only through G + k here.
-        call(fn(span ? "kan_pack_weights_span" : "kan_pack_weights"), Type(),
-             {cint(out), cint(in), cint(gk), cint(0), ptr(o.getBaseWeight()),
-              ptr(o.getSplineWeight()), opt(o.getSplineScaler()),
-              ptr(o.getWeights()), cint(span ? out : in * (gk + 1))});
+        StringRef callee = span ? "kan_pack_weights_span" : "kan_pack_weights";
+        int64_t ldw = span ? out : in * (gk + 1);
+        Value base = ptr(o.getBaseWeight()), spline = ptr(o.getSplineWeight()),
+              scale = o.getSplineScaler() ? ptr(o.getSplineScaler()) : Value(),
+              w = ptr(o.getWeights());
+        // Outputs o0 .. o0 + n - 1: the kernels see the slice as a layer of
+        // n outputs (rows of the sources; columns of W in the span layout,
+        // rows in the dense one).
+        // o0 = idx * unit.
+        auto pack = [&](Dim idx, int64_t unit, Dim n) {
+          call(fn(callee), Type(),
+               {arg(n), cint(in), cint(gk), cint(0),
+                offset(base, mul(idx, Dim(unit * in))),
+                offset(spline, mul(idx, Dim(unit * in * gk))),
+                scale ? Arg(offset(scale, mul(idx, Dim(unit * in))))
+                      : Arg(lit("NULL")),
+                offset(w, mul(idx, Dim(unit * (span ? 1 : ldw)))), cint(ldw)});
+        };
+        // Blocks of one cache line of outputs (the span kernel's block of 8
+        // for f64): the threads share the packing of a wide layer (3.6 MB
+        // for layer 1 of [784,64,10]) instead of thread 0 doing all of it
+        // before the row tiles. Each output is packed by the same
+        // expressions either way, so the weights are the same bits.
+        int64_t chunk = f32 ? 16 : 8, blocks = out / chunk;
+        if (loopBody || blocks < 2) {
+          pack(Dim(int64_t(0)), 1, Dim(out));
+          return success();
+        }
+        // No block runs after a failure.
+        Value lb = constant(0), one = constant(1);
+        Value ub = b.create<emitc::ConditionalOp>(loc(), i64(), isOk(),
+                                                  constant(blocks), lb);
+        b.create<emitc::VerbatimOp>(loc(), kParallelFor);
+        auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, one);
+        {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(forOp.getBody()->getTerminator());
+          bool wasGuarded = guarded;
+          guarded = true;
+          pack(Dim(forOp.getInductionVar()), chunk, Dim(chunk));
+          guarded = wasGuarded;
+        }
+        if (out % chunk)
+          pack(Dim(blocks * chunk), 1, Dim(out % chunk));
         return success();
       })
       .Case<PackWeightsTangentOp>([&](PackWeightsTangentOp o) {

@@ -226,6 +226,30 @@ void kan_gemm_nt_portable_f64(size_t m, size_t n, size_t k, double alpha,
 void kan_gemm_nt_portable_f32(size_t m, size_t n, size_t k, float alpha,
                               const float *A, size_t lda, const float *B,
                               size_t ldb, float beta, float *C, size_t ldc);
+/** Elements of the buffer kan_gemm_pack_a_f64 fills for an m x k A (0 on
+ * overflow). The size depends on the active kernel level. */
+size_t kan_gemm_packed_a_size_f64(size_t m, size_t k);
+/** Float version of kan_gemm_packed_a_size_f64. */
+size_t kan_gemm_packed_a_size_f32(size_t m, size_t k);
+/** All of A (m x k, stride lda) packed once into Ap for
+ * kan_gemm_nt_packed_a_f64, so that products of one A with several B pack it
+ * once instead of once per product. */
+void kan_gemm_pack_a_f64(size_t m, size_t k, const double *A, size_t lda,
+                         double *Ap);
+/** Float version of kan_gemm_pack_a_f64. */
+void kan_gemm_pack_a_f32(size_t m, size_t k, const float *A, size_t lda,
+                         float *Ap);
+/** C = A B^T + beta C from A packed by kan_gemm_pack_a_f64 (at the same
+ * kernel level; Ap NULL packs A as usual): the same bits as
+ * kan_gemm_nt_portable_f64 with alpha = 1 (A is still read when the
+ * product is too small to pack). */
+void kan_gemm_nt_packed_a_f64(size_t m, size_t n, size_t k, const double *A,
+                              size_t lda, const double *Ap, const double *B,
+                              size_t ldb, double beta, double *C, size_t ldc);
+/** Float version of kan_gemm_nt_packed_a_f64. */
+void kan_gemm_nt_packed_a_f32(size_t m, size_t n, size_t k, const float *A,
+                              size_t lda, const float *Ap, const float *B,
+                              size_t ldb, float beta, float *C, size_t ldc);
 /** 1 when kan_gemm_nt_* forwards to cblas, 0 for the portable kernel. */
 int kan_gemm_uses_cblas(void);
 

@@ -155,6 +155,42 @@ kan_status kan_regenerated_tangent_gemm_f32(
     const float *scaler, const float *A, float *wt, float *tb, float *tc,
     float *ts, float *Y, size_t ldy);
 
+/** C_d = A B_d^T + beta C_d for d < ndir, B_d = B + d * ldbd (n x k, stride
+ * ldb), C_d = C + d * ldcd (m x n, stride ldc): one A against every
+ * direction's packed weight tangent, A packed for the GEMM once (a buffer
+ * of m x k values, allocated here). The same bits as ndir calls of
+ * kan_gemm_nt_f64 with alpha = 1. */
+void kan_gemm_nt_directions_f64(size_t ndir, size_t m, size_t n, size_t k,
+                                const double *A, size_t lda, const double *B,
+                                size_t ldb, size_t ldbd, double beta,
+                                double *C, size_t ldc, size_t ldcd);
+/** Float version of kan_gemm_nt_directions_f64. */
+void kan_gemm_nt_directions_f32(size_t ndir, size_t m, size_t n, size_t k,
+                                const float *A, size_t lda, const float *B,
+                                size_t ldb, size_t ldbd, float beta, float *C,
+                                size_t ldc, size_t ldcd);
+
+/** kan_regenerated_tangent_gemm_f64 for directions first_dir ..
+ * first_dir + ndir - 1 of one row tile, direction d adding into
+ * Y + d * ldyd: the feature panel A is packed for the GEMM once, not once
+ * per direction (a buffer of m x in(gk+1) values, allocated here). The
+ * results are the same bits as ndir calls of
+ * kan_regenerated_tangent_gemm_f64. */
+kan_status kan_regenerated_tangent_gemm_directions_f64(
+    size_t ndir, uint32_t first_dir, size_t m, size_t out, size_t in,
+    size_t gk, uint64_t seed, uint32_t step, int64_t base_stream,
+    int64_t spline_stream, int64_t scaler_stream, int dist,
+    const double *spline_w, const double *scaler, const double *A,
+    double *wt, double *tb, double *tc, double *ts, double *Y, size_t ldy,
+    size_t ldyd);
+/** Float version of kan_regenerated_tangent_gemm_directions_f64. */
+kan_status kan_regenerated_tangent_gemm_directions_f32(
+    size_t ndir, uint32_t first_dir, size_t m, size_t out, size_t in,
+    size_t gk, uint64_t seed, uint32_t step, int64_t base_stream,
+    int64_t spline_stream, int64_t scaler_stream, int dist,
+    const float *spline_w, const float *scaler, const float *A, float *wt,
+    float *tb, float *tc, float *ts, float *Y, size_t ldy, size_t ldyd);
+
 /** Update rules of kan.update_coefficients. */
 typedef enum kan_update_rule {
   KAN_RULE_FG = 0,     /**< c_i = a_i */

@@ -22,9 +22,9 @@
 // ONCE: kan_perturb_dense_directions_f64(
 // ONCE: kan_pack_weights_jvp_directions_f64(
 // ONCE: #pragma omp
-// ONCE-NOT: kan_regenerated_tangent_gemm_f64(
-// ONCE: kan_gemm_nt_f64(
+// ONCE-NOT: kan_regenerated_tangent_gemm
+// ONCE: kan_gemm_nt_directions_f64(3,
 // TILE-LABEL: static int train_step_impl(
 // TILE-NOT: kan_perturb_dense_directions_f64(
 // TILE: #pragma omp
-// TILE: kan_regenerated_tangent_gemm_f64(
+// TILE: kan_regenerated_tangent_gemm_directions_f64(3, 0,
