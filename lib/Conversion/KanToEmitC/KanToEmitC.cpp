@@ -24,7 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/Conversion/Passes.h"
-#include "kan/KanOps.h"
+#include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Target/Common.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
