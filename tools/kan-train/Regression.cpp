@@ -77,8 +77,21 @@ static cli::opt<double> tolOpt("rmse-target", cl::init(0),
 static cli::opt<double> lambOpt("lamb", cl::init(0),
     cl::desc("Regression: weight of pykan's sparsity regulariser (default 0 = "
              "off): lamb * sum over layers of (lamb-l1 * sum_ij A_ij + "
-             "lamb-entropy * entropy(A / sum A)), A_ij = mean |phi_ij(x)|"),
+             "lamb-entropy * entropy(A / sum A)), A_ij = mean |phi_ij(x)| "
+             "(--reg-metric chooses A and the entropy)"),
     cl::cat(regressionCat), cli::bounds(cli::tolerance));
+static cl::opt<RegularizerMetric> regMetricOpt("reg-metric",
+    cl::init(RegularizerMetric::MeanAbs),
+    cl::desc("Regression: the edge scale A_ij the regulariser penalises"),
+    cl::values(
+        clEnumValN(RegularizerMetric::MeanAbs, "mean-abs",
+                   "mean |phi_ij(x)| over the rows, the entropy over the "
+                   "whole layer (the KAN paper's; default)"),
+        clEnumValN(RegularizerMetric::StdRatio, "std-ratio",
+                   "std(phi_ij) / (std(x_j) + 0.1) of the spline part, the "
+                   "entropy per node over its inputs and over its outputs "
+                   "(current pykan's edge_forward_spline_n)")),
+    cl::cat(regressionCat));
 static cli::opt<double> lambL1Opt("lamb-l1", cl::init(1),
     cl::desc("Regression: L1 weight inside the regulariser (default 1)"),
     cl::cat(regressionCat), cli::bounds(cli::tolerance));
@@ -137,7 +150,7 @@ std::string kan::train::checkTaskOption() {
   if (taskOpt == "classification")
     for (cl::Option *o : std::initializer_list<cl::Option *>{
              &targetsOpt, &adamStepsOpt, &historyOpt,
-             &scaleInputsOpt, &tolOpt, &lambOpt, &lambL1Opt,
+             &scaleInputsOpt, &tolOpt, &lambOpt, &regMetricOpt, &lambL1Opt,
              &lambEntropyOpt, &gridScheduleOpt, &updateGridEveryOpt,
              &gridEpsOpt})
       if (o->getNumOccurrences())
@@ -269,7 +282,8 @@ int kan::train::runRegression(const SharedOptions &o) {
     if (!g)
       return g.takeError();
     gradPtr = std::move(*g);
-    if (Error e = gradPtr->setRegularizer(lambOpt, lambL1Opt, lambEntropyOpt, co))
+    if (Error e = gradPtr->setRegularizer(lambOpt, lambL1Opt, lambEntropyOpt, co,
+                                            regMetricOpt))
       return e;
     size_t P = numTrainable(model);
     progress.message(llvm::formatv("compiled the model (G = {0}) and its "
@@ -479,6 +493,9 @@ int kan::train::runRegression(const SharedOptions &o) {
     model.setMeta("lamb", std::to_string(lambOpt));
     model.setMeta("lamb_l1", std::to_string(lambL1Opt));
     model.setMeta("lamb_entropy", std::to_string(lambEntropyOpt));
+    model.setMeta("reg_metric", regMetricOpt == RegularizerMetric::StdRatio
+                                    ? "std-ratio"
+                                    : "mean-abs");
   }
   model.setMeta("optimizer", regressionMethod());
   scaling.store(model);

@@ -366,8 +366,9 @@ void kan::tools::maskSymbolicEdges(const Model &m, std::vector<double> &grad) {
 }
 
 Error ExactGradient::setRegularizer(double lam, double l1, double entropy,
-                                    const CompileOptions &opts) {
-  lambda = lam, lambdaL1 = l1, lambdaEntropy = entropy;
+                                    const CompileOptions &opts,
+                                    RegularizerMetric m) {
+  lambda = lam, lambdaL1 = l1, lambdaEntropy = entropy, metric = m;
   prefixJvp.clear();
   prefixWidth.clear();
   if (lambda <= 0)
@@ -406,6 +407,14 @@ Expected<double> ExactGradient::regularizer(Model &m, const RegressionData &d,
   double total = 0;
   for (size_t l = 0; l < s.numLayers(); ++l) {
     const LayerTrace &lt = trace[l];
+    std::vector<double> Gx; // dreg/dx_l (N x in)
+    if (metric == RegularizerMetric::StdRatio) {
+      total += stdRatioLayer(m, l, lt, N, grad ? &Gx : nullptr, grad, offset);
+      if (grad && l > 0)
+        if (Error e = earlierLayers(m, l, d, Gx, *grad))
+          return std::move(e);
+      continue;
+    }
     const int64_t in = lt.in, out = lt.out, E = in * out;
     std::vector<double> A(static_cast<size_t>(E), 0.0);
     for (int64_t r = 0; r < N; ++r)
@@ -429,7 +438,7 @@ Expected<double> ExactGradient::regularizer(Model &m, const RegressionData &d,
     }
     // dA_e/dq = mean_r sign(phi_re) dphi_re/dq.
     const Tensor &ws = m.tensor(l, SplineWeight);
-    std::vector<double> Gx(static_cast<size_t>(N * in), 0.0); // dreg/dx_l
+    Gx.assign(static_cast<size_t>(N * in), 0.0);
     std::vector<double> col(static_cast<size_t>(N)), B, dB, phi, dphi;
     for (int64_t i = 0; i < in; ++i) {
       for (int64_t r = 0; r < N; ++r)
@@ -463,30 +472,172 @@ Expected<double> ExactGradient::regularizer(Model &m, const RegressionData &d,
           (*grad)[offset[l * tpl + SplineScaler] + e] += gsc;
       }
     }
-    if (l == 0)
-      continue;
-    // The earlier layers: dreg/dq = sum_r,i Gx[r,i] dx_l[r,i]/dq, with
-    // dx_l/dq from the truncated model's JVP.
-    Model prefix;
-    prefix.shape = s;
-    prefix.shape.widths.assign(s.widths.begin(), s.widths.begin() + l + 1);
-    prefix.tensors.assign(m.tensors.begin(), m.tensors.begin() + l * tpl);
-    Error err = coordinateJvp(
-        *prefixJvp[l], prefix, prefixWidth[l], d.x.data(), N, d.inputs, in,
-        [&](int64_t p0, int64_t nd, int64_t r0, int64_t nrows, const double *,
-            const double *dy) {
-          for (int64_t dir = 0; dir < nd; ++dir) {
-            const double *dyd = dy + dir * nrows * in;
-            double g = 0;
-            for (int64_t q = 0; q < nrows * in; ++q)
-              g += Gx[r0 * in + q] * dyd[q];
-            (*grad)[p0 + dir] += g;
-          }
-        });
-    if (err)
-      return std::move(err);
+    if (l > 0)
+      if (Error err = earlierLayers(m, l, d, Gx, *grad))
+        return std::move(err);
   }
   return total;
+}
+
+Error ExactGradient::earlierLayers(Model &m, size_t l, const RegressionData &d,
+                                   const std::vector<double> &Gx,
+                                   std::vector<double> &grad) {
+  // dreg/dq = sum_r,i Gx[r,i] dx_l[r,i]/dq, with dx_l/dq from the truncated
+  // model's JVP.
+  const ModelShape &s = m.shape;
+  const int64_t in = s.widths[l];
+  Model prefix;
+  prefix.shape = s;
+  prefix.shape.widths.assign(s.widths.begin(), s.widths.begin() + l + 1);
+  prefix.tensors.assign(m.tensors.begin(),
+                        m.tensors.begin() + l * s.tensorsPerLayer());
+  return coordinateJvp(
+      *prefixJvp[l], prefix, prefixWidth[l], d.x.data(), d.rows, d.inputs, in,
+      [&](int64_t p0, int64_t nd, int64_t r0, int64_t nrows, const double *,
+          const double *dy) {
+        for (int64_t dir = 0; dir < nd; ++dir) {
+          const double *dyd = dy + dir * nrows * in;
+          double g = 0;
+          for (int64_t q = 0; q < nrows * in; ++q)
+            g += Gx[r0 * in + q] * dyd[q];
+          grad[p0 + dir] += g;
+        }
+      });
+}
+
+/// Unbiased standard deviation (as torch.std) and mean of v.
+static double deviation(llvm::ArrayRef<double> v, double &mean) {
+  const size_t n = v.size();
+  mean = 0;
+  for (double x : v)
+    mean += x;
+  mean /= static_cast<double>(n);
+  if (n < 2)
+    return 0;
+  double ss = 0;
+  for (double x : v)
+    ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(n - 1));
+}
+
+double ExactGradient::stdRatioLayer(const Model &m, size_t l,
+                                    const LayerTrace &lt, int64_t N,
+                                    std::vector<double> *Gx,
+                                    std::vector<double> *grad,
+                                    const std::vector<size_t> &offset) {
+  const ModelShape &s = m.shape;
+  const size_t tpl = s.tensorsPerLayer();
+  const int64_t nb = s.gridSize + s.order;
+  const int64_t in = lt.in, out = lt.out, E = in * out;
+  const double eps = 1e-4, ln2 = std::log(2.0);
+  const Tensor &ws = m.tensor(l, SplineWeight), &wb = m.tensor(l, BaseWeight);
+  // The spline part of every edge (a symbolic fit is not penalised) and its
+  // derivative in x, the inputs' deviations, and A = std(phi) / (std(x) + .1).
+  std::vector<std::vector<double>> cols(in), B(in), dB(in);
+  std::vector<double> xMean(in), xDev(in), A(E), phiMean(E), phiDev(E);
+  std::vector<std::vector<double>> phi(E), dphi(E), spline(E);
+  for (int64_t i = 0; i < in; ++i) {
+    cols[i].resize(N);
+    for (int64_t r = 0; r < N; ++r)
+      cols[i][r] = lt.x[r * in + i];
+    xDev[i] = deviation(cols[i], xMean[i]);
+    edgeBasis(m, l, i, cols[i], B[i], &dB[i]);
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t e = o * in + i;
+      double scaler = s.withScaler ? m.tensor(l, SplineScaler).get(e) : 1.0;
+      phi[e].resize(N), dphi[e].resize(N), spline[e].resize(N);
+      for (int64_t r = 0; r < N; ++r) {
+        double x = cols[i][r], sig = 1 / (1 + std::exp(-x));
+        double sp = 0, dsp = 0;
+        for (int64_t k = 0; k < nb; ++k) {
+          sp += ws.get(e * nb + k) * B[i][r * nb + k];
+          dsp += ws.get(e * nb + k) * dB[i][r * nb + k];
+        }
+        spline[e][r] = sp;
+        phi[e][r] = wb.get(e) * x * sig + scaler * sp;
+        dphi[e][r] = wb.get(e) * (sig + x * sig * (1 - sig)) + scaler * dsp;
+      }
+      phiDev[e] = deviation(phi[e], phiMean[e]);
+      A[e] = phiDev[e] / (xDev[i] + 0.1);
+    }
+  }
+  // l1 plus the mean row and mean column entropies of p = A / (sum + 1).
+  auto f = [&](double p) { return p * std::log(p + eps) / ln2; };
+  auto df = [&](double p) {
+    return std::log(p + eps) / ln2 + p / ((p + eps) * ln2);
+  };
+  std::vector<double> rowSum(out, 0.0), colSum(in, 0.0);
+  double l1 = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i) {
+      rowSum[o] += A[o * in + i];
+      colSum[i] += A[o * in + i];
+      l1 += A[o * in + i];
+    }
+  double hRow = 0, hCol = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i) {
+      hRow -= f(A[o * in + i] / (rowSum[o] + 1)) / static_cast<double>(out);
+      hCol -= f(A[o * in + i] / (colSum[i] + 1)) / static_cast<double>(in);
+    }
+  double value = lambda * (lambdaL1 * l1 + lambdaEntropy * (hRow + hCol));
+  if (!grad)
+    return value;
+  // dreg/dA_oi: d/dA_oi of -sum_j f(A_oj / (R + 1)) is
+  // -(f'(p_oi) - sum_j f'(p_oj) p_oj) / (R + 1), likewise for the column.
+  std::vector<double> rowDot(out, 0.0), colDot(in, 0.0), wA(E);
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i) {
+      double pr = A[o * in + i] / (rowSum[o] + 1);
+      double pc = A[o * in + i] / (colSum[i] + 1);
+      rowDot[o] += df(pr) * pr;
+      colDot[i] += df(pc) * pc;
+    }
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i) {
+      int64_t e = o * in + i;
+      double pr = A[e] / (rowSum[o] + 1), pc = A[e] / (colSum[i] + 1);
+      double dh = -(df(pr) - rowDot[o]) / (rowSum[o] + 1) /
+                      static_cast<double>(out) -
+                  (df(pc) - colDot[i]) / (colSum[i] + 1) /
+                      static_cast<double>(in);
+      wA[e] = lambda * (lambdaL1 + lambdaEntropy * dh);
+    }
+  Gx->assign(static_cast<size_t>(N * in), 0.0);
+  const double n1 = static_cast<double>(N - 1);
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t e = o * in + i;
+      // dA/dphi_r = (phi_r - mean) / ((N - 1) std(phi) (std(x) + .1)); at
+      // std(phi) = 0 (a cleared edge) the subgradient 0.
+      if (phiDev[e] > 0) {
+        double scaler = s.withScaler ? m.tensor(l, SplineScaler).get(e) : 1.0;
+        double gwb = 0, gsc = 0;
+        std::vector<double> gc(static_cast<size_t>(nb), 0.0);
+        for (int64_t r = 0; r < N; ++r) {
+          double fr = wA[e] * (phi[e][r] - phiMean[e]) /
+                      (n1 * phiDev[e] * (xDev[i] + 0.1));
+          double x = cols[i][r], sig = 1 / (1 + std::exp(-x));
+          gwb += fr * x * sig;
+          for (int64_t k = 0; k < nb; ++k)
+            gc[k] += fr * scaler * B[i][r * nb + k];
+          gsc += fr * spline[e][r];
+          (*Gx)[r * in + i] += fr * dphi[e][r];
+        }
+        (*grad)[offset[l * tpl + BaseWeight] + e] += gwb;
+        for (int64_t k = 0; k < nb; ++k)
+          (*grad)[offset[l * tpl + SplineWeight] + e * nb + k] += gc[k];
+        if (s.withScaler)
+          (*grad)[offset[l * tpl + SplineScaler] + e] += gsc;
+      }
+      // dA/dx_r through the input's deviation: -A / (std(x) + .1) *
+      // (x_r - mean) / ((N - 1) std(x)).
+      if (xDev[i] > 0)
+        for (int64_t r = 0; r < N; ++r)
+          (*Gx)[r * in + i] -= wA[e] * A[e] / (xDev[i] + 0.1) *
+                               (cols[i][r] - xMean[i]) / (n1 * xDev[i]);
+    }
+  return value;
 }
 
 Expected<double> kan::tools::minimizeAdam(const Objective &f,

@@ -183,6 +183,58 @@ TEST(ExactGradient, RegularizerMatchesCentralDifferences) {
   EXPECT_LT(worst, 1e-5);
 }
 
+// Current pykan's regulariser (std(phi) / (std(x) + 0.1), row and column
+// entropies): the own-layer terms and the input deviation's dependence on
+// the earlier layers against central differences, on three layers so the
+// deviation of a hidden layer's input moves with two layers before it.
+TEST(ExactGradient, StdRatioRegularizerMatchesCentralDifferences) {
+  ModelShape shape;
+  shape.widths = {2, 3, 2, 1};
+  shape.gridSize = 4;
+  Model m = allocateModel(shape);
+  initializeModel(m, 13);
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> nd(0, 0.5);
+  for (Tensor &t : m.tensors)
+    if (t.name.find("grid") == std::string::npos)
+      for (size_t i = 0; i < t.numel(); ++i)
+        t.set(i, t.get(i) + nd(rng));
+  RegressionData d = makeData(25, 2, 1, 3);
+  CompileOptions co;
+  co.workDir = cacheDir();
+  auto g = ExactGradient::create(shape, co);
+  ASSERT_TRUE(static_cast<bool>(g)) << llvm::toString(g.takeError());
+  ASSERT_FALSE(static_cast<bool>((*g)->setRegularizer(
+      0.3, 1.0, 2.0, co, RegularizerMetric::StdRatio)));
+  std::vector<double> grad(numTrainable(m), 0.0);
+  auto r = (*g)->regularizer(m, d, &grad);
+  ASSERT_TRUE(static_cast<bool>(r)) << llvm::toString(r.takeError());
+  EXPECT_GT(*r, 0);
+  // A different value from the mean-|phi| regulariser on the same model.
+  ASSERT_FALSE(static_cast<bool>((*g)->setRegularizer(0.3, 1.0, 2.0, co)));
+  EXPECT_GT(std::fabs(*(*g)->regularizer(m, d, nullptr) - *r), 1e-3);
+  ASSERT_FALSE(static_cast<bool>((*g)->setRegularizer(
+      0.3, 1.0, 2.0, co, RegularizerMetric::StdRatio)));
+  std::vector<double> p = flattenParams(m);
+  double worst = 0, largest = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const double h = 1e-6;
+    std::vector<double> q = p;
+    q[i] = p[i] + h;
+    unflattenParams(m, q);
+    double rp = *(*g)->regularizer(m, d, nullptr);
+    q[i] = p[i] - h;
+    unflattenParams(m, q);
+    double rm = *(*g)->regularizer(m, d, nullptr);
+    double fd = (rp - rm) / (2 * h);
+    largest = std::max(largest, std::fabs(fd));
+    worst = std::max(worst, std::fabs(fd - grad[i]) / std::max(1e-2, std::fabs(fd)));
+  }
+  unflattenParams(m, p);
+  EXPECT_GT(largest, 1e-2);
+  EXPECT_LT(worst, 1e-5);
+}
+
 // L-BFGS and Adam on the Rosenbrock function (minimum 0 at (1, 1)).
 Objective rosenbrock() {
   return [](llvm::ArrayRef<double> p, std::vector<double> &g) -> llvm::Expected<double> {

@@ -11,6 +11,7 @@
 #ifndef KAN_TOOLS_REGRESSION_H
 #define KAN_TOOLS_REGRESSION_H
 
+#include "kan/Tools/Edges.h"
 #include "kan/Tools/Engine.h"
 #include "kan/Tools/Model.h"
 
@@ -69,6 +70,12 @@ std::vector<double> flattenParams(const Model &m);
 void unflattenParams(Model &m, llvm::ArrayRef<double> p);
 size_t numTrainable(const Model &m);
 
+/// The edge scale A_oi the sparsity regulariser penalises.
+enum class RegularizerMetric {
+  MeanAbs,  ///< mean_r |phi_oi(x_r)|, entropy over the whole layer
+  StdRatio, ///< pykan's edge_forward_spline_n (see setRegularizer)
+};
+
 /// Mean squared error over rows and targets, and its exact gradient by
 /// forward mode: kan_forward_jvp compiled with `width` directions, each a
 /// coordinate tangent e_p, so dy/dp for every parameter comes out of
@@ -92,8 +99,19 @@ public:
   /// too: the edge's own parameters analytically, the earlier layers'
   /// through the JVP of the model truncated before the layer (coordinate
   /// tangents, like the loss).
+  ///
+  /// With RegularizerMetric::StdRatio it is current pykan's default
+  /// (reg_metric 'edge_forward_spline_n'): A_oi = std_r(phi_oi) /
+  /// (std_r(x_i) + 0.1) with phi the spline part of the edge (base + spline,
+  /// not a symbolic fit), and the entropy taken per output node over its
+  /// inputs and per input node over its outputs, p = A / (row or column sum
+  /// + 1), mean over rows plus mean over columns of -sum p log2(p + 1e-4).
+  /// The input's deviation depends on the earlier layers, so its gradient
+  /// goes through their JVP as well.
   llvm::Error setRegularizer(double lambda, double l1, double entropy,
-                             const CompileOptions &opts);
+                             const CompileOptions &opts,
+                             RegularizerMetric metric =
+                                 RegularizerMetric::MeanAbs);
   /// The regulariser alone (0 when not set); grad gets its gradient added.
   llvm::Expected<double> regularizer(Model &m, const RegressionData &d,
                                      std::vector<double> *grad);
@@ -101,12 +119,23 @@ public:
   int64_t evaluations() const { return evals; }
 
 private:
+  /// StdRatio for layer l: its value, the gradient of its own edges added
+  /// to grad and dreg/dx_l into Gx (when grad is not null).
+  double stdRatioLayer(const Model &m, size_t l, const LayerTrace &lt,
+                       int64_t N, std::vector<double> *Gx,
+                       std::vector<double> *grad,
+                       const std::vector<size_t> &offset);
+  /// Adds sum_r,i Gx[r,i] dx_l[r,i]/dq for the parameters q before layer l.
+  llvm::Error earlierLayers(Model &m, size_t l, const RegressionData &d,
+                            const std::vector<double> &Gx,
+                            std::vector<double> &grad);
   std::unique_ptr<Engine> fwd, jvp;
   /// Per layer l >= 1: JVP of the first l layers, and its width.
   std::vector<std::unique_ptr<Engine>> prefixJvp;
   std::vector<int64_t> prefixWidth;
   ModelShape shape;
   double lambda = 0, lambdaL1 = 1, lambdaEntropy = 2;
+  RegularizerMetric metric = RegularizerMetric::MeanAbs;
   int64_t w = 1;
   int64_t evals = 0;
 };
