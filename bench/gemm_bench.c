@@ -23,27 +23,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 /* OpenBLAS's name of the kernels it runs (DYNAMIC_ARCH picks them from
    cpuid, or OPENBLAS_CORETYPE forces them). */
 char *openblas_get_corename(void);
 
 #define MAXL 16
-
-static double clock_ms(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof(double), cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void usage(void) {
   fprintf(stderr, "usage: gemm_bench --impl openblas|kanrt --dtype f64|f32 "

@@ -38,18 +38,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "bench_time.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #define P KAN_NUM_PARAMS
 #define MAXL 16
-
-static double clock_ms(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 static double status_mb(const char *field) {
   char line[256];
@@ -72,11 +68,6 @@ static double uniform(void) { /* xorshift64*, in [0, 1) */
   rng_state ^= rng_state << 25;
   rng_state ^= rng_state >> 27;
   return (double)((rng_state * 2685821657736338717ull) >> 11) * 0x1.0p-53;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 static int ends_with(const char *s, const char *suffix) {
