@@ -1620,8 +1620,7 @@ void KanToEmitCPass::runOnOperation() {
       args.append({e->getArgument(2), e->getArgument(7), e->getArgument(8)});
       args.append(paramList(b, e->getArgument(6), numParams));
       callImpl(b, "train_step_impl", args);
-    }
-    if (!gradients) {
+    } else {
       auto [b, e] = entryPoint("train_step_scaled",
                                {constRealPtr, constTargetPtr, i64, u64, i64,
                                 Float64Type::get(ctx), paramsT, realPtr,
@@ -1642,17 +1641,16 @@ void KanToEmitCPass::runOnOperation() {
         b.create<emitc::CallOpaqueOp>(loc, TypeRange{}, "KAN_UNUSED",
                                       ValueRange{e->getArgument(5)});
       callImpl(b, "train_step_impl", args);
-    }
-    if (!gradients) {
-      auto [b, e] = entryPoint("train_step",
-                               {constRealPtr, constTargetPtr, i64, u64, i64,
-                                paramsT, realPtr, realPtr});
-      Value one = b.create<emitc::ConstantOp>(
-          loc, b.getF64Type(), emitc::OpaqueAttr::get(ctx, "1.0"));
-      SmallVector<Value> args(e->getArguments().begin(),
-                              e->getArguments().end());
-      args.insert(args.begin() + 5, one);
-      callImpl(b, pre + "train_step_scaled", args);
+      // The unscaled step: lr_scale 1.0.
+      auto [b1, e1] = entryPoint("train_step",
+                                 {constRealPtr, constTargetPtr, i64, u64, i64,
+                                  paramsT, realPtr, realPtr});
+      Value one = b1.create<emitc::ConstantOp>(
+          loc, b1.getF64Type(), emitc::OpaqueAttr::get(ctx, "1.0"));
+      SmallVector<Value> unscaled(e1->getArguments().begin(),
+                                  e1->getArguments().end());
+      unscaled.insert(unscaled.begin() + 5, one);
+      callImpl(b1, pre + "train_step_scaled", unscaled);
     }
     stepInfo = ab.getDictionaryAttr(
         {ab.getNamedAttr("directions", ab.getI64IntegerAttr(width)),

@@ -71,9 +71,9 @@ LogicalResult writeHeader(ModuleOp module, DictionaryAttr abi,
     std::string targetT = target ? target.str() : T;
     int64_t width = num(step, "directions");
     auto gradients = step.getAs<BoolAttr>("gradients");
-    if (gradients && gradients.getValue()) {
-      header << "#define " << P << "DIRECTIONS " << width << "\n"
-             << "/** The activity rule's estimated update of a batch: loss, "
+    header << "#define " << P << "DIRECTIONS " << width << "\n";
+    if (gradients && gradients.getValue())
+      header << "/** The activity rule's estimated update of a batch: loss, "
                 "the "
              << width
              << " JVP scalars of the batch loss, and in grads[i] the update "
@@ -84,25 +84,22 @@ LogicalResult writeHeader(ModuleOp module, DictionaryAttr abi,
              << " *target, int64_t n, uint64_t seed, int64_t step, " << T
              << " *const *params, " << T << " *const *grads, " << T
              << " *loss, " << T << " *alphas);\n";
-      header << "\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
-      return success();
-    }
-    header << "#define " << P << "DIRECTIONS " << width << "\n"
-           << "/** One noise_step training step on a batch: loss, the "
-           << width << " JVP scalars, parameters updated in place. */\n"
-           << "int " << prefix << "train_step(const " << T << " *x, const "
-           << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
-           << T << " *const *params, " << T << " *loss, " << T
-           << " *alphas);\n"
-           << "/** The same with every update's step size (lr, or lr/n for "
-              "fg) multiplied\n    by lr_scale: a learning-rate schedule "
-              "without recompiling. */\n"
-           << "int " << prefix << "train_step_scaled(const " << T
-           << " *x, const " << targetT
-           << " *target, int64_t n, uint64_t seed, int64_t step, double "
-              "lr_scale, "
-           << T << " *const *params, " << T << " *loss, " << T
-           << " *alphas);\n";
+    else
+      header << "/** One noise_step training step on a batch: loss, the "
+             << width << " JVP scalars, parameters updated in place. */\n"
+             << "int " << prefix << "train_step(const " << T << " *x, const "
+             << targetT << " *target, int64_t n, uint64_t seed, int64_t step, "
+             << T << " *const *params, " << T << " *loss, " << T
+             << " *alphas);\n"
+             << "/** The same with every update's step size (lr, or lr/n for "
+                "fg) multiplied\n    by lr_scale: a learning-rate schedule "
+                "without recompiling. */\n"
+             << "int " << prefix << "train_step_scaled(const " << T
+             << " *x, const " << targetT
+             << " *target, int64_t n, uint64_t seed, int64_t step, double "
+                "lr_scale, "
+             << T << " *const *params, " << T << " *loss, " << T
+             << " *alphas);\n";
   }
   header << "\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
   return success();
