@@ -721,17 +721,28 @@ static Attribute actLiteral(OpBuilder &b, Activation act) {
                                                     : "KAN_ACT_IDENTITY");
 }
 
+/// The sizes of a (tiled) feature GEMM: order k, inputs, grid intervals G,
+/// outputs and the feature width (columns of the packed weights).
+struct GemmShape {
+  int64_t order, in, g, out, kk;
+};
+template <typename OpT> static GemmShape gemmShape(OpT op) {
+  auto gT = op.getGrid().getType();
+  auto wT = op.getWeights().getType();
+  int64_t order = op.getOrder();
+  return {order, gT.getDimSize(0), gT.getDimSize(1) - 2 * order - 1,
+          wT.getDimSize(0), wT.getDimSize(1)};
+}
+
 LogicalResult FunctionLowering::lowerFeatureGemm(FeatureGemmOp op) {
   auto it = scratch.find(op);
   if (it == scratch.end() || !op.getAux())
     return op.emitOpError()
            << "must be tiled by kan-tile-and-fuse before emission";
   TileScratch &s = it->second;
-  auto gT = op.getGrid().getType();
-  int64_t order = op.getOrder();
-  int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
-  auto wT = op.getWeights().getType();
-  int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
+  GemmShape shape = gemmShape(op);
+  int64_t order = shape.order, in = shape.in, g = shape.g, out = shape.out,
+          kk = shape.kk;
   defineBuffer(op.getOutput());
   View x = view(op.getInput()), y = view(op.getOutput());
   Attribute act = actLiteral(b, op.getAct());
@@ -760,12 +771,10 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
     return op.emitOpError()
            << "must be tiled by kan-tile-and-fuse before emission";
   TileScratch &s = it->second;
-  auto gT = op.getGrid().getType();
-  int64_t order = op.getOrder();
-  int64_t in = gT.getDimSize(0), g = gT.getDimSize(1) - 2 * order - 1;
+  GemmShape shape = gemmShape(op);
+  int64_t order = shape.order, in = shape.in, g = shape.g, out = shape.out,
+          kk = shape.kk;
   int64_t gk = g + order;
-  auto wT = op.getWeights().getType();
-  int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
   int64_t width = op.getWidth(), tr = s.rows;
   Attribute act = actLiteral(b, op.getAct());
   defineBuffer(op.getOutput());
