@@ -532,7 +532,10 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
   for (auto [res, arg] :
        llvm::zip(loop.getResults(), loop.getRegionIterArgs())) {
     defineBuffer(res);
-    views[arg] = view(res);
+    // A copy first: inserting into `views` may move the entry a reference
+    // would point to.
+    View w = view(res);
+    views[arg] = w;
   }
   for (Operation &op : loop.getTerminator().getYieldingOps()) {
     auto ins = dyn_cast<tensor::ParallelInsertSliceOp>(op);
@@ -974,7 +977,8 @@ void FunctionLowering::updateInPlaceOrCopy(Operation *op, Value param,
     return;
   }
   // In place: the old parameter is dead after its update.
-  views[res] = view(param);
+  View w = view(param); // a copy: inserting into `views` may move entries
+  views[res] = w;
   auto it = owned.find(param);
   if (it != owned.end()) {
     owned[res] = it->second;
