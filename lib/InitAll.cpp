@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -20,7 +21,8 @@
 
 void mlir::kan::registerAllDialects(DialectRegistry &registry) {
   registry.insert<KanDialect, func::FuncDialect, arith::ArithDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  bufferization::BufferizationDialect, math::MathDialect,
+                  memref::MemRefDialect, scf::SCFDialect,
                   affine::AffineDialect,
                   tensor::TensorDialect, emitc::EmitCDialect>();
   registerJvpExternalModels(registry);

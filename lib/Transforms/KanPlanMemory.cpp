@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "kan/Dialect/Kan/KanOps.h"
+#include "kan/Transforms/MemoryPlan.h"
 #include "kan/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -21,6 +23,7 @@ using namespace mlir;
 using namespace mlir::kan;
 
 namespace {
+
 /// Values an op reads, its nested regions included (captured values).
 SetVector<Value> usedValues(Operation *op) {
   SetVector<Value> used;
@@ -38,7 +41,7 @@ bool needsNoSlot(Operation &op) {
   if (auto empty = dyn_cast<tensor::EmptyOp>(op))
     return llvm::all_of(empty->getUsers(),
                         [](Operation *u) { return isa<scf::ForallOp>(u); });
-  return isa<UpdateOp, SparseDirectionsOp>(op);
+  return isa<SparseDirectionsOp>(op);
 }
 
 struct KanPlanMemoryPass
@@ -52,6 +55,9 @@ struct KanPlanMemoryPass
       return signalPassFailure();
     }
     Block &body = func.getBody().front();
+    // Already bufferised (a pipeline cut after kan-bufferize, finished).
+    if (!body.getOps<bufferization::MaterializeInDestinationOp>().empty())
+      return;
     Operation *ret = body.getTerminator();
     DenseSet<Value> returned(ret->getOperands().begin(),
                              ret->getOperands().end());
@@ -62,14 +68,31 @@ struct KanPlanMemoryPass
     Builder b(func.getContext());
     for (Operation &op : body.without_terminator()) {
       SmallVector<int64_t> assigned;
-      for (Value r : op.getResults()) {
-        auto t = dyn_cast<ShapedType>(r.getType());
-        // Function results are written straight into the caller's buffers;
-        // an update reuses its parameter's buffer.
+      for (OpResult r : op.getResults()) {
+        auto t = dyn_cast<RankedTensorType>(r.getType());
+        // Function results are written straight into the caller's buffers.
         if (!t || !isa<FloatType>(t.getElementType()) || returned.contains(r) ||
             needsNoSlot(op)) {
-          assigned.push_back(-1);
+          assigned.push_back(kNoSlot);
           continue;
+        }
+        // An update overwrites its parameter when nothing reads the old
+        // value later: the result takes over the parameter's buffer (its
+        // slot, or the caller's argument).
+        if (Value param = getUpdatedParam(r)) {
+          bool later = llvm::any_of(param.getUsers(), [&](Operation *user) {
+            Operation *top = body.findAncestorOpInBlock(*user);
+            return top && top != &op && op.isBeforeInBlock(top);
+          });
+          if (!later) {
+            assigned.push_back(kInPlace);
+            auto it = slotOf.find(param);
+            if (it != slotOf.end()) {
+              slotOf[r] = it->second;
+              slotOf.erase(it);
+            }
+            continue;
+          }
         }
         auto size = getBatchAffineNumElements(t);
         int64_t slot = -1;
@@ -91,7 +114,7 @@ struct KanPlanMemoryPass
       }
       if (llvm::any_of(op.getResultTypes(),
                        [](Type t) { return isa<ShapedType>(t); }))
-        op.setAttr("kan.slots", b.getDenseI64ArrayAttr(assigned));
+        op.setAttr(kSlotsAttr, b.getDenseI64ArrayAttr(assigned));
       // Values whose last use is this op (or inside its loop body) free
       // their slots.
       for (Value v : usedValues(&op)) {
@@ -117,7 +140,7 @@ struct KanPlanMemoryPass
       flat.push_back(perN);
       flat.push_back(constant);
     }
-    func->setAttr("kan.memory_plan", b.getDenseI64ArrayAttr(flat));
+    func->setAttr(kMemoryPlanAttr, b.getDenseI64ArrayAttr(flat));
   }
 };
 } // namespace

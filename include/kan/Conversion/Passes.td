@@ -57,14 +57,20 @@ def KanToEmitC : Pass<"kan-to-emitc", "::mlir::ModuleOp"> {
   let summary = "Lower a CPU-lowered kan module to EmitC (runtime calls, loops, buffers)";
   let description = [{
     The last pass of the CPU pipeline (kan-compile-cpu). Every function of a
-    module after kan-plan-memory becomes an `emitc.func` (`<name>_impl`,
+    module after kan-bufferize becomes an `emitc.func` (`<name>_impl`,
     static) whose body calls the runtime (kanrt) once per kan op: kernels
     and whole-op entry points as `emitc.call_opaque`, row tiles and sparse
     directions as `emitc.for` behind an OpenMP pragma (`emitc.verbatim`),
     tensors as pointers (`emitc.ptr`) with offsets computed from the tile
-    indices. Buffers are explicit: the memory plan's slots, per-thread
-    scratch and run-time sized CSR arrays are pointer variables allocated,
-    checked and freed by ops of the function; a failing call skips the rest
+    indices. Buffers are explicit: the memrefs of kan-bufferize
+    (`memref.alloc` a pointer variable allocated with `kan_buffer_alloc` and
+    checked, `memref.reinterpret_cast` a pointer with sizes and strides,
+    `memref.dealloc` a `free`; a tensor lives in the memref
+    `bufferization.materialize_in_destination` binds it to, or is a function
+    result in the caller's buffer), per-thread scratch and run-time sized
+    CSR arrays are pointer variables allocated, checked and freed by ops of
+    the function; a tensor result without a buffer is an error. A failing
+    call skips the rest
     (nested `emitc.if` on the status). The exported C entry points
     (`<prefix>forward`, `forward_jvp`, `train_step`, `train_step_scaled`,
     `set_threads`) and the parameter tables are added, and the module

@@ -186,10 +186,39 @@ def KanPlanMemory : Pass<"kan-plan-memory", "::mlir::func::FuncOp"> {
     time, take none either. Sizes are affine in the
     dynamic batch size n, so a slot's capacity is kept as (elements per n,
     constant elements), the maximum over the values it holds. Results carry
-    `kan.slots` (-1 where the value is a function result or aliases one);
+    `kan.slots` (-1 where the value is a function result or aliases one;
+    -2 for an update result that overwrites its parameter, whose old value
+    nothing reads later: it takes over the parameter's slot);
     the function carries `kan.memory_plan` (per slot: n coefficient,
-    constant) and the CPU emitter allocates each slot once.
+    constant) and kan-bufferize turns the plan into memref IR. A function
+    that is already bufferised is left unchanged.
   }];
+}
+
+def KanBufferize : Pass<"kan-bufferize", "::mlir::func::FuncOp"> {
+  let summary = "The memory plan as memref IR: one alloc per slot, a view per value";
+  let description = [{
+    Turns the slots of kan-plan-memory into buffers of the IR and removes
+    its attributes. Each slot becomes one `memref.alloc` at the top of the
+    function (a 1-D buffer of the slot's element type; capacity
+    `a * n + b` elements, n the batch size taken by `tensor.dim` from an
+    argument) and one `memref.dealloc` in front of the return. Every tensor
+    placed in a slot gets a `memref.reinterpret_cast` view of its slot
+    (row-major sizes and strides) in front of its producer, and is bound to
+    it by `bufferization.materialize_in_destination ... restrict writable`
+    right after the producer: kan ops have no destination operands, so the
+    binding says which memory the producer writes. Values that share a slot
+    are views of the same alloc. An update result that overwrites its
+    parameter (`kan.slots` entry -2) is bound to the parameter's buffer: its
+    view, or `bufferization.to_memref` of a function argument. Function
+    results (-1) are written into the caller's buffers and get no memref.
+    Functions without `kan.memory_plan` are left unchanged (so a pipeline
+    cut after this pass can be finished by running it again).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 #endif // KAN_TRANSFORMS_PASSES_TD

@@ -2,14 +2,17 @@
 //
 // The CPU target's last conversion: every function of a lowered module (GEMM
 // form, row tiles as scf.forall, kernels chosen by kan-prepare-cpu, buffers
-// placed by kan-plan-memory) becomes an emitc.func whose body calls the
-// runtime (kanrt) once per kan op. The conversion owns memory: every buffer
-// is a pointer variable allocated, checked and freed by ops of the IR (slots
-// of the memory plan for the whole call, per-thread scratch around a loop,
-// run-time sized CSR directions until their last use), so the C printer
-// allocates nothing. The batch dimension is dynamic: tensors become
-// pointers with sizes and strides held here, as IREE's VM-to-EmitC does,
-// instead of memrefs (upstream MemRef-to-EmitC handles static shapes only).
+// as memrefs from kan-bufferize) becomes an emitc.func whose body calls the
+// runtime (kanrt) once per kan op. Every buffer is a pointer variable
+// allocated, checked and freed by ops of the IR, so the C printer allocates
+// nothing: the memrefs of kan-bufferize (memref.alloc, views, deallocs) are
+// lowered here, a tensor lives in the memref it is bound to
+// (bufferization.materialize_in_destination) or in the caller's result
+// buffer; per-thread scratch around a loop and run-time sized CSR
+// directions are allocated here too. The batch dimension is dynamic:
+// memrefs and tensors become pointers with sizes and strides held here, as
+// IREE's VM-to-EmitC does (upstream MemRef-to-EmitC handles static shapes
+// only).
 //
 // Errors: a failing runtime call stores its status and skips the rest of
 // the function (the rest is nested in `if (status == KAN_OK)`); buffers are
@@ -29,8 +32,10 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -221,9 +226,12 @@ private:
                             ArrayRef<OpFoldResult> sizes,
                             ArrayRef<OpFoldResult> strides);
   Dim index(OpFoldResult ofr);
-  /// The buffer of a tensor result (a caller's result, a slot of the memory
-  /// plan, the tile of a loop's output, or a buffer of its own).
+  /// The buffer of a tensor result: a caller's result, the memref
+  /// kan-bufferize bound it to, or the tile of a loop's output.
   void defineBuffer(Value v);
+  LogicalResult lowerAlloc(memref::AllocOp op);
+  LogicalResult lowerReinterpretCast(memref::ReinterpretCastOp op);
+  LogicalResult lowerDealloc(memref::DeallocOp op);
   void releaseDeadOperands(Operation *op);
   Value ptr(Value v) { return view(v).ptr; }
   Arg opt(Value v) { return v ? Arg(ptr(v)) : Arg(lit("NULL")); }
@@ -244,9 +252,9 @@ private:
   LogicalResult lowerActivityOp(Operation *op);
   /// kan.symbolic_edges(_jvp): one runtime call each (kanrt/symbolic.h).
   LogicalResult lowerSymbolicEdges(Operation *op);
-  /// The result of an update: in place when the old value is dead after
-  /// \p op, else a buffer of its own holding a copy (none when \p copy is
-  /// false).
+  /// The result of an update in its buffer: in place when kan-bufferize
+  /// bound it to the parameter's buffer, else a copy of the parameter first
+  /// (none when \p copy is false).
   void updateInPlaceOrCopy(Operation *op, Value param, Value res, bool copy);
   LogicalResult lowerElementwise(Operation *op);
   LogicalResult lowerReturn(func::ReturnOp op);
@@ -269,8 +277,15 @@ private:
   DenseMap<Value, Dim> dims;
   DenseMap<Value, tensor::ParallelInsertSliceOp> insertOf;
   DenseMap<Operation *, TileScratch> scratch;
-  /// Buffers this function owns, by value (freed at their last use).
+  /// CSR arrays this function allocates, by value (freed at their last
+  /// use).
   DenseMap<Value, Value> owned;
+  /// The memref each tensor is bound to (kan-bufferize).
+  DenseMap<Value, Value> bufferOf;
+  /// memref.dealloc ops in front of the return: the cleanup frees them.
+  DenseSet<Operation *> finalDeallocs;
+  /// A tensor result without a buffer was diagnosed.
+  bool missingBuffer = false;
   DenseMap<Value, unsigned> resultIndex;
   SmallVector<Value> results;
 };
@@ -415,20 +430,64 @@ void FunctionLowering::defineBuffer(Value v) {
     views[v] = w;
     return;
   }
-  // A value placed by kan-plan-memory lives in its slot.
+  auto bound = bufferOf.find(v);
+  if (bound != bufferOf.end()) {
+    // A copy: inserting into `views` may move the entry.
+    View m = view(bound->second);
+    views[v] = m;
+    return;
+  }
   if (Operation *def = v.getDefiningOp())
-    if (auto slots = def->getAttrOfType<DenseI64ArrayAttr>("kan.slots")) {
-      int64_t slot = slots[cast<OpResult>(v).getResultNumber()];
-      if (slot >= 0) {
-        w.ptr = buffers[slot];
-        views[v] = w;
-        return;
-      }
-    }
-  w.ptr = declareBuffer(elemType(t));
-  allocate(w.ptr, numel(t), elemBytes(t));
-  owned[v] = w.ptr;
+    def->emitOpError() << "has a tensor result without a buffer (kan-bufferize "
+                          "binds every intermediate tensor to a memref)";
+  else
+    emitError(v.getLoc()) << "tensor without a buffer";
+  missingBuffer = true;
+  w.ptr = b.create<emitc::LiteralOp>(loc(), ptrTo(elemType(t)), "NULL");
   views[v] = w;
+}
+
+LogicalResult FunctionLowering::lowerAlloc(memref::AllocOp op) {
+  MemRefType t = op.getType();
+  if (t.getRank() != 1 || !t.getLayout().isIdentity())
+    return op.emitOpError() << "is supported by the CPU target only as a 1-D "
+                               "buffer (kan-bufferize)";
+  if (llvm::none_of(op->getUsers(),
+                    [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+    return op.emitOpError() << "has no memref.dealloc";
+  View w;
+  Dim count = t.isDynamicDim(0) ? dims.lookup(op.getDynamicSizes()[0])
+                                : Dim(t.getDimSize(0));
+  w.ptr = declareBuffer(elemType(t));
+  allocate(w.ptr, count, elemBytes(t));
+  w.sizes = {count};
+  w.strides = {Dim(1)};
+  views[op.getResult()] = w;
+  return success();
+}
+
+LogicalResult
+FunctionLowering::lowerReinterpretCast(memref::ReinterpretCastOp op) {
+  View src = view(op.getSource()), w;
+  w.ptr = offset(src.ptr, index(op.getMixedOffsets()[0]));
+  for (OpFoldResult s : op.getMixedSizes())
+    w.sizes.push_back(index(s));
+  for (OpFoldResult s : op.getMixedStrides())
+    w.strides.push_back(index(s));
+  views[op.getResult()] = w;
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerDealloc(memref::DeallocOp op) {
+  auto alloc = op.getMemref().getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return op.emitOpError() << "must free a memref.alloc";
+  // The deallocs in front of the return are the cleanup at the end of the
+  // function, which frees every buffer variable on every path (free(NULL)
+  // does nothing); an earlier one frees its buffer where it stands.
+  if (!finalDeallocs.contains(op))
+    release(ptr(alloc));
+  return success();
 }
 
 void FunctionLowering::releaseDeadOperands(Operation *op) {
@@ -964,26 +1023,12 @@ LogicalResult FunctionLowering::lowerUpdate(UpdateOp op) {
 
 void FunctionLowering::updateInPlaceOrCopy(Operation *op, Value param,
                                            Value res, bool copy) {
-  bool laterUse = llvm::any_of(param.getUsers(), [&](Operation *user) {
-    return user != op && op->isBeforeInBlock(user);
-  });
-  if (!copy || laterUse || resultIndex.count(res)) {
-    defineBuffer(res);
-    // The caller may pass the parameter itself as the result buffer (an
-    // update in place through the ABI): the copy then does nothing.
-    if (copy)
-      call(fn("kan_copy"), Type(),
-           {arg(numel(param.getType())), ptr(param), ptr(res)});
-    return;
-  }
-  // In place: the old parameter is dead after its update.
-  View w = view(param); // a copy: inserting into `views` may move entries
-  views[res] = w;
-  auto it = owned.find(param);
-  if (it != owned.end()) {
-    owned[res] = it->second;
-    owned.erase(param);
-  }
+  defineBuffer(res);
+  // The caller may pass the parameter itself as the result buffer (an
+  // update in place through the ABI): the copy then does nothing.
+  if (copy && ptr(res) != ptr(param))
+    call(fn("kan_copy"), Type(),
+         {arg(numel(param.getType())), ptr(param), ptr(res)});
 }
 
 LogicalResult FunctionLowering::lowerActivityOp(Operation *op) {
@@ -1328,6 +1373,32 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
                            s.getMixedStrides());
       })
       .Case<scf::ForallOp>([&](auto o) { return lowerForall(o); })
+      .Case<memref::AllocOp>([&](auto o) { return lowerAlloc(o); })
+      .Case<memref::ReinterpretCastOp>(
+          [&](auto o) { return lowerReinterpretCast(o); })
+      .Case<memref::DeallocOp>([&](auto o) { return lowerDealloc(o); })
+      .Case<bufferization::ToMemrefOp>([&](bufferization::ToMemrefOp o) {
+        View w = view(o.getTensor());
+        views[o.getResult()] = w;
+        return success();
+      })
+      .Case<bufferization::MaterializeInDestinationOp>(
+          [&](bufferization::MaterializeInDestinationOp o) -> LogicalResult {
+            // The producer (lowered before) computed the tensor in place.
+            if (!views.count(o.getSource()) || !views.count(o.getDest()) ||
+                ptr(o.getSource()) != ptr(o.getDest()))
+              return o.emitOpError() << "must follow the producer of its "
+                                        "tensor";
+            return success();
+          })
+      .Case<arith::MulIOp, arith::AddIOp>([&](Operation *o) -> LogicalResult {
+        if (!o->getResult(0).getType().isIndex())
+          return o->emitOpError() << "is supported by the CPU target only on "
+                                     "index values (buffer sizes)";
+        Dim x = dims.lookup(o->getOperand(0)), y = dims.lookup(o->getOperand(1));
+        dims[o->getResult(0)] = isa<arith::MulIOp>(o) ? mul(x, y) : add(x, y);
+        return success();
+      })
       .Case<affine::AffineMinOp>([&](auto o) { return lowerAffineMin(o); })
       .Case<LayerOp, LayerJvpOp>([&](Operation *o) -> LogicalResult {
         return o->emitOpError()
@@ -1425,17 +1496,15 @@ FailureOr<emitc::FuncOp> FunctionLowering::lower() {
   // built behind them.
   Operation *bodyStart = b.create<emitc::VerbatimOp>(loc(), "");
   declPoint = OpBuilder::InsertPoint(entry, Block::iterator(bodyStart));
-  // The memory plan: every slot allocated once for the whole call.
-  if (auto plan = func->getAttrOfType<DenseI64ArrayAttr>("kan.memory_plan"))
-    for (int64_t i = 0; i + 1 < (int64_t)plan.size(); i += 2)
-      declareBuffer(T);
   b.setInsertionPointToEnd(entry);
-  if (auto plan = func->getAttrOfType<DenseI64ArrayAttr>("kan.memory_plan"))
-    for (int64_t i = 0; i + 1 < (int64_t)plan.size(); i += 2)
-      allocate(buffers[i / 2], add(mul(Dim(plan[i]), Dim(n)), Dim(plan[i + 1])),
-               f32 ? 4 : 8);
+  for (auto m : body.getOps<bufferization::MaterializeInDestinationOp>())
+    if (!bufferOf.try_emplace(m.getSource(), m.getDest()).second)
+      return m.emitOpError() << "binds a tensor that is already bound";
+  for (Operation *op = ret->getPrevNode();
+       op && isa<memref::DeallocOp>(op); op = op->getPrevNode())
+    finalDeallocs.insert(op);
   for (Operation &op : body.without_terminator()) {
-    if (failed(lowerOp(&op)))
+    if (failed(lowerOp(&op)) || missingBuffer)
       return failure();
     releaseDeadOperands(&op);
   }

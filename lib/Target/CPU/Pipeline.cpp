@@ -34,6 +34,8 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   p.pregenerateBytes = options.pregenerateBytes;
   pm.addNestedPass<func::FuncOp>(createKanPrepareCPU(p));
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
+  // The plan as memref IR: allocs, views, bindings, deallocs.
+  pm.addNestedPass<func::FuncOp>(createKanBufferize());
   // Runtime calls, loops and buffers as EmitC; the printer only prints.
   KanToEmitCOptions e;
   e.prefix = options.prefix;

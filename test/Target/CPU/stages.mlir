@@ -18,11 +18,15 @@
 // -> kernel choices.
 // RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu))' -o %t/4-kernels.mlir
 // RUN: FileCheck %s --check-prefix=KERNELS --input-file=%t/4-kernels.mlir
-// -> buffers (slots reused across the function).
-// RUN: kan-opt %t/4-kernels.mlir --pass-pipeline='builtin.module(func.func(kan-plan-memory))' -o %t/5-buffers.mlir
+// -> memory plan (slots reused across the function).
+// RUN: kan-opt %t/4-kernels.mlir --pass-pipeline='builtin.module(func.func(kan-plan-memory))' -o %t/5-plan.mlir
+// RUN: FileCheck %s --check-prefix=PLAN --input-file=%t/5-plan.mlir
+// -> buffers as memrefs: one alloc per slot, a view per value, deallocs.
+// RUN: kan-opt %t/5-plan.mlir --pass-pipeline='builtin.module(func.func(kan-bufferize))' -o %t/5-buffers.mlir
 // RUN: FileCheck %s --check-prefix=BUFFERS --input-file=%t/5-buffers.mlir
 // -> EmitC: runtime calls, loops and buffers (allocation, checks, frees)
-// as ops; nothing of the kan, func, scf, tensor or affine dialects is left.
+// as ops; nothing of the kan, func, scf, tensor, affine, memref or
+// bufferization dialects is left.
 // RUN: kan-opt %t/5-buffers.mlir --pass-pipeline='builtin.module(kan-to-emitc)' -o %t/6-emitc.mlir
 // RUN: FileCheck %s --check-prefix=EMITC --input-file=%t/6-emitc.mlir
 // RUN: FileCheck %s --check-prefix=ONLY-EMITC --input-file=%t/6-emitc.mlir
@@ -36,6 +40,7 @@
 // RUN: kan-translate --target=cpu -o %t/c2 %t/2-gemm.mlir
 // RUN: kan-translate --target=cpu -o %t/c3 %t/3-tiles.mlir
 // RUN: kan-translate --target=cpu -o %t/c4 %t/4-kernels.mlir
+// RUN: kan-translate --target=cpu -o %t/cplan %t/5-plan.mlir
 // RUN: kan-translate --target=cpu -o %t/c5 %t/5-buffers.mlir
 // RUN: FileCheck %s --check-prefix=C --input-file=%t/c5/kan_model.c
 // RUN: %kanrt-cc -I%t/c1 -DKAN_CHECK_SPARSE=1 -DKAN_CHECK_DENSITY=0.05 -DKAN_CHECK_LR=0.01 %S/Inputs/check_model.c %t/c1/kan_model.c %kanrt-lib -o %t/check1
@@ -61,6 +66,7 @@
 // RUN: diff %t/c2/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c3/kan_model.c %t/c5/kan_model.c
 // RUN: diff %t/c4/kan_model.c %t/c5/kan_model.c
+// RUN: diff %t/cplan/kan_model.c %t/c5/kan_model.c
 //
 // The other kernels, forced through kan-prepare-cpu's options, compute the
 // same model: feature panels and GEMMs instead of the span-local forward,
@@ -112,10 +118,32 @@
 // KERNELS: kan.span_weights
 // KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian_multi>
 
+// PLAN-LABEL: func.func @model
+// PLAN-SAME: kan.memory_plan
+// PLAN: scf.forall
+// PLAN: } {kan.slots = array<i64: 2>}
+
+// The plan's attributes are gone; its slots are allocs, its values views.
+// BUFFERS-NOT: kan.slots
+// BUFFERS-NOT: kan.memory_plan
 // BUFFERS-LABEL: func.func @model
-// BUFFERS-SAME: kan.memory_plan
+// BUFFERS: %[[N:.*]] = tensor.dim %arg0, %c0
+// BUFFERS: %[[W:.*]] = memref.alloc() : memref<180xf64>
+// BUFFERS: %[[A:.*]] = memref.alloc({{.*}}) : memref<?xf64>
+// BUFFERS: %[[WV:.*]] = memref.reinterpret_cast %[[W]]
+// BUFFERS-NEXT: %[[P:.*]] = kan.pack_weights
+// BUFFERS-NEXT: bufferization.materialize_in_destination %[[P]] in restrict writable %[[WV]]
+// BUFFERS: memref.reinterpret_cast %[[A]] to offset: [0], sizes: [%[[N]], 4], strides: [4, 1]
 // BUFFERS: scf.forall
-// BUFFERS: } {kan.slots = array<i64: 2>}
+// BUFFERS: memref.dealloc %[[W]]
+// BUFFERS: memref.dealloc %[[A]]
+// BUFFERS-NEXT: return
+// BUFFERS-LABEL: func.func @train_step
+// BUFFERS: memref.alloc
+// BUFFERS: kan.feature_gemm_jvp
+// BUFFERS: bufferization.materialize_in_destination
+// BUFFERS: kan.update
+// BUFFERS: memref.dealloc
 
 // EMITC-LABEL: emitc.func @model_impl(
 // EMITC-SAME: attributes {specifiers = ["static"]}
