@@ -133,6 +133,7 @@ void KanBufferizePass::runOnOperation() {
   // cover every value.
   int64_t numSlots = plan.size() / 2;
   SmallVector<Type> elem(numSlots);
+  SmallVector<OpResult> inPlace;
   bool needsBatch = false;
   for (int64_t s = 0; s < numSlots; ++s)
     needsBatch |= plan[2 * s] != 0;
@@ -143,6 +144,8 @@ void KanBufferizePass::runOnOperation() {
     if ((int64_t)slots.size() != op.getNumResults())
       return fail(&op, "kan.slots needs one entry per result");
     for (auto [i, s] : llvm::enumerate(slots.asArrayRef())) {
+      if (s == kInPlace)
+        inPlace.push_back(op.getResult(i));
       if (s == kNoSlot || s == kInPlace)
         continue;
       auto t = dyn_cast<RankedTensorType>(op.getResult(i).getType());
@@ -204,6 +207,20 @@ void KanBufferizePass::runOnOperation() {
     slotBuffers.push_back(b->create<memref::AllocOp>(loc, type, dynSizes));
   }
 
+  // Arguments that updates overwrite.
+  for (OpResult r : inPlace) {
+    Value param = getUpdatedParam(r);
+    if (!param)
+      return fail(r.getOwner(), "result " + Twine(r.getResultNumber()) +
+                                    " is in place but updates no parameter");
+    if (!isa<BlockArgument>(param) || bufferOf.count(param))
+      continue;
+    auto t = cast<RankedTensorType>(param.getType());
+    b->setInsertionPoint(top);
+    bufferOf[param] = b->create<bufferization::ToMemrefOp>(
+        loc, MemRefType::get(t.getShape(), t.getElementType()), param);
+  }
+
   // Views in front of the producers, bindings behind them.
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     auto slots = op.getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr);
@@ -217,18 +234,7 @@ void KanBufferizePass::runOnOperation() {
         continue;
       Value buffer;
       if (s == kInPlace) {
-        Value param = getUpdatedParam(r);
-        if (!param)
-          return fail(&op, "result " + Twine(i) + " is in place but updates "
-                           "no parameter");
-        buffer = bufferOf.lookup(param);
-        if (!buffer && isa<BlockArgument>(param)) {
-          auto t = cast<RankedTensorType>(param.getType());
-          b->setInsertionPoint(top);
-          buffer = b->create<bufferization::ToMemrefOp>(
-              loc, MemRefType::get(t.getShape(), t.getElementType()), param);
-          bufferOf[param] = buffer;
-        }
+        buffer = bufferOf.lookup(getUpdatedParam(r));
         if (!buffer)
           return fail(&op, "result " + Twine(i) + " overwrites a parameter "
                            "that has no buffer");

@@ -38,3 +38,25 @@ func.func @model(%x: tensor<?x6xf32>,
 // TILED: kan.grid_prepare {{.*}}kan.slots = array<i64: 1>
 // TILED: } {kan.slots = array<i64: 3>}
 // TILED: } {kan.slots = array<i64: -1>}
+
+// Updates: %u and %v overwrite their parameters (nothing reads the old
+// values later; -2): %u the argument, %v the slot of %s, which it keeps
+// until its last use; %k updates %v, read again later, so it gets a slot.
+// RUN: kan-opt %s --pass-pipeline='builtin.module(func.func(kan-plan-memory))' | FileCheck %s --check-prefix=UPDATE
+// UPDATE-LABEL: func.func @updates
+// UPDATE-SAME: kan.memory_plan = array<i64: 0, 4, 0, 20, 0, 20>
+// UPDATE: kan.update_coefficients {{.*}}kan.slots = array<i64: 0>
+// UPDATE: kan.update %arg0, {{.*}}kan.slots = array<i64: -2>
+// UPDATE: arith.addf {{.*}}kan.slots = array<i64: 1>
+// UPDATE: kan.update {{.*}}kan.slots = array<i64: -2>
+// UPDATE: kan.update {{.*}}kan.slots = array<i64: 2>
+// UPDATE: arith.addf {{.*}}kan.slots = array<i64: -1>
+func.func @updates(%p: tensor<4x5xf64>, %a: tensor<4xf64>, %seed: i64, %step: i64) -> tensor<4x5xf64> {
+  %c = kan.update_coefficients ternary %a : tensor<4xf64> -> tensor<4xf64>
+  %u = kan.update %p, %c seed %seed step %step sparse_ternary stream 0 scale 1.000000e-02 density 5.000000e-02 : tensor<4x5xf64>, tensor<4xf64>
+  %s = arith.addf %u, %u : tensor<4x5xf64>
+  %v = kan.update %s, %c seed %seed step %step sparse_ternary stream 1 scale 1.000000e-02 density 5.000000e-02 : tensor<4x5xf64>, tensor<4xf64>
+  %k = kan.update %v, %c seed %seed step %step sparse_ternary stream 2 scale 1.000000e-02 density 5.000000e-02 : tensor<4x5xf64>, tensor<4xf64>
+  %r = arith.addf %v, %k : tensor<4x5xf64>
+  return %r : tensor<4x5xf64>
+}
