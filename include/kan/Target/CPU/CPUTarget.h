@@ -80,7 +80,8 @@ public:
 void buildCPUPipeline(OpPassManager &pm, const CPUTargetOptions &options);
 
 /// The CPU part after the GEMM form: kan-tile-and-fuse (row tiles as
-/// scf.forall), kan-prepare-cpu, kan-plan-memory. Each pass leaves IR it
+/// scf.forall), kan-prepare-cpu, kan-plan-memory, kan-bufferize (memref
+/// buffers), kan-to-emitc. Each pass leaves IR it
 /// already handled as it is, so GEMM-form IR cut at any later stage can be
 /// finished with it.
 void buildCPUBackendPipeline(OpPassManager &pm,
