@@ -13,6 +13,11 @@
 // of a function argument). Every slot is freed by `memref.dealloc` in front
 // of the return. The plan's attributes are consumed.
 //
+// The CSR arrays of kan.sparse_directions have no slot: their capacity is
+// a run-time bound (kanrt's kan_sparse_directions_capacity, called here as
+// an emitc.call_opaque), so each gets an alloc of its own in front of the
+// op and a dealloc behind the last op that reads it.
+//
 //===----------------------------------------------------------------------===//
 
 #include "kan/Dialect/Kan/KanOps.h"
@@ -20,6 +25,7 @@
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
@@ -41,6 +47,7 @@ private:
   /// c * n, built once per c.
   Value timesBatch(int64_t c);
   LogicalResult view(OpResult r, Value slot);
+  LogicalResult bufferizeCsr(SparseDirectionsOp op);
 
   OpBuilder *b = nullptr;
   Location loc = UnknownLoc();
@@ -102,6 +109,74 @@ LogicalResult KanBufferizePass::view(OpResult r, Value slot) {
   Value v = b->create<memref::ReinterpretCastOp>(
       r.getLoc(), type, slot, b->getIndexAttr(0), sizes, strides);
   bufferOf[r] = v;
+  return success();
+}
+
+LogicalResult KanBufferizePass::bufferizeCsr(SparseDirectionsOp op) {
+  auto c = op.getSplineWeight().getType();
+  int64_t out = c.getDimSize(0), in = c.getDimSize(1), gk = c.getDimSize(2);
+  int64_t width = op.getWidth();
+  if (!op.getCols().getType().isDynamicDim(1))
+    return op.emitOpError()
+           << "has a static number of non-zeros; the CPU target sizes the "
+              "CSR arrays at run time";
+  Location l = op.getLoc();
+  b->setInsertionPoint(op);
+  // The non-zeros of one direction, at most.
+  SmallVector<Attribute> args = {b->getI64IntegerAttr(out),
+                                 b->getI64IntegerAttr(in),
+                                 b->getI64IntegerAttr(gk), op.getDensityAttr()};
+  for (int64_t s : op.getStreams())
+    args.push_back(b->getI64IntegerAttr(s));
+  Value cap64 = b->create<emitc::CallOpaqueOp>(
+                     l, TypeRange{b->getI64Type()},
+                     "kan_sparse_directions_capacity", ValueRange(),
+                     b->getArrayAttr(args))
+                    .getResult(0);
+  Value cap = b->create<arith::IndexCastOp>(l, b->getIndexType(), cap64);
+  // One spare entry per direction.
+  Value count = b->create<arith::MulIOp>(
+      l, index(width), b->create<arith::AddIOp>(l, cap, index(1)));
+  SmallVector<Value> buffers;
+  for (OpResult r : op->getResults()) {
+    auto t = cast<RankedTensorType>(r.getType());
+    b->setInsertionPoint(op);
+    Value buf;
+    SmallVector<OpFoldResult> sizes = {b->getIndexAttr(width)}, strides;
+    if (r == op.getRowptr()) {
+      buf = b->create<memref::AllocOp>(
+          l, MemRefType::get({width * (out + 1)}, t.getElementType()));
+      sizes.push_back(b->getIndexAttr(out + 1));
+      strides = {b->getIndexAttr(out + 1), b->getIndexAttr(1)};
+    } else {
+      buf = b->create<memref::AllocOp>(
+          l, MemRefType::get({ShapedType::kDynamic}, t.getElementType()),
+          ValueRange{count});
+      sizes.push_back(cap);
+      strides = {cap, b->getIndexAttr(1)};
+    }
+    buffers.push_back(buf);
+    bufferOf[r] = b->create<memref::ReinterpretCastOp>(
+        l, MemRefType::get(t.getShape(), t.getElementType()), buf,
+        b->getIndexAttr(0), sizes, strides);
+  }
+  Operation *last = op;
+  for (OpResult r : op->getResults()) {
+    b->setInsertionPointAfter(last);
+    last = b->create<bufferization::MaterializeInDestinationOp>(
+        l, TypeRange(), r, bufferOf[r], /*restrict=*/true, /*writable=*/true);
+  }
+  // Freed behind the last top-level op that reads them (a row-tile loop).
+  Block *block = op->getBlock();
+  for (Value r : op->getResults())
+    for (Operation *user : r.getUsers()) {
+      Operation *top = block->findAncestorOpInBlock(*user);
+      if (top && last->isBeforeInBlock(top))
+        last = top;
+    }
+  b->setInsertionPointAfter(last);
+  for (Value buf : buffers)
+    b->create<memref::DeallocOp>(l, buf);
   return success();
 }
 
@@ -223,6 +298,9 @@ void KanBufferizePass::runOnOperation() {
 
   // Views in front of the producers, bindings behind them.
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    if (auto sd = dyn_cast<SparseDirectionsOp>(op))
+      if (failed(bufferizeCsr(sd)))
+        return signalPassFailure();
     auto slots = op.getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr);
     if (!slots)
       continue;

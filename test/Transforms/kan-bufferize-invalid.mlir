@@ -90,3 +90,12 @@ func.func @in_place_not_an_update(%x: tensor<4xf64>) -> tensor<4xf64> attributes
   %z = arith.negf %y {kan.slots = array<i64: -1>} : tensor<4xf64>
   return %z : tensor<4xf64>
 }
+
+// -----
+
+// The CSR arrays are sized at run time.
+func.func @static_nonzeros(%c: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> tensor<4x7xf64> attributes {kan.memory_plan = array<i64>} {
+  // expected-error @+1 {{has a static number of non-zeros; the CPU target sizes the CSR arrays at run time}}
+  %rowptr, %cols, %vals = kan.sparse_directions %c seed %seed step %step streams [-1, 1, -1] density 5.000000e-02 {kan.slots = array<i64: -1, -1, -1>} : (tensor<4x5x8xf64>, i64, i64) -> (tensor<4x5xi32>, tensor<4x7xi32>, tensor<4x7xf64>)
+  return %vals : tensor<4x7xf64>
+}

@@ -104,3 +104,43 @@ func.func @updates(%p: tensor<4x5xf64>, %a: tensor<4xf64>, %seed: i64, %step: i6
   %r = arith.addf %v, %k : tensor<4x5xf64>
   return %r : tensor<4x5xf64>
 }
+
+// Sparse directions: the CSR arrays have no slot. Their capacity is a
+// run-time bound (a call into kanrt); each array gets an alloc of its own
+// in front of the op (rowptr static, cols and vals width x (capacity + 1)),
+// a view with the capacity as row stride, and a dealloc behind the last op
+// that reads it.
+// RUN: kan-opt %s --pass-pipeline='builtin.module(func.func(kan-plan-memory,kan-bufferize))' | FileCheck %s --check-prefix=CSR
+// CSR-LABEL: func.func @csr
+// CSR: %[[C1:.*]] = arith.constant 1 : index
+// CSR: %[[N:.*]] = tensor.dim %arg4, %[[C1]] : tensor<4x?xf64>
+// CSR: %[[SLOT:.*]] = memref.alloc(%{{.*}}) : memref<?xf64>
+// CSR: %[[CAP:.*]] = emitc.call_opaque "kan_sparse_directions_capacity"() {args = [4, 5, 8, 5.000000e-02, 0, 1, 2]} : () -> i64
+// CSR-NEXT: %[[CAPI:.*]] = arith.index_cast %[[CAP]] : i64 to index
+// CSR-NEXT: %[[CAP1:.*]] = arith.addi %[[CAPI]], %[[C1]] : index
+// CSR-NEXT: %[[COUNT:.*]] = arith.muli %{{.*}}, %[[CAP1]] : index
+// CSR-NEXT: %[[RP:.*]] = memref.alloc() : memref<20xi32>
+// CSR-NEXT: %[[RPV:.*]] = memref.reinterpret_cast %[[RP]] to offset: [0], sizes: [4, 5], strides: [5, 1] : memref<20xi32> to memref<4x5xi32>
+// CSR-NEXT: %[[CO:.*]] = memref.alloc(%[[COUNT]]) : memref<?xi32>
+// CSR-NEXT: %[[COV:.*]] = memref.reinterpret_cast %[[CO]] to offset: [0], sizes: [4, %[[CAPI]]], strides: [%[[CAPI]], 1] : memref<?xi32> to memref<4x?xi32>
+// CSR-NEXT: %[[VA:.*]] = memref.alloc(%[[COUNT]]) : memref<?xf64>
+// CSR-NEXT: %[[VAV:.*]] = memref.reinterpret_cast %[[VA]] to offset: [0], sizes: [4, %[[CAPI]]], strides: [%[[CAPI]], 1] : memref<?xf64> to memref<4x?xf64>
+// CSR-NEXT: %[[R:.*]], %[[COLS:.*]], %[[VALS:.*]] = kan.sparse_directions
+// CSR-NEXT: bufferization.materialize_in_destination %[[R]] in restrict writable %[[RPV]]
+// CSR-NEXT: bufferization.materialize_in_destination %[[COLS]] in restrict writable %[[COV]]
+// CSR-NEXT: bufferization.materialize_in_destination %[[VALS]] in restrict writable %[[VAV]]
+// CSR-NEXT: %[[YV:.*]] = memref.reinterpret_cast %[[SLOT]] to offset: [0], sizes: [4, %[[N]]]
+// CSR-NEXT: %[[Y:.*]] = arith.addf %[[VALS]], %arg4
+// CSR-NEXT: bufferization.materialize_in_destination %[[Y]] in restrict writable %[[YV]]
+// CSR-NEXT: memref.dealloc %[[RP]]
+// CSR-NEXT: memref.dealloc %[[CO]]
+// CSR-NEXT: memref.dealloc %[[VA]]
+// CSR-NEXT: %[[Z:.*]] = arith.negf %[[Y]]
+// CSR-NEXT: memref.dealloc %[[SLOT]]
+// CSR-NEXT: return %[[Z]]
+func.func @csr(%c: tensor<4x5x8xf64>, %s: tensor<4x5xf64>, %seed: i64, %step: i64, %x: tensor<4x?xf64>) -> tensor<4x?xf64> {
+  %rowptr, %cols, %vals = kan.sparse_directions %c scaler %s seed %seed step %step streams [0, 1, 2] density 5.000000e-02 : (tensor<4x5x8xf64>, tensor<4x5xf64>, i64, i64) -> (tensor<4x5xi32>, tensor<4x?xi32>, tensor<4x?xf64>)
+  %y = arith.addf %vals, %x : tensor<4x?xf64>
+  %z = arith.negf %y : tensor<4x?xf64>
+  return %z : tensor<4x?xf64>
+}

@@ -67,9 +67,8 @@ def KanToEmitC : Pass<"kan-to-emitc", "::mlir::ModuleOp"> {
     checked, `memref.reinterpret_cast` a pointer with sizes and strides,
     `memref.dealloc` a `free`; a tensor lives in the memref
     `bufferization.materialize_in_destination` binds it to, or is a function
-    result in the caller's buffer), per-thread scratch and run-time sized
-    CSR arrays are pointer variables allocated, checked and freed by ops of
-    the function; a tensor result without a buffer is an error. A failing
+    result in the caller's buffer) and per-thread scratch are pointer
+    variables allocated, checked and freed by ops of the function; a tensor result without a buffer is an error. A failing
     call skips the rest
     (nested `emitc.if` on the status). The exported C entry points
     (`<prefix>forward`, `forward_jvp`, `train_step`, `train_step_scaled`,

@@ -212,11 +212,17 @@ def KanBufferize : Pass<"kan-bufferize", "::mlir::func::FuncOp"> {
     parameter (`kan.slots` entry -2) is bound to the parameter's buffer: its
     view, or `bufferization.to_memref` of a function argument. Function
     results (-1) are written into the caller's buffers and get no memref.
+    The CSR arrays of `kan.sparse_directions` (no slot: their capacity is a
+    run-time bound) get allocs of their own in front of the op, sized by
+    `kan_sparse_directions_capacity` (an `emitc.call_opaque` into kanrt),
+    views bound like the others, and deallocs behind the last op that reads
+    them.
     Functions without `kan.memory_plan` are left unchanged (so a pipeline
     cut after this pass can be finished by running it again).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::emitc::EmitCDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::tensor::TensorDialect"];
 }

@@ -8,8 +8,8 @@
 // nothing: the memrefs of kan-bufferize (memref.alloc, views, deallocs) are
 // lowered here, a tensor lives in the memref it is bound to
 // (bufferization.materialize_in_destination) or in the caller's result
-// buffer; per-thread scratch around a loop and run-time sized CSR
-// directions are allocated here too. The batch dimension is dynamic:
+// buffer; the per-thread scratch of a loop, which no tensor holds, is
+// allocated here. The batch dimension is dynamic:
 // memrefs and tensors become pointers with sizes and strides held here, as
 // IREE's VM-to-EmitC does (upstream MemRef-to-EmitC handles static shapes
 // only).
@@ -232,7 +232,6 @@ private:
   LogicalResult lowerAlloc(memref::AllocOp op);
   LogicalResult lowerReinterpretCast(memref::ReinterpretCastOp op);
   LogicalResult lowerDealloc(memref::DeallocOp op);
-  void releaseDeadOperands(Operation *op);
   Value ptr(Value v) { return view(v).ptr; }
   Arg opt(Value v) { return v ? Arg(ptr(v)) : Arg(lit("NULL")); }
   Value scalar(Value v) { return scalars.lookup(v); }
@@ -277,9 +276,6 @@ private:
   DenseMap<Value, Dim> dims;
   DenseMap<Value, tensor::ParallelInsertSliceOp> insertOf;
   DenseMap<Operation *, TileScratch> scratch;
-  /// CSR arrays this function allocates, by value (freed at their last
-  /// use).
-  DenseMap<Value, Value> owned;
   /// The memref each tensor is bound to (kan-bufferize).
   DenseMap<Value, Value> bufferOf;
   /// memref.dealloc ops in front of the return: the cleanup frees them.
@@ -490,29 +486,6 @@ LogicalResult FunctionLowering::lowerDealloc(memref::DeallocOp op) {
   return success();
 }
 
-void FunctionLowering::releaseDeadOperands(Operation *op) {
-  llvm::SetVector<Value> used;
-  op->walk([&](Operation *inner) {
-    for (Value v : inner->getOperands())
-      if (!op->isAncestor(v.getParentRegion()->getParentOp()))
-        used.insert(v);
-  });
-  Block *block = op->getBlock();
-  for (Value v : used) {
-    auto it = owned.find(v);
-    if (it == owned.end())
-      continue;
-    bool laterUse = llvm::any_of(v.getUsers(), [&](Operation *user) {
-      Operation *top = block->findAncestorOpInBlock(*user);
-      return top && top != op && op->isBeforeInBlock(top);
-    });
-    if (!laterUse) {
-      release(it->second);
-      owned.erase(it);
-    }
-  }
-}
-
 Value FunctionLowering::thread() {
   if (!loopThread) {
     OpBuilder::InsertionGuard g(b);
@@ -663,33 +636,18 @@ LogicalResult FunctionLowering::lowerSparseDirections(SparseDirectionsOp op) {
   SmallVector<Arg> shape = {cint(out), cint(in), cint(gk), density,
                             cint(streams[0]), cint(streams[1]),
                             cint(streams[2])};
-  // Columns of W'_d as CSR matrices by output row; the non-zeros of one
-  // direction are bounded at run time from the sizes and the density.
-  Value cap = call("kan_sparse_directions_capacity", i64(), shape);
-  Type u32 = b.getIntegerType(32, false);
-  Value rowptr = declareBuffer(u32), cols = declareBuffer(u32),
-        vals = declareBuffer(T);
+  // Columns of W'_d as CSR matrices by output row, in the buffers
+  // kan-bufferize made (their capacity, the non-zeros of one direction, is
+  // the row stride); the per-thread scratch of the draws is allocated here.
+  for (Value r : op->getResults())
+    defineBuffer(r);
+  View rp = view(op.getRowptr()), cc = view(op.getCols()),
+       cv = view(op.getVals());
+  Dim cap = cc.strides[0];
   Value work = declareBuffer(opaque("unsigned char"));
   Value workSize = call(fn("kan_sparse_directions_work_size"), i64(), shape);
   Value threads = call("kan_omp_threads", i64(), {});
-  allocate(rowptr, Dim(width * (out + 1)), 4);
-  Dim capPlus = mul(Dim(width), add(Dim(cap), Dim(1)));
-  allocate(cols, capPlus, 4);
-  allocate(vals, capPlus, f32 ? 4 : 8);
   allocate(work, mul(Dim(threads), Dim(workSize)), 1);
-  View rp, cc, cv;
-  rp.ptr = rowptr;
-  rp.strides = {Dim(out + 1), Dim(1)};
-  cc.ptr = cols;
-  cc.strides = {Dim(cap), Dim(1)};
-  cv.ptr = vals;
-  cv.strides = {Dim(cap), Dim(1)};
-  views[op.getRowptr()] = rp;
-  views[op.getCols()] = cc;
-  views[op.getVals()] = cv;
-  owned[op.getRowptr()] = rowptr;
-  owned[op.getCols()] = cols;
-  owned[op.getVals()] = vals;
   // Directions are independent: threads take them.
   Value err = variable(statusType(), lit("KAN_OK"));
   Value lb = constant(0), one = constant(1);
@@ -711,9 +669,9 @@ LogicalResult FunctionLowering::lowerSparseDirections(SparseDirectionsOp op) {
     SmallVector<Arg> args = {scalar(op.getSeed()), scalar(op.getStep()), dir};
     args.append(shape.begin(), shape.end());
     args.append({ptr(op.getSplineWeight()), opt(op.getSplineScaler()), w,
-                 offset(rowptr, mul(Dim(d), Dim(out + 1))),
-                 offset(cols, mul(Dim(d), Dim(cap))),
-                 offset(vals, mul(Dim(d), Dim(cap)))});
+                 offset(rp.ptr, mul(Dim(d), rp.strides[0])),
+                 offset(cc.ptr, mul(Dim(d), cap)),
+                 offset(cv.ptr, mul(Dim(d), cap))});
     checked(fn("kan_sparse_direction"), args);
     loopError = Value();
     loopBody = nullptr;
@@ -1391,6 +1349,19 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
                                         "tensor";
             return success();
           })
+      .Case<emitc::CallOpaqueOp>([&](emitc::CallOpaqueOp c) -> LogicalResult {
+        // A run-time size query of kan-bufferize (a CSR capacity).
+        if (c.getNumOperands() || c.getNumResults() != 1 ||
+            !c.getResult(0).getType().isInteger(64))
+          return c.emitOpError() << "is supported by the CPU target only as "
+                                    "a size query (no operands, one i64)";
+        dims[c.getResult(0)] = Dim(b.clone(*c)->getResult(0));
+        return success();
+      })
+      .Case<arith::IndexCastOp>([&](arith::IndexCastOp c) {
+        dims[c.getResult()] = dims.lookup(c.getIn());
+        return success();
+      })
       .Case<arith::MulIOp, arith::AddIOp>([&](Operation *o) -> LogicalResult {
         if (!o->getResult(0).getType().isIndex())
           return o->emitOpError() << "is supported by the CPU target only on "
@@ -1506,7 +1477,6 @@ FailureOr<emitc::FuncOp> FunctionLowering::lower() {
   for (Operation &op : body.without_terminator()) {
     if (failed(lowerOp(&op)) || missingBuffer)
       return failure();
-    releaseDeadOperands(&op);
   }
   if (failed(lowerReturn(ret)))
     return failure();

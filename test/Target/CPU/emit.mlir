@@ -50,7 +50,13 @@
 // CHECK: kan_pack_weights_f64(4, 5, 8, 0, {{.*}}, 45);
 // First layer: sparse directions from the seed, per direction in parallel,
 // no tangent panel (x' = 0).
-// CHECK: kan_sparse_directions_capacity(4, 5, 8, 0.002, 0, 1, 2)
+// Their capacity, a run-time bound, sizes the CSR arrays (kan-bufferize).
+// CHECK: [[CAP:v[0-9]+]] = kan_sparse_directions_capacity(4, 5, 8, 2.00000000000000000e-03, 0, 1, 2)
+// CHECK: [[CAP1:v[0-9]+]] = [[CAP]] + {{v[0-9]+}};
+// CHECK: [[COUNT:v[0-9]+]] = {{v[0-9]+}} * [[CAP1]];
+// CHECK: kan_buffer_alloc(40, 4);
+// CHECK: kan_buffer_alloc([[COUNT]], 4);
+// CHECK: kan_buffer_alloc([[COUNT]], 8);
 // CHECK: #pragma omp parallel for
 // CHECK: kan_sparse_direction_f64(
 // CHECK-NOT: kan_pack_features_jvp_f64

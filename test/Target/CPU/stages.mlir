@@ -140,8 +140,15 @@
 // BUFFERS-NEXT: return
 // BUFFERS-LABEL: func.func @train_step
 // BUFFERS: memref.alloc
-// BUFFERS: kan.feature_gemm_jvp
+// The CSR arrays of the first layer's directions: sized at run time, freed
+// after the row-tile loop that reads them.
+// BUFFERS: emitc.call_opaque "kan_sparse_directions_capacity"
+// BUFFERS: %[[COLS:.*]] = memref.alloc(%{{.*}}) : memref<?xi32>
+// BUFFERS: kan.sparse_directions
+// BUFFERS: scf.forall
+// BUFFERS: kan.feature_gemm_jvp {{.*}} csr(
 // BUFFERS: bufferization.materialize_in_destination
+// BUFFERS: memref.dealloc %[[COLS]]
 // BUFFERS: kan.update
 // BUFFERS: memref.dealloc
 
