@@ -120,6 +120,12 @@ LogicalResult KanBufferizePass::bufferizeCsr(SparseDirectionsOp op) {
     return op.emitOpError()
            << "has a static number of non-zeros; the CPU target sizes the "
               "CSR arrays at run time";
+  // They live between the op and the loops that read them.
+  for (Value r : op->getResults())
+    for (Operation *user : r.getUsers())
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return op.emitOpError() << "has a CSR array the function returns; "
+                                   "the CPU target keeps them internal";
   Location l = op.getLoc();
   b->setInsertionPoint(op);
   // The non-zeros of one direction, at most.

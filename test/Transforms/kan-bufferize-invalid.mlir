@@ -99,3 +99,11 @@ func.func @static_nonzeros(%c: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> ten
   %rowptr, %cols, %vals = kan.sparse_directions %c seed %seed step %step streams [-1, 1, -1] density 5.000000e-02 {kan.slots = array<i64: -1, -1, -1>} : (tensor<4x5x8xf64>, i64, i64) -> (tensor<4x5xi32>, tensor<4x7xi32>, tensor<4x7xf64>)
   return %vals : tensor<4x7xf64>
 }
+
+// -----
+
+func.func @returned_csr(%c: tensor<4x5x8xf64>, %seed: i64, %step: i64) -> tensor<4x?xf64> attributes {kan.memory_plan = array<i64>} {
+  // expected-error @+1 {{has a CSR array the function returns; the CPU target keeps them internal}}
+  %rowptr, %cols, %vals = kan.sparse_directions %c seed %seed step %step streams [-1, 1, -1] density 5.000000e-02 {kan.slots = array<i64: -1, -1, -1>} : (tensor<4x5x8xf64>, i64, i64) -> (tensor<4x5xi32>, tensor<4x?xi32>, tensor<4x?xf64>)
+  return %vals : tensor<4x?xf64>
+}
