@@ -2,7 +2,9 @@
 //
 // The CPU target's memory plan: intermediate tensors share buffers whose
 // lifetimes do not overlap, so the peak of a training step is the largest
-// live set of one program point, allocated once per call.
+// live set of one program point, allocated once per call. The plan is two
+// attributes (kan/Transforms/MemoryPlan.h) that kan-bufferize turns into
+// memref IR.
 //
 //===----------------------------------------------------------------------===//
 
