@@ -1,7 +1,9 @@
 /*===- kan_nmc_kan.h - core-side KAN layer routines for emitted programs --===*
  *
- * Header-only (static functions): included once by the model_core.c that
- * kan-translate --target=nmquad emits. The emitted file owns the schedule
+ * Header-only (static functions): included by the model_core.c that
+ * kan-translate --target=nmquad emits and by the runtime's command loop
+ * (programs/kan_nmc_model_core.c, which also holds the data commands'
+ * routines); each compiles only the routines it calls. The emitted file owns the schedule
  * (bank buffers, DDR map, the order of the calls) and the loop nest of
  * every layer GEMM (printed from the nmc IR); these routines are the
  * primitives it calls: copies under the DDR-stream permit, address
@@ -395,155 +397,36 @@ static void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
   kan_nmc_ddr_release();
 }
 
-/* The io block's step-size factor (0: none given, 1). */
-static double kan_nmc_kan_lr_scale(const kan_nmc_word *io) {
-  double s = *(const double *)(io + KAN_IO_LR_SCALE);
-  return s == 0.0 ? 1.0 : s;
-}
+/*===--- What an emitted model_core.c gives the core program --------------===*
+ * The command loop is static (programs/kan_nmc_model_core.c); the emitted
+ * file defines this core's buffer binding and one function per nmc.entry,
+ * each printed from the entry's IR body.
+ *===----------------------------------------------------------------------===*/
 
-/*===--- Training data in chip DDR (KAN_CMD_BATCH / TEST_ROWS / SCORE) ----===*
- * The batch order is kan-train's (lib/Tools/Data.cpp, BatchSampler): step s
- * takes positions [s B, s B + B) of the endless sequence of per-epoch
- * permutations, each a Fisher-Yates shuffle driven by Philox keyed by the
- * seed, counter (i, epoch, 0xDA7A). Core 0 of a chip shuffles an epoch
- * once into one of two slots of the data control block (a step spans at
- * most two epochs: B <= N), the cores then gather their share of the
- * chip's rows and map pixel bytes b to b / 127.5 - 1, kan-train's scaling.
- */
+/* One command's arguments, read from the io block. */
+typedef struct kan_nmc_kan_cmd {
+  unsigned rows;                  /* rows of this chip's launch */
+  unsigned long long seed;        /* run seed (perturbations, batch draws) */
+  unsigned step;                  /* training step */
+  double lr_scale;                /* step-size factor (1: none given) */
+} kan_nmc_kan_cmd;
 
-/* Permutation of epoch `e` of n samples into perm (DDR, under one permit:
- * one core shuffles while the others wait at the barrier). */
-static void kan_nmc_kan_shuffle(unsigned perm, unsigned n,
-                                unsigned long long seed,
-                                unsigned long long e) {
-  kan_nmc_word *p;
-  uint32_t key[2], ctr[4], w[4];
-  unsigned i;
-  key[0] = (uint32_t)seed;
-  key[1] = (uint32_t)(seed >> 32);
-  kan_nmc_ddr_acquire();
-  p = (kan_nmc_word *)kan_nmc_ddr_range(perm, n);
-  for (i = 0; i < n; ++i)
-    p[i] = i;
-  for (i = n - 1u; i > 0u; --i) {
-    unsigned j;
-    kan_nmc_word t;
-    ctr[0] = i;
-    ctr[1] = (uint32_t)e;
-    ctr[2] = (uint32_t)(e >> 32);
-    ctr[3] = 0xDA7Au;
-    kan_philox4x32_10(ctr, key, w);
-    j = (unsigned)(((unsigned long long)w[0] * (unsigned long long)(i + 1u)) >>
-                   32);
-    t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  kan_nmc_ddr_release();
-}
+typedef void (*kan_nmc_kan_entry)(const kan_nmc_kan_bufs *B,
+                                  const kan_nmc_kan_core *cc,
+                                  const kan_nmc_kan_cmd *c);
 
-/* Image row `idx` (packed) as doubles into DDR row `dst` of `inputs`
- * values, through the C tile in pieces. */
-static void kan_nmc_kan_image_row(const kan_nmc_kan_bufs *B, unsigned images,
-                                  unsigned idx, unsigned inputs,
-                                  unsigned dst) {
-  unsigned rw = KAN_DATA_ROW_WORDS(inputs);
-  /* Pixels per piece: 2 words as a double + 1/4 word packed, 4 at a time. */
-  unsigned piece = B->c_words * 4u / 9u / 4u * 4u, p0, j;
-  double *vals = B->c;
-  kan_nmc_word *packed;
-  if (piece < 4u)
-    piece = 4u;
-  packed = (kan_nmc_word *)(B->c + piece);
-  for (p0 = 0; p0 < inputs; p0 += piece) {
-    unsigned len = kan_nmc_kan_min(piece, inputs - p0);
-    unsigned w0 = p0 / 4u, nw = (len + 3u) / 4u;
-    kan_nmc_kan_get(packed, images + idx * rw + w0, nw);
-    for (j = 0; j < len; ++j) {
-      unsigned b = (packed[j / 4u] >> (8u * (j % 4u))) & 0xFFu;
-      vals[j] = (double)b / 127.5 - 1.0;
-    }
-    kan_nmc_kan_put(dst + 2u * p0, vals, 2u * len);
-  }
-}
+typedef struct kan_nmc_kan_model {
+  kan_nmc_kan_entry forward;    /* KAN_CMD_FORWARD */
+  kan_nmc_kan_entry train_step; /* KAN_CMD_TRAIN; 0: a forward-only program */
+  unsigned split_outputs;       /* cores split output blocks, not rows */
+  unsigned io;                  /* DDR: the io block */
+  unsigned x, target, y;        /* DDR: input rows, class indices (0: none),
+                                   output rows */
+  unsigned inputs, outputs;
+} kan_nmc_kan_model;
 
-/* Rows [0, io[ROWS]) of x (and, for a batch, the class indices at target):
- * a training batch drawn for io[STEP] (batch != 0), or the test rows from
- * io[TEST_ROW0] on. */
-static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
-                                  const kan_nmc_kan_bufs *B,
-                                  const kan_nmc_kan_core *cc, unsigned x,
-                                  unsigned target, unsigned inputs) {
-  unsigned rows = io[KAN_IO_ROWS], n = io[KAN_IO_DATA_ROWS];
-  unsigned ctrl = io[KAN_IO_DATA_CTRL], r0, r1, r, off0 = 0;
-  unsigned long long seed = (unsigned long long)io[KAN_IO_SEED_LO] |
-                            (unsigned long long)io[KAN_IO_SEED_HI] << 32;
-  unsigned long long e0 = 0;
-  if (batch) {
-    /* Position of row 0: epoch e0, offset off0 (one 64-bit division; the
-     * rows reach at most into epoch e0 + 1 as B <= N). */
-    unsigned long long first =
-        (unsigned long long)io[KAN_IO_STEP] * io[KAN_IO_BATCH] + io[KAN_IO_ROW0];
-    e0 = first / n;
-    off0 = (unsigned)(first - e0 * n);
-    if (cc->me == 0u && rows > 0u) {
-      unsigned long long e, e1 = e0 + (off0 + rows - 1u >= n ? 1u : 0u);
-      for (e = e0; e <= e1; ++e) {
-        unsigned slot = (unsigned)(e & 1u);
-        kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_EPOCH + slot, 1u);
-        if (*(kan_nmc_word *)B->c == (kan_nmc_word)(e + 1u))
-          continue;
-        kan_nmc_kan_shuffle(ctrl + KAN_DATA_CTRL_PERM + slot * n, n, seed, e);
-        *(kan_nmc_word *)B->c = (kan_nmc_word)(e + 1u);
-        kan_nmc_kan_put(ctrl + KAN_DATA_CTRL_EPOCH + slot, B->c, 1u);
-      }
-    }
-    kan_nmc_barrier((int)cc->ncores);
-  }
-  kan_nmc_kan_share(rows, cc, &r0, &r1);
-  for (r = r0; r < r1; ++r) {
-    unsigned idx;
-    if (batch) {
-      unsigned off = off0 + r, slot = (unsigned)(e0 & 1u);
-      if (off >= n) {
-        off -= n;
-        slot ^= 1u;
-      }
-      kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_PERM + slot * n + off, 1u);
-      idx = *(kan_nmc_word *)B->c;
-    } else {
-      idx = io[KAN_IO_TEST_ROW0] + r;
-    }
-    kan_nmc_kan_image_row(B, batch ? io[KAN_IO_DATA] : io[KAN_IO_TEST], idx,
-                          inputs, x + 2u * r * inputs);
-    if (batch) {
-      kan_nmc_kan_get(B->c, io[KAN_IO_DATA_LABELS] + idx, 1u);
-      kan_nmc_kan_put(target + r, B->c, 1u);
-    }
-  }
-}
-
-/* Adds to this core's counter the rows [0, io[ROWS]) of y whose first
- * largest logit (kan-train's argmax) is the test label. */
-static void kan_nmc_kan_score(const kan_nmc_word *io,
-                              const kan_nmc_kan_bufs *B,
-                              const kan_nmc_kan_core *cc, unsigned y,
-                              unsigned classes) {
-  unsigned rows = io[KAN_IO_ROWS], ctrl = io[KAN_IO_DATA_CTRL], r0, r1, r, c;
-  kan_nmc_word *cnt = (kan_nmc_word *)(B->c + classes + 1u);
-  kan_nmc_kan_share(rows, cc, &r0, &r1);
-  kan_nmc_kan_get(cnt, ctrl + KAN_DATA_CTRL_CORRECT + cc->me, 1u);
-  for (r = r0; r < r1; ++r) {
-    unsigned best = 0;
-    kan_nmc_kan_get(B->c, y + 2u * r * classes, 2u * classes);
-    kan_nmc_kan_get(cnt + 1, io[KAN_IO_TEST_LABELS] + io[KAN_IO_TEST_ROW0] + r,
-                    1u);
-    for (c = 1; c < classes; ++c)
-      if (B->c[c] > B->c[best])
-        best = c;
-    cnt[0] += best == cnt[1];
-  }
-  kan_nmc_kan_put(ctrl + KAN_DATA_CTRL_CORRECT + cc->me, cnt, 1u);
-}
+/* Defined by the emitted model_core.c. */
+extern const kan_nmc_kan_model kan_nmc_kan_program;
+void kan_nmc_kan_bind(kan_nmc_kan_bufs *B); /* this core's bank buffers */
 
 #endif /* KAN_NMC_KAN_H */

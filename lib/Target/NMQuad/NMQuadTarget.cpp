@@ -35,19 +35,47 @@ std::string exact(double v) { return printExactDouble(v); }
 
 std::string macro(StringRef sym) { return "KAN_ADDR_" + sym.upper(); }
 
+/// The C identifiers of `code`, comments left out.
+std::set<std::string> identifiers(StringRef code) {
+  std::set<std::string> ids;
+  for (size_t i = 0; i < code.size();) {
+    if (code.substr(i).starts_with("/*")) {
+      size_t e = code.find("*/", i + 2);
+      i = e == StringRef::npos ? code.size() : e + 2;
+    } else if (isalpha(code[i]) || code[i] == '_') {
+      size_t e = i;
+      while (e < code.size() && (isalnum(code[e]) || code[e] == '_'))
+        ++e;
+      ids.insert(code.substr(i, e - i).str());
+      i = e;
+    } else if (isdigit(code[i])) {
+      while (i < code.size() && (isalnum(code[i]) || code[i] == '_'))
+        ++i; // a literal such as 24u
+    } else {
+      ++i;
+    }
+  }
+  return ids;
+}
+
 std::string distMacro(nmc::Dist d) {
   return d == nmc::Dist::rademacher ? "KAN_DIST_RADEMACHER" : "KAN_DIST_NORMAL";
 }
 
 class CorePrinter {
 public:
-  CorePrinter(NMQuadProgram &p, llvm::raw_ostream &os) : p(p), os(os) {}
+  CorePrinter(NMQuadProgram &p, llvm::raw_ostream &os)
+      : p(p), os(os), cur(&os) {}
   LogicalResult print();
 
 private:
   LogicalResult printOp(Operation *op, int indent);
   std::string ind(int n) { return std::string(2 * n, ' '); }
   nmc::LayerOp layer(int64_t i) { return p.layers[i]; }
+  static std::string entryName(nmc::EntryOp e) {
+    return std::string("kan_nmc_entry_") +
+           nmc::stringifyEntryKind(e.getKind()).str();
+  }
   std::string L(int64_t i) { return "&kan_layers[" + std::to_string(i) + "]"; }
   std::string primalInput(int64_t li) {
     return li ? macro("y" + std::to_string(li - 1)) : macro("x");
@@ -65,30 +93,32 @@ private:
   };
   NMQuadProgram &p;
   llvm::raw_ostream &os;
+  llvm::raw_ostream *cur; // where printOp writes: an entry's body
   GemmCtx gemm;
   unsigned updates = 0;
   bool inTangent = false, tangentHasGemm = false;
 };
 
 LogicalResult CorePrinter::printOp(Operation *op, int n) {
+  llvm::raw_ostream &os = *cur;
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<nmc::PackWeightsOp>([&](auto o) {
-        os << ind(n) << "kan_nmc_kan_pack(" << L(o.getLayer()) << ", &B, &cc);\n";
+        os << ind(n) << "kan_nmc_kan_pack(" << L(o.getLayer()) << ", B, cc);\n";
         return success();
       })
       .Case<nmc::BarrierOp>([&](auto) {
-        os << ind(n) << "kan_nmc_barrier((int)cc.ncores);\n";
+        os << ind(n) << "kan_nmc_barrier((int)cc->ncores);\n";
         return success();
       })
       .Case<nmc::FeaturesOp>([&](nmc::FeaturesOp o) {
         int64_t li = o.getLayer();
-        os << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n";
+        os << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n";
         if (o.getTangent())
-          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", &B, "
+          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", B, "
              << primalInput(li) << ", " << macro(o.getX()) << ", d, rows, "
              << macro(o.getFeatures()) << ", r0, r1);\n";
         else
-          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", &B, "
+          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", B, "
              << macro(o.getX()) << ", 0, 0, rows, " << macro(o.getFeatures())
              << ", r0, r1);\n";
         return success();
@@ -111,10 +141,10 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << "^T, this core's " << (o.getRowsSplit() ? "rows" : "output blocks")
            << " */\n";
         if (o.getRowsSplit())
-          os << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n"
+          os << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
              << ind(n) << "b0 = 0u;\n" << ind(n) << "b1 = " << nblk << "u;\n";
         else
-          os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, &cc, &b0, &b1);\n"
+          os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, cc, &b0, &b1);\n"
              << ind(n) << "r0 = 0u;\n" << ind(n) << "r1 = rows;\n";
         for (Operation &inner : o.getBody().front())
           if (failed(printOp(&inner, n)))
@@ -225,17 +255,17 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       .Case<nmc::PackTangentOp>([&](nmc::PackTangentOp o) {
         auto st = o.getStreams();
         os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer())
-           << ", &B, " << macro(o.getPacked()) << ", " << o.getDraws()
+           << ", B, " << macro(o.getPacked()) << ", " << o.getDraws()
            << ", seed, step, d, " << st[0] << ", " << st[1] << ", " << st[2]
-           << ", " << distMacro(o.getDist()) << ", &cc);\n";
+           << ", " << distMacro(o.getDist()) << ", cc);\n";
         return success();
       })
       .Case<nmc::SparseTangentOp>([&](nmc::SparseTangentOp o) {
         int64_t li = o.getLayer();
         os << ind(n) << "nnz = kan_nmc_kan_sparse_draws(" << L(li)
-           << ", &B, seed, step, d);\n"
-           << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n"
-           << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", &B, "
+           << ", B, seed, step, d);\n"
+           << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
+           << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", B, "
            << macro(o.getFeatures()) << ", " << macro(o.getTangent())
            << " + 2u * d * rows * " << layer(li).getOutputs() << "u, nnz, r0, r1, "
            << (tangentHasGemm ? 0 : 1) << ");\n";
@@ -243,7 +273,7 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::LossOp>([&](nmc::LossOp o) {
         int64_t classes = p.layers.back().getOutputs();
-        os << ind(n) << "if (cc.me == 0)\n"
+        os << ind(n) << "if (cc->me == 0)\n"
            << ind(n + 1) << "kan_nmc_kan_loss("
            << (o.getKind() == nmc::LossKind::mse)
            << ", " << macro(o.getLogits()) << ", " << macro(o.getTangents())
@@ -269,16 +299,16 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
              << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
              << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
              << exact(o.getScale().convertToDouble())
-             << ", seed, step, B.coef, uacc, uv, uth, &cc);\n";
+             << ", seed, step, B->coef, uacc, uv, uth, cc);\n";
           return success();
         }
-        os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"
+        os << ind(n) << "if (cc->me == " << updates++ << "u % cc->ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
            << buf.getWords() / 2 << "u, " << macro(o.getCoefficients()) << ", "
            << o.getWidth() << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
            << exact(o.getDensity().convertToDouble())
-           << ", seed, step, lr_scale, B.coef);\n";
+           << ", seed, step, lr_scale, B->coef);\n";
         return success();
       })
       .Default([&](Operation *o) {
@@ -291,7 +321,8 @@ LogicalResult CorePrinter::print() {
      << " * One program for every core of every chip (schedule: "
      << p.schedule.getChips() << " chip(s) x " << p.schedule.getCores()
      << " cores, split by " << nmc::stringifySplit(p.schedule.getSplit())
-     << ").\n */\n"
+     << ").\n * Built with the runtime's command loop (kan_nmc_model_core.c), which\n"
+     << " * calls the entries through kan_nmc_kan_program below.\n */\n"
      << "#include \"kan_nmc_kan.h\"\n";
   // Dense perturbations (the fg rule's): their panels and update.
   bool dense = false;
@@ -347,77 +378,97 @@ LogicalResult CorePrinter::print() {
         macro(l.getPacked()), streams, density);
   }
   os << "};\n\n";
+  // One function per nmc.entry, printed from its body; the command loop
+  // that calls them is runtime/nmc/programs/kan_nmc_model_core.c.
+  for (nmc::EntryOp e : p.entries) {
+    std::string body;
+    {
+      llvm::raw_string_ostream b(body);
+      cur = &b;
+      updates = 0;
+      bool ok = true;
+      for (Operation &op : e.getBody().front())
+        ok = ok && succeeded(printOp(&op, 1));
+      cur = &os;
+      if (!ok)
+        return failure();
+    }
+    // Locals the body uses (gnu99 -Werror rejects unused ones).
+    std::set<std::string> used = identifiers(body);
+    auto declare = [&](ArrayRef<StringRef> names, StringRef type,
+                       StringRef init) {
+      std::string list;
+      for (StringRef n : names)
+        if (used.count(n.str()))
+          list += (list.empty() ? "" : ", ") + n.str() + init.str();
+      if (!list.empty())
+        os << "  " << type << " " << list << ";\n";
+    };
+    os << "static void " << entryName(e)
+       << "(const kan_nmc_kan_bufs *B, const kan_nmc_kan_core *cc,\n"
+       << "    const kan_nmc_kan_cmd *c) {\n";
+    for (auto [name, type] :
+         {std::pair<StringRef, StringRef>{"rows", "unsigned"},
+          {"seed", "unsigned long long"},
+          {"step", "unsigned"},
+          {"lr_scale", "double"}})
+      if (used.count(name.str()))
+        os << "  const " << type << " " << name << " = c->" << name << ";\n";
+    declare({"r0", "r1", "b0", "b1", "d", "nnz", "rb", "mm", "steps", "s",
+             "q", "b", "kc"},
+            "unsigned", "");
+    if (used.count("hb"))
+      os << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n";
+    if (!used.count("B"))
+      os << "  (void)B;\n";
+    if (!used.count("cc"))
+      os << "  (void)cc;\n";
+    os << body << "}\n\n";
+  }
+  // This core's bank buffers (core-local pointers under emulation, so bound
+  // at run time rather than in a static table).
   auto bank = [&](StringRef n) { return p.bankSet.count(n.str()) != 0; };
-  os << "int KAN_NMC_CORE_MAIN(void) {\n"
-     << "  unsigned paddr = 0, plen = 0, rows, r0, r1, d, nnz;\n"
-     << "  unsigned b0, b1, rb, mm, steps, s, q, b, kc;\n"
-     << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n"
-     << "  unsigned long long seed;\n  unsigned step;\n  double lr_scale;\n"
-     << "  kan_nmc_kan_bufs B;\n  kan_nmc_kan_core cc;\n"
-     << "  const kan_nmc_word *io;\n"
-     << "  kan_nmc_sync_array(0, 0, 0, &paddr, &plen);\n"
-     << "  B.a = a_panel;\n  B.bt = bt_panel;\n  B.c = c_tile;\n"
-     << "  B.grid = grid;\n  B.aux = grid + KAN_GRID_DOUBLES;\n"
-     << "  B.x = x_rows;\n"
-     << "  B.xt = " << (bank("xt_rows") ? "xt_rows" : "0") << ";\n"
-     << "  B.feat = feat;\n"
-     << "  B.seg = " << (bank("seg") ? "seg" : "0") << ";\n"
-     << "  B.yrow = " << (bank("yrow") ? "yrow" : "0") << ";\n";
+  os << "void kan_nmc_kan_bind(kan_nmc_kan_bufs *B) {\n"
+     << "  B->a = a_panel;\n  B->bt = bt_panel;\n  B->c = c_tile;\n"
+     << "  B->grid = grid;\n  B->aux = grid + KAN_GRID_DOUBLES;\n"
+     << "  B->x = x_rows;\n"
+     << "  B->xt = " << (bank("xt_rows") ? "xt_rows" : "0") << ";\n"
+     << "  B->feat = feat;\n"
+     << "  B->seg = " << (bank("seg") ? "seg" : "0") << ";\n"
+     << "  B->yrow = " << (bank("yrow") ? "yrow" : "0") << ";\n";
   if (bank("draws"))
-    os << "  B.idx = (unsigned *)draws;\n  B.sgn = (int *)(draws + "
+    os << "  B->idx = (unsigned *)draws;\n  B->sgn = (int *)(draws + "
           "KAN_MAX_DRAWS);\n"
-       << "  B.cols = (unsigned *)triples;\n  B.orow = (unsigned *)(triples + "
+       << "  B->cols = (unsigned *)triples;\n  B->orow = (unsigned *)(triples + "
           "KAN_MAX_NNZ);\n"
-       << "  B.vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
+       << "  B->vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
   else
-    os << "  B.idx = 0;\n  B.sgn = 0;\n  B.cols = 0;\n  B.orow = 0;\n"
-          "  B.vals = 0;\n";
-  os << "  B.coef = " << (bank("coef") ? "coef" : "0") << ";\n";
+    os << "  B->idx = 0;\n  B->sgn = 0;\n  B->cols = 0;\n  B->orow = 0;\n"
+          "  B->vals = 0;\n";
+  os << "  B->coef = " << (bank("coef") ? "coef" : "0") << ";\n";
   for (nmc::BankBufferOp b : p.banks)
     if (b.getSymName() == "c_tile")
-      os << "  B.c_words = " << b.getWords() << "u;\n";
-  os << "  B.bt_half = KAN_BT_HALF;\n  B.seg_cols = KAN_SEG_COLS;\n"
-     << "  B.max_nnz = KAN_MAX_NNZ;\n"
-     << "  cc.me = (unsigned)kan_nmc_core_index();\n"
-     << "  cc.split_outputs = "
-     << (p.schedule.getSplit() == nmc::Split::outputs) << ";\n"
-     << "  for (;;) {\n"
-     << "    int cmd = kan_nmc_sync(KAN_SYNC_READY);\n"
-     << "    if (cmd == KAN_CMD_EXIT)\n      break;\n"
-     << "    io = (const kan_nmc_word *)kan_nmc_ddr_range(KAN_ADDR_IO, "
-        "KAN_IO_WORDS);\n"
-     << "    rows = io[KAN_IO_ROWS];\n    cc.ncores = io[KAN_IO_CORES];\n"
-     << "    seed = (unsigned long long)io[KAN_IO_SEED_LO] |\n"
-     << "           (unsigned long long)io[KAN_IO_SEED_HI] << 32;\n"
-     << "    step = io[KAN_IO_STEP];\n"
-     << "    lr_scale = kan_nmc_kan_lr_scale(io);\n"
-     << "    (void)seed;\n    (void)step;\n    (void)lr_scale;\n    (void)d;\n    (void)nnz;\n"
-     << "    (void)b0;\n    (void)b1;\n    (void)r0;\n    (void)r1;\n";
-  bool first = true;
-  for (nmc::EntryOp e : p.entries) {
-    os << "    " << (first ? "" : "else ") << "if (cmd == "
-       << (e.getKind() == nmc::EntryKind::forward ? "KAN_CMD_FORWARD"
-                                                   : "KAN_CMD_TRAIN")
-       << ") {\n";
-    first = false;
-    updates = 0;
-    for (Operation &op : e.getBody().front())
-      if (failed(printOp(&op, 3)))
-        return failure();
-    os << "    }\n";
-  }
-  // Data held in chip DDR: the step's batch drawn on the chip, test rows
-  // and their score (kan_nmc_kan.h).
-  std::string y = macro("y" + std::to_string(p.layers.size() - 1));
+      os << "  B->c_words = " << b.getWords() << "u;\n";
+  os << "  B->bt_half = KAN_BT_HALF;\n  B->seg_cols = KAN_SEG_COLS;\n"
+     << "  B->max_nnz = KAN_MAX_NNZ;\n}\n\n";
+  // The entries and the DDR addresses the command loop's data commands use
+  // (the step's batch drawn on the chip, test rows and their score).
+  auto entry = [&](nmc::EntryKind k) {
+    for (nmc::EntryOp e : p.entries)
+      if (e.getKind() == k)
+        return entryName(e);
+    return std::string("0");
+  };
   bool classes = p.train && p.loss.getKind() != nmc::LossKind::mse;
-  os << "    else if (cmd == KAN_CMD_BATCH || cmd == KAN_CMD_TEST_ROWS)\n"
-     << "      kan_nmc_kan_data_rows(cmd == KAN_CMD_BATCH, io, &B, &cc, "
-     << macro("x") << ", " << (classes ? macro("target") : "0u")
-     << ", KAN_MODEL_INPUTS);\n"
-     << "    else if (cmd == KAN_CMD_SCORE)\n"
-     << "      kan_nmc_kan_score(io, &B, &cc, " << y
-     << ", KAN_MODEL_OUTPUTS);\n";
-  os << "  }\n  return 0;\n}\n";
+  os << "const kan_nmc_kan_model kan_nmc_kan_program = {\n"
+     << "    " << entry(nmc::EntryKind::forward) << ",\n"
+     << "    " << entry(nmc::EntryKind::train_step) << ",\n"
+     << "    " << (p.schedule.getSplit() == nmc::Split::outputs)
+     << ", /* split_outputs */\n"
+     << "    " << macro("io") << ",\n    " << macro("x") << ",\n    "
+     << (classes ? macro("target") : "0u") << ",\n    "
+     << macro("y" + std::to_string(p.layers.size() - 1)) << ",\n"
+     << "    KAN_MODEL_INPUTS,\n    KAN_MODEL_OUTPUTS,\n};\n";
   return success();
 }
 

@@ -135,7 +135,8 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
 # the prefix of the kan-translate that wrote this file), and below it
 # KANRT_NMC_INCLUDE (kan_nmc.h, emulated PL_*), KANRT_NMC_LIB
 # (libkanrt_nmc_emu.a), KANRT_NMC_SIM_LIB (libkanrt_nmc_sim.a), KANRT_NMC_LDS, KANRT_NMC_SRC (core-side sources),
-# KANRT_NMC_PROGRAMS (the static launcher and probe sources),
+# KANRT_NMC_PROGRAMS (the static core command loop, launcher and probe
+# sources),
 # KANRT_INCLUDE (kanrt/*.h), KANRT_LIB (libkanrt.a), KANRT_SRC (kanrt
 # sources compiled into the core program); NMC_SDK, CHIPS, CORES, WEIGHTS.
 KANRT_PREFIX ?= )"
@@ -177,7 +178,9 @@ DATA ?=
 BATCH ?=
 TRAIN_ARGS ?=
 
-CORE_SRCS := model_core.c
+# The core program: this folder's model (buffers, tables, one function per
+# entry) and the runtime's static command loop.
+CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
 HOST_SRCS := model_host.c $(KANRT_NMC_PROGRAMS)/kan_nmc_launcher.c
 HEADERS := model_params.h
 ASM_SRCS :=)"
