@@ -15,13 +15,16 @@
  * Layouts (DDR, fp64, word addresses):
  *   feature rows  N x K, chunk-major: chunk q (inputs [q*ic, q*ic+icq)) at
  *                 column q*ic*(G+k+1), holding [act(x) (icq) | B(x) (icq*gk)]
- *   packed W^T    panel (q, b) = rows of chunk q, outputs [32b, 32b+32):
- *                 Kc_q x 32 row-major at (q*ic*(G+k+1)*outp + 32b*Kc_q),
- *                 outp = out rounded up to 32; columns past `out` are zero
- *                 (narrow layers run the same 32-wide FPU kernels)
+ *   packed W^T    panel (q, b) = rows of chunk q, outputs [NB b, NB b+NB):
+ *                 P_q x NB row-major at (q*P*outp + NB b*P_q), outp = out
+ *                 rounded up to NB, P_q = Kc_q padded to KAN_NMC_KAN_KALIGN
+ *                 (P of a whole chunk); columns past `out` and rows past
+ *                 Kc_q are zero (narrow layers run the same FPU kernels).
+ *                 NB = 32 (f64) or 64 (f32)
  *   tangents      direction-major: (d*N + r)*out, as the CPU target
  *
- * C99 (gnu99) as nmc-gcc 4.8 accepts it; sizes and addresses in words.
+ * C99 (gnu99) as nmc-gcc 4.8 accepts it; sizes and addresses in words
+ * (KAN_NMC_KAN_W per element).
  *===----------------------------------------------------------------------===*/
 #ifndef KAN_NMC_KAN_H
 #define KAN_NMC_KAN_H
@@ -36,7 +39,24 @@
 #include "kan_nmc_launch.h"
 #include "kan_nmc_tile.h"
 
+/* Element type of the program's model values: f64 (two words) or, in a
+ * program built with -DKAN_NMC_F32 (MODEL_DEFS of an f32 folder's
+ * Makefile), f32 (one word). The tile kernels' output block width and the
+ * K alignment they need follow it (kan_nmc_tile.h): f32 panels pad each K
+ * chunk with zero rows (W^T) and columns (A) to a multiple of 64. */
+#ifdef KAN_NMC_F32
+typedef float kan_nmc_real;
+#define KAN_NMC_KAN_W 1u
+#define KAN_NMC_KAN_NB 64u
+#define KAN_NMC_KAN_KALIGN 64u
+#define KAN_NMC_KAN_RT(f) f##_f32
+#else
+typedef double kan_nmc_real;
+#define KAN_NMC_KAN_W 2u
 #define KAN_NMC_KAN_NB 32u
+#define KAN_NMC_KAN_KALIGN 1u
+#define KAN_NMC_KAN_RT(f) f##_f64
+#endif
 
 typedef struct kan_nmc_layer_desc {
   unsigned in, out, G, k, act, chunk, tile_rows;
@@ -47,23 +67,23 @@ typedef struct kan_nmc_layer_desc {
 } kan_nmc_layer_desc;
 
 typedef struct kan_nmc_kan_bufs {
-  double *a;     /* A panel: tile_rows x Kc */
-  double *bt;    /* Bt panels: 2 halves of Kc_max x 32 */
-  double *c;     /* C tile: blocks of tile_rows x 32 */
-  double *grid;  /* chunk x (G+2k+1) */
-  double *aux;   /* kan_grid_aux_size(chunk, G, k) */
-  double *x;     /* tile_rows x chunk */
-  double *xt;    /* tile_rows x chunk */
-  double *feat;  /* tile_rows x Kc: feature rows on their way to DDR */
-  double *seg;   /* one segment of a feature row (sparse tangents) */
-  double *yrow;  /* one tangent row */
+  kan_nmc_real *a;     /* A panel: tile_rows x P (padded Kc) */
+  kan_nmc_real *bt;    /* Bt panels: 2 halves of P_max x NB */
+  kan_nmc_real *c;     /* C tile: blocks of tile_rows x NB */
+  kan_nmc_real *grid;  /* chunk x (G+2k+1) */
+  kan_nmc_real *aux;   /* kan_grid_aux_size(chunk, G, k) */
+  kan_nmc_real *x;     /* tile_rows x chunk */
+  kan_nmc_real *xt;    /* tile_rows x chunk */
+  kan_nmc_real *feat;  /* tile_rows x Kc: feature rows on their way to DDR */
+  kan_nmc_real *seg;   /* one segment of a feature row (sparse tangents) */
+  kan_nmc_real *yrow;  /* one tangent row */
   unsigned *idx; /* sparse draws */
   int *sgn;
   unsigned *cols, *orow;
   double *vals;
   double *coef;  /* update coefficients (width) */
   unsigned c_words;  /* words of the C tile (data rows pass through it) */
-  unsigned bt_half;  /* doubles per Bt half */
+  unsigned bt_half;  /* elements per Bt half */
   unsigned seg_cols; /* feature columns per segment */
   unsigned max_nnz;  /* entries of cols/orow/vals */
 } kan_nmc_kan_bufs;
@@ -72,20 +92,20 @@ typedef struct kan_nmc_kan_core {
   unsigned me, ncores, split_outputs;
 } kan_nmc_kan_core;
 
-static unsigned kan_nmc_kan_gk1(const kan_nmc_layer_desc *L) {
+static inline unsigned kan_nmc_kan_gk1(const kan_nmc_layer_desc *L) {
   return L->G + L->k + 1u;
 }
-static unsigned kan_nmc_kan_min(unsigned a, unsigned b) { return a < b ? a : b; }
+static inline unsigned kan_nmc_kan_min(unsigned a, unsigned b) { return a < b ? a : b; }
 
 /* Blocking copies, each under a DDR-stream permit. */
-static void kan_nmc_kan_get(void *dst, unsigned addr, unsigned words) {
+static inline void kan_nmc_kan_get(void *dst, unsigned addr, unsigned words) {
   kan_nmc_dma h = KAN_NMC_DMA_INIT;
   kan_nmc_ddr_acquire();
   kan_nmc_dma_start(dst, kan_nmc_ddr_range(addr, words), words, &h);
   kan_nmc_dma_wait(&h);
   kan_nmc_ddr_release();
 }
-static void kan_nmc_kan_put(unsigned addr, const void *src, unsigned words) {
+static inline void kan_nmc_kan_put(unsigned addr, const void *src, unsigned words) {
   kan_nmc_dma h = KAN_NMC_DMA_INIT;
   kan_nmc_ddr_acquire();
   kan_nmc_dma_start(kan_nmc_ddr_range(addr, words), src, words, &h);
@@ -94,26 +114,34 @@ static void kan_nmc_kan_put(unsigned addr, const void *src, unsigned words) {
 }
 
 /* This core's share [*b, *e) of `count` items. */
-static void kan_nmc_kan_share(unsigned count, const kan_nmc_kan_core *cc,
+static inline void kan_nmc_kan_share(unsigned count, const kan_nmc_kan_core *cc,
                               unsigned *b, unsigned *e) {
   *b = cc->me * count / cc->ncores;
   *e = (cc->me + 1u) * count / cc->ncores;
 }
 
 /* Columns of K chunk q (whole inputs [q*chunk, q*chunk+icq)). */
-static unsigned kan_nmc_kan_chunk_cols(const kan_nmc_layer_desc *L,
+static inline unsigned kan_nmc_kan_chunk_cols(const kan_nmc_layer_desc *L,
                                        unsigned q) {
   unsigned i0 = q * L->chunk;
   return kan_nmc_kan_min(L->chunk, L->in - i0) * kan_nmc_kan_gk1(L);
 }
 
-/* DDR address of panel (q, b) of the packed W^T (32 columns, padded). */
-static unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q,
+/* Columns rounded up to the tile kernels' K alignment. */
+static inline unsigned kan_nmc_kan_kpad(unsigned cols) {
+  return (cols + KAN_NMC_KAN_KALIGN - 1u) / KAN_NMC_KAN_KALIGN *
+         KAN_NMC_KAN_KALIGN;
+}
+
+/* DDR address of panel (q, b) of the packed W^T (NB columns, padded). */
+static inline unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q,
                                   unsigned b) {
   unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB;
-  unsigned i0 = q * L->chunk;
-  return L->packed + 2u * (i0 * kan_nmc_kan_gk1(L) * nblk * KAN_NMC_KAN_NB +
-                           b * KAN_NMC_KAN_NB * kan_nmc_kan_chunk_cols(L, q));
+  unsigned full = kan_nmc_kan_kpad(L->chunk * kan_nmc_kan_gk1(L));
+  return L->packed +
+         KAN_NMC_KAN_W *
+             (q * full * nblk * KAN_NMC_KAN_NB +
+              b * KAN_NMC_KAN_NB * kan_nmc_kan_kpad(kan_nmc_kan_chunk_cols(L, q)));
 }
 
 /* Asynchronous copy under a DDR-stream permit held exactly while words
@@ -121,7 +149,7 @@ static unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q,
  * the permit is taken and given back there; under emulation the words move
  * at the wait, so kan_nmc_kan_wait takes it. A core holds at most one
  * permit at a time either way. */
-static void kan_nmc_kan_start(void *dst, const void *src, unsigned words,
+static inline void kan_nmc_kan_start(void *dst, const void *src, unsigned words,
                               kan_nmc_dma *h) {
 #ifndef KAN_NMC_HOST_EMU
   kan_nmc_ddr_acquire();
@@ -131,7 +159,7 @@ static void kan_nmc_kan_start(void *dst, const void *src, unsigned words,
   kan_nmc_dma_start(dst, src, words, h);
 #endif
 }
-static void kan_nmc_kan_wait(kan_nmc_dma *h) {
+static inline void kan_nmc_kan_wait(kan_nmc_dma *h) {
 #ifdef KAN_NMC_HOST_EMU
   kan_nmc_ddr_acquire();
   kan_nmc_dma_wait(h);
@@ -141,32 +169,38 @@ static void kan_nmc_kan_wait(kan_nmc_dma *h) {
 #endif
 }
 
-/* rows x cols doubles from DDR (row stride src_ld doubles) into a bank
- * buffer (row stride dst_ld), one permit per row. */
-static void kan_nmc_kan_get_rows(double *dst, unsigned dst_ld, unsigned src,
-                                 unsigned src_ld, unsigned rows,
+/* rows x cols elements from DDR (row stride src_ld) into a bank buffer
+ * (row stride dst_ld >= cols, the columns past cols zeroed: the f32
+ * kernels' K padding), one permit per row. */
+static inline void kan_nmc_kan_get_rows(kan_nmc_real *dst, unsigned dst_ld,
+                                 unsigned src, unsigned src_ld, unsigned rows,
                                  unsigned cols) {
-  unsigned r;
-  for (r = 0; r < rows; ++r)
-    kan_nmc_kan_get(dst + r * dst_ld, src + 2u * r * src_ld, 2u * cols);
+  unsigned r, j;
+  for (r = 0; r < rows; ++r) {
+    kan_nmc_kan_get(dst + r * dst_ld, src + KAN_NMC_KAN_W * r * src_ld,
+                    KAN_NMC_KAN_W * cols);
+    for (j = cols; j < dst_ld; ++j)
+      dst[r * dst_ld + j] = 0;
+  }
 }
 
 /* The C tile rows [rb, rb+mm) of output blocks [b0, b1) to DDR rows of
- * `out` doubles at c (block b of the tile: m x 32 at (b-b0)*m*32). */
-static void kan_nmc_kan_put_c(const kan_nmc_layer_desc *L, unsigned c,
-                              const double *tile, unsigned m, unsigned rb,
+ * `out` elements at c (block b of the tile: m x NB at (b-b0)*m*NB). */
+static inline void kan_nmc_kan_put_c(const kan_nmc_layer_desc *L, unsigned c,
+                              const kan_nmc_real *tile, unsigned m, unsigned rb,
                               unsigned mm, unsigned b0, unsigned b1) {
   unsigned rr, b;
   for (rr = 0; rr < mm; ++rr)
     for (b = b0; b < b1; ++b) {
       unsigned o0 = b * KAN_NMC_KAN_NB;
       unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
-      kan_nmc_kan_put(c + 2u * ((rb + rr) * L->out + o0),
-                      tile + ((b - b0) * m + rr) * KAN_NMC_KAN_NB, 2u * nb);
+      kan_nmc_kan_put(c + KAN_NMC_KAN_W * ((rb + rr) * L->out + o0),
+                      tile + ((b - b0) * m + rr) * KAN_NMC_KAN_NB,
+                      KAN_NMC_KAN_W * nb);
     }
 }
 
-static void kan_nmc_kan_zero(double *p, unsigned count) {
+static inline void kan_nmc_kan_zero(kan_nmc_real *p, unsigned count) {
   unsigned i;
   for (i = 0; i < count; ++i)
     p[i] = 0.0;
@@ -174,17 +208,19 @@ static void kan_nmc_kan_zero(double *p, unsigned count) {
 
 /* Panels (q, b) of W^T, round-robin over the cores. Sources are read in
  * place from DDR (O(|W|) once per step, against O(N |W|) for the GEMM). */
-static void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
+static inline void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
                              const kan_nmc_kan_bufs *B,
                              const kan_nmc_kan_core *cc) {
   unsigned gk = L->G + L->k, gk1 = gk + 1u;
   unsigned nq = (L->in + L->chunk - 1u) / L->chunk;
   unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB, t;
-  const double *wb = (const double *)kan_nmc_ddr_range(L->base, 2u * L->out * L->in);
-  const double *cw =
-      (const double *)kan_nmc_ddr_range(L->spline, 2u * L->out * L->in * gk);
-  const double *s =
-      L->scaler ? (const double *)kan_nmc_ddr_range(L->scaler, 2u * L->out * L->in)
+  const kan_nmc_real *wb = (const kan_nmc_real *)kan_nmc_ddr_range(
+      L->base, KAN_NMC_KAN_W * L->out * L->in);
+  const kan_nmc_real *cw = (const kan_nmc_real *)kan_nmc_ddr_range(
+      L->spline, KAN_NMC_KAN_W * L->out * L->in * gk);
+  const kan_nmc_real *s =
+      L->scaler ? (const kan_nmc_real *)kan_nmc_ddr_range(
+                      L->scaler, KAN_NMC_KAN_W * L->out * L->in)
                 : 0;
   for (t = cc->me; t < nq * nblk; t += cc->ncores) {
     unsigned q = t / nblk, b = t % nblk;
@@ -192,28 +228,28 @@ static void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
     unsigned o0 = b * KAN_NMC_KAN_NB;
     unsigned nb = kan_nmc_kan_min(KAN_NMC_KAN_NB, L->out - o0);
     unsigned kc = icq * gk1, p, oo;
-    for (p = 0; p < kc * KAN_NMC_KAN_NB; ++p)
-      B->bt[p] = 0.0;
+    for (p = 0; p < kan_nmc_kan_kpad(kc) * KAN_NMC_KAN_NB; ++p)
+      B->bt[p] = 0;
     for (oo = 0; oo < nb; ++oo) {
       unsigned o = o0 + oo;
       for (p = 0; p < icq; ++p)
         B->bt[p * KAN_NMC_KAN_NB + oo] = wb[o * L->in + i0 + p];
       for (p = 0; p < icq * gk; ++p) {
         unsigned ii = p / gk, j = p % gk;
-        double v = cw[(o * L->in + i0 + ii) * gk + j];
+        kan_nmc_real v = cw[(o * L->in + i0 + ii) * gk + j];
         if (s)
           v = v * s[o * L->in + i0 + ii];
         B->bt[(icq + p) * KAN_NMC_KAN_NB + oo] = v;
       }
     }
     kan_nmc_kan_put(kan_nmc_kan_panel(L, q, b), B->bt,
-                    2u * kc * KAN_NMC_KAN_NB);
+                    KAN_NMC_KAN_W * kan_nmc_kan_kpad(kc) * KAN_NMC_KAN_NB);
   }
 }
 
 /* Feature rows [r0, r1) of x (n_rows x in) into f (n_rows x K). With xt
  * (direction-major, d) it writes the tangent features A'_d instead. */
-static void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
+static inline void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
                                  const kan_nmc_kan_bufs *B, unsigned x,
                                  unsigned xt, unsigned d, unsigned n_rows,
                                  unsigned f, unsigned r0, unsigned r1) {
@@ -223,32 +259,41 @@ static void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
     unsigned mm = kan_nmc_kan_min(m, r1 - rb), rr;
     for (i0 = 0; i0 < L->in; i0 += L->chunk) {
       unsigned icq = kan_nmc_kan_min(L->chunk, L->in - i0), kc = icq * gk1;
-      kan_nmc_kan_get(B->grid, L->grid + 2u * i0 * gt, 2u * icq * gt);
-      kan_grid_prepare_f64(icq, (int)L->G, (int)L->k, B->grid, B->aux);
+      kan_nmc_kan_get(B->grid, L->grid + KAN_NMC_KAN_W * i0 * gt,
+                      KAN_NMC_KAN_W * icq * gt);
+      KAN_NMC_KAN_RT(kan_grid_prepare)(icq, (int)L->G, (int)L->k, B->grid,
+                                       B->aux);
       for (rr = 0; rr < mm; ++rr) {
-        kan_nmc_kan_get(B->x + rr * icq, x + 2u * ((rb + rr) * L->in + i0),
-                        2u * icq);
+        kan_nmc_kan_get(B->x + rr * icq,
+                        x + KAN_NMC_KAN_W * ((rb + rr) * L->in + i0),
+                        KAN_NMC_KAN_W * icq);
         if (xt)
-          kan_nmc_kan_get(B->xt + rr * icq,
-                          xt + 2u * ((d * n_rows + rb + rr) * L->in + i0),
-                          2u * icq);
+          kan_nmc_kan_get(
+              B->xt + rr * icq,
+              xt + KAN_NMC_KAN_W * ((d * n_rows + rb + rr) * L->in + i0),
+              KAN_NMC_KAN_W * icq);
       }
       if (xt)
-        kan_pack_features_jvp_f64(mm, icq, (int)L->G, (int)L->k, (int)L->act,
-                                  B->x, icq, 1, B->xt, icq, 0, B->grid, B->aux,
-                                  0, 0, B->feat, kc, 0);
+        KAN_NMC_KAN_RT(kan_pack_features_jvp)(
+            mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x, icq, 1, B->xt,
+            icq, 0, B->grid, B->aux, 0, 0, B->feat, kc, 0);
       else
-        kan_pack_features_f64(mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x,
-                              icq, B->grid, B->aux, B->feat, kc);
+        KAN_NMC_KAN_RT(kan_pack_features)(mm, icq, (int)L->G, (int)L->k,
+                                          (int)L->act, B->x, icq, B->grid,
+                                          B->aux, B->feat, kc);
       for (rr = 0; rr < mm; ++rr)
-        kan_nmc_kan_put(f + 2u * ((rb + rr) * kfull + i0 * gk1),
-                        B->feat + rr * kc, 2u * kc);
+        kan_nmc_kan_put(f + KAN_NMC_KAN_W * ((rb + rr) * kfull + i0 * gk1),
+                        B->feat + rr * kc, KAN_NMC_KAN_W * kc);
     }
   }
 }
 
+/* The train step's C side (sparse tangents, loss, update) is f64:
+ * kan-to-nmc builds f32 programs without a train step. */
+#ifndef KAN_NMC_F32
+
 /* Chunk-major position of full-layout feature column col. */
-static unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
+static inline unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
   unsigned gk = L->G + L->k, i, j, i0, icq, base;
   int silu = col < L->in;
   if (silu)
@@ -263,7 +308,7 @@ static unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
 
 /* The (column, output, value) triples of sparse ternary W'_d, in the order
  * the CPU target applies them. Returns their count. */
-static unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
+static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
                                          const kan_nmc_kan_bufs *B,
                                          unsigned long long seed,
                                          unsigned step, unsigned d) {
@@ -315,7 +360,7 @@ static unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
 }
 
 /* y'_d rows [r0, r1) += A W'_d^T for sparse W'_d (zero_first: y'_d = that). */
-static void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
+static inline void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
                                        const kan_nmc_kan_bufs *B, unsigned f,
                                        unsigned yt, unsigned nnz, unsigned r0,
                                        unsigned r1, int zero_first) {
@@ -341,7 +386,7 @@ static void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
  * order: partials[0] = sum of row losses, partials[1 + d] = sum over rows
  * and classes of dL/dz . z'_d. mse: target is n x classes fp64, otherwise
  * n class indices (one word each). */
-static void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
+static inline void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
                              unsigned n, unsigned classes, unsigned width,
                              unsigned partials) {
   const double *zz = (const double *)kan_nmc_ddr_range(z, 2u * n * classes);
@@ -384,7 +429,7 @@ static void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
 
 /* theta -= scale * lr_scale * sum_d coef[d] v_d, in place in DDR (sparse
  * positions): the product the CPU target's kan_train_step_scaled forms. */
-static void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
+static inline void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
                                unsigned width, unsigned stream, double scale,
                                double density, unsigned long long seed,
                                unsigned step, double lr_scale,
@@ -396,6 +441,8 @@ static void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
                         (double *)kan_nmc_ddr_range(param, 2u * size));
   kan_nmc_ddr_release();
 }
+
+#endif /* !KAN_NMC_F32 */
 
 /*===--- What an emitted model_core.c gives the core program --------------===*
  * The command loop is static (programs/kan_nmc_model_core.c); the emitted

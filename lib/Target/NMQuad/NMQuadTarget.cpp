@@ -84,7 +84,18 @@ private:
   std::string tableName(nmc::GemmTileOp o) {
     auto first = cast<SymbolRefAttr>(o.getKernels()[0]);
     auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(o, first);
-    return "kan_tiles_f64_m" + std::to_string(k.getM());
+    return "kan_tiles_" + prec() + "_m" + std::to_string(k.getM());
+  }
+  bool f32() { return p.program.getPrecision() == nmc::Precision::f32; }
+  std::string prec() { return f32() ? "f32" : "f64"; }
+  std::string real() { return f32() ? "float" : "double"; }
+  /// Output columns of one tile kernel call (f64: 32, f32: 64).
+  int64_t blockWidth() { return f32() ? 64 : 32; }
+  /// Words per element, as a C literal.
+  std::string W() { return f32() ? "1u" : "2u"; }
+  /// Words of one Bt panel of the current K chunk (padded for f32).
+  std::string panelWords() {
+    return f32() ? "kan_nmc_kan_kpad(kc) * 64u" : "2u * kc * 32u";
   }
   struct GemmCtx {
     int64_t layer = 0, m = 0;
@@ -125,13 +136,14 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::LayerGemmOp>([&](nmc::LayerGemmOp o) -> LogicalResult {
         int64_t li = o.getLayer();
-        int64_t nblk = (layer(li).getOutputs() + 31) / 32;
+        int64_t nb = blockWidth();
+        int64_t nblk = (layer(li).getOutputs() + nb - 1) / nb;
         gemm = GemmCtx();
         gemm.layer = li;
         gemm.a = macro(o.getA());
         gemm.c = macro(o.getC());
         if (o.getTangent()) {
-          gemm.c += " + 2u * d * rows * " +
+          gemm.c += " + " + W() + " * d * rows * " +
                     std::to_string(layer(li).getOutputs()) + "u";
           gemm.a = macro(o.getA());
           tangentHasGemm = true;
@@ -165,7 +177,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::FillOp>([&](nmc::FillOp o) {
         os << ind(n) << "kan_nmc_kan_zero(" << o.getBuffer() << ", "
-           << o.getWords() / 2 << "u);\n";
+           << o.getWords() / nmc::wordsPerElement(p.program.getPrecision())
+           << "u);\n";
         return success();
       })
       .Case<nmc::PanelLoopOp>([&](nmc::PanelLoopOp o) -> LogicalResult {
@@ -214,15 +227,18 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
                     macro(layer(gemm.layer).getPacked()) + ")";
           os << ind(n) << "kan_nmc_kan_start(" << o.getDst()
              << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel
-             << ", 2u * kc * 32u), "
-             << "2u * kc * 32u, &hb[s & 1u]);\n";
+             << ", " << panelWords() << "), " << panelWords()
+             << ", &hb[s & 1u]);\n";
           return success();
         }
         case nmc::CopyLayout::a_rows: {
           int64_t kfull = layer(gemm.layer).getFeatures();
+          // f32: rows padded with zero columns to the kernels' K blocks.
           os << ind(n) << "if (b == b0) /* a new K chunk: its A rows */\n"
-             << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst()
-             << ", kc, " << macro(o.getSrc()) << " + 2u * (rb * " << kfull
+             << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst() << ", "
+             << (f32() ? "kan_nmc_kan_kpad(kc)" : "kc") << ", "
+             << macro(o.getSrc()) << " + " << (f32() ? "" : "2u * ")
+             << "(rb * " << kfull
              << "u + q * " << layer(gemm.layer).getChunkColumns() << "u), "
              << kfull << "u, mm, kc);\n";
           return success();
@@ -235,10 +251,11 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         return o.emitOpError() << "has no printed form";
       })
       .Case<nmc::GemmTileOp>([&](nmc::GemmTileOp o) {
-        os << ind(n) << "kan_nmc_gemm_rows_f64(" << tableName(o) << ", "
-           << o.getKernels().size() << ", " << o.getA() << ", " << o.getBt()
-           << " + ((s - 1u) & 1u) * KAN_BT_HALF, " << o.getC()
-           << " + (b - b0) * " << gemm.m * o.getN() << "u, (int)mm, (int)kc);\n";
+        os << ind(n) << "kan_nmc_gemm_rows_" << prec() << "(" << tableName(o)
+           << ", " << o.getKernels().size() << ", " << o.getA() << ", "
+           << o.getBt() << " + ((s - 1u) & 1u) * KAN_BT_HALF, " << o.getC()
+           << " + (b - b0) * " << gemm.m * o.getN() << "u, (int)mm, (int)"
+           << (f32() ? "kan_nmc_kan_kpad(kc)" : "kc") << ");\n";
         return success();
       })
       .Case<nmc::TangentLoopOp>([&](nmc::TangentLoopOp o) -> LogicalResult {
@@ -267,7 +284,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
            << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", B, "
            << macro(o.getFeatures()) << ", " << macro(o.getTangent())
-           << " + 2u * d * rows * " << layer(li).getOutputs() << "u, nnz, r0, r1, "
+           << " + " << W() << " * d * rows * " << layer(li).getOutputs()
+           << "u, nnz, r0, r1, "
            << (tangentHasGemm ? 0 : 1) << ");\n";
         return success();
       })
@@ -324,6 +342,14 @@ LogicalResult CorePrinter::print() {
      << ").\n * Built with the runtime's command loop (kan_nmc_model_core.c), which\n"
      << " * calls the entries through kan_nmc_kan_program below.\n */\n"
      << "#include \"kan_nmc_kan.h\"\n";
+  // The runtime's sources are built for one element type (kan_nmc_kan.h);
+  // the Makefile's MODEL_DEFS selects it.
+  if (f32())
+    os << "#ifndef KAN_NMC_F32\n#error \"an f32 program: build with "
+          "-DKAN_NMC_F32 (MODEL_DEFS of the Makefile)\"\n#endif\n";
+  else
+    os << "#ifdef KAN_NMC_F32\n#error \"an f64 program: build without "
+          "-DKAN_NMC_F32\"\n#endif\n";
   // Dense perturbations (the fg rule's): their panels and update.
   bool dense = false;
   p.program.walk([&](nmc::PackTangentOp) { dense = true; });
@@ -333,23 +359,31 @@ LogicalResult CorePrinter::print() {
   for (nmc::BankBufferOp b : p.banks) {
     StringRef name = b.getSymName();
     bool words = name == "draws" || name == "triples";
-    int64_t count = words ? b.getWords() : b.getWords() / 2;
+    // The train step's update buffers are f64 (only f64 programs train).
+    bool dbl = name == "coef" || name == "uacc" || name == "uv" ||
+               name == "uth" || name == "vdraws";
+    int64_t count = words ? b.getWords()
+                    : dbl ? b.getWords() / 2
+                          : b.getWords() /
+                                nmc::wordsPerElement(p.program.getPrecision());
     os << "KAN_NMC_BANK_BUFFER(" << b.getBank() << ", "
-       << (words ? "kan_nmc_word" : "double") << ", " << name << ", " << count
+       << (words ? "kan_nmc_word" : dbl ? "double" : real()) << ", " << name
+       << ", " << count
        << ");\n";
   }
   // The FPU kernels this folder carries (nmc.kernel) and, per kernel list
   // of an nmc.gemm_tile, the table the core calls them through.
-  os << "\n/* FPU tile kernels: kan_nmc_gemm_tile_f64_<m>x32.s of this folder. */\n";
+  os << "\n/* FPU tile kernels: kan_nmc_gemm_tile_" << prec() << "_<m>x"
+     << blockWidth() << ".s of this folder. */\n";
   for (nmc::KernelOp k : p.kernels)
-    os << "void " << k.getSymName()
-       << "(const double *, const double *, double *, int, int, int);\n";
+    os << "void " << k.getSymName() << "(const " << real() << " *, const "
+       << real() << " *, " << real() << " *, int, int, int);\n";
   std::set<std::string> tables;
   for (nmc::GemmTileOp g : p.tiles) {
     std::string name = tableName(g);
     if (!tables.insert(name).second)
       continue;
-    os << "static const kan_nmc_tile_f64 " << name << "["
+    os << "static const kan_nmc_tile_" << prec() << " " << name << "["
        << g.getKernels().size() << "] = {";
     for (auto [i, a] : llvm::enumerate(g.getKernels())) {
       auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(
@@ -574,7 +608,8 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     if (d.getKind() == nmc::DdrKind::param)
       launcherParams.push_back(
           {d.getName()->str(),
-           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
+           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end()),
+           p->program.getPrecision() == nmc::Precision::f32});
   if (failed(options.writeWeights(launcherParams, *weightsPath)))
     return failure();
   if (failed(writeFile(out, "model_core.c", core)) ||
@@ -587,14 +622,32 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       failed(writeFile(out, "kan_nmc_axpy_f64.s", ::kan::nmquad::emitAxpyF64())))
     return failure();
   // One assembly file per nmc.kernel: exactly the symbols the core calls.
+  int64_t probeM = 1;
   for (nmc::KernelOp k : p->kernels) {
     ::kan::nmquad::TileShape t;
     t.m = (int)k.getM();
     t.n = (int)k.getN();
     t.kk = 0;
+    t.precision = k.getPrecision() == nmc::Precision::f32
+                      ? ::kan::nmquad::TilePrecision::F32
+                      : ::kan::nmquad::TilePrecision::F64;
     if (!::kan::nmquad::isSupportedTile(t))
       return k.emitOpError() << "has no assembly kernel generator";
     if (failed(writeFile(out, (k.getSymName() + ".s").str(),
+                         ::kan::nmquad::emitGemmTile(t))))
+      return failure();
+    probeM = std::max<int64_t>(probeM, k.getM());
+  }
+  // The board probe (make probe) times the f64 kernel of the largest row
+  // count whatever the model's precision: an f32 folder carries it too.
+  if (p->program.getPrecision() == nmc::Precision::f32) {
+    ::kan::nmquad::TileShape t;
+    t.m = (int)probeM;
+    t.n = 32;
+    t.kk = 0;
+    if (failed(writeFile(out,
+                         "kan_nmc_gemm_tile_f64_" + std::to_string(probeM) +
+                             "x32.s",
                          ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }

@@ -66,9 +66,9 @@ void mlir::kan::printNMQuadParams(NMQuadProgram &p,
     if (b.getSymName() == "triples")
       nnz = b.getWords() / 4;
     if (b.getSymName() == "seg")
-      seg = b.getWords() / 2;
-    if (b.getSymName() == "bt_panel")
-      bt = b.getWords() / 4;
+      seg = b.getWords() / nmc::wordsPerElement(p.program.getPrecision());
+    if (b.getSymName() == "bt_panel") // two halves, in elements
+      bt = b.getWords() / 2 / nmc::wordsPerElement(p.program.getPrecision());
   }
   os << "#define KAN_GRID_DOUBLES " << gridDoubles << "u\n"
      << "#define KAN_MAX_DRAWS " << draws << "u\n"
@@ -183,10 +183,15 @@ TRAIN_ARGS ?=
 CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
 HOST_SRCS := model_host.c $(KANRT_NMC_PROGRAMS)/kan_nmc_launcher.c
 HEADERS := model_params.h
+# The element type the runtime's core sources are built for (kan_nmc_kan.h).
+MODEL_DEFS :=)" << (p.program.getPrecision() == nmc::Precision::f32
+                          ? " -DKAN_NMC_F32"
+                          : "")
+     << R"(
 ASM_SRCS :=)"
      << asmFiles << R"(
 EMU_FLAGS := -std=gnu99 -O2 -Wall -Wextra -DKAN_NMC_HOST_EMU -DKAN_NMC_HOST_EMULATION \
-  -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
+  $(MODEL_DEFS) -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
 # What the core program is built from besides model_core.c and the kernels.
 NMC_RT_SRCS := $(KANRT_NMC_SRC)/kan_nmc_tile.c $(KANRT_NMC_SRC)/kan_nmc_core_status.c \
   $(KANRT_SRC)/kernels.c $(KANRT_SRC)/rng.c $(KANRT_SRC)/optim.c
@@ -195,7 +200,7 @@ NMC_RT_SRCS := $(KANRT_NMC_SRC)/kan_nmc_tile.c $(KANRT_NMC_SRC)/kan_nmc_core_sta
 # 32-bit there, so kanrt's 2^32 range guards are dead code: -Wno-type-limits.
 # kan_nmc_kan.h's primitives are static: a forward-only program leaves the
 # training ones unused (-Wno-unused-function).
-NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ -std=gnu99 -Os \
+NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ $(MODEL_DEFS) -std=gnu99 -Os \
   -Wall -Wextra -Wno-type-limits -Wno-unused-function -Werror -isystem $(KANRT_NMC_CHECK)/include \
   -isystem $(shell $(CC) -print-file-name=include) -I. -I$(KANRT_NMC_INCLUDE) \
   -I$(KANRT_INCLUDE) -I$(KANRT_SRC)
@@ -250,7 +255,7 @@ host-emu-train: $(BUILD)/model_emu
 nmc: $(BUILD)/model_core.abs $(BUILD)/model_host
 $(BUILD)/model_core.abs: $(CORE_SRCS) $(HEADERS) $(ASM_SRCS)
 	mkdir -p $(BUILD)
-	$(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99 -Os -I$(NMC_SDK)/include -I. \
+	$(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99 -Os $(MODEL_DEFS) -I$(NMC_SDK)/include -I. \
 	  -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE) -I$(KANRT_SRC) $(CORE_SRCS) $(ASM_SRCS) \
 	  $(NMC_RT_SRCS) -T $(KANRT_NMC_LDS) -L$(NMC_SDK)/lib \
 	  -Wl,--whole-archive -lnm6408load_nmc -Wl,--no-whole-archive -lm -o $@
@@ -320,7 +325,8 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
       if (u.getParam() == d.getSymName())
         stream = u.getStream();
     os << "    {\"" << *d.getName() << "\", " << macro(d.getSymName()) << ", "
-       << d.getWords() / 2 << ", " << stream << "},\n";
+       << d.getWords() / nmc::wordsPerElement(p.program.getPrecision())
+       << ", " << stream << "},\n";
   }
   os << "};\n\n";
   auto addr = [&](StringRef sym) {
@@ -332,6 +338,8 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
      << "    .ddr_streams = KAN_MODEL_DDR_STREAMS,\n"
      << "    .batch = KAN_MODEL_BATCH,\n    .inputs = KAN_MODEL_INPUTS,\n"
      << "    .outputs = KAN_MODEL_OUTPUTS,\n"
+     << "    .f32 = " << (p.program.getPrecision() == nmc::Precision::f32)
+     << ",\n"
      << "    .nparams = " << params.size() << ",\n    .params = params,\n"
      << "    .addr_io = " << addr("io") << ",\n    .addr_x = " << addr("x")
      << ",\n    .addr_y = " << addr(y) << ",\n";

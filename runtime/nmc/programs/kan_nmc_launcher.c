@@ -668,6 +668,10 @@ int main(int argc, char **argv) {
   kan_tensor_map w;
   kan_tensor x;
   data_opts dopt;
+  /* The program's element type: weights, x and y in it (words each). */
+  const kan_dtype dtype = m->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
+  const char *dname = m->f32 ? "f32" : "f64";
+  const unsigned ew = m->f32 ? 1u : 2u;
   memset(&dopt, 0, sizeof dopt);
   dopt.schedule = "cosine";
   dopt.lr_final = 0.1;
@@ -748,9 +752,9 @@ int main(int argc, char **argv) {
   }
   for (i = 0; i < m->nparams; ++i) {
     kan_tensor *p = kan_tensor_map_find(&w, m->params[i].name);
-    if (!p || p->dtype != KAN_DTYPE_F64 || kan_tensor_numel(p) != m->params[i].numel) {
-      fprintf(stderr, "model_host: %s: missing or not f64 of %u values\n",
-              m->params[i].name, m->params[i].numel);
+    if (!p || p->dtype != dtype || kan_tensor_numel(p) != m->params[i].numel) {
+      fprintf(stderr, "model_host: %s: %s: missing or not %s of %u values\n",
+              weights, m->params[i].name, dname, m->params[i].numel);
       return 1;
     }
   }
@@ -758,11 +762,12 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = 1;
     shape[1] = m->inputs;
-    kan_tensor_alloc(&x, KAN_DTYPE_F64, 2, shape);
+    kan_tensor_alloc(&x, dtype, 2, shape);
   } else if (input) {
     if (kan_npy_read(input, 0, &x) != KAN_OK || x.ndim != 2 ||
-        x.shape[1] != m->inputs || x.dtype != KAN_DTYPE_F64) {
-      fprintf(stderr, "model_host: %s: need N x %u float64\n", input, m->inputs);
+        x.shape[1] != m->inputs || x.dtype != dtype) {
+      fprintf(stderr, "model_host: %s: need N x %u %s\n", input, m->inputs,
+              m->f32 ? "float32" : "float64");
       return 1;
     }
   } else {
@@ -770,9 +775,14 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = 16;
     shape[1] = m->inputs;
-    kan_tensor_alloc(&x, KAN_DTYPE_F64, 2, shape);
-    for (i = 0; i < 16u * m->inputs; ++i)
-      ((double *)x.data)[i] = (double)((i * 2654435761u) % 2000u) / 1000.0 - 1.0;
+    kan_tensor_alloc(&x, dtype, 2, shape);
+    for (i = 0; i < 16u * m->inputs; ++i) {
+      double v = (double)((i * 2654435761u) % 2000u) / 1000.0 - 1.0;
+      if (m->f32)
+        ((float *)x.data)[i] = (float)v;
+      else
+        ((double *)x.data)[i] = v;
+    }
   }
   if (save_input && kan_npy_write(save_input, &x) != KAN_OK)
     return 1;
@@ -794,7 +804,7 @@ int main(int argc, char **argv) {
     for (i = 0; i < m->nparams; ++i)
       CHECK(PL_WriteMemBlock(acc[c][0],
                              (const PL_Word *)kan_tensor_map_find(&w, m->params[i].name)->data,
-                             m->params[i].addr, 2u * m->params[i].numel));
+                             m->params[i].addr, ew * m->params[i].numel));
     for (k = 0; k < ncores; ++k)
       CHECK(PL_LoadProgramFile(acc[c][k], m->core_program));
     for (k = 0; k < ncores; ++k)
@@ -804,8 +814,8 @@ int main(int argc, char **argv) {
   /* The batch: chip c takes rows [b, b + n). */
   for (c = 0; c < nchips; ++c) {
     unsigned b, n = slice((unsigned)x.shape[0], c, &b);
-    CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)x.data + 2u * b * m->inputs,
-                           m->addr_x, 2u * n * m->inputs));
+    CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)x.data + ew * b * m->inputs,
+                           m->addr_x, ew * n * m->inputs));
     write_io(c, n, seed, 0);
   }
   if (output) {
@@ -813,14 +823,14 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = x.shape[0];
     shape[1] = m->outputs;
-    kan_tensor_alloc(&y, KAN_DTYPE_F64, 2, shape);
+    kan_tensor_alloc(&y, dtype, 2, shape);
     sync_all(KAN_CMD_FORWARD, KAN_SYNC_READY);
     sync_all(-1, KAN_SYNC_READY); /* every core finished the forward pass */
     /* The cores wait for the next command; that sync is the one above's pair. */
     for (c = 0; c < nchips; ++c) {
       unsigned b, n = slice((unsigned)x.shape[0], c, &b);
-      CHECK(PL_ReadMemBlock(acc[c][0], (PL_Word *)y.data + 2u * b * m->outputs,
-                            m->addr_y, 2u * n * m->outputs));
+      CHECK(PL_ReadMemBlock(acc[c][0], (PL_Word *)y.data + ew * b * m->outputs,
+                            m->addr_y, ew * n * m->outputs));
     }
     if (kan_npy_write(output, &y) != KAN_OK) {
       fprintf(stderr, "model_host: cannot write %s\n", output);

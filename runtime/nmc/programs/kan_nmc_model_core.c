@@ -59,15 +59,16 @@ static void kan_nmc_kan_shuffle(unsigned perm, unsigned n,
   kan_nmc_ddr_release();
 }
 
-/* Image row `idx` (packed) as doubles into DDR row `dst` of `inputs`
+/* Image row `idx` (packed) as model values into DDR row `dst` of `inputs`
  * values, through the C tile in pieces. */
 static void kan_nmc_kan_image_row(const kan_nmc_kan_bufs *B, unsigned images,
                                   unsigned idx, unsigned inputs,
                                   unsigned dst) {
   unsigned rw = KAN_DATA_ROW_WORDS(inputs);
-  /* Pixels per piece: 2 words as a double + 1/4 word packed, 4 at a time. */
-  unsigned piece = B->c_words * 4u / 9u / 4u * 4u, p0, j;
-  double *vals = B->c;
+  /* Pixels per piece: W words as a value + 1/4 word packed, 4 at a time. */
+  unsigned piece = B->c_words * 4u / (4u * KAN_NMC_KAN_W + 1u) / 4u * 4u;
+  unsigned p0, j;
+  kan_nmc_real *vals = B->c;
   kan_nmc_word *packed;
   if (piece < 4u)
     piece = 4u;
@@ -78,9 +79,9 @@ static void kan_nmc_kan_image_row(const kan_nmc_kan_bufs *B, unsigned images,
     kan_nmc_kan_get(packed, images + idx * rw + w0, nw);
     for (j = 0; j < len; ++j) {
       unsigned b = (packed[j / 4u] >> (8u * (j % 4u))) & 0xFFu;
-      vals[j] = (double)b / 127.5 - 1.0;
+      vals[j] = (kan_nmc_real)((double)b / 127.5 - 1.0);
     }
-    kan_nmc_kan_put(dst + 2u * p0, vals, 2u * len);
+    kan_nmc_kan_put(dst + KAN_NMC_KAN_W * p0, vals, KAN_NMC_KAN_W * len);
   }
 }
 
@@ -132,7 +133,7 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
       idx = io[KAN_IO_TEST_ROW0] + r;
     }
     kan_nmc_kan_image_row(B, batch ? io[KAN_IO_DATA] : io[KAN_IO_TEST], idx,
-                          inputs, x + 2u * r * inputs);
+                          inputs, x + KAN_NMC_KAN_W * r * inputs);
     if (batch) {
       kan_nmc_kan_get(B->c, io[KAN_IO_DATA_LABELS] + idx, 1u);
       kan_nmc_kan_put(target + r, B->c, 1u);
@@ -152,7 +153,8 @@ static void kan_nmc_kan_score(const kan_nmc_word *io,
   kan_nmc_kan_get(cnt, ctrl + KAN_DATA_CTRL_CORRECT + cc->me, 1u);
   for (r = r0; r < r1; ++r) {
     unsigned best = 0;
-    kan_nmc_kan_get(B->c, y + 2u * r * classes, 2u * classes);
+    kan_nmc_kan_get(B->c, y + KAN_NMC_KAN_W * r * classes,
+                    KAN_NMC_KAN_W * classes);
     kan_nmc_kan_get(cnt + 1, io[KAN_IO_TEST_LABELS] + io[KAN_IO_TEST_ROW0] + r,
                     1u);
     for (c = 1; c < classes; ++c)
