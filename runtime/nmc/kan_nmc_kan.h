@@ -288,10 +288,6 @@ static inline void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
   }
 }
 
-/* The train step's C side (sparse tangents, loss, update) is f64:
- * kan-to-nmc builds f32 programs without a train step. */
-#ifndef KAN_NMC_F32
-
 /* Chunk-major position of full-layout feature column col. */
 static inline unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
   unsigned gk = L->G + L->k, i, j, i0, icq, base;
@@ -314,10 +310,11 @@ static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
                                          unsigned step, unsigned d) {
   unsigned gk = L->G + L->k, q = 0, e, j;
   unsigned sizes[3];
-  const double *cw =
-      (const double *)kan_nmc_ddr_range(L->spline, 2u * L->out * L->in * gk);
-  const double *s =
-      L->scaler ? (const double *)kan_nmc_ddr_range(L->scaler, 2u * L->out * L->in)
+  const kan_nmc_real *cw = (const kan_nmc_real *)kan_nmc_ddr_range(
+      L->spline, KAN_NMC_KAN_W * L->out * L->in * gk);
+  const kan_nmc_real *s =
+      L->scaler ? (const kan_nmc_real *)kan_nmc_ddr_range(
+                      L->scaler, KAN_NMC_KAN_W * L->out * L->in)
                 : 0;
   int t;
   sizes[0] = L->out * L->in;
@@ -342,7 +339,7 @@ static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
         B->cols[q] = kan_nmc_kan_column(L, L->in + rem);
         B->vals[q] = (double)B->sgn[e];
         if (s)
-          B->vals[q] = B->vals[q] * s[B->orow[q] * L->in + rem / gk];
+          B->vals[q] = B->vals[q] * (double)s[B->orow[q] * L->in + rem / gk];
         ++q;
       } else {
         /* A scaler's gk spline columns are consecutive in the layout. */
@@ -351,7 +348,7 @@ static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
         for (j = 0; j < gk; ++j, ++q) {
           B->orow[q] = o;
           B->cols[q] = c0 + j;
-          B->vals[q] = (double)B->sgn[e] * cw[f * gk + j];
+          B->vals[q] = (double)B->sgn[e] * (double)cw[f * gk + j];
         }
       }
     }
@@ -368,49 +365,57 @@ static inline void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
   for (r = r0; r < r1; ++r) {
     if (zero_first)
       for (o = 0; o < L->out; ++o)
-        B->yrow[o] = 0.0;
+        B->yrow[o] = 0;
     else
-      kan_nmc_kan_get(B->yrow, yt + 2u * r * L->out, 2u * L->out);
+      kan_nmc_kan_get(B->yrow, yt + KAN_NMC_KAN_W * r * L->out,
+                      KAN_NMC_KAN_W * L->out);
     for (s0 = 0; s0 < kfull; s0 += B->seg_cols) {
       unsigned len = kan_nmc_kan_min(B->seg_cols, kfull - s0);
-      kan_nmc_kan_get(B->seg, f + 2u * (r * kfull + s0), 2u * len);
+      kan_nmc_kan_get(B->seg, f + KAN_NMC_KAN_W * (r * kfull + s0),
+                      KAN_NMC_KAN_W * len);
+      /* The CPU target's kan_sparse_tangent: one product per entry in the
+       * element type. */
       for (e = 0; e < nnz; ++e)
         if (B->cols[e] >= s0 && B->cols[e] < s0 + len)
-          B->yrow[B->orow[e]] += B->vals[e] * B->seg[B->cols[e] - s0];
+          B->yrow[B->orow[e]] +=
+              (kan_nmc_real)B->vals[e] * B->seg[B->cols[e] - s0];
     }
-    kan_nmc_kan_put(yt + 2u * r * L->out, B->yrow, 2u * L->out);
+    kan_nmc_kan_put(yt + KAN_NMC_KAN_W * r * L->out, B->yrow,
+                    KAN_NMC_KAN_W * L->out);
   }
 }
 
 /* Loss and unnormalised JVP sums over rows [0, n) in the CPU target's
- * order: partials[0] = sum of row losses, partials[1 + d] = sum over rows
- * and classes of dL/dz . z'_d. mse: target is n x classes fp64, otherwise
+ * order, in double whatever the element type (the partials are the host's
+ * f64 exchange): partials[0] = sum of row losses, partials[1 + d] = sum over rows
+ * and classes of dL/dz . z'_d. mse: target is n x classes values, otherwise
  * n class indices (one word each). */
 static inline void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
                              unsigned n, unsigned classes, unsigned width,
                              unsigned partials) {
-  const double *zz = (const double *)kan_nmc_ddr_range(z, 2u * n * classes);
-  const double *zd =
-      (const double *)kan_nmc_ddr_range(zt, 2u * width * n * classes);
+  const kan_nmc_real *zz = (const kan_nmc_real *)kan_nmc_ddr_range(
+      z, KAN_NMC_KAN_W * n * classes);
+  const kan_nmc_real *zd = (const kan_nmc_real *)kan_nmc_ddr_range(
+      zt, KAN_NMC_KAN_W * width * n * classes);
   double *out = (double *)kan_nmc_ddr_range(partials, 2u * (1u + width));
   double acc = 0.0;
   unsigned i, c, d;
   for (d = 0; d < width; ++d)
     out[1 + d] = 0.0;
   for (i = 0; i < n; ++i) {
-    const double *zi = zz + i * classes;
+    const kan_nmc_real *zi = zz + i * classes;
     if (mse) {
-      const double *yi =
-          (const double *)kan_nmc_ddr_range(target + 2u * i * classes, 2u * classes);
+      const kan_nmc_real *yi = (const kan_nmc_real *)kan_nmc_ddr_range(
+          target + KAN_NMC_KAN_W * i * classes, KAN_NMC_KAN_W * classes);
       for (c = 0; c < classes; ++c) {
-        double r = zi[c] - yi[c];
+        double r = (double)zi[c] - (double)yi[c];
         acc += r * r;
         for (d = 0; d < width; ++d)
           out[1 + d] += 2.0 * r * zd[(d * n + i) * classes + c];
       }
     } else {
       unsigned y = *(const unsigned *)kan_nmc_ddr_ptr(target + i);
-      double mx = zi[0], se = 0.0;
+      double mx = (double)zi[0], se = 0.0;
       for (c = 1; c < classes; ++c)
         if (zi[c] > mx)
           mx = zi[c];
@@ -436,13 +441,11 @@ static inline void kan_nmc_kan_update(unsigned param, unsigned size, unsigned co
                                double *coef_buf) {
   kan_nmc_kan_get(coef_buf, coef, 2u * width);
   kan_nmc_ddr_acquire();
-  kan_update_sparse_f64(seed, step, width, stream, size, density, coef_buf,
-                        scale * lr_scale,
-                        (double *)kan_nmc_ddr_range(param, 2u * size));
+  KAN_NMC_KAN_RT(kan_update_sparse)(
+      seed, step, width, stream, size, density, coef_buf, scale * lr_scale,
+      (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size));
   kan_nmc_ddr_release();
 }
-
-#endif /* !KAN_NMC_F32 */
 
 /*===--- What an emitted model_core.c gives the core program --------------===*
  * The command loop is static (programs/kan_nmc_model_core.c); the emitted

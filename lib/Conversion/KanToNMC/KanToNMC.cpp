@@ -268,11 +268,13 @@ void KanToNMCPass::runOnOperation() {
     }
   }
 
-  // f32 programs run the forward pass; the train step's C side (loss,
-  // perturbation updates) is f64 only.
-  if (train && prec == nmc::Precision::f32) {
-    train.emitError() << "nmquad builds the forward pass of f32 models; the "
-                         "train step is built for f64 models only";
+  // f32 programs train with sparse ternary directions; the dense ones
+  // (the fg rule's) pack W'_d and update through f64 kernels only.
+  if (train && prec == nmc::Precision::f32 &&
+      llvm::any_of(layers, [](const LayerPlan &l) { return l.dense; })) {
+    train.emitError() << "nmquad trains f32 models with sparse ternary "
+                         "directions only; dense (normal, rademacher) "
+                         "directions are built for f64 models";
     return signalPassFailure();
   }
   // Tile sizes from the bank budget. ew: words per element.
@@ -367,9 +369,9 @@ void KanToNMCPass::runOnOperation() {
   bool anySparse = llvm::any_of(layers, [](auto &l) { return !l.dense; });
   bool anyDense = llvm::any_of(layers, [](auto &l) { return l.dense; });
   if (train && anySparse) {
-    int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
-    bank("yrow", 6, 2 * maxOut);
-    bank("seg", 6, 2 * seg);
+    int64_t seg = std::min(maxK, (kBank - ew * maxOut - 8) / ew);
+    bank("yrow", 6, ew * maxOut);
+    bank("seg", 6, ew * seg);
     bank("draws", 7, 2 * maxDraws);
     bank("triples", 7, 4 * maxNnz);
   }
@@ -438,14 +440,16 @@ void KanToNMCPass::runOnOperation() {
   }
   if (train) {
     for (auto [li, l] : llvm::enumerate(layers))
-      ddr("yt" + std::to_string(li), 2 * width * batch * l.out, nmc::DdrKind::scratch);
+      ddr("yt" + std::to_string(li), ew * width * batch * l.out,
+          nmc::DdrKind::scratch);
     for (auto [li, l] : llvm::enumerate(layers))
       if (l.dense)
         ddr("v" + std::to_string(li), 2 * l.paddedOut() * l.features(),
             nmc::DdrKind::scratch);
-    ddr("ft", 2 * batch * maxK, nmc::DdrKind::scratch);
+    ddr("ft", ew * batch * maxK, nmc::DdrKind::scratch);
     int64_t classes = layers.back().out;
-    ddr("target", *lossKind == nmc::LossKind::mse ? 2 * batch * classes : batch, nmc::DdrKind::labels);
+    ddr("target", *lossKind == nmc::LossKind::mse ? ew * batch * classes : batch,
+        nmc::DdrKind::labels);
     ddr("partials", 2 * (1 + width), nmc::DdrKind::output);
     ddr("coefficients", 2 * width, nmc::DdrKind::io);
   }
@@ -469,12 +473,12 @@ void KanToNMCPass::runOnOperation() {
       perRow += ew * l.features() + ew * l.out;
       maxK = std::max(maxK, l.features());
       if (train)
-        perRow += 2 * width * l.out;
+        perRow += ew * width * l.out;
     }
     if (train)
-      perRow += 2 * maxK + (*lossKind == nmc::LossKind::mse
-                                ? 2 * layers.back().out
-                                : 1);
+      perRow += ew * maxK + (*lossKind == nmc::LossKind::mse
+                                 ? ew * layers.back().out
+                                 : 1);
     int64_t rowsPerChip = batch;
     int64_t fixed = addr - perRow * rowsPerChip;
     if (addr > limit) {

@@ -322,7 +322,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         }
         os << ind(n) << "if (cc->me == " << updates++ << "u % cc->ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
-           << buf.getWords() / 2 << "u, " << macro(o.getCoefficients()) << ", "
+           << buf.getWords() / nmc::wordsPerElement(p.program.getPrecision())
+           << "u, " << macro(o.getCoefficients()) << ", "
            << o.getWidth() << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
            << exact(o.getDensity().convertToDouble())

@@ -136,12 +136,19 @@ static void write_targets(unsigned c, unsigned b, unsigned n,
   const kan_nmc_launch_model *m = &kan_nmc_model;
   unsigned i;
   if (m->loss_mse) {
+    /* Rows of the program's element type (an f64 labels file either way). */
     double *tg = (double *)xmalloc(sizeof(double) * n * m->outputs);
-    for (i = 0; i < n * m->outputs; ++i)
-      tg[i] = lab ? ((double *)lab->data)[b * m->outputs + i]
-                  : (double)((b * m->outputs + i) % 7u) / 7.0;
+    float *tf = (float *)tg;
+    for (i = 0; i < n * m->outputs; ++i) {
+      double v = lab ? ((double *)lab->data)[b * m->outputs + i]
+                     : (double)((b * m->outputs + i) % 7u) / 7.0;
+      if (m->f32)
+        tf[i] = (float)v;
+      else
+        tg[i] = v;
+    }
     CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)tg, m->addr_target,
-                           2u * n * m->outputs));
+                           (m->f32 ? 1u : 2u) * n * m->outputs));
     free(tg);
   } else {
     PL_Word *tg = (PL_Word *)xmalloc(sizeof(PL_Word) * n);
@@ -211,7 +218,8 @@ static int train(unsigned steps, unsigned long long seed, unsigned n_all,
     for (i = 0; i < m->nparams; ++i)
       CHECK(PL_ReadMemBlock(acc[0][0],
                             (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                            m->params[i].addr, 2u * m->params[i].numel));
+                            m->params[i].addr,
+                            (m->f32 ? 1u : 2u) * m->params[i].numel));
     if (kan_safetensors_write(save, w) != KAN_OK) {
       fprintf(stderr, "model_host: cannot write %s\n", save);
       return 1;
@@ -347,7 +355,8 @@ static void read_back(kan_tensor_map *w, const data_opts *o, unsigned step) {
   for (i = 0; i < m->nparams; ++i)
     CHECK(PL_ReadMemBlock(acc[0][0],
                           (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                          m->params[i].addr, 2u * m->params[i].numel));
+                          m->params[i].addr,
+                          (m->f32 ? 1u : 2u) * m->params[i].numel));
   /* Widths, grid size and order from the tensors' shapes. */
   widths[0] = 0;
   for (;; ++layers) {
@@ -544,7 +553,7 @@ static int train_data(const data_opts *o, kan_tensor_map *w) {
       if (m->params[i].stream >= 0) {
         params[np].name = m->params[i].name;
         params[np].stream = (uint32_t)m->params[i].stream;
-        params[np].dtype = KAN_DTYPE_F64;
+        params[np].dtype = m->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
         params[np].size = m->params[i].numel;
         params[np++].data = kan_tensor_map_find(w, m->params[i].name)->data;
       }

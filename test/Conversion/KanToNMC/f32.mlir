@@ -27,3 +27,14 @@
 // CHECK: nmc.copy @f0 -> @a_panel words 360 <a_rows>
 // CHECK: nmc.gemm_tile @a_panel, @bt_panel, @c_tile m 8 n 64 k 64 kernels [@kan_nmc_gemm_tile_f32_8x64, @kan_nmc_gemm_tile_f32_4x64, @kan_nmc_gemm_tile_f32_3x64, @kan_nmc_gemm_tile_f32_2x64, @kan_nmc_gemm_tile_f32_1x64]
 // CHECK: nmc.copy @c_tile -> @y0 words 32 <c_rows>
+
+// The train step: tangent rows and sparse-tangent buffers one word per
+// value; the host exchange (partials, coefficients) stays f64.
+// RUN: sed 's/f64/f32/g' %S/../../Target/CPU/Inputs/kan_small.mlir | kan-opt --pass-pipeline='builtin.module(kan-compile-nmquad{train-step=1 n=4 batch=8})' | FileCheck %s --check-prefix=TRAIN
+// TRAIN: nmc.bank_buffer @yrow bank 6 words 4
+// TRAIN: nmc.bank_buffer @coef bank 7 words 8
+// 4 directions x 8 rows x 4 outputs.
+// TRAIN: nmc.ddr_buffer @yt0 at {{[0-9]+}} words 128 kind <scratch>
+// TRAIN: nmc.ddr_buffer @partials at {{[0-9]+}} words 10 kind <output>
+// TRAIN: nmc.ddr_buffer @coefficients at {{[0-9]+}} words 8 kind <io>
+// TRAIN: nmc.sparse_tangent 0 @f0 -> @yt0
