@@ -86,6 +86,7 @@ typedef struct kan_nmc_kan_bufs {
   unsigned bt_half;  /* elements per Bt half */
   unsigned seg_cols; /* feature columns per segment */
   unsigned max_nnz;  /* entries of cols/orow/vals */
+  unsigned max_draws; /* entries of idx/sgn */
 } kan_nmc_kan_bufs;
 
 typedef struct kan_nmc_kan_core {
@@ -433,18 +434,43 @@ static inline void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned t
 }
 
 /* theta -= scale * lr_scale * sum_d coef[d] v_d, in place in DDR (sparse
- * positions): the product the CPU target's kan_train_step_scaled forms. */
-static inline void kan_nmc_kan_update(unsigned param, unsigned size, unsigned coef,
-                               unsigned width, unsigned stream, double scale,
-                               double density, unsigned long long seed,
-                               unsigned step, double lr_scale,
-                               double *coef_buf) {
+ * positions): the product the CPU target's kan_train_step_scaled forms
+ * (kan_update_sparse: per direction, draws in order, one rounding per
+ * entry). Each direction's draws go to the draws buffer first (Philox, no
+ * DDR), so the DDR permit is held only while the entries are updated; a
+ * tensor with more draws than the buffer holds is updated by kanrt under
+ * one permit. */
+static inline void kan_nmc_kan_update(unsigned param, unsigned size,
+                                      unsigned coef, unsigned width,
+                                      unsigned stream, double scale,
+                                      double density, unsigned long long seed,
+                                      unsigned step, double lr_scale,
+                                      const kan_nmc_kan_bufs *B) {
+  double *coef_buf = B->coef, sc = scale * lr_scale;
+  unsigned m = (unsigned)kan_sparse_count(size, density), d, e;
+  kan_nmc_real *theta;
   kan_nmc_kan_get(coef_buf, coef, 2u * width);
-  kan_nmc_ddr_acquire();
-  KAN_NMC_KAN_RT(kan_update_sparse)(
-      seed, step, width, stream, size, density, coef_buf, scale * lr_scale,
-      (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size));
-  kan_nmc_ddr_release();
+  if (m > B->max_draws) {
+    kan_nmc_ddr_acquire();
+    KAN_NMC_KAN_RT(kan_update_sparse)(
+        seed, step, width, stream, size, density, coef_buf, sc,
+        (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size));
+    kan_nmc_ddr_release();
+    return;
+  }
+  theta = (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size);
+  for (d = 0; d < width; ++d) {
+    const double c = coef_buf[d];
+    if (c == 0.0)
+      continue;
+    kan_perturb_sparse(seed, step, d, stream, size, m, (uint32_t *)B->idx,
+                       (int32_t *)B->sgn);
+    kan_nmc_ddr_acquire();
+    for (e = 0; e < m; ++e)
+      theta[B->idx[e]] = (kan_nmc_real)((double)theta[B->idx[e]] -
+                                        sc * (c * (double)B->sgn[e]));
+    kan_nmc_ddr_release();
+  }
 }
 
 /*===--- What an emitted model_core.c gives the core program --------------===*

@@ -327,7 +327,7 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << o.getWidth() << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
            << exact(o.getDensity().convertToDouble())
-           << ", seed, step, lr_scale, B->coef);\n";
+           << ", seed, step, lr_scale, B);\n";
         return success();
       })
       .Default([&](Operation *o) {
@@ -485,7 +485,7 @@ LogicalResult CorePrinter::print() {
     if (b.getSymName() == "c_tile")
       os << "  B->c_words = " << b.getWords() << "u;\n";
   os << "  B->bt_half = KAN_BT_HALF;\n  B->seg_cols = KAN_SEG_COLS;\n"
-     << "  B->max_nnz = KAN_MAX_NNZ;\n}\n\n";
+     << "  B->max_nnz = KAN_MAX_NNZ;\n  B->max_draws = KAN_MAX_DRAWS;\n}\n\n";
   // The entries and the DDR addresses the command loop's data commands use
   // (the step's batch drawn on the chip, test rows and their score).
   auto entry = [&](nmc::EntryKind k) {

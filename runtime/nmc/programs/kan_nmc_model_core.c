@@ -28,35 +28,50 @@ static double lr_scale_of(const kan_nmc_word *io) {
  * chip's rows and map pixel bytes b to b / 127.5 - 1, kan-train's scaling.
  */
 
-/* Permutation of epoch `e` of n samples into perm (DDR, under one permit:
- * one core shuffles while the others wait at the barrier). */
-static void kan_nmc_kan_shuffle(unsigned perm, unsigned n,
-                                unsigned long long seed,
+/* Permutation of epoch `e` of n samples into perm (DDR). One core
+ * shuffles while the others wait at the barrier. The swap partners j of a
+ * block of positions are drawn into the C tile first (Philox, no DDR), so
+ * the DDR permit is held only while the block's swaps touch DDR. */
+static void kan_nmc_kan_shuffle(const kan_nmc_kan_bufs *B, unsigned perm,
+                                unsigned n, unsigned long long seed,
                                 unsigned long long e) {
-  kan_nmc_word *p;
+  kan_nmc_word *p, *js = (kan_nmc_word *)B->c;
   uint32_t key[2], ctr[4], w[4];
-  unsigned i;
+  unsigned i, hi, block = B->c_words;
+  if (n == 0u)
+    return;
   key[0] = (uint32_t)seed;
   key[1] = (uint32_t)(seed >> 32);
   kan_nmc_ddr_acquire();
   p = (kan_nmc_word *)kan_nmc_ddr_range(perm, n);
   for (i = 0; i < n; ++i)
     p[i] = i;
-  for (i = n - 1u; i > 0u; --i) {
-    unsigned j;
-    kan_nmc_word t;
-    ctr[0] = i;
-    ctr[1] = (uint32_t)e;
-    ctr[2] = (uint32_t)(e >> 32);
-    ctr[3] = 0xDA7Au;
-    kan_philox4x32_10(ctr, key, w);
-    j = (unsigned)(((unsigned long long)w[0] * (unsigned long long)(i + 1u)) >>
-                   32);
-    t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
   kan_nmc_ddr_release();
+  /* Positions hi, hi-1, ..., down to 1, in blocks of `block`. */
+  for (hi = n - 1u; hi > 0u;) {
+    unsigned cnt = hi < block ? hi : block, k;
+    for (k = 0; k < cnt; ++k) {
+      i = hi - k;
+      ctr[0] = i;
+      ctr[1] = (uint32_t)e;
+      ctr[2] = (uint32_t)(e >> 32);
+      ctr[3] = 0xDA7Au;
+      kan_philox4x32_10(ctr, key, w);
+      js[k] = (kan_nmc_word)(((unsigned long long)w[0] *
+                              (unsigned long long)(i + 1u)) >>
+                             32);
+    }
+    kan_nmc_ddr_acquire();
+    for (k = 0; k < cnt; ++k) {
+      kan_nmc_word t;
+      i = hi - k;
+      t = p[i];
+      p[i] = p[js[k]];
+      p[js[k]] = t;
+    }
+    kan_nmc_ddr_release();
+    hi -= cnt;
+  }
 }
 
 /* Image row `idx` (packed) as model values into DDR row `dst` of `inputs`
@@ -111,7 +126,8 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
         kan_nmc_kan_get(B->c, ctrl + KAN_DATA_CTRL_EPOCH + slot, 1u);
         if (*(kan_nmc_word *)B->c == (kan_nmc_word)(e + 1u))
           continue;
-        kan_nmc_kan_shuffle(ctrl + KAN_DATA_CTRL_PERM + slot * n, n, seed, e);
+        kan_nmc_kan_shuffle(B, ctrl + KAN_DATA_CTRL_PERM + slot * n, n, seed,
+                            e);
         *(kan_nmc_word *)B->c = (kan_nmc_word)(e + 1u);
         kan_nmc_kan_put(ctrl + KAN_DATA_CTRL_EPOCH + slot, B->c, 1u);
       }
