@@ -3,16 +3,17 @@
  * Header-only (static functions): included by the model_core.c that
  * kan-translate --target=nmquad emits and by the runtime's command loop
  * (programs/kan_nmc_model_core.c, which also holds the data commands'
- * routines); each compiles only the routines it calls. The emitted file owns the schedule
- * (bank buffers, DDR map, the order of the calls) and the loop nest of
- * every layer GEMM (printed from the nmc IR); these routines are the
- * primitives it calls: copies under the DDR-stream permit, address
+ * routines); each compiles only the routines it calls. The emitted file
+ * owns the schedule (bank buffers, DDR map, the order of the calls) and the
+ * loop nest of every layer GEMM (printed from the nmc IR); these routines
+ * are the primitives it calls: copies under the DDR-stream permit, address
  * arithmetic of the layouts below, and the per-core work of the steps that
- * stay in C (weight packing, feature rows, sparse tangents, loss, update). Features and perturbations come from
- * the kanrt kernels (kernels.c, rng.c, optim.c), compiled into the core
- * program, so the numbers are those of the CPU target.
+ * stay in C (weight packing, feature rows, sparse tangents, loss, update).
+ * Features and perturbations come from the kanrt kernels (kernels.c,
+ * rng.c, optim.c), compiled into the core program, so the numbers are those
+ * of the CPU target.
  *
- * Layouts (DDR, fp64, word addresses):
+ * Layouts (DDR, word addresses, KAN_NMC_KAN_W words per value):
  *   feature rows  N x K, chunk-major: chunk q (inputs [q*ic, q*ic+icq)) at
  *                 column q*ic*(G+k+1), holding [act(x) (icq) | B(x) (icq*gk)]
  *   packed W^T    panel (q, b) = rows of chunk q, outputs [NB b, NB b+NB):
@@ -67,16 +68,16 @@ typedef struct kan_nmc_layer_desc {
 } kan_nmc_layer_desc;
 
 typedef struct kan_nmc_kan_bufs {
-  kan_nmc_real *a;     /* A panel: tile_rows x P (padded Kc) */
-  kan_nmc_real *bt;    /* Bt panels: 2 halves of P_max x NB */
-  kan_nmc_real *c;     /* C tile: blocks of tile_rows x NB */
-  kan_nmc_real *grid;  /* chunk x (G+2k+1) */
-  kan_nmc_real *aux;   /* kan_grid_aux_size(chunk, G, k) */
-  kan_nmc_real *x;     /* tile_rows x chunk */
-  kan_nmc_real *xt;    /* tile_rows x chunk */
-  kan_nmc_real *feat;  /* tile_rows x Kc: feature rows on their way to DDR */
-  kan_nmc_real *seg;   /* one segment of a feature row (sparse tangents) */
-  kan_nmc_real *yrow;  /* one tangent row */
+  kan_nmc_real *a;    /* A panel: tile_rows x P (padded Kc) */
+  kan_nmc_real *bt;   /* Bt panels: 2 halves of P_max x NB */
+  kan_nmc_real *c;    /* C tile: blocks of tile_rows x NB */
+  kan_nmc_real *grid; /* chunk x (G+2k+1) */
+  kan_nmc_real *aux;  /* kan_grid_aux_size(chunk, G, k) */
+  kan_nmc_real *x;    /* tile_rows x chunk */
+  kan_nmc_real *xt;   /* tile_rows x chunk */
+  kan_nmc_real *feat; /* tile_rows x Kc: feature rows on their way to DDR */
+  kan_nmc_real *seg;  /* one segment of a feature row (sparse tangents) */
+  kan_nmc_real *yrow; /* one tangent row */
   unsigned *idx; /* sparse draws */
   int *sgn;
   unsigned *cols, *orow;
@@ -96,7 +97,9 @@ typedef struct kan_nmc_kan_core {
 static inline unsigned kan_nmc_kan_gk1(const kan_nmc_layer_desc *L) {
   return L->G + L->k + 1u;
 }
-static inline unsigned kan_nmc_kan_min(unsigned a, unsigned b) { return a < b ? a : b; }
+static inline unsigned kan_nmc_kan_min(unsigned a, unsigned b) {
+  return a < b ? a : b;
+}
 
 /* Blocking copies, each under a DDR-stream permit. */
 static inline void kan_nmc_kan_get(void *dst, unsigned addr, unsigned words) {
@@ -106,7 +109,8 @@ static inline void kan_nmc_kan_get(void *dst, unsigned addr, unsigned words) {
   kan_nmc_dma_wait(&h);
   kan_nmc_ddr_release();
 }
-static inline void kan_nmc_kan_put(unsigned addr, const void *src, unsigned words) {
+static inline void kan_nmc_kan_put(unsigned addr, const void *src,
+                                   unsigned words) {
   kan_nmc_dma h = KAN_NMC_DMA_INIT;
   kan_nmc_ddr_acquire();
   kan_nmc_dma_start(kan_nmc_ddr_range(addr, words), src, words, &h);
@@ -116,14 +120,14 @@ static inline void kan_nmc_kan_put(unsigned addr, const void *src, unsigned word
 
 /* This core's share [*b, *e) of `count` items. */
 static inline void kan_nmc_kan_share(unsigned count, const kan_nmc_kan_core *cc,
-                              unsigned *b, unsigned *e) {
+                                     unsigned *b, unsigned *e) {
   *b = cc->me * count / cc->ncores;
   *e = (cc->me + 1u) * count / cc->ncores;
 }
 
 /* Columns of K chunk q (whole inputs [q*chunk, q*chunk+icq)). */
 static inline unsigned kan_nmc_kan_chunk_cols(const kan_nmc_layer_desc *L,
-                                       unsigned q) {
+                                              unsigned q) {
   unsigned i0 = q * L->chunk;
   return kan_nmc_kan_min(L->chunk, L->in - i0) * kan_nmc_kan_gk1(L);
 }
@@ -135,14 +139,14 @@ static inline unsigned kan_nmc_kan_kpad(unsigned cols) {
 }
 
 /* DDR address of panel (q, b) of the packed W^T (NB columns, padded). */
-static inline unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q,
-                                  unsigned b) {
+static inline unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L,
+                                         unsigned q, unsigned b) {
   unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB;
   unsigned full = kan_nmc_kan_kpad(L->chunk * kan_nmc_kan_gk1(L));
   return L->packed +
-         KAN_NMC_KAN_W *
-             (q * full * nblk * KAN_NMC_KAN_NB +
-              b * KAN_NMC_KAN_NB * kan_nmc_kan_kpad(kan_nmc_kan_chunk_cols(L, q)));
+         KAN_NMC_KAN_W * (q * full * nblk * KAN_NMC_KAN_NB +
+                          b * KAN_NMC_KAN_NB *
+                              kan_nmc_kan_kpad(kan_nmc_kan_chunk_cols(L, q)));
 }
 
 /* Asynchronous copy under a DDR-stream permit held exactly while words
@@ -151,7 +155,7 @@ static inline unsigned kan_nmc_kan_panel(const kan_nmc_layer_desc *L, unsigned q
  * at the wait, so kan_nmc_kan_wait takes it. A core holds at most one
  * permit at a time either way. */
 static inline void kan_nmc_kan_start(void *dst, const void *src, unsigned words,
-                              kan_nmc_dma *h) {
+                                     kan_nmc_dma *h) {
 #ifndef KAN_NMC_HOST_EMU
   kan_nmc_ddr_acquire();
   kan_nmc_dma_start(dst, src, words, h);
@@ -174,8 +178,8 @@ static inline void kan_nmc_kan_wait(kan_nmc_dma *h) {
  * (row stride dst_ld >= cols, the columns past cols zeroed: the f32
  * kernels' K padding), one permit per row. */
 static inline void kan_nmc_kan_get_rows(kan_nmc_real *dst, unsigned dst_ld,
-                                 unsigned src, unsigned src_ld, unsigned rows,
-                                 unsigned cols) {
+                                        unsigned src, unsigned src_ld,
+                                        unsigned rows, unsigned cols) {
   unsigned r, j;
   for (r = 0; r < rows; ++r) {
     kan_nmc_kan_get(dst + r * dst_ld, src + KAN_NMC_KAN_W * r * src_ld,
@@ -188,8 +192,9 @@ static inline void kan_nmc_kan_get_rows(kan_nmc_real *dst, unsigned dst_ld,
 /* The C tile rows [rb, rb+mm) of output blocks [b0, b1) to DDR rows of
  * `out` elements at c (block b of the tile: m x NB at (b-b0)*m*NB). */
 static inline void kan_nmc_kan_put_c(const kan_nmc_layer_desc *L, unsigned c,
-                              const kan_nmc_real *tile, unsigned m, unsigned rb,
-                              unsigned mm, unsigned b0, unsigned b1) {
+                                     const kan_nmc_real *tile, unsigned m,
+                                     unsigned rb, unsigned mm, unsigned b0,
+                                     unsigned b1) {
   unsigned rr, b;
   for (rr = 0; rr < mm; ++rr)
     for (b = b0; b < b1; ++b) {
@@ -210,8 +215,8 @@ static inline void kan_nmc_kan_zero(kan_nmc_real *p, unsigned count) {
 /* Panels (q, b) of W^T, round-robin over the cores. Sources are read in
  * place from DDR (O(|W|) once per step, against O(N |W|) for the GEMM). */
 static inline void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
-                             const kan_nmc_kan_bufs *B,
-                             const kan_nmc_kan_core *cc) {
+                                    const kan_nmc_kan_bufs *B,
+                                    const kan_nmc_kan_core *cc) {
   unsigned gk = L->G + L->k, gk1 = gk + 1u;
   unsigned nq = (L->in + L->chunk - 1u) / L->chunk;
   unsigned nblk = (L->out + KAN_NMC_KAN_NB - 1u) / KAN_NMC_KAN_NB, t;
@@ -219,10 +224,10 @@ static inline void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
       L->base, KAN_NMC_KAN_W * L->out * L->in);
   const kan_nmc_real *cw = (const kan_nmc_real *)kan_nmc_ddr_range(
       L->spline, KAN_NMC_KAN_W * L->out * L->in * gk);
-  const kan_nmc_real *s =
-      L->scaler ? (const kan_nmc_real *)kan_nmc_ddr_range(
-                      L->scaler, KAN_NMC_KAN_W * L->out * L->in)
-                : 0;
+  const kan_nmc_real *s = L->scaler
+                              ? (const kan_nmc_real *)kan_nmc_ddr_range(
+                                    L->scaler, KAN_NMC_KAN_W * L->out * L->in)
+                              : 0;
   for (t = cc->me; t < nq * nblk; t += cc->ncores) {
     unsigned q = t / nblk, b = t % nblk;
     unsigned i0 = q * L->chunk, icq = kan_nmc_kan_min(L->chunk, L->in - i0);
@@ -251,9 +256,10 @@ static inline void kan_nmc_kan_pack(const kan_nmc_layer_desc *L,
 /* Feature rows [r0, r1) of x (n_rows x in) into f (n_rows x K). With xt
  * (direction-major, d) it writes the tangent features A'_d instead. */
 static inline void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
-                                 const kan_nmc_kan_bufs *B, unsigned x,
-                                 unsigned xt, unsigned d, unsigned n_rows,
-                                 unsigned f, unsigned r0, unsigned r1) {
+                                        const kan_nmc_kan_bufs *B, unsigned x,
+                                        unsigned xt, unsigned d,
+                                        unsigned n_rows, unsigned f,
+                                        unsigned r0, unsigned r1) {
   unsigned gk1 = kan_nmc_kan_gk1(L), gt = L->G + 2u * L->k + 1u;
   unsigned kfull = L->in * gk1, m = L->tile_rows, rb, i0;
   for (rb = r0; rb < r1; rb += m) {
@@ -262,26 +268,26 @@ static inline void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
       unsigned icq = kan_nmc_kan_min(L->chunk, L->in - i0), kc = icq * gk1;
       kan_nmc_kan_get(B->grid, L->grid + KAN_NMC_KAN_W * i0 * gt,
                       KAN_NMC_KAN_W * icq * gt);
-      KAN_NMC_KAN_RT(kan_grid_prepare)(icq, (int)L->G, (int)L->k, B->grid,
-                                       B->aux);
+      KAN_NMC_KAN_RT(kan_grid_prepare)
+      (icq, (int)L->G, (int)L->k, B->grid, B->aux);
       for (rr = 0; rr < mm; ++rr) {
         kan_nmc_kan_get(B->x + rr * icq,
                         x + KAN_NMC_KAN_W * ((rb + rr) * L->in + i0),
                         KAN_NMC_KAN_W * icq);
         if (xt)
-          kan_nmc_kan_get(
-              B->xt + rr * icq,
-              xt + KAN_NMC_KAN_W * ((d * n_rows + rb + rr) * L->in + i0),
-              KAN_NMC_KAN_W * icq);
+          kan_nmc_kan_get(B->xt + rr * icq,
+                          xt + KAN_NMC_KAN_W *
+                                   ((d * n_rows + rb + rr) * L->in + i0),
+                          KAN_NMC_KAN_W * icq);
       }
       if (xt)
-        KAN_NMC_KAN_RT(kan_pack_features_jvp)(
-            mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x, icq, 1, B->xt,
-            icq, 0, B->grid, B->aux, 0, 0, B->feat, kc, 0);
+        KAN_NMC_KAN_RT(kan_pack_features_jvp)
+        (mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x, icq, 1, B->xt, icq,
+         0, B->grid, B->aux, 0, 0, B->feat, kc, 0);
       else
-        KAN_NMC_KAN_RT(kan_pack_features)(mm, icq, (int)L->G, (int)L->k,
-                                          (int)L->act, B->x, icq, B->grid,
-                                          B->aux, B->feat, kc);
+        KAN_NMC_KAN_RT(kan_pack_features)
+        (mm, icq, (int)L->G, (int)L->k, (int)L->act, B->x, icq, B->grid, B->aux,
+         B->feat, kc);
       for (rr = 0; rr < mm; ++rr)
         kan_nmc_kan_put(f + KAN_NMC_KAN_W * ((rb + rr) * kfull + i0 * gk1),
                         B->feat + rr * kc, KAN_NMC_KAN_W * kc);
@@ -290,7 +296,8 @@ static inline void kan_nmc_kan_features(const kan_nmc_layer_desc *L,
 }
 
 /* Chunk-major position of full-layout feature column col. */
-static inline unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned col) {
+static inline unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L,
+                                          unsigned col) {
   unsigned gk = L->G + L->k, i, j, i0, icq, base;
   int silu = col < L->in;
   if (silu)
@@ -306,17 +313,17 @@ static inline unsigned kan_nmc_kan_column(const kan_nmc_layer_desc *L, unsigned 
 /* The (column, output, value) triples of sparse ternary W'_d, in the order
  * the CPU target applies them. Returns their count. */
 static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
-                                         const kan_nmc_kan_bufs *B,
-                                         unsigned long long seed,
-                                         unsigned step, unsigned d) {
+                                                const kan_nmc_kan_bufs *B,
+                                                unsigned long long seed,
+                                                unsigned step, unsigned d) {
   unsigned gk = L->G + L->k, q = 0, e, j;
   unsigned sizes[3];
   const kan_nmc_real *cw = (const kan_nmc_real *)kan_nmc_ddr_range(
       L->spline, KAN_NMC_KAN_W * L->out * L->in * gk);
-  const kan_nmc_real *s =
-      L->scaler ? (const kan_nmc_real *)kan_nmc_ddr_range(
-                      L->scaler, KAN_NMC_KAN_W * L->out * L->in)
-                : 0;
+  const kan_nmc_real *s = L->scaler
+                              ? (const kan_nmc_real *)kan_nmc_ddr_range(
+                                    L->scaler, KAN_NMC_KAN_W * L->out * L->in)
+                              : 0;
   int t;
   sizes[0] = L->out * L->in;
   sizes[1] = L->out * L->in * gk;
@@ -359,9 +366,10 @@ static inline unsigned kan_nmc_kan_sparse_draws(const kan_nmc_layer_desc *L,
 
 /* y'_d rows [r0, r1) += A W'_d^T for sparse W'_d (zero_first: y'_d = that). */
 static inline void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
-                                       const kan_nmc_kan_bufs *B, unsigned f,
-                                       unsigned yt, unsigned nnz, unsigned r0,
-                                       unsigned r1, int zero_first) {
+                                              const kan_nmc_kan_bufs *B,
+                                              unsigned f, unsigned yt,
+                                              unsigned nnz, unsigned r0,
+                                              unsigned r1, int zero_first) {
   unsigned kfull = L->in * kan_nmc_kan_gk1(L), r, s0, e, o;
   for (r = r0; r < r1; ++r) {
     if (zero_first)
@@ -388,14 +396,15 @@ static inline void kan_nmc_kan_sparse_tangent(const kan_nmc_layer_desc *L,
 
 /* Loss and unnormalised JVP sums over rows [0, n) in the CPU target's
  * order, in double whatever the element type (the partials are the host's
- * f64 exchange): partials[0] = sum of row losses, partials[1 + d] = sum over rows
- * and classes of dL/dz . z'_d. mse: target is n x classes values, otherwise
- * n class indices (one word each). */
-static inline void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt, unsigned target,
-                             unsigned n, unsigned classes, unsigned width,
-                             unsigned partials) {
-  const kan_nmc_real *zz = (const kan_nmc_real *)kan_nmc_ddr_range(
-      z, KAN_NMC_KAN_W * n * classes);
+ * f64 exchange): partials[0] = sum of row losses, partials[1 + d] = sum over
+ * rows and classes of dL/dz . z'_d. mse: target is n x classes values,
+ * otherwise n class indices (one word each). */
+static inline void kan_nmc_kan_loss(int mse, unsigned z, unsigned zt,
+                                    unsigned target, unsigned n,
+                                    unsigned classes, unsigned width,
+                                    unsigned partials) {
+  const kan_nmc_real *zz =
+      (const kan_nmc_real *)kan_nmc_ddr_range(z, KAN_NMC_KAN_W * n * classes);
   const kan_nmc_real *zd = (const kan_nmc_real *)kan_nmc_ddr_range(
       zt, KAN_NMC_KAN_W * width * n * classes);
   double *out = (double *)kan_nmc_ddr_range(partials, 2u * (1u + width));
@@ -452,9 +461,9 @@ static inline void kan_nmc_kan_update(unsigned param, unsigned size,
   kan_nmc_kan_get(coef_buf, coef, 2u * width);
   if (m > B->max_draws) {
     kan_nmc_ddr_acquire();
-    KAN_NMC_KAN_RT(kan_update_sparse)(
-        seed, step, width, stream, size, density, coef_buf, sc,
-        (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size));
+    KAN_NMC_KAN_RT(kan_update_sparse)
+    (seed, step, width, stream, size, density, coef_buf, sc,
+     (kan_nmc_real *)kan_nmc_ddr_range(param, KAN_NMC_KAN_W * size));
     kan_nmc_ddr_release();
     return;
   }
@@ -481,10 +490,10 @@ static inline void kan_nmc_kan_update(unsigned param, unsigned size,
 
 /* One command's arguments, read from the io block. */
 typedef struct kan_nmc_kan_cmd {
-  unsigned rows;                  /* rows of this chip's launch */
-  unsigned long long seed;        /* run seed (perturbations, batch draws) */
-  unsigned step;                  /* training step */
-  double lr_scale;                /* step-size factor (1: none given) */
+  unsigned rows;           /* rows of this chip's launch */
+  unsigned long long seed; /* run seed (perturbations, batch draws) */
+  unsigned step;           /* training step */
+  double lr_scale;         /* step-size factor (1: none given) */
 } kan_nmc_kan_cmd;
 
 typedef void (*kan_nmc_kan_entry)(const kan_nmc_kan_bufs *B,

@@ -79,8 +79,8 @@ void kan_nmc_gemm_rows_f64(const kan_nmc_tile_f64 *kernels, int count,
 }
 
 void kan_nmc_gemm_rows_f32(const kan_nmc_tile_f32 *kernels, int count,
-                           const float *A, const float *Bt, float *C,
-                           int rows, int kk) {
+                           const float *A, const float *Bt, float *C, int rows,
+                           int kk) {
   int i = 0;
   while (rows > 0 && i < count) {
     if (kernels[i].m > rows) {

@@ -87,8 +87,8 @@ typedef struct kan_nmc_tile_f32 {
   kan_nmc_tile_f32_fn fn;
 } kan_nmc_tile_f32;
 void kan_nmc_gemm_rows_f32(const kan_nmc_tile_f32 *kernels, int count,
-                           const float *A, const float *Bt, float *C,
-                           int rows, int kk);
+                           const float *A, const float *Bt, float *C, int rows,
+                           int kk);
 
 /* 1 if an assembly kernel exists for (m, n, kk), else 0. Independent of the
  * build: the host tests use it to enumerate the shapes to simulate. */

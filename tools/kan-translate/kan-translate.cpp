@@ -107,8 +107,8 @@ writeDeployedWeights(const ::kan::tools::Model &model,
         ArrayRef<int64_t>(it->shape) != ArrayRef<int64_t>(p.shape)) {
       llvm::errs() << "kan-translate: " << inputFile << ": the NM Quad "
                    << "program loads '" << p.name << "' as "
-                   << (p.f32 ? "f32 " : "f64 ")
-                   << shapeStr(p.shape) << ", the model's weights have "
+                   << (p.f32 ? "f32 " : "f64 ") << shapeStr(p.shape)
+                   << ", the model's weights have "
                    << (it == model.tensors.end()
                            ? std::string("no such tensor")
                            : (it->f32 ? "f32 " : "f64 ") + shapeStr(it->shape))

@@ -64,7 +64,9 @@ struct LayerPlan {
   int64_t gk1() const { return g + k + 1; }
   int64_t features() const { return in * gk1(); }
   int64_t kc() const { return chunk * gk1(); }
-  int64_t pad(int64_t cols) const { return (cols + kAlign - 1) / kAlign * kAlign; }
+  int64_t pad(int64_t cols) const {
+    return (cols + kAlign - 1) / kAlign * kAlign;
+  }
   /// Rows of packed W^T: every K chunk padded to the kernels' alignment.
   int64_t packedK() const {
     int64_t full = in / chunk, rest = in % chunk;
@@ -284,20 +286,21 @@ void KanToNMCPass::runOnOperation() {
   int64_t maxChunk = 0, maxGridWords = 0, maxNnz = 0, maxDraws = 0;
   for (auto [i, l] : llvm::enumerate(layers)) {
     // Two Bt halves of (padded) Kc x nb elements in one bank.
-    l.chunk = std::max<int64_t>(
-        1, std::min(l.in, (kBank / (2 * ew * nb)) / l.gk1()));
+    l.chunk =
+        std::max<int64_t>(1, std::min(l.in, (kBank / (2 * ew * nb)) / l.gk1()));
     if (2 * ew * l.pad(l.kc()) * nb > kBank) {
       model.emitError() << "layer " << i << ": one input's " << l.gk1()
                         << " feature columns do not fit a Bt panel";
       return signalPassFailure();
     }
     int64_t m = prec == nmc::Precision::f64 ? 24 : 12;
-    m = std::min(m, kBank / (ew * l.pad(l.kc())));    // A panel, feature rows
-    m = std::min(m, kBank / (ew * nb * l.blocks()));  // C tile
+    m = std::min(m, kBank / (ew * l.pad(l.kc())));   // A panel, feature rows
+    m = std::min(m, kBank / (ew * nb * l.blocks())); // C tile
     {
       // Bank 5: grid chunk and reciprocals, x (and x') rows, feature rows.
       int64_t gt = l.g + 2 * l.k + 1;
-      int64_t grid = ew * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
+      int64_t grid =
+          ew * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
       m = std::min(m, (kBank - grid) / (ew * l.kc() + 2 * ew * l.chunk));
     }
     m = std::min(m, std::max<int64_t>(1, batch)); // no taller than a batch
@@ -434,7 +437,8 @@ void KanToNMCPass::runOnOperation() {
   for (auto [li, l] : llvm::enumerate(layers)) {
     ddr("w" + std::to_string(li), ew * l.paddedOut() * l.packedK(),
         nmc::DdrKind::scratch);
-    ddr("f" + std::to_string(li), ew * batch * l.features(), nmc::DdrKind::scratch);
+    ddr("f" + std::to_string(li), ew * batch * l.features(),
+        nmc::DdrKind::scratch);
     ddr("y" + std::to_string(li), ew * batch * l.out,
         li + 1 == layers.size() ? nmc::DdrKind::output : nmc::DdrKind::scratch);
   }
@@ -448,7 +452,8 @@ void KanToNMCPass::runOnOperation() {
             nmc::DdrKind::scratch);
     ddr("ft", ew * batch * maxK, nmc::DdrKind::scratch);
     int64_t classes = layers.back().out;
-    ddr("target", *lossKind == nmc::LossKind::mse ? ew * batch * classes : batch,
+    ddr("target",
+        *lossKind == nmc::LossKind::mse ? ew * batch * classes : batch,
         nmc::DdrKind::labels);
     ddr("partials", 2 * (1 + width), nmc::DdrKind::output);
     ddr("coefficients", 2 * width, nmc::DdrKind::io);
@@ -476,9 +481,8 @@ void KanToNMCPass::runOnOperation() {
         perRow += ew * width * l.out;
     }
     if (train)
-      perRow += ew * maxK + (*lossKind == nmc::LossKind::mse
-                                 ? ew * layers.back().out
-                                 : 1);
+      perRow += ew * maxK +
+                (*lossKind == nmc::LossKind::mse ? ew * layers.back().out : 1);
     int64_t rowsPerChip = batch;
     int64_t fixed = addr - perRow * rowsPerChip;
     if (addr > limit) {
@@ -577,9 +581,10 @@ void KanToNMCPass::runOnOperation() {
                             nmc::CopyLayout::bt_panel, true);
       // A copy moves at most a tile's rows, and never more than the
       // buffer holds (a batch smaller than a tile).
-      b.create<nmc::CopyOp>(loc, part.first, "a_panel",
-                            std::min(ew * m * kcMax, ddrWords.lookup(part.first)),
-                            nmc::CopyLayout::a_rows, false);
+      b.create<nmc::CopyOp>(
+          loc, part.first, "a_panel",
+          std::min(ew * m * kcMax, ddrWords.lookup(part.first)),
+          nmc::CopyLayout::a_rows, false);
       b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, nb,
                                 kcMax, kernelsFor(m));
     }

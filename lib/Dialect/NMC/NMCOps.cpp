@@ -218,8 +218,7 @@ LogicalResult GemmTileOp::verify() {
     if (kernel.getPrecision() != prec)
       return emitOpError() << "calls " << ref << " of precision "
                            << stringifyPrecision(kernel.getPrecision())
-                           << " in a program of "
-                           << stringifyPrecision(prec);
+                           << " in a program of " << stringifyPrecision(prec);
     if ((int64_t)kernel.getN() != n)
       return emitOpError() << "calls " << ref << " of n = " << kernel.getN()
                            << " for a tile of n = " << n;

@@ -154,10 +154,12 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << " */\n";
         if (o.getRowsSplit())
           os << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
-             << ind(n) << "b0 = 0u;\n" << ind(n) << "b1 = " << nblk << "u;\n";
+             << ind(n) << "b0 = 0u;\n"
+             << ind(n) << "b1 = " << nblk << "u;\n";
         else
           os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, cc, &b0, &b1);\n"
-             << ind(n) << "r0 = 0u;\n" << ind(n) << "r1 = rows;\n";
+             << ind(n) << "r0 = 0u;\n"
+             << ind(n) << "r1 = rows;\n";
         for (Operation &inner : o.getBody().front())
           if (failed(printOp(&inner, n)))
             return failure();
@@ -226,9 +228,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
             panel = macro(o.getSrc()) + " + (" + panel + " - " +
                     macro(layer(gemm.layer).getPacked()) + ")";
           os << ind(n) << "kan_nmc_kan_start(" << o.getDst()
-             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel
-             << ", " << panelWords() << "), " << panelWords()
-             << ", &hb[s & 1u]);\n";
+             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel << ", "
+             << panelWords() << "), " << panelWords() << ", &hb[s & 1u]);\n";
           return success();
         }
         case nmc::CopyLayout::a_rows: {
@@ -237,10 +238,9 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
           os << ind(n) << "if (b == b0) /* a new K chunk: its A rows */\n"
              << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst() << ", "
              << (f32() ? "kan_nmc_kan_kpad(kc)" : "kc") << ", "
-             << macro(o.getSrc()) << " + " << (f32() ? "" : "2u * ")
-             << "(rb * " << kfull
-             << "u + q * " << layer(gemm.layer).getChunkColumns() << "u), "
-             << kfull << "u, mm, kc);\n";
+             << macro(o.getSrc()) << " + " << (f32() ? "" : "2u * ") << "(rb * "
+             << kfull << "u + q * " << layer(gemm.layer).getChunkColumns()
+             << "u), " << kfull << "u, mm, kc);\n";
           return success();
         }
         case nmc::CopyLayout::c_rows:
@@ -271,8 +271,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::PackTangentOp>([&](nmc::PackTangentOp o) {
         auto st = o.getStreams();
-        os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer())
-           << ", B, " << macro(o.getPacked()) << ", " << o.getDraws()
+        os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer()) << ", B, "
+           << macro(o.getPacked()) << ", " << o.getDraws()
            << ", seed, step, d, " << st[0] << ", " << st[1] << ", " << st[2]
            << ", " << distMacro(o.getDist()) << ", cc);\n";
         return success();
@@ -283,19 +283,18 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << ", B, seed, step, d);\n"
            << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
            << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", B, "
-           << macro(o.getFeatures()) << ", " << macro(o.getTangent())
-           << " + " << W() << " * d * rows * " << layer(li).getOutputs()
-           << "u, nnz, r0, r1, "
-           << (tangentHasGemm ? 0 : 1) << ");\n";
+           << macro(o.getFeatures()) << ", " << macro(o.getTangent()) << " + "
+           << W() << " * d * rows * " << layer(li).getOutputs()
+           << "u, nnz, r0, r1, " << (tangentHasGemm ? 0 : 1) << ");\n";
         return success();
       })
       .Case<nmc::LossOp>([&](nmc::LossOp o) {
         int64_t classes = p.layers.back().getOutputs();
         os << ind(n) << "if (cc->me == 0)\n"
            << ind(n + 1) << "kan_nmc_kan_loss("
-           << (o.getKind() == nmc::LossKind::mse)
-           << ", " << macro(o.getLogits()) << ", " << macro(o.getTangents())
-           << ", " << macro(o.getTarget()) << ", rows, " << classes << ", "
+           << (o.getKind() == nmc::LossKind::mse) << ", "
+           << macro(o.getLogits()) << ", " << macro(o.getTangents()) << ", "
+           << macro(o.getTarget()) << ", rows, " << classes << ", "
            << o.getWidth() << ", " << macro(o.getPartials()) << ");\n";
         return success();
       })
@@ -312,10 +311,10 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         if (o.getDist() != nmc::Dist::sparse_ternary) {
           // Dense: every core updates its chunks of the parameter.
           ++updates;
-          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam())
-             << ", " << buf.getWords() / 2 << "u, "
-             << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
-             << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
+          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam()) << ", "
+             << buf.getWords() / 2 << "u, " << macro(o.getCoefficients())
+             << ", " << o.getWidth() << "u, " << o.getStream() << "u, "
+             << distMacro(o.getDist()) << ", "
              << exact(o.getScale().convertToDouble())
              << ", seed, step, B->coef, uacc, uv, uth, cc);\n";
           return success();
@@ -323,8 +322,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         os << ind(n) << "if (cc->me == " << updates++ << "u % cc->ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
            << buf.getWords() / nmc::wordsPerElement(p.program.getPrecision())
-           << "u, " << macro(o.getCoefficients()) << ", "
-           << o.getWidth() << "u, " << o.getStream() << "u, "
+           << "u, " << macro(o.getCoefficients()) << ", " << o.getWidth()
+           << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
            << exact(o.getDensity().convertToDouble())
            << ", seed, step, lr_scale, B);\n";
@@ -340,7 +339,8 @@ LogicalResult CorePrinter::print() {
      << " * One program for every core of every chip (schedule: "
      << p.schedule.getChips() << " chip(s) x " << p.schedule.getCores()
      << " cores, split by " << nmc::stringifySplit(p.schedule.getSplit())
-     << ").\n * Built with the runtime's command loop (kan_nmc_model_core.c), which\n"
+     << ").\n * Built with the runtime's command loop (kan_nmc_model_core.c), "
+        "which\n"
      << " * calls the entries through kan_nmc_kan_program below.\n */\n"
      << "#include \"kan_nmc_kan.h\"\n";
   // The runtime's sources are built for one element type (kan_nmc_kan.h);
@@ -363,14 +363,15 @@ LogicalResult CorePrinter::print() {
     // The train step's update buffers are f64 (only f64 programs train).
     bool dbl = name == "coef" || name == "uacc" || name == "uv" ||
                name == "uth" || name == "vdraws";
-    int64_t count = words ? b.getWords()
-                    : dbl ? b.getWords() / 2
-                          : b.getWords() /
-                                nmc::wordsPerElement(p.program.getPrecision());
+    int64_t count =
+        words ? b.getWords()
+        : dbl ? b.getWords() / 2
+              : b.getWords() / nmc::wordsPerElement(p.program.getPrecision());
     os << "KAN_NMC_BANK_BUFFER(" << b.getBank() << ", "
-       << (words ? "kan_nmc_word" : dbl ? "double" : real()) << ", " << name
-       << ", " << count
-       << ");\n";
+       << (words ? "kan_nmc_word"
+           : dbl ? "double"
+                 : real())
+       << ", " << name << ", " << count << ");\n";
   }
   // The FPU kernels this folder carries (nmc.kernel) and, per kernel list
   // of an nmc.gemm_tile, the table the core calls them through.
@@ -449,8 +450,8 @@ LogicalResult CorePrinter::print() {
           {"lr_scale", "double"}})
       if (used.count(name.str()))
         os << "  const " << type << " " << name << " = c->" << name << ";\n";
-    declare({"r0", "r1", "b0", "b1", "d", "nnz", "rb", "mm", "steps", "s",
-             "q", "b", "kc"},
+    declare({"r0", "r1", "b0", "b1", "d", "nnz", "rb", "mm", "steps", "s", "q",
+             "b", "kc"},
             "unsigned", "");
     if (used.count("hb"))
       os << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n";
@@ -474,7 +475,8 @@ LogicalResult CorePrinter::print() {
   if (bank("draws"))
     os << "  B->idx = (unsigned *)draws;\n  B->sgn = (int *)(draws + "
           "KAN_MAX_DRAWS);\n"
-       << "  B->cols = (unsigned *)triples;\n  B->orow = (unsigned *)(triples + "
+       << "  B->cols = (unsigned *)triples;\n  B->orow = (unsigned *)(triples "
+          "+ "
           "KAN_MAX_NNZ);\n"
        << "  B->vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
   else
@@ -646,10 +648,9 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     t.m = (int)probeM;
     t.n = 32;
     t.kk = 0;
-    if (failed(writeFile(out,
-                         "kan_nmc_gemm_tile_f64_" + std::to_string(probeM) +
-                             "x32.s",
-                         ::kan::nmquad::emitGemmTileF64(t))))
+    if (failed(writeFile(
+            out, "kan_nmc_gemm_tile_f64_" + std::to_string(probeM) + "x32.s",
+            ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
   if (options.report)

@@ -164,8 +164,10 @@ KANRT_PREFIX ?= )"
 BUILD ?= build
 CC ?= cc
 NMCC ?= nmc-gcc
-CHIPS ?= )" << p.schedule.getChips() << R"(
-CORES ?= )" << p.schedule.getCores() << R"(
+CHIPS ?= )"
+     << p.schedule.getChips() << R"(
+CORES ?= )"
+     << p.schedule.getCores() << R"(
 WEIGHTS ?= weights.safetensors
 STEPS ?= 3
 SEED ?= 1234
@@ -184,9 +186,9 @@ CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
 HOST_SRCS := model_host.c $(KANRT_NMC_PROGRAMS)/kan_nmc_launcher.c
 HEADERS := model_params.h
 # The element type the runtime's core sources are built for (kan_nmc_kan.h).
-MODEL_DEFS :=)" << (p.program.getPrecision() == nmc::Precision::f32
-                          ? " -DKAN_NMC_F32"
-                          : "")
+MODEL_DEFS :=)"
+     << (p.program.getPrecision() == nmc::Precision::f32 ? " -DKAN_NMC_F32"
+                                                         : "")
      << R"(
 ASM_SRCS :=)"
      << asmFiles << R"(
@@ -325,8 +327,8 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
       if (u.getParam() == d.getSymName())
         stream = u.getStream();
     os << "    {\"" << *d.getName() << "\", " << macro(d.getSymName()) << ", "
-       << d.getWords() / nmc::wordsPerElement(p.program.getPrecision())
-       << ", " << stream << "},\n";
+       << d.getWords() / nmc::wordsPerElement(p.program.getPrecision()) << ", "
+       << stream << "},\n";
   }
   os << "};\n\n";
   auto addr = [&](StringRef sym) {
@@ -863,8 +865,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     int64_t m = l.getTileRows(), kc = l.getChunkColumns();
     int64_t nq = (in + l.getChunk() - 1) / l.getChunk();
     int64_t nblk = (out + nbw - 1) / nbw;
-    GemmCost g = isF32 ? gemmCostF32(l, rowsCore, cm, m)
-                       : gemmCost(l, rowsCore, cm);
+    GemmCost g =
+        isF32 ? gemmCostF32(l, rowsCore, cm, m) : gemmCost(l, rowsCore, cm);
     double soft = featureOps(l, rowsCore) * cm.softFlopCycles;
     os << llvm::formatv(
         "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
@@ -874,8 +876,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         l.getIndex(), batch, out, kk, rowsCore, m,
         isF32 ? (kc + 63) / 64 * 64 : kc, l.getChunk(), nq, nblk, g.tilesCore,
         g.lastRows, nbw);
-    os << "  kernels: " << (g.tilesCore - 1) << " full tile(s) x " << m
-       << "x" << nbw << ", last tile";
+    os << "  kernels: " << (g.tilesCore - 1) << " full tile(s) x " << m << "x"
+       << nbw << ", last tile";
     for (auto [i, r] : llvm::enumerate(g.tail))
       os << (i ? " + " : " ") << r << "x" << nbw;
     if (out % nbw)

@@ -216,10 +216,9 @@ static int train(unsigned steps, unsigned long long seed, unsigned n_all,
   if (save) {
     /* Every chip applied the same update: read chip 0's parameters. */
     for (i = 0; i < m->nparams; ++i)
-      CHECK(PL_ReadMemBlock(acc[0][0],
-                            (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                            m->params[i].addr,
-                            (m->f32 ? 1u : 2u) * m->params[i].numel));
+      CHECK(PL_ReadMemBlock(
+          acc[0][0], (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
+          m->params[i].addr, (m->f32 ? 1u : 2u) * m->params[i].numel));
     if (kan_safetensors_write(save, w) != KAN_OK) {
       fprintf(stderr, "model_host: cannot write %s\n", save);
       return 1;
@@ -353,10 +352,9 @@ static void read_back(kan_tensor_map *w, const data_opts *o, unsigned step) {
   unsigned i, k = 0, layers = 0, G = 0, order = 0;
   size_t len = 0;
   for (i = 0; i < m->nparams; ++i)
-    CHECK(PL_ReadMemBlock(acc[0][0],
-                          (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                          m->params[i].addr,
-                          (m->f32 ? 1u : 2u) * m->params[i].numel));
+    CHECK(PL_ReadMemBlock(
+        acc[0][0], (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
+        m->params[i].addr, (m->f32 ? 1u : 2u) * m->params[i].numel));
   /* Widths, grid size and order from the tensors' shapes. */
   widths[0] = 0;
   for (;; ++layers) {
@@ -811,9 +809,10 @@ int main(int argc, char **argv) {
     }
     CHECK(kan_nmc_host_init_chip(acc[c][0], m->ddr_streams));
     for (i = 0; i < m->nparams; ++i)
-      CHECK(PL_WriteMemBlock(acc[c][0],
-                             (const PL_Word *)kan_tensor_map_find(&w, m->params[i].name)->data,
-                             m->params[i].addr, ew * m->params[i].numel));
+      CHECK(PL_WriteMemBlock(
+          acc[c][0],
+          (const PL_Word *)kan_tensor_map_find(&w, m->params[i].name)->data,
+          m->params[i].addr, ew * m->params[i].numel));
     for (k = 0; k < ncores; ++k)
       CHECK(PL_LoadProgramFile(acc[c][k], m->core_program));
     for (k = 0; k < ncores; ++k)
@@ -823,7 +822,8 @@ int main(int argc, char **argv) {
   /* The batch: chip c takes rows [b, b + n). */
   for (c = 0; c < nchips; ++c) {
     unsigned b, n = slice((unsigned)x.shape[0], c, &b);
-    CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)x.data + ew * b * m->inputs,
+    CHECK(PL_WriteMemBlock(acc[c][0],
+                           (const PL_Word *)x.data + ew * b * m->inputs,
                            m->addr_x, ew * n * m->inputs));
     write_io(c, n, seed, 0);
   }

@@ -77,8 +77,7 @@ static void kan_nmc_kan_shuffle(const kan_nmc_kan_bufs *B, unsigned perm,
 /* Image row `idx` (packed) as model values into DDR row `dst` of `inputs`
  * values, through the C tile in pieces. */
 static void kan_nmc_kan_image_row(const kan_nmc_kan_bufs *B, unsigned images,
-                                  unsigned idx, unsigned inputs,
-                                  unsigned dst) {
+                                  unsigned idx, unsigned inputs, unsigned dst) {
   unsigned rw = KAN_DATA_ROW_WORDS(inputs);
   /* Pixels per piece: W words as a value + 1/4 word packed, 4 at a time. */
   unsigned piece = B->c_words * 4u / (4u * KAN_NMC_KAN_W + 1u) / 4u * 4u;
@@ -116,7 +115,8 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
     /* Position of row 0: epoch e0, offset off0 (one 64-bit division; the
      * rows reach at most into epoch e0 + 1 as B <= N). */
     unsigned long long first =
-        (unsigned long long)io[KAN_IO_STEP] * io[KAN_IO_BATCH] + io[KAN_IO_ROW0];
+        (unsigned long long)io[KAN_IO_STEP] * io[KAN_IO_BATCH] +
+        io[KAN_IO_ROW0];
     e0 = first / n;
     off0 = (unsigned)(first - e0 * n);
     if (cc->me == 0u && rows > 0u) {
@@ -159,8 +159,7 @@ static void kan_nmc_kan_data_rows(int batch, const kan_nmc_word *io,
 
 /* Adds to this core's counter the rows [0, io[ROWS]) of y whose first
  * largest logit (kan-train's argmax) is the test label. */
-static void kan_nmc_kan_score(const kan_nmc_word *io,
-                              const kan_nmc_kan_bufs *B,
+static void kan_nmc_kan_score(const kan_nmc_word *io, const kan_nmc_kan_bufs *B,
                               const kan_nmc_kan_core *cc, unsigned y,
                               unsigned classes) {
   unsigned rows = io[KAN_IO_ROWS], ctrl = io[KAN_IO_DATA_CTRL], r0, r1, r, c;

@@ -28,7 +28,9 @@ bool isF32TileRows(int64_t m);
 /// Row counts of the tile kernels of `p`.
 bool isTileRows(Precision p, int64_t m);
 /// 32-bit words per element of `p`.
-inline int64_t wordsPerElement(Precision p) { return p == Precision::f64 ? 2 : 1; }
+inline int64_t wordsPerElement(Precision p) {
+  return p == Precision::f64 ? 2 : 1;
+}
 } // namespace mlir::nmc
 
 #endif // NMC_NMCOPS_H
