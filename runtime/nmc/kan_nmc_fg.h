@@ -16,6 +16,10 @@
 #ifndef KAN_NMC_FG_H
 #define KAN_NMC_FG_H
 
+#ifdef KAN_NMC_F32
+#error "dense perturbations (the fg rule) are built for f64 programs only"
+#endif
+
 #include "kan_nmc_axpy.h"
 #include "kan_nmc_kan.h"
 

@@ -77,3 +77,19 @@ void kan_nmc_gemm_rows_f64(const kan_nmc_tile_f64 *kernels, int count,
     rows -= kernels[i].m;
   }
 }
+
+void kan_nmc_gemm_rows_f32(const kan_nmc_tile_f32 *kernels, int count,
+                           const float *A, const float *Bt, float *C, int rows,
+                           int kk) {
+  int i = 0;
+  while (rows > 0 && i < count) {
+    if (kernels[i].m > rows) {
+      ++i;
+      continue;
+    }
+    kernels[i].fn(A, Bt, C, kernels[i].m, KAN_NMC_TILE_F32_N, kk);
+    A += (long)kernels[i].m * kk;
+    C += (long)kernels[i].m * KAN_NMC_TILE_F32_N;
+    rows -= kernels[i].m;
+  }
+}

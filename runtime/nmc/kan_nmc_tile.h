@@ -20,7 +20,8 @@
  *        kk a positive multiple of 64.    Symbol: _kan_nmc_gemm_tile_f32_<m>x64
  *
  * The emitted core program calls the kernels through a table of the ones
- * it carries (kan_nmc_gemm_rows_f64), so it links exactly those symbols.
+ * it carries (kan_nmc_gemm_rows_f64 / _f32), so it links exactly those
+ * symbols.
  * Macro contract: when __NM__ is defined (the macro NMC builds test, as in
  * nmpp's nmdef.h) and KAN_NMC_HOST_EMULATION is not, KAN_NMC_HAVE_ASM_TILES
  * is 1 and the kernel symbols come from the folder's assembly; otherwise
@@ -76,6 +77,18 @@ typedef struct kan_nmc_tile_f64 {
 void kan_nmc_gemm_rows_f64(const kan_nmc_tile_f64 *kernels, int count,
                            const double *A, const double *Bt, double *C,
                            int rows, int kk);
+
+/* The same in FP32: C (rows x 64) += A (rows x kk) * Bt (kk x 64), kk a
+ * multiple of 64 (the caller pads K with zero columns). */
+typedef void (*kan_nmc_tile_f32_fn)(const float *A, const float *Bt, float *C,
+                                    int m, int n, int kk);
+typedef struct kan_nmc_tile_f32 {
+  int m;
+  kan_nmc_tile_f32_fn fn;
+} kan_nmc_tile_f32;
+void kan_nmc_gemm_rows_f32(const kan_nmc_tile_f32 *kernels, int count,
+                           const float *A, const float *Bt, float *C, int rows,
+                           int kk);
 
 /* 1 if an assembly kernel exists for (m, n, kk), else 0. Independent of the
  * build: the host tests use it to enumerate the shapes to simulate. */

@@ -88,7 +88,8 @@ static llvm::Expected<::kan::tools::Model> deployedWeights(ModuleOp module) {
 }
 
 /// Writes `path` with the tensors the launcher loads, after checking that
-/// the model has each one as an f64 tensor of the same shape.
+/// the model has each one as a tensor of the program's element type and of
+/// the same shape.
 static LogicalResult
 writeDeployedWeights(const ::kan::tools::Model &model,
                      ArrayRef<mlir::kan::DeployedParam> params, StringRef path) {
@@ -102,11 +103,12 @@ writeDeployedWeights(const ::kan::tools::Model &model,
     auto it = llvm::find_if(model.tensors, [&](const ::kan::tools::Tensor &t) {
       return t.name == p.name;
     });
-    if (it == model.tensors.end() || it->f32 ||
+    if (it == model.tensors.end() || it->f32 != p.f32 ||
         ArrayRef<int64_t>(it->shape) != ArrayRef<int64_t>(p.shape)) {
       llvm::errs() << "kan-translate: " << inputFile << ": the NM Quad "
-                   << "program loads '" << p.name << "' as f64 "
-                   << shapeStr(p.shape) << ", the model's weights have "
+                   << "program loads '" << p.name << "' as "
+                   << (p.f32 ? "f32 " : "f64 ") << shapeStr(p.shape)
+                   << ", the model's weights have "
                    << (it == model.tensors.end()
                            ? std::string("no such tensor")
                            : (it->f32 ? "f32 " : "f64 ") + shapeStr(it->shape))

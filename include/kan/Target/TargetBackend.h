@@ -30,11 +30,13 @@
 
 namespace mlir::kan {
 
-/// A parameter tensor a target deploys with its sources: an f64 tensor
-/// under its efficient-kan name (layers.<l>.grid, ...).
+/// A parameter tensor a target deploys with its sources: an f64 (or, for
+/// an f32 program, f32) tensor under its efficient-kan name
+/// (layers.<l>.grid, ...).
 struct DeployedParam {
   std::string name;
   SmallVector<int64_t> shape;
+  bool f32 = false;
 };
 /// Writes the model's values of `params` to `path` (safetensors). The
 /// driver supplies it: the compiler has no weights of its own.

@@ -44,10 +44,12 @@ using namespace mlir::kan;
 namespace {
 
 constexpr int64_t kBank = nmc::ProgramOp::kBankWords;
-constexpr int64_t kNB = 32;
 
 struct LayerPlan {
   int64_t in = 0, out = 0, g = 0, k = 0, chunk = 0, tileRows = 0;
+  /// Output block width of the tile kernels (f64: 32, f32: 64) and the
+  /// K alignment they need (f32: chunks padded to 64 columns).
+  int64_t nb = 32, kAlign = 1;
   nmc::Act act = nmc::Act::silu;
   unsigned gridArg = 0, baseArg = 0, splineArg = 0;
   int scalerArg = -1;
@@ -62,8 +64,16 @@ struct LayerPlan {
   int64_t gk1() const { return g + k + 1; }
   int64_t features() const { return in * gk1(); }
   int64_t kc() const { return chunk * gk1(); }
-  int64_t blocks() const { return (out + kNB - 1) / kNB; }
-  int64_t paddedOut() const { return blocks() * kNB; }
+  int64_t pad(int64_t cols) const {
+    return (cols + kAlign - 1) / kAlign * kAlign;
+  }
+  /// Rows of packed W^T: every K chunk padded to the kernels' alignment.
+  int64_t packedK() const {
+    int64_t full = in / chunk, rest = in % chunk;
+    return full * pad(kc()) + (rest ? pad(rest * gk1()) : 0);
+  }
+  int64_t blocks() const { return (out + nb - 1) / nb; }
+  int64_t paddedOut() const { return blocks() * nb; }
 };
 
 nmc::Dist toNMC(Distribution d) {
@@ -130,6 +140,7 @@ void KanToNMCPass::runOnOperation() {
                                                      : -1;
   };
   bool failedWalk = false;
+  nmc::Precision prec = nmc::Precision::f64;
   model.walk([&](Operation *op) {
     if (isa<kan::LayerOp, kan::LayerJvpOp>(op)) {
       op->emitOpError() << "must be lowered by kan-lower-to-gemm before "
@@ -146,14 +157,22 @@ void KanToNMCPass::runOnOperation() {
       return;
     auto pw = fg.getWeights().getDefiningOp<PackWeightsOp>();
     auto gridT = fg.getGrid().getType();
-    if (!gridT.getElementType().isF64()) {
-      fg.emitOpError() << "nmquad builds f64 layers only; this one is "
-                       << gridT.getElementType()
-                       << " (--report of an f64 build projects its GEMMs on "
-                          "the f32 kernels)";
+    Type elt = gridT.getElementType();
+    if (!elt.isF64() && !elt.isF32()) {
+      fg.emitOpError() << "nmquad builds f64 and f32 layers; this one is "
+                       << elt;
       failedWalk = true;
       return;
     }
+    nmc::Precision p = elt.isF32() ? nmc::Precision::f32 : nmc::Precision::f64;
+    if (!layers.empty() && p != prec) {
+      fg.emitOpError() << "is " << elt << " but the layers before it are "
+                       << nmc::stringifyPrecision(prec)
+                       << ": one core program has one element type";
+      failedWalk = true;
+      return;
+    }
+    prec = p;
     if (!pw) {
       fg.emitOpError() << "nmquad needs layers whose weights come from "
                           "kan.pack_weights of @model arguments";
@@ -167,6 +186,8 @@ void KanToNMCPass::runOnOperation() {
     l.out = fg.getWeights().getType().getDimSize(0);
     l.act = fg.getAct() == Activation::silu ? nmc::Act::silu
                                             : nmc::Act::identity;
+    if (p == nmc::Precision::f32)
+      l.nb = 64, l.kAlign = 64;
     int g = argNo(fg.getGrid()), b = argNo(pw.getBaseWeight()),
         s = argNo(pw.getSplineWeight());
     int sc = pw.getSplineScaler() ? argNo(pw.getSplineScaler()) : -1;
@@ -249,27 +270,41 @@ void KanToNMCPass::runOnOperation() {
     }
   }
 
-  // Tile sizes from the bank budget.
-  int64_t maxKc = 0, maxOut = 0, maxK = 0, maxTile = 0, maxChunk = 0;
-  int64_t maxGridWords = 0, maxNnz = 0, maxDraws = 0;
+  // f32 programs train with sparse ternary directions; the dense ones
+  // (the fg rule's) pack W'_d and update through f64 kernels only.
+  if (train && prec == nmc::Precision::f32 &&
+      llvm::any_of(layers, [](const LayerPlan &l) { return l.dense; })) {
+    train.emitError() << "nmquad trains f32 models with sparse ternary "
+                         "directions only; dense (normal, rademacher) "
+                         "directions are built for f64 models";
+    return signalPassFailure();
+  }
+  // Tile sizes from the bank budget. ew: words per element.
+  const int64_t ew = nmc::wordsPerElement(prec);
+  const int64_t nb = layers.front().nb;
+  int64_t maxKc = 0, maxKcPad = 0, maxOut = 0, maxK = 0, maxTile = 0;
+  int64_t maxChunk = 0, maxGridWords = 0, maxNnz = 0, maxDraws = 0;
   for (auto [i, l] : llvm::enumerate(layers)) {
-    l.chunk = std::max<int64_t>(1, std::min(l.in, (kBank / 4) / kNB / l.gk1()));
-    if (2 * 2 * l.kc() * kNB > kBank) {
+    // Two Bt halves of (padded) Kc x nb elements in one bank.
+    l.chunk =
+        std::max<int64_t>(1, std::min(l.in, (kBank / (2 * ew * nb)) / l.gk1()));
+    if (2 * ew * l.pad(l.kc()) * nb > kBank) {
       model.emitError() << "layer " << i << ": one input's " << l.gk1()
                         << " feature columns do not fit a Bt panel";
       return signalPassFailure();
     }
-    int64_t m = 24;
-    m = std::min(m, kBank / (2 * l.kc()));             // A panel, feature rows
-    m = std::min(m, kBank / (2 * kNB * l.blocks()));   // C tile
+    int64_t m = prec == nmc::Precision::f64 ? 24 : 12;
+    m = std::min(m, kBank / (ew * l.pad(l.kc())));   // A panel, feature rows
+    m = std::min(m, kBank / (ew * nb * l.blocks())); // C tile
     {
       // Bank 5: grid chunk and reciprocals, x (and x') rows, feature rows.
       int64_t gt = l.g + 2 * l.k + 1;
-      int64_t grid = 2 * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
-      m = std::min(m, (kBank - grid) / (2 * l.kc() + 4 * l.chunk));
+      int64_t grid =
+          ew * (l.chunk * gt + l.chunk * (4 + l.k * (l.g + 2 * l.k)));
+      m = std::min(m, (kBank - grid) / (ew * l.kc() + 2 * ew * l.chunk));
     }
     m = std::min(m, std::max<int64_t>(1, batch)); // no taller than a batch
-    while (m > 1 && !nmc::isF64TileRows(m))
+    while (m > 1 && !nmc::isTileRows(prec, m))
       --m; // a row count some kernel has
     if (m < 1) {
       model.emitError() << "layer " << i << ": " << l.out
@@ -278,13 +313,14 @@ void KanToNMCPass::runOnOperation() {
     }
     l.tileRows = m;
     maxKc = std::max(maxKc, l.kc());
+    maxKcPad = std::max(maxKcPad, l.pad(l.kc()));
     maxOut = std::max(maxOut, l.out);
     maxK = std::max(maxK, l.features());
     maxTile = std::max(maxTile, m);
     maxChunk = std::max(maxChunk, l.chunk);
     int64_t gt = l.g + 2 * l.k + 1;
     int64_t aux = l.chunk * (4 + l.k * (l.g + 2 * l.k));
-    maxGridWords = std::max(maxGridWords, 2 * (l.chunk * gt + aux));
+    maxGridWords = std::max(maxGridWords, ew * (l.chunk * gt + aux));
     if (train && !l.dense) {
       int64_t gk = l.g + l.k, sizes[3] = {l.out * l.in, l.out * l.in * gk,
                                           l.out * l.in};
@@ -312,7 +348,7 @@ void KanToNMCPass::runOnOperation() {
                                          ddrStreams, batch);
   if (failed(sched.verify()))
     return signalPassFailure();
-  auto prog = b.create<nmc::ProgramOp>(loc, "kan_core");
+  auto prog = b.create<nmc::ProgramOp>(loc, "kan_core", prec);
   prog.getBody().emplaceBlock();
   b.setInsertionPointToStart(&prog.getBody().front());
 
@@ -324,21 +360,21 @@ void KanToNMCPass::runOnOperation() {
     b.create<nmc::BankBufferOp>(loc, name, bk, words, db);
   };
   int64_t rows = maxTile, chunkRows = rows * maxChunk;
-  bank("a_panel", 4, 2 * rows * maxKc);
-  bank("bt_panel", 2, 2 * 2 * maxKc * kNB, true);
-  int64_t maxBlocks = (maxOut + kNB - 1) / kNB;
-  bank("c_tile", 3, 2 * rows * kNB * maxBlocks);
+  bank("a_panel", 4, ew * rows * maxKcPad);
+  bank("bt_panel", 2, 2 * ew * maxKcPad * nb, true);
+  int64_t maxBlocks = (maxOut + nb - 1) / nb;
+  bank("c_tile", 3, ew * rows * nb * maxBlocks);
   bank("grid", 5, maxGridWords);
-  bank("x_rows", 5, 2 * chunkRows);
+  bank("x_rows", 5, ew * chunkRows);
   if (train)
-    bank("xt_rows", 5, 2 * chunkRows);
-  bank("feat", 5, 2 * rows * maxKc);
+    bank("xt_rows", 5, ew * chunkRows);
+  bank("feat", 5, ew * rows * maxKc);
   bool anySparse = llvm::any_of(layers, [](auto &l) { return !l.dense; });
   bool anyDense = llvm::any_of(layers, [](auto &l) { return l.dense; });
   if (train && anySparse) {
-    int64_t seg = std::min(maxK, (kBank - 2 * maxOut - 8) / 2);
-    bank("yrow", 6, 2 * maxOut);
-    bank("seg", 6, 2 * seg);
+    int64_t seg = std::min(maxK, (kBank - ew * maxOut - 8) / ew);
+    bank("yrow", 6, ew * maxOut);
+    bank("seg", 6, ew * seg);
     bank("draws", 7, 2 * maxDraws);
     bank("triples", 7, 4 * maxNnz);
   }
@@ -391,30 +427,34 @@ void KanToNMCPass::runOnOperation() {
       auto ty = cast<ShapedType>(model.getArgumentTypes()[args[t]]);
       std::string sym = "p" + std::to_string(li) + "_" + keys[t];
       argSym[args[t]] = sym;
-      auto d = ddr(sym, 2 * ty.getNumElements(), nmc::DdrKind::param);
+      auto d = ddr(sym, ew * ty.getNumElements(), nmc::DdrKind::param);
       d.setNameAttr(b.getStringAttr("layers." + std::to_string(li) + "." +
                                     keys[t]));
       d.setShapeAttr(b.getDenseI64ArrayAttr(ty.getShape()));
     }
   }
-  ddr("x", 2 * batch * layers.front().in, nmc::DdrKind::input);
+  ddr("x", ew * batch * layers.front().in, nmc::DdrKind::input);
   for (auto [li, l] : llvm::enumerate(layers)) {
-    ddr("w" + std::to_string(li), 2 * l.paddedOut() * l.features(),
+    ddr("w" + std::to_string(li), ew * l.paddedOut() * l.packedK(),
         nmc::DdrKind::scratch);
-    ddr("f" + std::to_string(li), 2 * batch * l.features(), nmc::DdrKind::scratch);
-    ddr("y" + std::to_string(li), 2 * batch * l.out,
+    ddr("f" + std::to_string(li), ew * batch * l.features(),
+        nmc::DdrKind::scratch);
+    ddr("y" + std::to_string(li), ew * batch * l.out,
         li + 1 == layers.size() ? nmc::DdrKind::output : nmc::DdrKind::scratch);
   }
   if (train) {
     for (auto [li, l] : llvm::enumerate(layers))
-      ddr("yt" + std::to_string(li), 2 * width * batch * l.out, nmc::DdrKind::scratch);
+      ddr("yt" + std::to_string(li), ew * width * batch * l.out,
+          nmc::DdrKind::scratch);
     for (auto [li, l] : llvm::enumerate(layers))
       if (l.dense)
         ddr("v" + std::to_string(li), 2 * l.paddedOut() * l.features(),
             nmc::DdrKind::scratch);
-    ddr("ft", 2 * batch * maxK, nmc::DdrKind::scratch);
+    ddr("ft", ew * batch * maxK, nmc::DdrKind::scratch);
     int64_t classes = layers.back().out;
-    ddr("target", *lossKind == nmc::LossKind::mse ? 2 * batch * classes : batch, nmc::DdrKind::labels);
+    ddr("target",
+        *lossKind == nmc::LossKind::mse ? ew * batch * classes : batch,
+        nmc::DdrKind::labels);
     ddr("partials", 2 * (1 + width), nmc::DdrKind::output);
     ddr("coefficients", 2 * width, nmc::DdrKind::io);
   }
@@ -426,7 +466,7 @@ void KanToNMCPass::runOnOperation() {
     int64_t limit = nmc::ProgramOp::kDdrUserWords;
     if (profile)
       limit = std::min(limit, profile->ddrBytesPerChip / 4);
-    int64_t perRow = 2 * layers.front().in, params = 0, buffers = 0;
+    int64_t perRow = ew * layers.front().in, params = 0, buffers = 0;
     for (Operation &op : prog.getBody().front())
       if (auto d = dyn_cast<nmc::DdrBufferOp>(op)) {
         ++buffers;
@@ -435,15 +475,14 @@ void KanToNMCPass::runOnOperation() {
       }
     int64_t maxK = 0;
     for (LayerPlan &l : layers) {
-      perRow += 2 * l.features() + 2 * l.out;
+      perRow += ew * l.features() + ew * l.out;
       maxK = std::max(maxK, l.features());
       if (train)
-        perRow += 2 * width * l.out;
+        perRow += ew * width * l.out;
     }
     if (train)
-      perRow += 2 * maxK + (*lossKind == nmc::LossKind::mse
-                                ? 2 * layers.back().out
-                                : 1);
+      perRow += ew * maxK +
+                (*lossKind == nmc::LossKind::mse ? ew * layers.back().out : 1);
     int64_t rowsPerChip = batch;
     int64_t fixed = addr - perRow * rowsPerChip;
     if (addr > limit) {
@@ -494,7 +533,7 @@ void KanToNMCPass::runOnOperation() {
   auto kernelsFor = [&](int64_t m) {
     SmallVector<int64_t> sizes;
     for (int64_t s = m; s >= 1; --s)
-      if (nmc::isF64TileRows(s))
+      if (nmc::isTileRows(prec, s))
         sizes.push_back(s);
     std::set<int64_t> used;
     for (int64_t r = 1; r <= m; ++r)
@@ -505,8 +544,9 @@ void KanToNMCPass::runOnOperation() {
       }
     SmallVector<Attribute> refs;
     for (auto it = used.rbegin(); it != used.rend(); ++it) {
-      std::string name =
-          "kan_nmc_gemm_tile_f64_" + std::to_string(*it) + "x32";
+      std::string name = "kan_nmc_gemm_tile_" +
+                         nmc::stringifyPrecision(prec).str() + "_" +
+                         std::to_string(*it) + "x" + std::to_string(nb);
       kernelSyms[*it] = name;
       refs.push_back(sym(name));
     }
@@ -520,7 +560,7 @@ void KanToNMCPass::runOnOperation() {
   auto gemmParts = [&](int64_t li, ArrayRef<Part> parts, StringRef c,
                        bool tangent) {
     LayerPlan &l = layers[li];
-    int64_t m = l.tileRows, kcMax = l.kc();
+    int64_t m = l.tileRows, kcMax = l.pad(l.kc());
     auto g = b.create<nmc::LayerGemmOp>(loc, li, parts.front().first,
                                         parts.front().second, c,
                                         outputs ? 0 : 1, tangent);
@@ -530,25 +570,26 @@ void KanToNMCPass::runOnOperation() {
     auto tiles = b.create<nmc::RowTilesOp>(loc, m);
     tiles.getBody().emplaceBlock();
     b.setInsertionPointToStart(&tiles.getBody().front());
-    b.create<nmc::FillOp>(loc, "c_tile", 2 * m * kNB * l.blocks());
+    b.create<nmc::FillOp>(loc, "c_tile", ew * m * nb * l.blocks());
     int64_t chunks = (l.in + l.chunk - 1) / l.chunk;
     for (const Part &part : parts) {
       auto panels = b.create<nmc::PanelLoopOp>(loc, chunks);
       panels.getBody().emplaceBlock();
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(&panels.getBody().front());
-      b.create<nmc::CopyOp>(loc, part.second, "bt_panel", 2 * kcMax * kNB,
+      b.create<nmc::CopyOp>(loc, part.second, "bt_panel", ew * kcMax * nb,
                             nmc::CopyLayout::bt_panel, true);
       // A copy moves at most a tile's rows, and never more than the
       // buffer holds (a batch smaller than a tile).
-      b.create<nmc::CopyOp>(loc, part.first, "a_panel",
-                            std::min(2 * m * kcMax, ddrWords.lookup(part.first)),
-                            nmc::CopyLayout::a_rows, false);
-      b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, kNB,
+      b.create<nmc::CopyOp>(
+          loc, part.first, "a_panel",
+          std::min(ew * m * kcMax, ddrWords.lookup(part.first)),
+          nmc::CopyLayout::a_rows, false);
+      b.create<nmc::GemmTileOp>(loc, "a_panel", "bt_panel", "c_tile", m, nb,
                                 kcMax, kernelsFor(m));
     }
     // DDR receives the tile's rows without the padding columns.
-    b.create<nmc::CopyOp>(loc, "c_tile", c, 2 * m * l.out,
+    b.create<nmc::CopyOp>(loc, "c_tile", c, ew * m * l.out,
                           nmc::CopyLayout::c_rows, false);
   };
   auto gemm = [&](int64_t li, StringRef a, StringRef c, bool tangent) {
@@ -659,7 +700,7 @@ void KanToNMCPass::runOnOperation() {
       }
     b.setInsertionPoint(firstLayer);
     for (auto &[m, name] : kernelSyms)
-      b.create<nmc::KernelOp>(loc, name, m, kNB, nmc::Precision::f64);
+      b.create<nmc::KernelOp>(loc, name, m, nb, prec);
   }
   if (failed(mlir::verify(prog)))
     return signalPassFailure();

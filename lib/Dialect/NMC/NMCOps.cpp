@@ -104,9 +104,22 @@ bool mlir::nmc::isF64TileRows(int64_t m) {
   return (m >= 1 && m <= 4) || (m > 4 && m <= 24 && m % 4 == 0);
 }
 
+bool mlir::nmc::isF32TileRows(int64_t m) {
+  return (m >= 1 && m <= 4) || m == 8 || m == 12;
+}
+
+bool mlir::nmc::isTileRows(Precision p, int64_t m) {
+  return p == Precision::f64 ? isF64TileRows(m) : isF32TileRows(m);
+}
+
 LogicalResult KernelOp::verify() {
-  if (getPrecision() != Precision::f64)
-    return emitOpError() << "only f64 tile kernels are emitted";
+  if (getPrecision() == Precision::f32) {
+    if (getN() != 64 || !isF32TileRows(getM()))
+      return emitOpError() << "has no f32 kernel for m = " << getM()
+                           << ", n = " << getN()
+                           << " (n = 64; m = 1..4, 8, 12)";
+    return success();
+  }
   if (getN() != 32 || !isF64TileRows(getM()))
     return emitOpError() << "has no f64 kernel for m = " << getM()
                          << ", n = " << getN()
@@ -169,7 +182,12 @@ LogicalResult GemmTileOp::verify() {
   StringRef names[3] = {getA(), getBt(), getC()};
   const char *roles[3] = {"A panel", "Bt panel", "C tile"};
   int64_t m = getM(), n = getN(), k = getK();
-  int64_t need[3] = {2 * m * k, 2 * k * n, 2 * m * n};
+  auto prog = (*this)->getParentOfType<ProgramOp>();
+  Precision prec = prog ? prog.getPrecision() : Precision::f64;
+  int64_t w = wordsPerElement(prec);
+  if (prec == Precision::f32 && k % 64 != 0)
+    return emitOpError() << "f32 tiles take K in blocks of 64, got k = " << k;
+  int64_t need[3] = {w * m * k, w * k * n, w * m * n};
   BankBufferOp bufs[3];
   for (int i = 0; i < 3; ++i) {
     bufs[i] = lookup<BankBufferOp>(*this, names[i]);
@@ -197,6 +215,10 @@ LogicalResult GemmTileOp::verify() {
     if (!kernel)
       return emitOpError() << "calls " << ref << ", which is not an nmc.kernel "
                            << "of the program";
+    if (kernel.getPrecision() != prec)
+      return emitOpError() << "calls " << ref << " of precision "
+                           << stringifyPrecision(kernel.getPrecision())
+                           << " in a program of " << stringifyPrecision(prec);
     if ((int64_t)kernel.getN() != n)
       return emitOpError() << "calls " << ref << " of n = " << kernel.getN()
                            << " for a tile of n = " << n;

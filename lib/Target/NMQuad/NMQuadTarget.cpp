@@ -35,19 +35,47 @@ std::string exact(double v) { return printExactDouble(v); }
 
 std::string macro(StringRef sym) { return "KAN_ADDR_" + sym.upper(); }
 
+/// The C identifiers of `code`, comments left out.
+std::set<std::string> identifiers(StringRef code) {
+  std::set<std::string> ids;
+  for (size_t i = 0; i < code.size();) {
+    if (code.substr(i).starts_with("/*")) {
+      size_t e = code.find("*/", i + 2);
+      i = e == StringRef::npos ? code.size() : e + 2;
+    } else if (isalpha(code[i]) || code[i] == '_') {
+      size_t e = i;
+      while (e < code.size() && (isalnum(code[e]) || code[e] == '_'))
+        ++e;
+      ids.insert(code.substr(i, e - i).str());
+      i = e;
+    } else if (isdigit(code[i])) {
+      while (i < code.size() && (isalnum(code[i]) || code[i] == '_'))
+        ++i; // a literal such as 24u
+    } else {
+      ++i;
+    }
+  }
+  return ids;
+}
+
 std::string distMacro(nmc::Dist d) {
   return d == nmc::Dist::rademacher ? "KAN_DIST_RADEMACHER" : "KAN_DIST_NORMAL";
 }
 
 class CorePrinter {
 public:
-  CorePrinter(NMQuadProgram &p, llvm::raw_ostream &os) : p(p), os(os) {}
+  CorePrinter(NMQuadProgram &p, llvm::raw_ostream &os)
+      : p(p), os(os), cur(&os) {}
   LogicalResult print();
 
 private:
   LogicalResult printOp(Operation *op, int indent);
   std::string ind(int n) { return std::string(2 * n, ' '); }
   nmc::LayerOp layer(int64_t i) { return p.layers[i]; }
+  static std::string entryName(nmc::EntryOp e) {
+    return std::string("kan_nmc_entry_") +
+           nmc::stringifyEntryKind(e.getKind()).str();
+  }
   std::string L(int64_t i) { return "&kan_layers[" + std::to_string(i) + "]"; }
   std::string primalInput(int64_t li) {
     return li ? macro("y" + std::to_string(li - 1)) : macro("x");
@@ -56,7 +84,18 @@ private:
   std::string tableName(nmc::GemmTileOp o) {
     auto first = cast<SymbolRefAttr>(o.getKernels()[0]);
     auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(o, first);
-    return "kan_tiles_f64_m" + std::to_string(k.getM());
+    return "kan_tiles_" + prec() + "_m" + std::to_string(k.getM());
+  }
+  bool f32() { return p.program.getPrecision() == nmc::Precision::f32; }
+  std::string prec() { return f32() ? "f32" : "f64"; }
+  std::string real() { return f32() ? "float" : "double"; }
+  /// Output columns of one tile kernel call (f64: 32, f32: 64).
+  int64_t blockWidth() { return f32() ? 64 : 32; }
+  /// Words per element, as a C literal.
+  std::string W() { return f32() ? "1u" : "2u"; }
+  /// Words of one Bt panel of the current K chunk (padded for f32).
+  std::string panelWords() {
+    return f32() ? "kan_nmc_kan_kpad(kc) * 64u" : "2u * kc * 32u";
   }
   struct GemmCtx {
     int64_t layer = 0, m = 0;
@@ -65,43 +104,46 @@ private:
   };
   NMQuadProgram &p;
   llvm::raw_ostream &os;
+  llvm::raw_ostream *cur; // where printOp writes: an entry's body
   GemmCtx gemm;
   unsigned updates = 0;
   bool inTangent = false, tangentHasGemm = false;
 };
 
 LogicalResult CorePrinter::printOp(Operation *op, int n) {
+  llvm::raw_ostream &os = *cur;
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<nmc::PackWeightsOp>([&](auto o) {
-        os << ind(n) << "kan_nmc_kan_pack(" << L(o.getLayer()) << ", &B, &cc);\n";
+        os << ind(n) << "kan_nmc_kan_pack(" << L(o.getLayer()) << ", B, cc);\n";
         return success();
       })
       .Case<nmc::BarrierOp>([&](auto) {
-        os << ind(n) << "kan_nmc_barrier((int)cc.ncores);\n";
+        os << ind(n) << "kan_nmc_barrier((int)cc->ncores);\n";
         return success();
       })
       .Case<nmc::FeaturesOp>([&](nmc::FeaturesOp o) {
         int64_t li = o.getLayer();
-        os << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n";
+        os << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n";
         if (o.getTangent())
-          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", &B, "
+          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", B, "
              << primalInput(li) << ", " << macro(o.getX()) << ", d, rows, "
              << macro(o.getFeatures()) << ", r0, r1);\n";
         else
-          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", &B, "
+          os << ind(n) << "kan_nmc_kan_features(" << L(li) << ", B, "
              << macro(o.getX()) << ", 0, 0, rows, " << macro(o.getFeatures())
              << ", r0, r1);\n";
         return success();
       })
       .Case<nmc::LayerGemmOp>([&](nmc::LayerGemmOp o) -> LogicalResult {
         int64_t li = o.getLayer();
-        int64_t nblk = (layer(li).getOutputs() + 31) / 32;
+        int64_t nb = blockWidth();
+        int64_t nblk = (layer(li).getOutputs() + nb - 1) / nb;
         gemm = GemmCtx();
         gemm.layer = li;
         gemm.a = macro(o.getA());
         gemm.c = macro(o.getC());
         if (o.getTangent()) {
-          gemm.c += " + 2u * d * rows * " +
+          gemm.c += " + " + W() + " * d * rows * " +
                     std::to_string(layer(li).getOutputs()) + "u";
           gemm.a = macro(o.getA());
           tangentHasGemm = true;
@@ -111,11 +153,13 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
            << "^T, this core's " << (o.getRowsSplit() ? "rows" : "output blocks")
            << " */\n";
         if (o.getRowsSplit())
-          os << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n"
-             << ind(n) << "b0 = 0u;\n" << ind(n) << "b1 = " << nblk << "u;\n";
+          os << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
+             << ind(n) << "b0 = 0u;\n"
+             << ind(n) << "b1 = " << nblk << "u;\n";
         else
-          os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, &cc, &b0, &b1);\n"
-             << ind(n) << "r0 = 0u;\n" << ind(n) << "r1 = rows;\n";
+          os << ind(n) << "kan_nmc_kan_share(" << nblk << "u, cc, &b0, &b1);\n"
+             << ind(n) << "r0 = 0u;\n"
+             << ind(n) << "r1 = rows;\n";
         for (Operation &inner : o.getBody().front())
           if (failed(printOp(&inner, n)))
             return failure();
@@ -135,7 +179,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::FillOp>([&](nmc::FillOp o) {
         os << ind(n) << "kan_nmc_kan_zero(" << o.getBuffer() << ", "
-           << o.getWords() / 2 << "u);\n";
+           << o.getWords() / nmc::wordsPerElement(p.program.getPrecision())
+           << "u);\n";
         return success();
       })
       .Case<nmc::PanelLoopOp>([&](nmc::PanelLoopOp o) -> LogicalResult {
@@ -183,18 +228,19 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
             panel = macro(o.getSrc()) + " + (" + panel + " - " +
                     macro(layer(gemm.layer).getPacked()) + ")";
           os << ind(n) << "kan_nmc_kan_start(" << o.getDst()
-             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel
-             << ", 2u * kc * 32u), "
-             << "2u * kc * 32u, &hb[s & 1u]);\n";
+             << " + (s & 1u) * KAN_BT_HALF, kan_nmc_ddr_range(" << panel << ", "
+             << panelWords() << "), " << panelWords() << ", &hb[s & 1u]);\n";
           return success();
         }
         case nmc::CopyLayout::a_rows: {
           int64_t kfull = layer(gemm.layer).getFeatures();
+          // f32: rows padded with zero columns to the kernels' K blocks.
           os << ind(n) << "if (b == b0) /* a new K chunk: its A rows */\n"
-             << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst()
-             << ", kc, " << macro(o.getSrc()) << " + 2u * (rb * " << kfull
-             << "u + q * " << layer(gemm.layer).getChunkColumns() << "u), "
-             << kfull << "u, mm, kc);\n";
+             << ind(n + 1) << "kan_nmc_kan_get_rows(" << o.getDst() << ", "
+             << (f32() ? "kan_nmc_kan_kpad(kc)" : "kc") << ", "
+             << macro(o.getSrc()) << " + " << (f32() ? "" : "2u * ") << "(rb * "
+             << kfull << "u + q * " << layer(gemm.layer).getChunkColumns()
+             << "u), " << kfull << "u, mm, kc);\n";
           return success();
         }
         case nmc::CopyLayout::c_rows:
@@ -205,10 +251,11 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         return o.emitOpError() << "has no printed form";
       })
       .Case<nmc::GemmTileOp>([&](nmc::GemmTileOp o) {
-        os << ind(n) << "kan_nmc_gemm_rows_f64(" << tableName(o) << ", "
-           << o.getKernels().size() << ", " << o.getA() << ", " << o.getBt()
-           << " + ((s - 1u) & 1u) * KAN_BT_HALF, " << o.getC()
-           << " + (b - b0) * " << gemm.m * o.getN() << "u, (int)mm, (int)kc);\n";
+        os << ind(n) << "kan_nmc_gemm_rows_" << prec() << "(" << tableName(o)
+           << ", " << o.getKernels().size() << ", " << o.getA() << ", "
+           << o.getBt() << " + ((s - 1u) & 1u) * KAN_BT_HALF, " << o.getC()
+           << " + (b - b0) * " << gemm.m * o.getN() << "u, (int)mm, (int)"
+           << (f32() ? "kan_nmc_kan_kpad(kc)" : "kc") << ");\n";
         return success();
       })
       .Case<nmc::TangentLoopOp>([&](nmc::TangentLoopOp o) -> LogicalResult {
@@ -224,30 +271,30 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
       })
       .Case<nmc::PackTangentOp>([&](nmc::PackTangentOp o) {
         auto st = o.getStreams();
-        os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer())
-           << ", &B, " << macro(o.getPacked()) << ", " << o.getDraws()
+        os << ind(n) << "kan_nmc_fg_pack_tangent(" << L(o.getLayer()) << ", B, "
+           << macro(o.getPacked()) << ", " << o.getDraws()
            << ", seed, step, d, " << st[0] << ", " << st[1] << ", " << st[2]
-           << ", " << distMacro(o.getDist()) << ", &cc);\n";
+           << ", " << distMacro(o.getDist()) << ", cc);\n";
         return success();
       })
       .Case<nmc::SparseTangentOp>([&](nmc::SparseTangentOp o) {
         int64_t li = o.getLayer();
         os << ind(n) << "nnz = kan_nmc_kan_sparse_draws(" << L(li)
-           << ", &B, seed, step, d);\n"
-           << ind(n) << "kan_nmc_kan_share(rows, &cc, &r0, &r1);\n"
-           << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", &B, "
-           << macro(o.getFeatures()) << ", " << macro(o.getTangent())
-           << " + 2u * d * rows * " << layer(li).getOutputs() << "u, nnz, r0, r1, "
-           << (tangentHasGemm ? 0 : 1) << ");\n";
+           << ", B, seed, step, d);\n"
+           << ind(n) << "kan_nmc_kan_share(rows, cc, &r0, &r1);\n"
+           << ind(n) << "kan_nmc_kan_sparse_tangent(" << L(li) << ", B, "
+           << macro(o.getFeatures()) << ", " << macro(o.getTangent()) << " + "
+           << W() << " * d * rows * " << layer(li).getOutputs()
+           << "u, nnz, r0, r1, " << (tangentHasGemm ? 0 : 1) << ");\n";
         return success();
       })
       .Case<nmc::LossOp>([&](nmc::LossOp o) {
         int64_t classes = p.layers.back().getOutputs();
-        os << ind(n) << "if (cc.me == 0)\n"
+        os << ind(n) << "if (cc->me == 0)\n"
            << ind(n + 1) << "kan_nmc_kan_loss("
-           << (o.getKind() == nmc::LossKind::mse)
-           << ", " << macro(o.getLogits()) << ", " << macro(o.getTangents())
-           << ", " << macro(o.getTarget()) << ", rows, " << classes << ", "
+           << (o.getKind() == nmc::LossKind::mse) << ", "
+           << macro(o.getLogits()) << ", " << macro(o.getTangents()) << ", "
+           << macro(o.getTarget()) << ", rows, " << classes << ", "
            << o.getWidth() << ", " << macro(o.getPartials()) << ");\n";
         return success();
       })
@@ -264,21 +311,22 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         if (o.getDist() != nmc::Dist::sparse_ternary) {
           // Dense: every core updates its chunks of the parameter.
           ++updates;
-          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam())
-             << ", " << buf.getWords() / 2 << "u, "
-             << macro(o.getCoefficients()) << ", " << o.getWidth() << "u, "
-             << o.getStream() << "u, " << distMacro(o.getDist()) << ", "
+          os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam()) << ", "
+             << buf.getWords() / 2 << "u, " << macro(o.getCoefficients())
+             << ", " << o.getWidth() << "u, " << o.getStream() << "u, "
+             << distMacro(o.getDist()) << ", "
              << exact(o.getScale().convertToDouble())
-             << ", seed, step, B.coef, uacc, uv, uth, &cc);\n";
+             << ", seed, step, B->coef, uacc, uv, uth, cc);\n";
           return success();
         }
-        os << ind(n) << "if (cc.me == " << updates++ << "u % cc.ncores)\n"
+        os << ind(n) << "if (cc->me == " << updates++ << "u % cc->ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
-           << buf.getWords() / 2 << "u, " << macro(o.getCoefficients()) << ", "
-           << o.getWidth() << "u, " << o.getStream() << "u, "
+           << buf.getWords() / nmc::wordsPerElement(p.program.getPrecision())
+           << "u, " << macro(o.getCoefficients()) << ", " << o.getWidth()
+           << "u, " << o.getStream() << "u, "
            << exact(o.getScale().convertToDouble()) << ", "
            << exact(o.getDensity().convertToDouble())
-           << ", seed, step, lr_scale, B.coef);\n";
+           << ", seed, step, lr_scale, B);\n";
         return success();
       })
       .Default([&](Operation *o) {
@@ -291,8 +339,18 @@ LogicalResult CorePrinter::print() {
      << " * One program for every core of every chip (schedule: "
      << p.schedule.getChips() << " chip(s) x " << p.schedule.getCores()
      << " cores, split by " << nmc::stringifySplit(p.schedule.getSplit())
-     << ").\n */\n"
+     << ").\n * Built with the runtime's command loop (kan_nmc_model_core.c), "
+        "which\n"
+     << " * calls the entries through kan_nmc_kan_program below.\n */\n"
      << "#include \"kan_nmc_kan.h\"\n";
+  // The runtime's sources are built for one element type (kan_nmc_kan.h);
+  // the Makefile's MODEL_DEFS selects it.
+  if (f32())
+    os << "#ifndef KAN_NMC_F32\n#error \"an f32 program: build with "
+          "-DKAN_NMC_F32 (MODEL_DEFS of the Makefile)\"\n#endif\n";
+  else
+    os << "#ifdef KAN_NMC_F32\n#error \"an f64 program: build without "
+          "-DKAN_NMC_F32\"\n#endif\n";
   // Dense perturbations (the fg rule's): their panels and update.
   bool dense = false;
   p.program.walk([&](nmc::PackTangentOp) { dense = true; });
@@ -302,23 +360,32 @@ LogicalResult CorePrinter::print() {
   for (nmc::BankBufferOp b : p.banks) {
     StringRef name = b.getSymName();
     bool words = name == "draws" || name == "triples";
-    int64_t count = words ? b.getWords() : b.getWords() / 2;
+    // The train step's update buffers are f64 (only f64 programs train).
+    bool dbl = name == "coef" || name == "uacc" || name == "uv" ||
+               name == "uth" || name == "vdraws";
+    int64_t count =
+        words ? b.getWords()
+        : dbl ? b.getWords() / 2
+              : b.getWords() / nmc::wordsPerElement(p.program.getPrecision());
     os << "KAN_NMC_BANK_BUFFER(" << b.getBank() << ", "
-       << (words ? "kan_nmc_word" : "double") << ", " << name << ", " << count
-       << ");\n";
+       << (words ? "kan_nmc_word"
+           : dbl ? "double"
+                 : real())
+       << ", " << name << ", " << count << ");\n";
   }
   // The FPU kernels this folder carries (nmc.kernel) and, per kernel list
   // of an nmc.gemm_tile, the table the core calls them through.
-  os << "\n/* FPU tile kernels: kan_nmc_gemm_tile_f64_<m>x32.s of this folder. */\n";
+  os << "\n/* FPU tile kernels: kan_nmc_gemm_tile_" << prec() << "_<m>x"
+     << blockWidth() << ".s of this folder. */\n";
   for (nmc::KernelOp k : p.kernels)
-    os << "void " << k.getSymName()
-       << "(const double *, const double *, double *, int, int, int);\n";
+    os << "void " << k.getSymName() << "(const " << real() << " *, const "
+       << real() << " *, " << real() << " *, int, int, int);\n";
   std::set<std::string> tables;
   for (nmc::GemmTileOp g : p.tiles) {
     std::string name = tableName(g);
     if (!tables.insert(name).second)
       continue;
-    os << "static const kan_nmc_tile_f64 " << name << "["
+    os << "static const kan_nmc_tile_" << prec() << " " << name << "["
        << g.getKernels().size() << "] = {";
     for (auto [i, a] : llvm::enumerate(g.getKernels())) {
       auto k = SymbolTable::lookupNearestSymbolFrom<nmc::KernelOp>(
@@ -347,77 +414,98 @@ LogicalResult CorePrinter::print() {
         macro(l.getPacked()), streams, density);
   }
   os << "};\n\n";
+  // One function per nmc.entry, printed from its body; the command loop
+  // that calls them is runtime/nmc/programs/kan_nmc_model_core.c.
+  for (nmc::EntryOp e : p.entries) {
+    std::string body;
+    {
+      llvm::raw_string_ostream b(body);
+      cur = &b;
+      updates = 0;
+      bool ok = true;
+      for (Operation &op : e.getBody().front())
+        ok = ok && succeeded(printOp(&op, 1));
+      cur = &os;
+      if (!ok)
+        return failure();
+    }
+    // Locals the body uses (gnu99 -Werror rejects unused ones).
+    std::set<std::string> used = identifiers(body);
+    auto declare = [&](ArrayRef<StringRef> names, StringRef type,
+                       StringRef init) {
+      std::string list;
+      for (StringRef n : names)
+        if (used.count(n.str()))
+          list += (list.empty() ? "" : ", ") + n.str() + init.str();
+      if (!list.empty())
+        os << "  " << type << " " << list << ";\n";
+    };
+    os << "static void " << entryName(e)
+       << "(const kan_nmc_kan_bufs *B, const kan_nmc_kan_core *cc,\n"
+       << "    const kan_nmc_kan_cmd *c) {\n";
+    for (auto [name, type] :
+         {std::pair<StringRef, StringRef>{"rows", "unsigned"},
+          {"seed", "unsigned long long"},
+          {"step", "unsigned"},
+          {"lr_scale", "double"}})
+      if (used.count(name.str()))
+        os << "  const " << type << " " << name << " = c->" << name << ";\n";
+    declare({"r0", "r1", "b0", "b1", "d", "nnz", "rb", "mm", "steps", "s", "q",
+             "b", "kc"},
+            "unsigned", "");
+    if (used.count("hb"))
+      os << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n";
+    if (!used.count("B"))
+      os << "  (void)B;\n";
+    if (!used.count("cc"))
+      os << "  (void)cc;\n";
+    os << body << "}\n\n";
+  }
+  // This core's bank buffers (core-local pointers under emulation, so bound
+  // at run time rather than in a static table).
   auto bank = [&](StringRef n) { return p.bankSet.count(n.str()) != 0; };
-  os << "int KAN_NMC_CORE_MAIN(void) {\n"
-     << "  unsigned paddr = 0, plen = 0, rows, r0, r1, d, nnz;\n"
-     << "  unsigned b0, b1, rb, mm, steps, s, q, b, kc;\n"
-     << "  kan_nmc_dma hb[2] = {KAN_NMC_DMA_INIT, KAN_NMC_DMA_INIT};\n"
-     << "  unsigned long long seed;\n  unsigned step;\n  double lr_scale;\n"
-     << "  kan_nmc_kan_bufs B;\n  kan_nmc_kan_core cc;\n"
-     << "  const kan_nmc_word *io;\n"
-     << "  kan_nmc_sync_array(0, 0, 0, &paddr, &plen);\n"
-     << "  B.a = a_panel;\n  B.bt = bt_panel;\n  B.c = c_tile;\n"
-     << "  B.grid = grid;\n  B.aux = grid + KAN_GRID_DOUBLES;\n"
-     << "  B.x = x_rows;\n"
-     << "  B.xt = " << (bank("xt_rows") ? "xt_rows" : "0") << ";\n"
-     << "  B.feat = feat;\n"
-     << "  B.seg = " << (bank("seg") ? "seg" : "0") << ";\n"
-     << "  B.yrow = " << (bank("yrow") ? "yrow" : "0") << ";\n";
+  os << "void kan_nmc_kan_bind(kan_nmc_kan_bufs *B) {\n"
+     << "  B->a = a_panel;\n  B->bt = bt_panel;\n  B->c = c_tile;\n"
+     << "  B->grid = grid;\n  B->aux = grid + KAN_GRID_DOUBLES;\n"
+     << "  B->x = x_rows;\n"
+     << "  B->xt = " << (bank("xt_rows") ? "xt_rows" : "0") << ";\n"
+     << "  B->feat = feat;\n"
+     << "  B->seg = " << (bank("seg") ? "seg" : "0") << ";\n"
+     << "  B->yrow = " << (bank("yrow") ? "yrow" : "0") << ";\n";
   if (bank("draws"))
-    os << "  B.idx = (unsigned *)draws;\n  B.sgn = (int *)(draws + "
+    os << "  B->idx = (unsigned *)draws;\n  B->sgn = (int *)(draws + "
           "KAN_MAX_DRAWS);\n"
-       << "  B.cols = (unsigned *)triples;\n  B.orow = (unsigned *)(triples + "
+       << "  B->cols = (unsigned *)triples;\n  B->orow = (unsigned *)(triples "
+          "+ "
           "KAN_MAX_NNZ);\n"
-       << "  B.vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
+       << "  B->vals = (double *)(triples + 2u * KAN_MAX_NNZ);\n";
   else
-    os << "  B.idx = 0;\n  B.sgn = 0;\n  B.cols = 0;\n  B.orow = 0;\n"
-          "  B.vals = 0;\n";
-  os << "  B.coef = " << (bank("coef") ? "coef" : "0") << ";\n";
+    os << "  B->idx = 0;\n  B->sgn = 0;\n  B->cols = 0;\n  B->orow = 0;\n"
+          "  B->vals = 0;\n";
+  os << "  B->coef = " << (bank("coef") ? "coef" : "0") << ";\n";
   for (nmc::BankBufferOp b : p.banks)
     if (b.getSymName() == "c_tile")
-      os << "  B.c_words = " << b.getWords() << "u;\n";
-  os << "  B.bt_half = KAN_BT_HALF;\n  B.seg_cols = KAN_SEG_COLS;\n"
-     << "  B.max_nnz = KAN_MAX_NNZ;\n"
-     << "  cc.me = (unsigned)kan_nmc_core_index();\n"
-     << "  cc.split_outputs = "
-     << (p.schedule.getSplit() == nmc::Split::outputs) << ";\n"
-     << "  for (;;) {\n"
-     << "    int cmd = kan_nmc_sync(KAN_SYNC_READY);\n"
-     << "    if (cmd == KAN_CMD_EXIT)\n      break;\n"
-     << "    io = (const kan_nmc_word *)kan_nmc_ddr_range(KAN_ADDR_IO, "
-        "KAN_IO_WORDS);\n"
-     << "    rows = io[KAN_IO_ROWS];\n    cc.ncores = io[KAN_IO_CORES];\n"
-     << "    seed = (unsigned long long)io[KAN_IO_SEED_LO] |\n"
-     << "           (unsigned long long)io[KAN_IO_SEED_HI] << 32;\n"
-     << "    step = io[KAN_IO_STEP];\n"
-     << "    lr_scale = kan_nmc_kan_lr_scale(io);\n"
-     << "    (void)seed;\n    (void)step;\n    (void)lr_scale;\n    (void)d;\n    (void)nnz;\n"
-     << "    (void)b0;\n    (void)b1;\n    (void)r0;\n    (void)r1;\n";
-  bool first = true;
-  for (nmc::EntryOp e : p.entries) {
-    os << "    " << (first ? "" : "else ") << "if (cmd == "
-       << (e.getKind() == nmc::EntryKind::forward ? "KAN_CMD_FORWARD"
-                                                   : "KAN_CMD_TRAIN")
-       << ") {\n";
-    first = false;
-    updates = 0;
-    for (Operation &op : e.getBody().front())
-      if (failed(printOp(&op, 3)))
-        return failure();
-    os << "    }\n";
-  }
-  // Data held in chip DDR: the step's batch drawn on the chip, test rows
-  // and their score (kan_nmc_kan.h).
-  std::string y = macro("y" + std::to_string(p.layers.size() - 1));
+      os << "  B->c_words = " << b.getWords() << "u;\n";
+  os << "  B->bt_half = KAN_BT_HALF;\n  B->seg_cols = KAN_SEG_COLS;\n"
+     << "  B->max_nnz = KAN_MAX_NNZ;\n  B->max_draws = KAN_MAX_DRAWS;\n}\n\n";
+  // The entries and the DDR addresses the command loop's data commands use
+  // (the step's batch drawn on the chip, test rows and their score).
+  auto entry = [&](nmc::EntryKind k) {
+    for (nmc::EntryOp e : p.entries)
+      if (e.getKind() == k)
+        return entryName(e);
+    return std::string("0");
+  };
   bool classes = p.train && p.loss.getKind() != nmc::LossKind::mse;
-  os << "    else if (cmd == KAN_CMD_BATCH || cmd == KAN_CMD_TEST_ROWS)\n"
-     << "      kan_nmc_kan_data_rows(cmd == KAN_CMD_BATCH, io, &B, &cc, "
-     << macro("x") << ", " << (classes ? macro("target") : "0u")
-     << ", KAN_MODEL_INPUTS);\n"
-     << "    else if (cmd == KAN_CMD_SCORE)\n"
-     << "      kan_nmc_kan_score(io, &B, &cc, " << y
-     << ", KAN_MODEL_OUTPUTS);\n";
-  os << "  }\n  return 0;\n}\n";
+  os << "const kan_nmc_kan_model kan_nmc_kan_program = {\n"
+     << "    " << entry(nmc::EntryKind::forward) << ",\n"
+     << "    " << entry(nmc::EntryKind::train_step) << ",\n"
+     << "    " << (p.schedule.getSplit() == nmc::Split::outputs)
+     << ", /* split_outputs */\n"
+     << "    " << macro("io") << ",\n    " << macro("x") << ",\n    "
+     << (classes ? macro("target") : "0u") << ",\n    "
+     << macro("y" + std::to_string(p.layers.size() - 1)) << ",\n"
+     << "    KAN_MODEL_INPUTS,\n    KAN_MODEL_OUTPUTS,\n};\n";
   return success();
 }
 
@@ -523,7 +611,8 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
     if (d.getKind() == nmc::DdrKind::param)
       launcherParams.push_back(
           {d.getName()->str(),
-           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end())});
+           SmallVector<int64_t>(d.getShape()->begin(), d.getShape()->end()),
+           p->program.getPrecision() == nmc::Precision::f32});
   if (failed(options.writeWeights(launcherParams, *weightsPath)))
     return failure();
   if (failed(writeFile(out, "model_core.c", core)) ||
@@ -536,15 +625,32 @@ LogicalResult mlir::kan::emitNMQuad(ModuleOp module, TargetOutput &out,
       failed(writeFile(out, "kan_nmc_axpy_f64.s", ::kan::nmquad::emitAxpyF64())))
     return failure();
   // One assembly file per nmc.kernel: exactly the symbols the core calls.
+  int64_t probeM = 1;
   for (nmc::KernelOp k : p->kernels) {
     ::kan::nmquad::TileShape t;
     t.m = (int)k.getM();
     t.n = (int)k.getN();
     t.kk = 0;
+    t.precision = k.getPrecision() == nmc::Precision::f32
+                      ? ::kan::nmquad::TilePrecision::F32
+                      : ::kan::nmquad::TilePrecision::F64;
     if (!::kan::nmquad::isSupportedTile(t))
       return k.emitOpError() << "has no assembly kernel generator";
     if (failed(writeFile(out, (k.getSymName() + ".s").str(),
-                         ::kan::nmquad::emitGemmTileF64(t))))
+                         ::kan::nmquad::emitGemmTile(t))))
+      return failure();
+    probeM = std::max<int64_t>(probeM, k.getM());
+  }
+  // The board probe (make probe) times the f64 kernel of the largest row
+  // count whatever the model's precision: an f32 folder carries it too.
+  if (p->program.getPrecision() == nmc::Precision::f32) {
+    ::kan::nmquad::TileShape t;
+    t.m = (int)probeM;
+    t.n = 32;
+    t.kk = 0;
+    if (failed(writeFile(
+            out, "kan_nmc_gemm_tile_f64_" + std::to_string(probeM) + "x32.s",
+            ::kan::nmquad::emitGemmTileF64(t))))
       return failure();
   }
   if (options.report)

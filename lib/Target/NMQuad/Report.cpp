@@ -66,9 +66,9 @@ void mlir::kan::printNMQuadParams(NMQuadProgram &p,
     if (b.getSymName() == "triples")
       nnz = b.getWords() / 4;
     if (b.getSymName() == "seg")
-      seg = b.getWords() / 2;
-    if (b.getSymName() == "bt_panel")
-      bt = b.getWords() / 4;
+      seg = b.getWords() / nmc::wordsPerElement(p.program.getPrecision());
+    if (b.getSymName() == "bt_panel") // two halves, in elements
+      bt = b.getWords() / 2 / nmc::wordsPerElement(p.program.getPrecision());
   }
   os << "#define KAN_GRID_DOUBLES " << gridDoubles << "u\n"
      << "#define KAN_MAX_DRAWS " << draws << "u\n"
@@ -135,7 +135,8 @@ void mlir::kan::printNMQuadMakefile(NMQuadProgram &p, StringRef runtimePrefix,
 # the prefix of the kan-translate that wrote this file), and below it
 # KANRT_NMC_INCLUDE (kan_nmc.h, emulated PL_*), KANRT_NMC_LIB
 # (libkanrt_nmc_emu.a), KANRT_NMC_SIM_LIB (libkanrt_nmc_sim.a), KANRT_NMC_LDS, KANRT_NMC_SRC (core-side sources),
-# KANRT_NMC_PROGRAMS (the static launcher and probe sources),
+# KANRT_NMC_PROGRAMS (the static core command loop, launcher and probe
+# sources),
 # KANRT_INCLUDE (kanrt/*.h), KANRT_LIB (libkanrt.a), KANRT_SRC (kanrt
 # sources compiled into the core program); NMC_SDK, CHIPS, CORES, WEIGHTS.
 KANRT_PREFIX ?= )"
@@ -163,8 +164,10 @@ KANRT_PREFIX ?= )"
 BUILD ?= build
 CC ?= cc
 NMCC ?= nmc-gcc
-CHIPS ?= )" << p.schedule.getChips() << R"(
-CORES ?= )" << p.schedule.getCores() << R"(
+CHIPS ?= )"
+     << p.schedule.getChips() << R"(
+CORES ?= )"
+     << p.schedule.getCores() << R"(
 WEIGHTS ?= weights.safetensors
 STEPS ?= 3
 SEED ?= 1234
@@ -177,13 +180,20 @@ DATA ?=
 BATCH ?=
 TRAIN_ARGS ?=
 
-CORE_SRCS := model_core.c
+# The core program: this folder's model (buffers, tables, one function per
+# entry) and the runtime's static command loop.
+CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
 HOST_SRCS := model_host.c $(KANRT_NMC_PROGRAMS)/kan_nmc_launcher.c
 HEADERS := model_params.h
+# The element type the runtime's core sources are built for (kan_nmc_kan.h).
+MODEL_DEFS :=)"
+     << (p.program.getPrecision() == nmc::Precision::f32 ? " -DKAN_NMC_F32"
+                                                         : "")
+     << R"(
 ASM_SRCS :=)"
      << asmFiles << R"(
 EMU_FLAGS := -std=gnu99 -O2 -Wall -Wextra -DKAN_NMC_HOST_EMU -DKAN_NMC_HOST_EMULATION \
-  -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
+  $(MODEL_DEFS) -I. -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE)
 # What the core program is built from besides model_core.c and the kernels.
 NMC_RT_SRCS := $(KANRT_NMC_SRC)/kan_nmc_tile.c $(KANRT_NMC_SRC)/kan_nmc_core_status.c \
   $(KANRT_SRC)/kernels.c $(KANRT_SRC)/rng.c $(KANRT_SRC)/optim.c
@@ -192,7 +202,7 @@ NMC_RT_SRCS := $(KANRT_NMC_SRC)/kan_nmc_tile.c $(KANRT_NMC_SRC)/kan_nmc_core_sta
 # 32-bit there, so kanrt's 2^32 range guards are dead code: -Wno-type-limits.
 # kan_nmc_kan.h's primitives are static: a forward-only program leaves the
 # training ones unused (-Wno-unused-function).
-NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ -std=gnu99 -Os \
+NMC_CHECK_FLAGS := -m32 -fno-pic -ffreestanding -nostdinc -D__NM__ $(MODEL_DEFS) -std=gnu99 -Os \
   -Wall -Wextra -Wno-type-limits -Wno-unused-function -Werror -isystem $(KANRT_NMC_CHECK)/include \
   -isystem $(shell $(CC) -print-file-name=include) -I. -I$(KANRT_NMC_INCLUDE) \
   -I$(KANRT_INCLUDE) -I$(KANRT_SRC)
@@ -247,7 +257,7 @@ host-emu-train: $(BUILD)/model_emu
 nmc: $(BUILD)/model_core.abs $(BUILD)/model_host
 $(BUILD)/model_core.abs: $(CORE_SRCS) $(HEADERS) $(ASM_SRCS)
 	mkdir -p $(BUILD)
-	$(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99 -Os -I$(NMC_SDK)/include -I. \
+	$(NMCC) -mnmc4 -mnmc4-float -mgas -std=gnu99 -Os $(MODEL_DEFS) -I$(NMC_SDK)/include -I. \
 	  -I$(KANRT_NMC_INCLUDE) -I$(KANRT_INCLUDE) -I$(KANRT_SRC) $(CORE_SRCS) $(ASM_SRCS) \
 	  $(NMC_RT_SRCS) -T $(KANRT_NMC_LDS) -L$(NMC_SDK)/lib \
 	  -Wl,--whole-archive -lnm6408load_nmc -Wl,--no-whole-archive -lm -o $@
@@ -317,7 +327,8 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
       if (u.getParam() == d.getSymName())
         stream = u.getStream();
     os << "    {\"" << *d.getName() << "\", " << macro(d.getSymName()) << ", "
-       << d.getWords() / 2 << ", " << stream << "},\n";
+       << d.getWords() / nmc::wordsPerElement(p.program.getPrecision()) << ", "
+       << stream << "},\n";
   }
   os << "};\n\n";
   auto addr = [&](StringRef sym) {
@@ -329,6 +340,8 @@ void mlir::kan::printNMQuadHost(NMQuadProgram &p, llvm::raw_ostream &os) {
      << "    .ddr_streams = KAN_MODEL_DDR_STREAMS,\n"
      << "    .batch = KAN_MODEL_BATCH,\n    .inputs = KAN_MODEL_INPUTS,\n"
      << "    .outputs = KAN_MODEL_OUTPUTS,\n"
+     << "    .f32 = " << (p.program.getPrecision() == nmc::Precision::f32)
+     << ",\n"
      << "    .nparams = " << params.size() << ",\n    .params = params,\n"
      << "    .addr_io = " << addr("io") << ",\n    .addr_x = " << addr("x")
      << ",\n    .addr_y = " << addr(y) << ",\n";
@@ -558,13 +571,15 @@ GemmCost gemmCost(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
 
 /// The same GEMM on the fp32 tile kernels (n = 64 outputs, m <= 12 rows,
 /// kk a multiple of 64: each K chunk padded with zero columns), one word
-/// per element: what an f32 model's layer would cost.
-GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+/// per element: an f32 program's layer (tile rows m), or what an f64
+/// layer would cost as f32 (m = 12).
+GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm,
+                     int64_t m = 12) {
   GemmCost g;
   int64_t in = l.getInputs(), out = l.getOutputs();
   int64_t kc = (l.getChunkColumns() + 63) / 64 * 64;
   int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 63) / 64;
-  int64_t kk = nq * kc, m = 12;
+  int64_t kk = nq * kc;
   g.rowsCore = rowsCore;
   if (rowsCore <= 0)
     return g;
@@ -838,25 +853,35 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
   double totKernel = 0, totCopy = 0, totSoft = 0, totFlops = 0;
   double totKernel32 = 0, totCopy32 = 0;
   int64_t rowsCore = (batch + cores - 1) / cores;
+  // An f32 program runs the f32 x 64 kernels on one-word values; an f64
+  // one the f64 x 32 kernels, with the f32 figures as a projection.
+  bool isF32 = p.program.getPrecision() == nmc::Precision::f32;
+  int64_t nbw = isF32 ? 64 : 32;
+  if (isF32)
+    os << "f32 program: f32 x 64 FPU tile kernels, K chunks padded to "
+          "multiples of 64, one word per value\n";
   for (nmc::LayerOp l : p.layers) {
     int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
     int64_t m = l.getTileRows(), kc = l.getChunkColumns();
-    int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
-    GemmCost g = gemmCost(l, rowsCore, cm);
+    int64_t nq = (in + l.getChunk() - 1) / l.getChunk();
+    int64_t nblk = (out + nbw - 1) / nbw;
+    GemmCost g =
+        isF32 ? gemmCostF32(l, rowsCore, cm, m) : gemmCost(l, rowsCore, cm);
     double soft = featureOps(l, rowsCore) * cm.softFlopCycles;
     os << llvm::formatv(
         "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
         "per core\n"
-        "  tile: m={5} n=32 kk={6} (chunk {7} inputs), {8} K chunks x {9} "
+        "  tile: m={5} n={12} kk={6} (chunk {7} inputs), {8} K chunks x {9} "
         "output blocks, {10} row tiles per core (last {11} rows)\n",
-        l.getIndex(), batch, out, kk, rowsCore, m, kc, l.getChunk(), nq, nblk,
-        g.tilesCore, g.lastRows);
-    os << "  kernels: " << (g.tilesCore - 1) << " full tile(s) x " << m
-       << "x32, last tile";
+        l.getIndex(), batch, out, kk, rowsCore, m,
+        isF32 ? (kc + 63) / 64 * 64 : kc, l.getChunk(), nq, nblk, g.tilesCore,
+        g.lastRows, nbw);
+    os << "  kernels: " << (g.tilesCore - 1) << " full tile(s) x " << m << "x"
+       << nbw << ", last tile";
     for (auto [i, r] : llvm::enumerate(g.tail))
-      os << (i ? " + " : " ") << r << "x32";
-    if (out % 32)
-      os << "; outputs padded to " << nblk * 32 << " (FPU runs "
+      os << (i ? " + " : " ") << r << "x" << nbw;
+    if (out % nbw)
+      os << "; outputs padded to " << nblk * nbw << " (FPU runs "
          << llvm::formatv("{0:F0}", 100.0 * g.useful / g.padded)
          << " % useful lanes)";
     os << "\n";
@@ -864,15 +889,15 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         "  per core: {0:F0} useful flops ({1:F0} with padding), kernel "
         "{2:F0} cycles; DDR {3:F0} bytes (A {4:F0}, Bt {5:F0}, C {6:F0}), "
         "copies {7:F0} cycles\n"
-        "  C-side features (soft-float): {8:F0} scalar fp64 ops, {9:F0} "
+        "  C-side features (soft-float): {8:F0} scalar {10} ops, {9:F0} "
         "cycles\n",
         g.useful, g.padded, g.kernel, 4 * (g.ddrA + g.ddrB + g.ddrC),
         4 * g.ddrA, 4 * g.ddrB, 4 * g.ddrC, g.copy, soft / cm.softFlopCycles,
-        soft);
+        soft, isF32 ? "fp32" : "fp64");
     if (!g.valid)
       os << "  kernel: no estimate (" << g.error << ")\n";
-    GemmCost g32 = gemmCostF32(l, rowsCore, cm);
-    if (g32.valid)
+    GemmCost g32 = isF32 ? g : gemmCostF32(l, rowsCore, cm);
+    if (g32.valid && !isF32)
       os << llvm::formatv(
           "  fp32 projection: {0}x64 kernels, K chunks padded to {1}: "
           "kernel {2:F0} cycles ({3:F2} x the f64 kernels), DDR {4:F0} "
@@ -901,15 +926,15 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
       ms, chips, batch, ms > 0 ? totFlops * cores / (ms * 1e6) : 0.0);
   // The FPU's fp32 rate is a multiple of its fp64 rate; the same forward
   // with the f32 kernels and one-word elements (soft-float features alike).
-  {
+  if (!isF32) {
     double core32 = totKernel32 + totCopy32 + totSoft;
     double busy32 = core32 > 0 ? totCopy32 / core32 : 0;
     double serial32 = std::max(1.0, cores * busy32 / streams);
     double ms32 = core32 * serial32 / (cm.clockGHz * 1e6);
     os << llvm::formatv(
         "fp32 projection of the forward: kernels {0:F0}, copies {1:F0} "
-        "cycles, {2:F3} ms per chip (f32 models are not built for NM Quad "
-        "yet: kan-to-nmc takes f64 layers)\n",
+        "cycles, {2:F3} ms per chip (an f32 model builds it: kan-import of "
+        "f32 weights)\n",
         totKernel32, totCopy32, ms32);
   }
 

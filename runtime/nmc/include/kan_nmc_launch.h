@@ -65,6 +65,7 @@ typedef struct kan_nmc_launch_model {
   unsigned chips, cores, ddr_streams; /* defaults of --chips, --cores */
   unsigned batch;                     /* rows per chip per launch */
   unsigned inputs, outputs;
+  int f32;           /* model values are f32 (one word), else f64 (two) */
   unsigned nparams;
   const kan_nmc_launch_param *params;
   unsigned addr_io, addr_x, addr_y; /* addr_y: the last layer's output */

@@ -136,12 +136,19 @@ static void write_targets(unsigned c, unsigned b, unsigned n,
   const kan_nmc_launch_model *m = &kan_nmc_model;
   unsigned i;
   if (m->loss_mse) {
+    /* Rows of the program's element type (an f64 labels file either way). */
     double *tg = (double *)xmalloc(sizeof(double) * n * m->outputs);
-    for (i = 0; i < n * m->outputs; ++i)
-      tg[i] = lab ? ((double *)lab->data)[b * m->outputs + i]
-                  : (double)((b * m->outputs + i) % 7u) / 7.0;
+    float *tf = (float *)tg;
+    for (i = 0; i < n * m->outputs; ++i) {
+      double v = lab ? ((double *)lab->data)[b * m->outputs + i]
+                     : (double)((b * m->outputs + i) % 7u) / 7.0;
+      if (m->f32)
+        tf[i] = (float)v;
+      else
+        tg[i] = v;
+    }
     CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)tg, m->addr_target,
-                           2u * n * m->outputs));
+                           (m->f32 ? 1u : 2u) * n * m->outputs));
     free(tg);
   } else {
     PL_Word *tg = (PL_Word *)xmalloc(sizeof(PL_Word) * n);
@@ -209,9 +216,9 @@ static int train(unsigned steps, unsigned long long seed, unsigned n_all,
   if (save) {
     /* Every chip applied the same update: read chip 0's parameters. */
     for (i = 0; i < m->nparams; ++i)
-      CHECK(PL_ReadMemBlock(acc[0][0],
-                            (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                            m->params[i].addr, 2u * m->params[i].numel));
+      CHECK(PL_ReadMemBlock(
+          acc[0][0], (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
+          m->params[i].addr, (m->f32 ? 1u : 2u) * m->params[i].numel));
     if (kan_safetensors_write(save, w) != KAN_OK) {
       fprintf(stderr, "model_host: cannot write %s\n", save);
       return 1;
@@ -345,9 +352,9 @@ static void read_back(kan_tensor_map *w, const data_opts *o, unsigned step) {
   unsigned i, k = 0, layers = 0, G = 0, order = 0;
   size_t len = 0;
   for (i = 0; i < m->nparams; ++i)
-    CHECK(PL_ReadMemBlock(acc[0][0],
-                          (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
-                          m->params[i].addr, 2u * m->params[i].numel));
+    CHECK(PL_ReadMemBlock(
+        acc[0][0], (PL_Word *)kan_tensor_map_find(w, m->params[i].name)->data,
+        m->params[i].addr, (m->f32 ? 1u : 2u) * m->params[i].numel));
   /* Widths, grid size and order from the tensors' shapes. */
   widths[0] = 0;
   for (;; ++layers) {
@@ -544,7 +551,7 @@ static int train_data(const data_opts *o, kan_tensor_map *w) {
       if (m->params[i].stream >= 0) {
         params[np].name = m->params[i].name;
         params[np].stream = (uint32_t)m->params[i].stream;
-        params[np].dtype = KAN_DTYPE_F64;
+        params[np].dtype = m->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
         params[np].size = m->params[i].numel;
         params[np++].data = kan_tensor_map_find(w, m->params[i].name)->data;
       }
@@ -668,6 +675,10 @@ int main(int argc, char **argv) {
   kan_tensor_map w;
   kan_tensor x;
   data_opts dopt;
+  /* The program's element type: weights, x and y in it (words each). */
+  const kan_dtype dtype = m->f32 ? KAN_DTYPE_F32 : KAN_DTYPE_F64;
+  const char *dname = m->f32 ? "f32" : "f64";
+  const unsigned ew = m->f32 ? 1u : 2u;
   memset(&dopt, 0, sizeof dopt);
   dopt.schedule = "cosine";
   dopt.lr_final = 0.1;
@@ -748,9 +759,9 @@ int main(int argc, char **argv) {
   }
   for (i = 0; i < m->nparams; ++i) {
     kan_tensor *p = kan_tensor_map_find(&w, m->params[i].name);
-    if (!p || p->dtype != KAN_DTYPE_F64 || kan_tensor_numel(p) != m->params[i].numel) {
-      fprintf(stderr, "model_host: %s: missing or not f64 of %u values\n",
-              m->params[i].name, m->params[i].numel);
+    if (!p || p->dtype != dtype || kan_tensor_numel(p) != m->params[i].numel) {
+      fprintf(stderr, "model_host: %s: %s: missing or not %s of %u values\n",
+              weights, m->params[i].name, dname, m->params[i].numel);
       return 1;
     }
   }
@@ -758,11 +769,12 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = 1;
     shape[1] = m->inputs;
-    kan_tensor_alloc(&x, KAN_DTYPE_F64, 2, shape);
+    kan_tensor_alloc(&x, dtype, 2, shape);
   } else if (input) {
     if (kan_npy_read(input, 0, &x) != KAN_OK || x.ndim != 2 ||
-        x.shape[1] != m->inputs || x.dtype != KAN_DTYPE_F64) {
-      fprintf(stderr, "model_host: %s: need N x %u float64\n", input, m->inputs);
+        x.shape[1] != m->inputs || x.dtype != dtype) {
+      fprintf(stderr, "model_host: %s: need N x %u %s\n", input, m->inputs,
+              m->f32 ? "float32" : "float64");
       return 1;
     }
   } else {
@@ -770,9 +782,14 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = 16;
     shape[1] = m->inputs;
-    kan_tensor_alloc(&x, KAN_DTYPE_F64, 2, shape);
-    for (i = 0; i < 16u * m->inputs; ++i)
-      ((double *)x.data)[i] = (double)((i * 2654435761u) % 2000u) / 1000.0 - 1.0;
+    kan_tensor_alloc(&x, dtype, 2, shape);
+    for (i = 0; i < 16u * m->inputs; ++i) {
+      double v = (double)((i * 2654435761u) % 2000u) / 1000.0 - 1.0;
+      if (m->f32)
+        ((float *)x.data)[i] = (float)v;
+      else
+        ((double *)x.data)[i] = v;
+    }
   }
   if (save_input && kan_npy_write(save_input, &x) != KAN_OK)
     return 1;
@@ -792,9 +809,10 @@ int main(int argc, char **argv) {
     }
     CHECK(kan_nmc_host_init_chip(acc[c][0], m->ddr_streams));
     for (i = 0; i < m->nparams; ++i)
-      CHECK(PL_WriteMemBlock(acc[c][0],
-                             (const PL_Word *)kan_tensor_map_find(&w, m->params[i].name)->data,
-                             m->params[i].addr, 2u * m->params[i].numel));
+      CHECK(PL_WriteMemBlock(
+          acc[c][0],
+          (const PL_Word *)kan_tensor_map_find(&w, m->params[i].name)->data,
+          m->params[i].addr, ew * m->params[i].numel));
     for (k = 0; k < ncores; ++k)
       CHECK(PL_LoadProgramFile(acc[c][k], m->core_program));
     for (k = 0; k < ncores; ++k)
@@ -804,8 +822,9 @@ int main(int argc, char **argv) {
   /* The batch: chip c takes rows [b, b + n). */
   for (c = 0; c < nchips; ++c) {
     unsigned b, n = slice((unsigned)x.shape[0], c, &b);
-    CHECK(PL_WriteMemBlock(acc[c][0], (const PL_Word *)x.data + 2u * b * m->inputs,
-                           m->addr_x, 2u * n * m->inputs));
+    CHECK(PL_WriteMemBlock(acc[c][0],
+                           (const PL_Word *)x.data + ew * b * m->inputs,
+                           m->addr_x, ew * n * m->inputs));
     write_io(c, n, seed, 0);
   }
   if (output) {
@@ -813,14 +832,14 @@ int main(int argc, char **argv) {
     size_t shape[2];
     shape[0] = x.shape[0];
     shape[1] = m->outputs;
-    kan_tensor_alloc(&y, KAN_DTYPE_F64, 2, shape);
+    kan_tensor_alloc(&y, dtype, 2, shape);
     sync_all(KAN_CMD_FORWARD, KAN_SYNC_READY);
     sync_all(-1, KAN_SYNC_READY); /* every core finished the forward pass */
     /* The cores wait for the next command; that sync is the one above's pair. */
     for (c = 0; c < nchips; ++c) {
       unsigned b, n = slice((unsigned)x.shape[0], c, &b);
-      CHECK(PL_ReadMemBlock(acc[c][0], (PL_Word *)y.data + 2u * b * m->outputs,
-                            m->addr_y, 2u * n * m->outputs));
+      CHECK(PL_ReadMemBlock(acc[c][0], (PL_Word *)y.data + ew * b * m->outputs,
+                            m->addr_y, ew * n * m->outputs));
     }
     if (kan_npy_write(output, &y) != KAN_OK) {
       fprintf(stderr, "model_host: cannot write %s\n", output);

@@ -1,7 +1,8 @@
 // What kan-to-nmc refuses, and a batch smaller than a row tile.
-// An f32 model is refused with the layer and its element type.
-// RUN: sed 's/f64/f32/g' %S/../../Target/CPU/Inputs/kan_small.mlir | not kan-opt --pass-pipeline='builtin.module(kan-compile-nmquad)' 2>&1 | FileCheck %s --check-prefix=F32
-// F32: error: 'kan.feature_gemm' op nmquad builds f64 layers only; this one is 'f32' (--report of an f64 build projects its GEMMs on the f32 kernels)
+// An f32 model trains with sparse ternary directions (f32.mlir); dense
+// ones (the fg rule's) are refused with the reason.
+// RUN: sed 's/f64/f32/g' %S/../../Target/CPU/Inputs/kan_small.mlir | not kan-opt --pass-pipeline='builtin.module(kan-compile-nmquad{train-step=1 n=4 rule=fg})' 2>&1 | FileCheck %s --check-prefix=F32
+// F32: error: nmquad trains f32 models with sparse ternary directions only; dense (normal, rademacher) directions are built for f64 models
 //
 // A batch of 8 rows per chip under 24-row tiles: the copies move at most
 // what the DDR buffers hold.

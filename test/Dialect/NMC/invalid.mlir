@@ -105,3 +105,47 @@ nmc.program @p {
   // expected-error @+1 {{packs into a DDR buffer through two bank buffers of the program}}
   nmc.pack_tangent 0 into @v0 via @stage, @v0 <normal> {streams = array<i64: 0, 1, 2>}
 }
+
+// -----
+
+nmc.program @p attributes {precision = #nmc.precision<f32>} {
+  // expected-error @+1 {{has no f32 kernel for m = 16, n = 64 (n = 64; m = 1..4, 8, 12)}}
+  nmc.kernel @k16 m 16 n 64 <f32>
+}
+
+// -----
+
+nmc.program @p attributes {precision = #nmc.precision<f32>} {
+  nmc.bank_buffer @a bank 4 words 4096
+  nmc.bank_buffer @bt bank 2 words 8192
+  nmc.bank_buffer @c bank 3 words 4096
+  nmc.kernel @k1 m 1 n 64 <f32>
+  nmc.kernel @k4 m 4 n 64 <f32>
+  // expected-error @+1 {{f32 tiles take K in blocks of 64, got k = 45}}
+  nmc.gemm_tile @a, @bt, @c m 4 n 64 k 45 kernels [@k4, @k1]
+}
+
+// -----
+
+nmc.program @p attributes {precision = #nmc.precision<f32>} {
+  nmc.bank_buffer @a bank 4 words 4096
+  nmc.bank_buffer @bt bank 2 words 8192
+  nmc.bank_buffer @c bank 3 words 4096
+  nmc.kernel @k1 m 1 n 32 <f64>
+  nmc.kernel @k4 m 4 n 32 <f64>
+  // expected-error @+1 {{calls @k4 of precision f64 in a program of f32}}
+  nmc.gemm_tile @a, @bt, @c m 4 n 32 k 64 kernels [@k4, @k1]
+}
+
+// -----
+
+// f32 elements take one word: a 12 x 64 C tile needs 768 words.
+nmc.program @p attributes {precision = #nmc.precision<f32>} {
+  nmc.bank_buffer @a bank 4 words 4096
+  nmc.bank_buffer @bt bank 2 words 8192
+  nmc.bank_buffer @c bank 3 words 700
+  nmc.kernel @k1 m 1 n 64 <f32>
+  nmc.kernel @k12 m 12 n 64 <f32>
+  // expected-error @+1 {{the C tile needs 768 words but @c has 700}}
+  nmc.gemm_tile @a, @bt, @c m 12 n 64 k 64 kernels [@k12, @k1]
+}

@@ -19,14 +19,16 @@
 // CORE: void kan_nmc_gemm_tile_f64_1x32(const double *, const double *, double *, int, int, int);
 // CORE: static const kan_nmc_tile_f64 kan_tiles_f64_m24[9] = {{[{][{]}}24, kan_nmc_gemm_tile_f64_24x32}, {20, kan_nmc_gemm_tile_f64_20x32},
 // CORE-SAME: {1, kan_nmc_gemm_tile_f64_1x32{{[}][}]}};
-// CORE: int KAN_NMC_CORE_MAIN(void) {
-// CORE: kan_nmc_sync_array(
-// CORE: if (cmd == KAN_CMD_FORWARD) {
+// One function per nmc.entry; the command loop that calls them is the
+// runtime's (programs/kan_nmc_model_core.c), not in the folder.
+// CORE-NOT: KAN_NMC_CORE_MAIN
+// CORE-NOT: kan_nmc_sync(KAN_SYNC_READY)
+// CORE: static void kan_nmc_entry_forward(const kan_nmc_kan_bufs *B, const kan_nmc_kan_core *cc,
 // CORE: kan_nmc_kan_features(&kan_layers[0],
-// CORE: kan_nmc_barrier((int)cc.ncores);
+// CORE: kan_nmc_barrier((int)cc->ncores);
 // The layer GEMM is the loop nest of nmc.layer_gemm, printed as it is.
 // CORE: /* nmc.layer_gemm 0: @y0 = @f0 @w0^T, this core's rows */
-// CORE-NEXT: kan_nmc_kan_share(rows, &cc, &r0, &r1);
+// CORE-NEXT: kan_nmc_kan_share(rows, cc, &r0, &r1);
 // CORE-NEXT: b0 = 0u;
 // CORE-NEXT: b1 = 1u;
 // CORE-NEXT: for (rb = r0; rb < r1; rb += 24u) { /* nmc.row_tiles */
@@ -52,6 +54,17 @@
 // CORE-NEXT: }
 // CORE-NEXT: kan_nmc_kan_put_c(&kan_layers[0], KAN_ADDR_Y0, c_tile, 24u, rb, mm, b0, b1);
 // CORE-NEXT: }
+// The buffers of this core and the table the command loop dispatches on.
+// CORE: void kan_nmc_kan_bind(kan_nmc_kan_bufs *B) {
+// CORE-NEXT: B->a = a_panel;
+// CORE: const kan_nmc_kan_model kan_nmc_kan_program = {
+// CORE-NEXT: kan_nmc_entry_forward,
+// CORE-NEXT: kan_nmc_entry_train_step,
+// CORE-NEXT: 0, /* split_outputs */
+// CORE-NEXT: KAN_ADDR_IO,
+// CORE-NEXT: KAN_ADDR_X,
+// CORE-NEXT: KAN_ADDR_TARGET,
+// CORE-NEXT: KAN_ADDR_Y1,
 
 // The host side is the runtime's launcher (kan_nmc_launcher.c); the folder
 // gives it only the model's tables.
@@ -91,6 +104,7 @@
 // MAKE-NEXT: KANRT_SRC ?= $(KANRT_PREFIX)/share/kanrt/src
 // MAKE-NEXT: KANRT_NMC_CHECK ?= $(KANRT_PREFIX)/share/kanrt/nmc/check
 // MAKE: NMCC ?= nmc-gcc
+// MAKE: CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
 // MAKE: host-emu:
 // MAKE: host-emu-train:
 // MAKE: nmc:

@@ -1,6 +1,7 @@
 //===- EmuTiles.cpp - FPU tile kernels run from their assembly -----------===//
 //
-// libkanrt_nmc_sim: definitions of kan_nmc_gemm_tile_f64_<m>x32 (and of
+// libkanrt_nmc_sim: definitions of kan_nmc_gemm_tile_f64_<m>x32,
+// kan_nmc_gemm_tile_f32_<m>x64 (and of
 // kan_nmc_axpy_f64, the dense update's kernel) for host
 // emulation (`make host-emu-sim`) that run the folder's own assembly,
 // <symbol>.s in $KAN_NMC_SIM_DIR (default: the working directory), in the
@@ -30,8 +31,11 @@ using namespace kan::nmcsim;
 
 namespace {
 
-constexpr int kRows[] = {1, 2, 3, 4, 8, 12, 16, 20, 24};
+// The f64 x 32 kernels, then the f32 x 64 ones.
+constexpr int kRows[] = {1, 2, 3, 4, 8, 12, 16, 20, 24, 1, 2, 3, 4, 8, 12};
+constexpr int kF32First = 9;
 constexpr int kKinds = sizeof(kRows) / sizeof(kRows[0]);
+int widthOf(int kind) { return kind < kF32First ? 32 : 64; }
 std::atomic<unsigned long long> calls[kKinds], axpyCalls;
 std::once_flag reportOnce;
 
@@ -42,7 +46,8 @@ void report() {
     unsigned long long c = calls[i].load();
     total += c;
     if (c)
-      detail += " " + std::to_string(kRows[i]) + "x32:" + std::to_string(c);
+      detail += " " + std::to_string(kRows[i]) + "x" +
+                std::to_string(widthOf(i)) + ":" + std::to_string(c);
   }
   if (unsigned long long a = axpyCalls.load())
     detail += "; " + std::to_string(a) + " axpy_f64 calls";
@@ -101,7 +106,41 @@ void runTile(int kind, const double *a, const double *bt, double *c, int kk) {
   ++calls[kind];
 }
 
+void runTileF32(int kind, const float *a, const float *bt, float *c, int kk) {
+  std::call_once(reportOnce, [] { std::atexit(report); });
+  int m = kRows[kind], n = 64;
+  std::string symbol = "kan_nmc_gemm_tile_f32_" + std::to_string(m) + "x64";
+  Simulator &sim = simulatorFor(symbol);
+  uint64_t aw = 1ull * m * kk, bw = 1ull * kk * n, cw = 1ull * m * n;
+  if (kk < 64 || kk % 64 != 0 || aw > kBankWords || bw > kBankWords ||
+      cw > kBankWords)
+    fail(symbol + ": a tile of kk = " + std::to_string(kk) +
+         " is not a multiple of 64 that fits the simulated banks");
+  sim.writeFloats(bankBase(1), a, size_t(m) * kk);
+  sim.writeFloats(bankBase(2), bt, size_t(kk) * n);
+  sim.writeFloats(bankBase(3), c, size_t(m) * n);
+  if (!sim.call("_" + symbol,
+                {CallArg::word(bankBase(1)), CallArg::word(bankBase(2)),
+                 CallArg::word(bankBase(3)), CallArg::i32(m), CallArg::i32(n),
+                 CallArg::i32(kk)}))
+    fail(symbol + ": " + sim.error());
+  sim.readFloats(bankBase(3), c, size_t(m) * n);
+  ++calls[kind];
+}
+
 } // namespace
+
+#define KAN_SIM_TILE_F32(I, M)                                                 \
+  extern "C" void kan_nmc_gemm_tile_f32_##M##x64(                              \
+      const float *A, const float *Bt, float *C, int, int, int kk) {           \
+    runTileF32(I, A, Bt, C, kk);                                               \
+  }
+KAN_SIM_TILE_F32(9, 1)
+KAN_SIM_TILE_F32(10, 2)
+KAN_SIM_TILE_F32(11, 3)
+KAN_SIM_TILE_F32(12, 4)
+KAN_SIM_TILE_F32(13, 8)
+KAN_SIM_TILE_F32(14, 12)
 
 #define KAN_SIM_TILE(I, M)                                                     \
   extern "C" void kan_nmc_gemm_tile_f64_##M##x32(                              \

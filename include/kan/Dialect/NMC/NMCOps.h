@@ -23,6 +23,14 @@
 namespace mlir::nmc {
 /// True if an f64 x 32 FPU tile kernel of \p m rows exists.
 bool isF64TileRows(int64_t m);
+/// Row counts of the f32 x 64 tile kernels.
+bool isF32TileRows(int64_t m);
+/// Row counts of the tile kernels of `p`.
+bool isTileRows(Precision p, int64_t m);
+/// 32-bit words per element of `p`.
+inline int64_t wordsPerElement(Precision p) {
+  return p == Precision::f64 ? 2 : 1;
+}
 } // namespace mlir::nmc
 
 #endif // NMC_NMCOPS_H

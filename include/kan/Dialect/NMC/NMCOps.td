@@ -148,11 +148,14 @@ def NMC_ProgramOp : NMC_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let summary = "the core program (one image for every core)";
   let description = [{
     Holds the bank and DDR buffers and the entry points of the program.
-    The verifier checks that the buffers of each bank fit it: 16384 words
+    `precision` is the element type of every model value the program
+    holds (parameters, rows, panels: f64 two words, f32 one) and of its
+    tile kernels. The verifier checks that the buffers of each bank fit it: 16384 words
     per bank; banks 0 and 1 hold code, data and the stack and take no
     buffers (docs/NMQUAD-TARGET.md).
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name);
+  let arguments = (ins SymbolNameAttr:$sym_name,
+      DefaultValuedAttr<NMC_PrecisionAttr, "::mlir::nmc::Precision::f64">:$precision);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasVerifier = 1;
@@ -268,7 +271,10 @@ def NMC_FeaturesOp : NMC_Op<"features"> {
 def NMC_KernelOp : NMC_Op<"kernel", [Symbol, HasParent<"ProgramOp">]> {
   let summary = "an FPU tile micro-kernel the folder carries as assembly";
   let description = [{
-    `C (m x n) += A (m x k) * Bt (k x n)` for any k >= 1, emitted as
+    `C (m x n) += A (m x k) * Bt (k x n)`, emitted as
+    `<sym_name>.s`; f64: n = 32, any k >= 1; f32: n = 64 (two floats per
+    64-bit lane), k a multiple of 64 (the caller pads K chunks with zero
+    columns). Emitted as
     `<sym_name>.s` (GNU syntax, leading `_` on the global). The core
     program calls only kernels declared here, so the set of `nmc.kernel`
     ops is exactly the set of assembly symbols the link needs.

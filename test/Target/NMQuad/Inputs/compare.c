@@ -1,5 +1,5 @@
-/* compare A B [tol]: relative error of two float64 NPY or safetensors files
- * (every tensor of the same name), norm-wise: max_i |a_i-b_i| / max_i |b_i|,
+/* compare A B [tol]: relative error of two float64 (or two float32) NPY or
+ * safetensors files (every tensor of the same name), norm-wise: max_i |a_i-b_i| / max_i |b_i|,
  * so outputs near zero after a long, reordered sum do not dominate. */
 #include <kanrt/io.h>
 #include <kanrt/tensor.h>
@@ -8,19 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+static double at(const kan_tensor *t, size_t i) {
+  return t->dtype == KAN_DTYPE_F32 ? (double)((const float *)t->data)[i]
+                                   : ((const double *)t->data)[i];
+}
+
 static double maxrel(const kan_tensor *a, const kan_tensor *b, int *bad) {
   size_t n = kan_tensor_numel(a), i;
   double m = 0.0, big = 0.0;
-  if (n != kan_tensor_numel(b) || a->dtype != KAN_DTYPE_F64 ||
-      b->dtype != KAN_DTYPE_F64) {
+  if (n != kan_tensor_numel(b) || a->dtype != b->dtype ||
+      (a->dtype != KAN_DTYPE_F64 && a->dtype != KAN_DTYPE_F32)) {
     *bad = 1;
     return 0.0;
   }
   for (i = 0; i < n; ++i)
-    if (fabs(((double *)b->data)[i]) > big)
-      big = fabs(((double *)b->data)[i]);
+    if (fabs(at(b, i)) > big)
+      big = fabs(at(b, i));
   for (i = 0; i < n; ++i) {
-    double x = ((double *)a->data)[i], y = ((double *)b->data)[i];
+    double x = at(a, i), y = at(b, i);
     double f = big;
     double d = fabs(x - y) / (f > 1e-300 ? f : 1e-300);
     if (x != y && d > m)
