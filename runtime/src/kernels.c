@@ -66,19 +66,6 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #ifndef KAN_SPAN_NV_F64
 #define KAN_SPAN_NV_F64 8
 #endif
-/* Rows per pass of the span kernel's output block: 2 rows of 8 f64
-   accumulators with AVX-512 (32 registers; measured 7 % faster than one
-   row), one otherwise (f32 with AVX-512, 2 rows of 4: no faster). */
-#ifndef KAN_SPAN_ROWS_F32
-#define KAN_SPAN_ROWS_F32 1
-#endif
-#ifndef KAN_SPAN_ROWS_F64
-#if KAN_SPAN_VBYTES == 64
-#define KAN_SPAN_ROWS_F64 2
-#else
-#define KAN_SPAN_ROWS_F64 1
-#endif
-#endif
 /* Bytes of the Wspan slice of one input block that should stay in L1. */
 #define KAN_SPAN_L1_BYTES 20480
 
@@ -113,13 +100,11 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #define NAME(f) KAN_ISA_NAME(f##_f64)
 #define EXP exp
 #define KAN_SPAN_NV KAN_SPAN_NV_F64
-#define KAN_SPAN_ROWS KAN_SPAN_ROWS_F64
 #include "kernels.inc"
 #undef T
 #undef NAME
 #undef EXP
 #undef KAN_SPAN_NV
-#undef KAN_SPAN_ROWS
 #undef KAN_ITYPE
 #undef KAN_EPS
 #undef KAN_EXP_LO
@@ -152,10 +137,8 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #define NAME(f) KAN_ISA_NAME(f##_f32)
 #define EXP expf
 #define KAN_SPAN_NV KAN_SPAN_NV_F32
-#define KAN_SPAN_ROWS KAN_SPAN_ROWS_F32
 #include "kernels.inc"
 #undef T
 #undef NAME
 #undef EXP
 #undef KAN_SPAN_NV
-#undef KAN_SPAN_ROWS
