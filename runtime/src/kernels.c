@@ -5,6 +5,10 @@
 
 #include "internal.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 /* kanrt compiles this file once per instruction-set level with
    -DKAN_ISA_SUFFIX=_<isa> (kernels named kan_<kernel>_<type>_<isa>, reached
    through isa.c). Without it (a single-level build such as the NMC core
