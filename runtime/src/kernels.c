@@ -5,6 +5,10 @@
 
 #include "internal.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 /* kanrt compiles this file once per instruction-set level with
    -DKAN_ISA_SUFFIX=_<isa> (kernels named kan_<kernel>_<type>_<isa>, reached
    through isa.c). Without it (a single-level build such as the NMC core
@@ -96,6 +100,11 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
    (r) * ((T)(1.0 / 39916800) +                                               \
    (r) * ((T)(1.0 / 479001600) +                                              \
    (r) * (T)(1.0 / 6227020800))))))))))))
+#if defined(__AVX512F__)
+#define KAN_V512_MASKZ_LOADU(mk, p) _mm512_maskz_loadu_pd((__mmask8)(mk), (p))
+#define KAN_V512_MASK_STOREU(p, mk, v)                                         \
+  _mm512_mask_storeu_pd((p), (__mmask8)(mk), (__m512d)(v))
+#endif
 #define T double
 #define NAME(f) KAN_ISA_NAME(f##_f64)
 #define EXP exp
@@ -105,6 +114,8 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
 #undef NAME
 #undef EXP
 #undef KAN_SPAN_NV
+#undef KAN_V512_MASKZ_LOADU
+#undef KAN_V512_MASK_STOREU
 #undef KAN_ITYPE
 #undef KAN_EPS
 #undef KAN_EXP_LO
@@ -133,6 +144,11 @@ KAN_EXPORT size_t kan_grid_aux_size(size_t in, int G, int k) {
    (r) * ((T)(1.0 / 24) +                                                     \
    (r) * ((T)(1.0 / 120) +                                                    \
    (r) * ((T)(1.0 / 720) + (r) * (T)(1.0 / 5040))))))
+#if defined(__AVX512F__)
+#define KAN_V512_MASKZ_LOADU(mk, p) _mm512_maskz_loadu_ps((__mmask16)(mk), (p))
+#define KAN_V512_MASK_STOREU(p, mk, v)                                         \
+  _mm512_mask_storeu_ps((p), (__mmask16)(mk), (__m512)(v))
+#endif
 #define T float
 #define NAME(f) KAN_ISA_NAME(f##_f32)
 #define EXP expf

@@ -239,7 +239,14 @@ INSTANTIATE_TEST_SUITE_P(
                       SpanCase{20, 11, 64, 3, 2, true},  // quadratic
                       SpanCase{20, 11, 40, 4, 1, false}, // linear
                       SpanCase{12, 5, 33, 20, 3, true},  // large G: 1 input/block
-                      SpanCase{9, 3, 8, 1, 0, true}));   // k = 0, G = 1
+                      SpanCase{9, 3, 8, 1, 0, true},     // k = 0, G = 1
+                      // Cubic, whole 64-output blocks: rows grouped by
+                      // window start (AVX-512), by compares for G <= 16
+                      // (a partial last step of 16 rows), by a counting
+                      // sort above; a masked tail.
+                      SpanCase{45, 11, 128, 16, 3, true},
+                      SpanCase{150, 7, 64, 20, 3, true},
+                      SpanCase{37, 6, 67, 5, 3, false}));
 
 // y' = J x' with the span-local input Jacobian equals the reference JVP
 // along an input tangent (weights fixed), on interior, end and outside
@@ -376,6 +383,48 @@ TEST(Layer, SpanKernelsDoNotDependOnTheRowSplit) {
     EXPECT_TRUE(same(J, Js)) << "uniform=" << uniform;
     EXPECT_TRUE(same(P, Ps)) << "uniform=" << uniform;
   }
+}
+
+// The same for whole output blocks and a tail (with AVX-512 the rows of an
+// input are grouped by window start, and the grouping depends on which rows
+// a call has): each row's outputs must not depend on the split, in f64 and
+// f32.
+template <typename T, typename Fwd, typename Size, typename Prep,
+          typename Pack>
+static void expectSpanRowSplitSameBits(Fwd fwd, Size size, Prep prep,
+                                       Pack pack) {
+  const size_t N = 53, I = 9, O = 69;
+  const int G = 5, k = 3;
+  std::mt19937 rng(77);
+  Layer l = makeLayer(I, O, G, k, true, rng);
+  auto xd = randomVector(N * I, rng, -3, 3);
+  xd[7] = std::nan("");
+  auto cv = [](const std::vector<double> &v) {
+    return std::vector<T>(v.begin(), v.end());
+  };
+  std::vector<T> x = cv(xd), grid = cv(l.grid), wb = cv(l.wb), c = cv(l.c),
+                 s = cv(l.s), aux(kan_grid_aux_size(I, G, k)),
+                 W(I * (G + k + 1) * O), y(N * O), ys(N * O),
+                 work(size(N, G, k) / sizeof(T) + 1);
+  ASSERT_EQ(prep(I, G, k, grid.data(), aux.data()), KAN_OK);
+  pack(O, I, G, k, wb.data(), c.data(), s.data(), W.data(), O);
+  fwd(N, I, O, G, k, KAN_ACT_SILU, x.data(), I, grid.data(), aux.data(),
+      W.data(), O, work.data(), y.data(), O);
+  for (size_t r0 = 0, step = 1; r0 < N; r0 += step, step = step * 2 % 37 + 1) {
+    const size_t m = std::min(step, N - r0);
+    fwd(m, I, O, G, k, KAN_ACT_SILU, x.data() + r0 * I, I, grid.data(),
+        aux.data(), W.data(), O, work.data(), ys.data() + r0 * O, O);
+  }
+  EXPECT_EQ(std::memcmp(y.data(), ys.data(), y.size() * sizeof(T)), 0);
+}
+
+TEST(Layer, SpanForwardBlocksDoNotDependOnTheRowSplit) {
+  expectSpanRowSplitSameBits<double>(
+      kan_layer_forward_span_f64, kan_layer_forward_work_size_f64,
+      kan_grid_prepare_f64, kan_pack_weights_span_f64);
+  expectSpanRowSplitSameBits<float>(
+      kan_layer_forward_span_f32, kan_layer_forward_work_size_f32,
+      kan_grid_prepare_f32, kan_pack_weights_span_f32);
 }
 
 TEST(Layer, SpanForwardEmptyInputsGiveZero) {

@@ -99,9 +99,11 @@ void kan_pack_features_jvp_f32(size_t m, size_t in, int G, int k, int act,
  * so each row does in*(k+2) instead of in*(G+k+1) multiply-adds per output.
  * Wspan comes from kan_pack_weights_span_* (stride ldw >= out). Inputs are
  * taken in blocks whose slice of Wspan stays in L1; for each block the span
- * values of all m rows go to work (kan_layer_forward_work_size_* bytes) and
- * are consumed at once. The sum order differs from the dense GEMM, so
- * results agree with it to rounding, not bit for bit. */
+ * values of all m rows (and, for the cubic with AVX-512, the rows grouped by
+ * window start) go to work (kan_layer_forward_work_size_* bytes) and are
+ * consumed at once. The sum order differs from the dense GEMM, so results
+ * agree with it to rounding, not bit for bit; a row's result does not depend
+ * on the other rows of the call. */
 void kan_layer_forward_span_f64(size_t m, size_t in, size_t out, int G, int k,
                                 int act, const double *x, size_t ldx,
                                 const double *grid, const double *aux,
