@@ -41,6 +41,8 @@
 #include <cmath>
 #include <csignal>
 #include <optional>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -308,6 +310,33 @@ static int failTogether(Error e) {
   llvm::errs().flush();
   llvm::WithColor::error(llvm::errs(), "kan-train") << llvm::toString(std::move(e)) << "\n";
   return 1;
+}
+
+/// A field of /proc/self/status in MiB (VmRSS, VmHWM); NAN where unknown.
+static double procStatusMiB(llvm::StringRef field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f)
+    return NAN;
+  char line[256];
+  double mib = NAN;
+  while (fgets(line, sizeof(line), f))
+    if (llvm::StringRef(line).starts_with(field) &&
+        line[field.size()] == ':') {
+      mib = std::strtod(line + field.size() + 1, nullptr) / 1024.0;
+      break;
+    }
+  fclose(f);
+  return mib;
+}
+
+/// Resets the peak RSS to the current RSS (Linux: clear_refs 5), so that
+/// VmHWM afterwards is the peak of what follows.
+static bool resetPeakRss() {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f)
+    return false;
+  bool ok = fputs("5", f) >= 0;
+  return fclose(f) == 0 && ok;
 }
 
 static std::string fmtDouble(double v) {
@@ -1292,6 +1321,11 @@ int main(int argc, char **argv) {
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
+  // Memory: the process holds the data, the model, the optimiser state and
+  // the compiled step before the first step; what the steps add on top is
+  // the peak of the training part (no backward pass, nothing kept).
+  double rssBefore = procStatusMiB("VmRSS");
+  bool peakReset = resetPeakRss();
   double emaLoss = 0, emaWeight = 0, lastLoss = NAN;
   double start = nowSeconds();
   int64_t step = rc.startStep;
@@ -1538,7 +1572,10 @@ int main(int argc, char **argv) {
                                                  : std::string("null"))
                << ",\"optimizer\":\"" << rc.optimizer
                << "\",\"base_lr\":" << jsonNumber(rc.train.lr)
-               << ",\"batch\":" << rc.batch << ",\"engine\":\""
+               << ",\"batch\":" << rc.batch << ",\"rss_before_steps_mb\":"
+               << jsonNumber(rssBefore) << ",\"peak_rss_steps_mb\":"
+               << jsonNumber(peakReset ? procStatusMiB("VmHWM") : NAN)
+               << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
                << kan_isa_name(kan_isa_active()) << "\",\"ranks\":"
                << (dist ? dist->ranks() : 1) << ",\"partition\":\""
