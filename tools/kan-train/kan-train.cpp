@@ -1,9 +1,11 @@
 //===- kan-train.cpp - train a KAN without backpropagation ------*- C++ -*-===//
 //
-// Trains a KAN classifier with noise_step / forward-gradient updates (one
-// forward pass with n tangent directions per step, ALGORITHMS.md section 3)
-// on IDX or CSV data. Without arguments: KAN [784, 64, 10] on Fashion-MNIST
-// for ten minutes. Progress goes to stderr, one JSON summary line to stdout.
+// Trains a KAN classifier with forward-mode updates (activity-perturbed
+// forward gradients, noise_step or the weight-perturbation forward gradient:
+// one forward sweep with n tangent directions per step, ALGORITHMS.md
+// section 3) on IDX or CSV data. Without arguments: KAN [784, 64, 10] on
+// Fashion-MNIST for ten minutes with the best measured rule's recipe.
+// Progress goes to stderr, one JSON summary line to stdout.
 //
 // Determinism: the batch at step s is a pure function of (--seed, s) and the
 // perturbations of (--seed, s, direction, tensor), so a run resumed from a
