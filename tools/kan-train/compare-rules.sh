@@ -14,10 +14,13 @@
 # JSON summary (NAME.json) and stderr with the /usr/bin/time -v report
 # (NAME.err) under DIR (default compare-rules-<date>).
 #
-# --memory CSV measures instead the peak RSS of 10 steps of every row on the
-# rows of CSV (a small data set, so that the data do not dominate), next to
-# PyTorch backprop's step (bench/torch/peer_bench.py --only train_memory)
-# when Debian's torch is installed.
+# --memory CSV measures instead the memory of 10 steps of every row on the
+# rows of CSV (a small data set, so that the data do not dominate): the RSS
+# before the first step and the peak of the steps (kan-train's JSON) and the
+# whole process's peak, next to PyTorch backprop's step
+# (bench/torch/peer_bench.py --only train_memory) when Debian's torch is
+# installed (PEER=0 skips it). KAN_TRAIN_ARGS="--batch 256" matches the
+# peer's batch.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -40,7 +43,7 @@ if [ $# -eq 0 ]; then
   set -- \
     "activity=" \
     "ternary=--rule ternary" \
-    "ternary-momentum=--rule ternary --optimizer momentum --lr 2e-3" \
+    "ternary-momentum=--rule ternary --optimizer momentum --lr 1e-3" \
     "fg=--rule fg"
 fi
 [ -x "$kt" ] || { echo "compare-rules.sh: $kt is not built (bash scripts/build.sh kan-train)" >&2; exit 1; }
@@ -58,17 +61,20 @@ print("%.2f %%" % (100 * v) if sys.argv[2] == "test_accuracy" and v is not None
       else "{:,}".format(v) if isinstance(v, int) else v)' "$1" "$2"; }
 
 if [ -n "$memcsv" ]; then
-  echo "| run | options | peak RSS, 10 steps on $(basename "$memcsv") |"
-  echo "|---|---|---|"
+  echo "| run | options | before the steps | peak of the steps | added by the steps | whole process |"
+  echo "|---|---|---|---|---|---|"
   for spec in "$@"; do
     name=${spec%%=*} opts=${spec#*=}
     # shellcheck disable=SC2086
     /usr/bin/time -v "$kt" --train-csv "$memcsv" --steps 10 --time-budget 0 \
       --threads "$threads" --eval-every 0 --work-dir "$out/mem-$name" $opts \
       ${KAN_TRAIN_ARGS:-} > "$out/mem-$name.json" 2> "$out/mem-$name.time"
-    echo "| $name | \`${opts:-(defaults)}\` | $(rss "$out/mem-$name.time") MiB |"
+    read -r before peak < <(/usr/bin/python3 -c 'import json,sys
+j = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+print(j["rss_before_steps_mb"], j["peak_rss_steps_mb"])' "$out/mem-$name.json")
+    echo "| $name | \`${opts:-(defaults)}\` | $before MiB | $peak MiB | $(/usr/bin/python3 -c "print('%.1f' % ($peak - $before))") MiB | $(rss "$out/mem-$name.time") MiB |"
   done
-  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  if [ "${PEER:-1}" != 0 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo
     echo "PyTorch backprop (bench/torch/peer_bench.py --only train_memory):"
     /usr/bin/python3 "$root/bench/torch/peer_bench.py" --only train_memory --reps 1 | tee "$out/peer-memory.jsonl"
