@@ -179,7 +179,8 @@ static cli::opt<double> adamEpsOpt("adam-eps", cl::init(1e-8),
     cl::desc("Adam denominator offset, > 0 (default 1e-8)"),
     bounds(epsBounds), cl::cat(trainCat));
 static cli::opt<double> lrOpt("lr", cl::init(1e-2),
-    cl::desc("Learning rate (default: the rule's recipe, see --rule)"),
+    cl::desc("Learning rate (default: the rule's recipe, see --rule; 1e-2 "
+             "for --task regression)"),
     bounds(cli::learningRate), cl::cat(trainCat));
 static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
     cl::desc("Step-size schedule over the run: cosine (default), linear or "
@@ -1122,20 +1123,15 @@ int main(int argc, char **argv) {
   // The ranks of --partition apply the rule's plain update from the
   // exchanged scalars; the activity update and the optimiser state are
   // per process.
-  // The default rule's recipe is one of them: say so when no --rule chose it.
-  std::string byDefault =
-      resuming || ruleOpt.getNumOccurrences()
-          ? std::string()
-          : " (the default rule " + rc.train.rule +
-                (rc.train.rule == "activity" ? ")" : "'s recipe)");
+  // When no --rule chose the rule, say that the default did.
+  bool ruleByDefault = !resuming && !ruleOpt.getNumOccurrences();
   if (dist && activity)
-    return fail(makeError("--rule activity" + byDefault +
-                          " runs in one process (its update "
-                          "is a function of the batch, not of the scalars "
-                          "the ranks exchange); drop --partition" +
-                          (byDefault.empty()
-                               ? ""
-                               : " or give --rule ternary or --rule fg")));
+    return fail(makeError(
+        std::string(ruleByDefault ? "the default rule, activity,"
+                                  : "--rule activity") +
+        " runs in one process (its update is a function of the batch, not "
+        "of the scalars the ranks exchange); drop --partition" +
+        (ruleByDefault ? " or give --rule ternary or --rule fg" : "")));
   if (dist && rc.method() != KAN_METHOD_SGD)
     return fail(makeError("--optimizer " + rc.optimizer +
                           (optimizerOpt.getNumOccurrences()
@@ -1324,8 +1320,8 @@ int main(int argc, char **argv) {
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
   // Memory: the process holds the data, the model, the optimiser state and
-  // the compiled step before the first step; what the steps add on top is
-  // the peak of the training part (no backward pass, nothing kept).
+  // the compiled step before the first step; the steps' peak (evaluations
+  // every --eval-every included) is what training adds on top.
   double rssBefore = procStatusMiB("VmRSS");
   bool peakReset = resetPeakRss();
   double emaLoss = 0, emaWeight = 0, lastLoss = NAN;
@@ -1504,6 +1500,8 @@ int main(int argc, char **argv) {
         return fail(std::move(e));
   }
   double seconds = nowSeconds() - start;
+  // (Before the final evaluation and checkpoint.)
+  double peakSteps = peakReset ? procStatusMiB("VmHWM") : NAN;
   progress.finish();
   if (logError) {
     const std::string &msg = *logError;
@@ -1576,7 +1574,7 @@ int main(int argc, char **argv) {
                << "\",\"base_lr\":" << jsonNumber(rc.train.lr)
                << ",\"batch\":" << rc.batch << ",\"rss_before_steps_mb\":"
                << jsonNumber(rssBefore) << ",\"peak_rss_steps_mb\":"
-               << jsonNumber(peakReset ? procStatusMiB("VmHWM") : NAN)
+               << jsonNumber(peakSteps)
                << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
                << kan_isa_name(kan_isa_active()) << "\",\"ranks\":"
