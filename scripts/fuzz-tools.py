@@ -236,7 +236,7 @@ OPTIONS = {
     "--grid": ["1", "5", "0", "-1", "64"],
     "--order": ["0", "1", "3", "15", "16"],
     "--dtype": ["f32", "f64", "f16"],
-    "--rule": ["ternary", "fg", "x"],
+    "--rule": ["ternary", "fg", "activity", "x"],
     "--dist": ["sparse", "normal", "rademacher", "x", ""],
     "--directions": ["1", "2", "0", "-1", "1048577"],
     "--density": ["0.5", "1", "0", "-1", "2", "nan", "1e-300"],
@@ -280,7 +280,9 @@ def fuzz(a):
     csv = os.path.join(work, "train.csv")
     shutil.copy(os.path.join(inputs, "blobs_train.csv"), csv)
     # Seeds: a trained checkpoint and its log, the model as MLIR.
-    st, err = run(a.bin, ["kan-train", "--train-csv=" + csv, "--widths=8,6,3",
+    # (noise_step: its log replays from seeds and scalars, without the data)
+    st, err = run(a.bin, ["kan-train", "--rule=ternary", "--train-csv=" + csv,
+                          "--widths=8,6,3",
                           "--steps=4", "--batch=8", "--directions=8",
                           "--work-dir=" + work, "--checkpoint=seed.safetensors"],
                   work)

@@ -14,7 +14,7 @@ trap 'rm -rf "$W"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=${OMPI_MCA_btl:-self,vader}
 MPIRUN="mpirun --oversubscribe -np"
-common=(--steps "$STEPS" --eval-every 0 --checkpoint-every 0 --threads 1
+common=(--rule ternary --steps "$STEPS" --eval-every 0 --checkpoint-every 0 --threads 1
         --work-dir "$W" --seed 1)
 rate() { sed -n 's/.*"steps_per_second":\([0-9.e+-]*\).*/\1/p'; }
 run() { # label, command...

@@ -74,7 +74,7 @@ def test_fit_stops_on_callback_and_time_budget():
 def test_trainer_equals_kan_train(tmp_path, tools_dir):
     """Trainer.fit and kan-train run the same compiled step on the same
     batches: from kan-train's initial weights they end with the same bytes."""
-    run = [os.path.join(tools_dir, "kan-train"), "--train-csv",
+    run = [os.path.join(tools_dir, "kan-train"), "--rule", "ternary", "--train-csv",
            os.path.join(INPUTS, "blobs_train.csv"), "--widths", "8,6,3",
            "--batch", "32", "--lr", "0.05", "--density", "0.1", "-n", "8",
            "--steps", "30", "--lr-schedule", "linear", "--seed", "7", "--threads", "1",

@@ -46,11 +46,12 @@ static cli::opt<int64_t> targetsOpt("targets", cl::init(1),
 // Shared with classification (kan-train.cpp), which has other methods.
 static cl::opt<std::string> optimizerOpt("optimizer", cl::init(""),
     cl::desc("Classification: how the estimated update g moves the weights: "
-             "sgd (theta -= lr g, default), momentum (m = beta1 m + g; "
+             "sgd (theta -= lr g), momentum (m = beta1 m + g; "
              "theta -= lr m) or adam (bias-corrected moments, --beta1, "
              "--beta2, --adam-eps); the state goes into the checkpoint "
              "(optimizer.* tensors) and replay rebuilds it; one process only "
-             "(no --partition). Regression: lbfgs (default), adam, or "
+             "(no --partition); default: the rule's recipe (see --rule). "
+             "Regression: lbfgs (default), adam, or "
              "adam+lbfgs (--adam-steps of Adam at --lr, then L-BFGS)"),
     cl::cat(regressionCat));
 cl::opt<std::string> &kan::train::optimizerOption() { return optimizerOpt; }

@@ -1,9 +1,11 @@
 //===- kan-train.cpp - train a KAN without backpropagation ------*- C++ -*-===//
 //
-// Trains a KAN classifier with noise_step / forward-gradient updates (one
-// forward pass with n tangent directions per step, ALGORITHMS.md section 3)
-// on IDX or CSV data. Without arguments: KAN [784, 64, 10] on Fashion-MNIST
-// for ten minutes. Progress goes to stderr, one JSON summary line to stdout.
+// Trains a KAN classifier with forward-mode updates (activity-perturbed
+// forward gradients, noise_step or the weight-perturbation forward gradient:
+// one forward sweep with n tangent directions per step, ALGORITHMS.md
+// section 3) on IDX or CSV data. Without arguments: KAN [784, 64, 10] on
+// Fashion-MNIST for ten minutes with the best measured rule's recipe.
+// Progress goes to stderr, one JSON summary line to stdout.
 //
 // Determinism: the batch at step s is a pure function of (--seed, s) and the
 // perturbations of (--seed, s, direction, tensor), so a run resumed from a
@@ -41,6 +43,8 @@
 #include <cmath>
 #include <csignal>
 #include <optional>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -70,9 +74,50 @@ static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
              "weight U(+-0.05/G)); default 0"),
     cl::cat(modelCat));
 
-// Training step. The rule, distribution and density default to
-// kan-build-train-step's options (one source, Passes.td).
+// Training step. The distribution and density default to
+// kan-build-train-step's options (one source, Passes.td). The rule, the
+// number of directions, the optimiser and the step size come from the
+// rule's recipe below unless given; the options' own initial values are
+// kan-build-train-step's ternary defaults, which a checkpoint without the
+// metadata (written before it was recorded) was trained with.
 static const TrainConfig stepDefaults;
+
+namespace {
+/// A rule's best measured settings (tools/kan-train/README.md, "Which rule
+/// wins": Fashion-MNIST, [784,64,10], ten minutes, two threads).
+struct Recipe {
+  const char *rule;
+  int64_t directions;
+  const char *optimizer;
+  double lr;
+};
+} // namespace
+static const Recipe recipes[] = {
+    {"activity", 32, "adam", 2e-3},
+    {"ternary", 128, "sgd", 1e-2},
+    {"fg", 32, "adam", 1e-3},
+};
+/// The rule of a run that names none: the best of the table.
+static const Recipe &defaultRecipe = recipes[0];
+static const Recipe *findRecipe(llvm::StringRef rule) {
+  for (const Recipe &r : recipes)
+    if (rule == r.rule)
+      return &r;
+  return nullptr;
+}
+static std::string describeRecipe(const Recipe &r) {
+  char lr[32];
+  snprintf(lr, sizeof(lr), "%g", r.lr);
+  return llvm::formatv("--rule {0} -n {1} --optimizer {2} --lr {3}", r.rule,
+                       r.directions, r.optimizer, lr)
+      .str();
+}
+static std::string recipeList() {
+  std::string s;
+  for (const Recipe &r : recipes)
+    s += "\n  " + describeRecipe(r) + (&r == &defaultRecipe ? "  (default)" : "");
+  return s;
+}
 // Moment decays in [0, 1) and Adam's eps > 0.
 static const cli::Bounds<double> decayBounds{0.0, 1.0, false, true};
 static const cli::Bounds<double> epsBounds{0.0, std::nullopt, true, false};
@@ -82,7 +127,15 @@ static const std::string ruleDesc =
     "theta -= lr/n * sum_i a_i v_i) or activity (per-example perturbations "
     "of every hidden layer's pre-activations, exact local derivative at the "
     "output, the update as a second GEMM; its replay re-runs the steps and "
-    "needs the data); default " + stepDefaults.rule;
+    "needs the data); default " + std::string(defaultRecipe.rule) +
+    ", the best measured. A rule brings its recipe (-n, --optimizer, --lr) "
+    "for the options not given: " + [] {
+      std::string s;
+      for (const Recipe &r : recipes)
+        s += (&r == recipes ? "" : "; ") + describeRecipe(r);
+      return s;
+    }() + " (kan-build-train-step's own default rule, which kan-opt and "
+          "kan-translate use, stays ternary)";
 static cl::opt<std::string> ruleOpt("rule", cl::init(stepDefaults.rule),
     cl::desc(ruleDesc), cl::cat(trainCat));
 static cl::opt<std::string> distOpt("dist", cl::init(stepDefaults.dist),
@@ -91,12 +144,16 @@ static cl::opt<std::string> distOpt("dist", cl::init(stepDefaults.dist),
              "sparse_ternary for ternary, normal for fg and activity"),
     cl::cat(trainCat));
 static cli::opt<int64_t> directionsOpt("directions", cl::init(128),
-    cl::desc("Directions (JVPs) per step, also -n (default 128)"),
+    cl::desc("Directions (JVPs) per step, also -n (default: the rule's "
+             "recipe, see --rule)"),
     bounds(cli::directions), cl::cat(trainCat));
 static cl::alias directionsAlias("n", cl::aliasopt(directionsOpt), cl::desc("Alias for --directions"));
 static const std::string densityDesc =
-    "Fraction of non-zeros of sparse directions (default " +
-    llvm::formatv("{0}", stepDefaults.density).str() + ")";
+    "Fraction of non-zeros of sparse directions (default " + [] {
+      char buf[32];
+      snprintf(buf, sizeof(buf), "%g", stepDefaults.density);
+      return std::string(buf);
+    }() + "; the ternary rule's)";
 static cli::opt<double> densityOpt("density", cl::init(stepDefaults.density),
     cl::desc(densityDesc), bounds(cli::density), cl::cat(trainCat));
 // --optimizer (sgd, momentum or adam here) is shared with --task regression.
@@ -121,7 +178,10 @@ static cli::opt<double> beta2Opt("beta2", cl::init(0.999),
 static cli::opt<double> adamEpsOpt("adam-eps", cl::init(1e-8),
     cl::desc("Adam denominator offset, > 0 (default 1e-8)"),
     bounds(epsBounds), cl::cat(trainCat));
-static cli::opt<double> lrOpt("lr", cl::init(1e-2), cl::desc("Learning rate (default 1e-2)"), bounds(cli::learningRate), cl::cat(trainCat));
+static cli::opt<double> lrOpt("lr", cl::init(1e-2),
+    cl::desc("Learning rate (default: the rule's recipe, see --rule; 1e-2 "
+             "for --task regression)"),
+    bounds(cli::learningRate), cl::cat(trainCat));
 static cl::opt<std::string> lrScheduleOpt("lr-schedule", cl::init("cosine"),
     cl::desc("Step-size schedule over the run: cosine (default), linear or "
              "constant. It decays lr to lr * --lr-final over "
@@ -253,6 +313,33 @@ static int failTogether(Error e) {
   llvm::errs().flush();
   llvm::WithColor::error(llvm::errs(), "kan-train") << llvm::toString(std::move(e)) << "\n";
   return 1;
+}
+
+/// A field of /proc/self/status in MiB (VmRSS, VmHWM); NAN where unknown.
+static double procStatusMiB(llvm::StringRef field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f)
+    return NAN;
+  char line[256];
+  double mib = NAN;
+  while (fgets(line, sizeof(line), f))
+    if (llvm::StringRef(line).starts_with(field) &&
+        line[field.size()] == ':') {
+      mib = std::strtod(line + field.size() + 1, nullptr) / 1024.0;
+      break;
+    }
+  fclose(f);
+  return mib;
+}
+
+/// Resets the peak RSS to the current RSS (Linux: clear_refs 5), so that
+/// VmHWM afterwards is the peak of what follows.
+static bool resetPeakRss() {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f)
+    return false;
+  bool ok = fputs("5", f) >= 0;
+  return fclose(f) == 0 && ok;
 }
 
 static std::string fmtDouble(double v) {
@@ -497,11 +584,19 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
     if (dtypeOpt != "f64" && dtypeOpt != "f32")
       return makeError("--dtype must be f64 or f32, not '" + dtypeOpt + "'");
     rc.shape.f32 = dtypeOpt == "f32";
-    rc.train.rule = ruleOpt;
+    // The options not given come from the rule's recipe.
+    rc.train.rule = ruleOpt.getNumOccurrences() ? ruleOpt.getValue()
+                                                : defaultRecipe.rule;
+    const Recipe *recipe = findRecipe(rc.train.rule);
+    if (!recipe)
+      return makeError("--rule must be ternary, fg or activity, not '" +
+                       rc.train.rule + "'");
     rc.train.dist = distOpt;
-    rc.train.directions = directionsOpt;
+    rc.train.directions = directionsOpt.getNumOccurrences()
+                              ? directionsOpt.getValue()
+                              : recipe->directions;
     rc.train.density = densityOpt;
-    rc.train.lr = lrOpt;
+    rc.train.lr = lrOpt.getNumOccurrences() ? lrOpt.getValue() : recipe->lr;
     rc.schedule = lrScheduleOpt;
     rc.lrFinal = lrFinalOpt;
     rc.scheduleSteps = lrScheduleSteps.getNumOccurrences()
@@ -510,7 +605,8 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
     rc.batch = batchOpt;
     rc.seed = seedOpt;
     rc.initSeed = initSeed;
-    rc.optimizer = optimizerOpt.empty() ? "sgd" : optimizerOpt.getValue();
+    rc.optimizer = optimizerOpt.getNumOccurrences() ? optimizerOpt.getValue()
+                                                    : recipe->optimizer;
     rc.beta1 = beta1Opt;
     rc.beta2 = beta2Opt;
     rc.eps = adamEpsOpt;
@@ -969,19 +1065,26 @@ int main(int argc, char **argv) {
                             &kan::train::distributedCategory(),
                             &cli::limitsCategory(),
                             &kan::train::regressionCategory()});
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "kan-train: train a KAN without backpropagation\n\n"
-      "With no arguments trains KAN [784,64,10] (G=5, k=3, f64) with "
-      "noise_step\n(128 sparse ternary directions per step, batch 128, lr "
-      "1e-2 decaying to 1e-3)\non Fashion-MNIST for 600 s. Progress goes to "
-      "stderr; the last line on stdout\nis a JSON summary "
-      "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",...}.\n\n"
+  // (Static: the parser keeps the overview.)
+  static const std::string overview =
+      llvm::formatv("kan-train: train a KAN without backpropagation\n\n"
+                    "With no arguments trains KAN [784,64,10] (G=5, k=3, "
+                    "f64) on Fashion-MNIST\nfor 600 s with the best "
+                    "measured rule's recipe,\n{0} (batch 128, lr decaying "
+                    "to a tenth by a cosine).\nThe options not given come "
+                    "from the rule's recipe:",
+                    describeRecipe(defaultRecipe))
+          .str() +
+      recipeList() +
+      "\nProgress goes to stderr; the last line on stdout is a JSON summary\n"
+      "{\"steps\",\"seconds\",\"loss\",\"test_accuracy\",\"rule\","
+      "\"directions\",\"optimizer\",...}.\n\n"
       "--task regression fits the last --targets CSV columns by least squares\n"
       "(exact forward-mode gradient, L-BFGS and/or Adam); its summary has\n"
       "train_rmse and test_rmse instead of test_accuracy.\n\n"
       "  --threads=N  threads of the compiled train step over batch row tiles\n"
-      "               (default: the number of cores; at most 1024)\n");
+      "               (default: the number of cores; at most 1024)\n";
+  cl::ParseCommandLineOptions(argc, argv, overview);
   if (std::string e = kan::train::checkTaskOption(); !e.empty())
     return fail(makeError(e));
   if (kan::train::regressionRequested())
@@ -1020,16 +1123,29 @@ int main(int argc, char **argv) {
   // The ranks of --partition apply the rule's plain update from the
   // exchanged scalars; the activity update and the optimiser state are
   // per process.
+  // When no --rule chose the rule, say that the default did.
+  bool ruleByDefault = !resuming && !ruleOpt.getNumOccurrences();
   if (dist && activity)
-    return fail(makeError("--rule activity runs in one process (its update "
-                          "is a function of the batch, not of the scalars "
-                          "the ranks exchange); drop --partition"));
+    return fail(makeError(
+        std::string(ruleByDefault ? "the default rule, activity,"
+                                  : "--rule activity") +
+        " runs in one process (its update is a function of the batch, not "
+        "of the scalars the ranks exchange); drop --partition" +
+        (ruleByDefault ? " or give --rule ternary or --rule fg" : "")));
   if (dist && rc.method() != KAN_METHOD_SGD)
     return fail(makeError("--optimizer " + rc.optimizer +
-                          " runs in one process; drop --partition"));
+                          (optimizerOpt.getNumOccurrences()
+                               ? ""
+                               : " (the --rule " + rc.train.rule +
+                                     " recipe's)") +
+                          " runs in one process; drop --partition" +
+                          (optimizerOpt.getNumOccurrences()
+                               ? ""
+                               : " or give --optimizer sgd")));
   if (rc.annealing() && (setup.dist != KAN_DIST_SPARSE || dist))
     return fail(makeError("--density-final anneals the sparse ternary "
-                          "directions of one process: not with --dist " +
+                          "directions of one process (--rule ternary): not "
+                          "with --rule " + rc.train.rule + " --dist " +
                           rc.train.resolvedDist() +
                           (dist ? " or --partition" : "")));
   // The annealing stage where the run starts (a resumed run continues).
@@ -1114,6 +1230,19 @@ int main(int argc, char **argv) {
     if (activity)
       rc.tileRows = co.tileRows;
   }
+  // Which settings the run has and where they came from.
+  const char *ruleFrom = resuming                    ? "checkpoint"
+                         : ruleOpt.getNumOccurrences() ? "option"
+                                                       : "default";
+  progress.message(llvm::formatv("rule {0} ({1}), {2} directions, dist {3}{4}, "
+                                 "optimizer {5}, lr {6}, batch {7}",
+                                 rc.train.rule, ruleFrom, rc.train.directions,
+                                 rc.train.resolvedDist(),
+                                 setup.dist == KAN_DIST_SPARSE
+                                     ? " density " + fmtDouble(oc.density)
+                                     : std::string(),
+                                 rc.optimizer, fmtDouble(rc.train.lr), rc.batch)
+                       .str());
   double t0 = nowSeconds();
   TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
   stepConfig.density = oc.density;
@@ -1190,6 +1319,11 @@ int main(int argc, char **argv) {
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
+  // Memory: the process holds the data, the model, the optimiser state and
+  // the compiled step before the first step; the steps' peak (evaluations
+  // every --eval-every included) is what training adds on top.
+  double rssBefore = procStatusMiB("VmRSS");
+  bool peakReset = resetPeakRss();
   double emaLoss = 0, emaWeight = 0, lastLoss = NAN;
   double start = nowSeconds();
   int64_t step = rc.startStep;
@@ -1366,6 +1500,8 @@ int main(int argc, char **argv) {
         return fail(std::move(e));
   }
   double seconds = nowSeconds() - start;
+  // (Before the final evaluation and checkpoint.)
+  double peakSteps = peakReset ? procStatusMiB("VmHWM") : NAN;
   progress.finish();
   if (logError) {
     const std::string &msg = *logError;
@@ -1427,7 +1563,19 @@ int main(int argc, char **argv) {
                << ",\"last_loss\":" << jsonNumber(lastLoss)
                << ",\"steps_per_second\":" << jsonNumber(rate)
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
-               << ",\"start_step\":" << rc.startStep << ",\"engine\":\""
+               << ",\"start_step\":" << rc.startStep << ",\"rule\":\""
+               << rc.train.rule << "\",\"rule_from\":\"" << ruleFrom
+               << "\",\"dist\":\"" << rc.train.resolvedDist()
+               << "\",\"directions\":" << rc.train.directions
+               << ",\"density\":"
+               << (setup.dist == KAN_DIST_SPARSE ? jsonNumber(oc.density)
+                                                 : std::string("null"))
+               << ",\"optimizer\":\"" << rc.optimizer
+               << "\",\"base_lr\":" << jsonNumber(rc.train.lr)
+               << ",\"batch\":" << rc.batch << ",\"rss_before_steps_mb\":"
+               << jsonNumber(rssBefore) << ",\"peak_rss_steps_mb\":"
+               << jsonNumber(peakSteps)
+               << ",\"engine\":\""
                << engine->name() << "\",\"kernels\":\""
                << kan_isa_name(kan_isa_active()) << "\",\"ranks\":"
                << (dist ? dist->ranks() : 1) << ",\"partition\":\""

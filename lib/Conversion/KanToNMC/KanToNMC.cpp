@@ -220,6 +220,16 @@ void KanToNMCPass::runOnOperation() {
   };
   SmallVector<Upd> updates;
   if (train) {
+    // The activity rule's per-example perturbations and second GEMM have no
+    // NMC lowering: say which option chose it instead of failing on an op.
+    if (train.walk([](PerturbActivityOp) { return WalkResult::interrupt(); })
+            .wasInterrupted()) {
+      train.emitError()
+          << "nmquad has no lowering for the activity rule (the train step "
+             "was built with kan-build-train-step rule=activity, --rule "
+             "activity); build it with rule=ternary or rule=fg";
+      return signalPassFailure();
+    }
     unsigned li = 0;
     WalkResult r = train.walk([&](Operation *op) -> WalkResult {
       if (auto j = dyn_cast<FeatureGemmJvpOp>(op)) {
