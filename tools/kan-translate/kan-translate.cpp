@@ -296,6 +296,21 @@ int main(int argc, char **argv) {
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
   std::optional<::kan::tools::Model> weights;
   if (backend->deploysWeights()) {
+    // A formula (kan-symbolic --format mlir) is scalar f64 math, no model.
+    bool formula = false;
+    module->walk([&](Operation *op) {
+      formula |= op->hasAttr("kan.formula");
+    });
+    if (formula) {
+      llvm::errs() << "kan-translate: " << inputFile
+                   << ": a formula module (functions with kan.formula, as "
+                      "kan-symbolic --format mlir writes them) compiles for "
+                      "--target=cpu only; --target="
+                   << backend->getName()
+                   << " compiles models (@model and the weights it "
+                      "deploys), not formulas\n";
+      return 1;
+    }
     // Lowered for any target, @model no longer names its layers' weights.
     if (llvm::any_of(mlir::kan::getTargetBackends(),
                      [&](const mlir::kan::TargetBackend *b) {
