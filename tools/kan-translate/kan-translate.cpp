@@ -247,7 +247,8 @@ int main(int argc, char **argv) {
       "(weights.safetensors: its kan.weights, as kan-import writes them; a\n"
       "module without weights is refused unless --init-seed asks for fresh\n"
       "ones) and a Makefile whose KANRT_PREFIX defaults to the prefix this\n"
-      "kan-translate is installed under.\n");
+      "kan-translate is installed under. Symbolic edges and formula modules\n"
+      "(kan-symbolic) are f64 and compile for --target=cpu only.\n");
   for (auto [name, value] : targetFlags) {
     std::string err;
     llvm::raw_string_ostream es(err);
