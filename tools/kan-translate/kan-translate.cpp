@@ -249,7 +249,8 @@ int main(int argc, char **argv) {
       "(weights.safetensors: its kan.weights, as kan-import writes them; a\n"
       "module without weights is refused unless --init-seed asks for fresh\n"
       "ones) and a Makefile whose KANRT_PREFIX defaults to the prefix this\n"
-      "kan-translate is installed under.\n");
+      "kan-translate is installed under. Symbolic edges and formula modules\n"
+      "(kan-symbolic) are f64 and compile for --target=cpu only.\n");
   for (auto [name, value] : targetFlags) {
     std::string err;
     llvm::raw_string_ostream es(err);
@@ -298,6 +299,21 @@ int main(int argc, char **argv) {
 #ifdef KAN_TRANSLATE_WITH_RUNTIME
   std::optional<::kan::tools::Model> weights;
   if (backend->deploysWeights()) {
+    // A formula (kan-symbolic --format mlir) is scalar f64 math, no model.
+    bool formula = false;
+    module->walk([&](Operation *op) {
+      formula |= op->hasAttr("kan.formula");
+    });
+    if (formula) {
+      llvm::errs() << "kan-translate: " << inputFile
+                   << ": a formula module (functions with kan.formula, as "
+                      "kan-symbolic --format mlir writes them) compiles for "
+                      "--target=cpu only; --target="
+                   << backend->getName()
+                   << " compiles models (@model and the weights it "
+                      "deploys), not formulas\n";
+      return 1;
+    }
     // Lowered for any target, @model no longer names its layers' weights.
     if (llvm::any_of(mlir::kan::getTargetBackends(),
                      [&](const mlir::kan::TargetBackend *b) {

@@ -498,8 +498,26 @@ std::vector<G::ex> kan::tools::composeFormula(const Model &m,
           next[o] += num(f.d);
           continue;
         }
-        G::ex arg = num(f.a) * cur[i] + num(f.b);
-        next[o] += num(f.c) * f.fn->build(arg.expand()) + num(f.d);
+        G::ex arg = (num(f.a) * cur[i] + num(f.b)).expand();
+        if (llvm::StringRef(f.fn->name) == "exp" && G::is_a<G::add>(arg)) {
+          // c exp(u + k) = (c e^k) exp(u): the constant of the argument
+          // joins the factor instead of being printed beside a compensating
+          // one (24.5742*exp(u - 3.2017) is 0.99999*exp(u)).
+          G::ex rest = 0;
+          double k = 0;
+          for (size_t j = 0; j < arg.nops(); ++j) {
+            if (G::is_a<G::numeric>(arg.op(j)))
+              k += G::ex_to<G::numeric>(arg.op(j)).to_double();
+            else
+              rest += arg.op(j);
+          }
+          double c = f.c * std::exp(k);
+          if (k != 0 && std::isfinite(c) && c != 0) {
+            next[o] += num(c) * G::exp(rest) + num(f.d);
+            continue;
+          }
+        }
+        next[o] += num(f.c) * f.fn->build(arg) + num(f.d);
       }
     cur = std::move(next);
   }

@@ -300,7 +300,10 @@ static LogicalResult verifySymbolicEdges(Operation *op, Value input,
   auto x = cast<ShapedType>(input.getType());
   Type f64 = Float64Type::get(op->getContext());
   if (x.getElementType() != f64)
-    return op->emitOpError() << "supports f64 only, not " << x.getElementType();
+    return op->emitOpError()
+           << "supports f64 only, not " << x.getElementType()
+           << " (kanrt's symbolic-function library evaluates in f64 on the "
+              "CPU target)";
   int64_t n = x.getDimSize(0), in = x.getDimSize(1);
   auto y = cast<ShapedType>(layerOutput.getType());
   int64_t out = y.getDimSize(1);
