@@ -39,7 +39,7 @@ STEPS = {
     "train": "--widths 2,5,1 --steps 300 --reg-metric std-ratio --lamb 0.002 --lamb-entropy 2",
     "prune": "--importance attribution",
     "sparse2": "--steps 600 --reg-metric std-ratio --lamb 0.005 --lamb-entropy 2",
-    "prune2": "--importance attribution",
+    "prune2": "--importance attribution --threshold 0.05",
     "tune": "--steps 1400",
     "fix": "--refine 0 --lib x,x^2,x^3,x^4,exp,log,sqrt,tanh,sin,abs",
     "final": "--steps 1800",
