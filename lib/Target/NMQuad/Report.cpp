@@ -180,6 +180,15 @@ DATA ?=
 BATCH ?=
 TRAIN_ARGS ?=
 
+# make splits every path at spaces: a runtime path with one would fail later
+# with a misleading "No rule to make target"; stop here and name it.
+KANRT_PATH_VARS := KANRT_PREFIX KANRT_NMC_INCLUDE KANRT_NMC_LIB KANRT_NMC_SIM_LIB \
+  KANRT_NMC_LDS KANRT_NMC_SRC KANRT_INCLUDE KANRT_LIB KANRT_SRC KANRT_NMC_CHECK \
+  KANRT_NMC_PROGRAMS NMC_SDK BUILD
+$(foreach v,$(KANRT_PATH_VARS),$(if $(filter-out 1,$(words $($(v)))),$(error \
+  $(v) = '$($(v))' contains a space (or is empty): make cannot use such a \
+  path; install kanrt under a path without spaces or set $(v) to one)))
+
 # The core program: this folder's model (buffers, tables, one function per
 # entry) and the runtime's static command loop.
 CORE_SRCS := model_core.c $(KANRT_NMC_PROGRAMS)/kan_nmc_model_core.c
