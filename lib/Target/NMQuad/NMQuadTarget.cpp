@@ -106,7 +106,6 @@ private:
   llvm::raw_ostream &os;
   llvm::raw_ostream *cur; // where printOp writes: an entry's body
   GemmCtx gemm;
-  unsigned updates = 0;
   bool inTangent = false, tangentHasGemm = false;
 };
 
@@ -310,7 +309,6 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
         auto buf = p.ddr.lookup(o.getParam());
         if (o.getDist() != nmc::Dist::sparse_ternary) {
           // Dense: every core updates its chunks of the parameter.
-          ++updates;
           os << ind(n) << "kan_nmc_fg_update(" << macro(o.getParam()) << ", "
              << buf.getWords() / 2 << "u, " << macro(o.getCoefficients())
              << ", " << o.getWidth() << "u, " << o.getStream() << "u, "
@@ -319,7 +317,8 @@ LogicalResult CorePrinter::printOp(Operation *op, int n) {
              << ", seed, step, B->coef, uacc, uv, uth, cc);\n";
           return success();
         }
-        os << ind(n) << "if (cc->me == " << updates++ << "u % cc->ncores)\n"
+        // Sparse: the owner kan-to-nmc chose, folded onto the cores that run.
+        os << ind(n) << "if (cc->me == " << o.getOwner() << "u % cc->ncores)\n"
            << ind(n + 1) << "kan_nmc_kan_update(" << macro(o.getParam()) << ", "
            << buf.getWords() / nmc::wordsPerElement(p.program.getPrecision())
            << "u, " << macro(o.getCoefficients()) << ", " << o.getWidth()
@@ -421,7 +420,6 @@ LogicalResult CorePrinter::print() {
     {
       llvm::raw_string_ostream b(body);
       cur = &b;
-      updates = 0;
       bool ok = true;
       for (Operation &op : e.getBody().front())
         ok = ok && succeeded(printOp(&op, 1));

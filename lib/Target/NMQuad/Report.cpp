@@ -745,7 +745,7 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
                                                    0.5))
                         : size;
       if (sparse) {
-        Phase &o = owner[i % cores];
+        Phase &o = owner[u.getOwner() % cores];
         o.draws += width * m * kPhiloxCycles;
         o.soft += 2.0 * width * m * cm.softFlopCycles;
       } else {
