@@ -25,6 +25,25 @@ namespace mlir::kan {
 using namespace mlir;
 using namespace mlir::kan;
 
+/// @train_step after `model`: (input, target, seed, step, params...) ->
+/// (loss, alphas[directions], params...), its entry block the insertion
+/// point of `b`. Every rule's step has this signature (the C ABI's).
+static func::FuncOp createTrainStepFunc(OpBuilder &b, func::FuncOp model,
+                                        Type targetType, int64_t directions) {
+  FunctionType type = model.getFunctionType();
+  Type elt = cast<RankedTensorType>(type.getResult(0)).getElementType();
+  SmallVector<Type> inputs{type.getInput(0), targetType, b.getI64Type(),
+                           b.getI64Type()};
+  llvm::append_range(inputs, type.getInputs().drop_front());
+  SmallVector<Type> outputs{elt, RankedTensorType::get({directions}, elt)};
+  llvm::append_range(outputs, type.getInputs().drop_front());
+  b.setInsertionPointAfter(model);
+  auto step = b.create<func::FuncOp>(model.getLoc(), "train_step",
+                                     b.getFunctionType(inputs, outputs));
+  b.setInsertionPointToStart(step.addEntryBlock());
+  return step;
+}
+
 namespace {
 struct KanBuildTrainStepPass
     : public kan::impl::KanBuildTrainStepBase<KanBuildTrainStepPass> {
@@ -114,18 +133,9 @@ struct KanBuildTrainStepPass
         loss == "mse" ? Type(logitsType)
                       : Type(RankedTensorType::get({logitsType.getDimSize(0)},
                                                    b.getI64Type()));
-    SmallVector<Type> inputs{type.getInput(0), targetType, b.getI64Type(),
-                             b.getI64Type()};
-    llvm::append_range(inputs, type.getInputs().drop_front());
-    auto alphasType = RankedTensorType::get({directions}, elt);
-    SmallVector<Type> outputs{elt, alphasType};
-    llvm::append_range(outputs, type.getInputs().drop_front());
-
-    b.setInsertionPointAfter(model);
-    auto step = b.create<func::FuncOp>(loc, "train_step",
-                                       b.getFunctionType(inputs, outputs));
-    Block *entry = step.addEntryBlock();
-    b.setInsertionPointToStart(entry);
+    auto step = createTrainStepFunc(b, model, targetType, directions);
+    Type alphasType = step.getResultTypes()[1];
+    Block *entry = &step.front();
     Value x = entry->getArgument(0), target = entry->getArgument(1);
     Value seed = entry->getArgument(2), stepIdx = entry->getArgument(3);
     ValueRange params = entry->getArguments().drop_front(4);
@@ -236,17 +246,9 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
   Type elt = logitsType.getElementType();
   auto labelsType =
       RankedTensorType::get({logitsType.getDimSize(0)}, b.getI64Type());
-  SmallVector<Type> inputs{type.getInput(0), labelsType, b.getI64Type(),
-                           b.getI64Type()};
-  llvm::append_range(inputs, type.getInputs().drop_front());
-  auto alphasType = RankedTensorType::get({directions}, elt);
-  SmallVector<Type> outputs{elt, alphasType};
-  llvm::append_range(outputs, type.getInputs().drop_front());
-  b.setInsertionPointAfter(model);
-  auto step = b.create<func::FuncOp>(loc, "train_step",
-                                     b.getFunctionType(inputs, outputs));
-  Block *entry = step.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  auto step = createTrainStepFunc(b, model, labelsType, directions);
+  Type alphasType = step.getResultTypes()[1];
+  Block *entry = &step.front();
   Value labels = entry->getArgument(1);
   Value seed = entry->getArgument(2), stepIdx = entry->getArgument(3);
   IRMapping map;
