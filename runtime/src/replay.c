@@ -31,6 +31,8 @@ struct kan_replay_writer {
   off_t good;
   /* Set by a failed append: the log ends there. */
   int failed;
+  /* Header bytes: where the first record starts. */
+  off_t header;
 };
 
 static uint64_t f64_bits(double d) {
@@ -275,7 +277,7 @@ kan_status kan_replay_writer_open(const char *path,
     free(h);
     return st;
   }
-  w->good = (off_t)hsize;
+  w->good = w->header = (off_t)hsize;
   free(h);
   *out = w;
   return KAN_OK;
@@ -317,6 +319,27 @@ kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
                          (unsigned)step, strerror(err));
   }
   w->good += (off_t)n;
+  return KAN_OK;
+}
+
+uint64_t kan_replay_writer_records(const kan_replay_writer *w) {
+  return (uint64_t)(w->good - w->header) / RPL_REC_SIZE(w->ndir);
+}
+
+kan_status kan_replay_writer_truncate(kan_replay_writer *w,
+                                      uint64_t nrecords) {
+  off_t at;
+  if (nrecords > kan_replay_writer_records(w))
+    return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
+                         "%s: cannot keep %llu records of %llu", w->path,
+                         (unsigned long long)nrecords,
+                         (unsigned long long)kan_replay_writer_records(w));
+  at = w->header + (off_t)(nrecords * RPL_REC_SIZE(w->ndir));
+  if (ftruncate(w->fd, at) != 0 || lseek(w->fd, at, SEEK_SET) != at)
+    return kan_set_error(KAN_ERR_IO, "%s: cannot cut the log back to %llu "
+                         "records: %s", w->path, (unsigned long long)nrecords,
+                         strerror(errno));
+  w->good = at;
   return KAN_OK;
 }
 
@@ -600,6 +623,13 @@ kan_status kan_replay_apply(const kan_replay_log *log, size_t nparams,
 kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
                                   const kan_param *params,
                                   kan_optim_state *state) {
+  return kan_replay_apply_steps(log, 0, log->nsteps, nparams, params, state);
+}
+
+kan_status kan_replay_apply_steps(const kan_replay_log *log, size_t first,
+                                  size_t count, size_t nparams,
+                                  const kan_param *params,
+                                  kan_optim_state *state) {
   kan_optim_state own;
   kan_param *ordered;
   size_t i, j;
@@ -632,7 +662,14 @@ kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
     }
     ordered[i] = params[j];
   }
-  if (log->has_weights_sha256) {
+  if (first > log->nsteps || count > log->nsteps - first) {
+    free(ordered);
+    return kan_set_error(KAN_ERR_INVALID_ARGUMENT,
+                         "replay: steps %zu to %zu of a log of %zu", first,
+                         first + count, log->nsteps);
+  }
+  /* Only the log's start is the initial weights. */
+  if (first == 0 && log->has_weights_sha256) {
     unsigned char h[32];
     char got[17], want[17];
     kan_weights_sha256(nparams, ordered, h);
@@ -664,7 +701,7 @@ kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
     }
     state = &own;
   }
-  for (i = 0; i < log->nsteps && !st; ++i)
+  for (i = first; i < first + count && !st; ++i)
     st = log->config.method == KAN_METHOD_SGD
              ? kan_optimizer_step_scaled(&log->config, log->steps[i],
                                          log->jvp + i * log->config.ndir,

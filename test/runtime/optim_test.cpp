@@ -365,6 +365,42 @@ TEST(Replay, WriteFailureLeavesAWholeLog) {
   kan_replay_log_free(&rl);
 }
 
+// A run that keeps an earlier step's weights cuts its log back to that
+// step; the records appended after the cut follow the kept ones.
+TEST(Replay, TruncateKeepsTheFirstRecords) {
+  kan_optim_config cfg{KAN_OPT_TERNARY, KAN_DIST_SPARSE, 3, 5, 1e-2, 0.05};
+  std::vector<double> a(20, 1.0);
+  kan_param p{"w", 0, KAN_DTYPE_F64, a.size(), a.data()};
+  const fs::path log = tempDir() / "truncate.kanlog";
+  kan_replay_writer *w = nullptr;
+  ASSERT_EQ(kan_replay_writer_open(log.c_str(), &cfg, nullptr, 0, 1, &p, &w),
+            KAN_OK);
+  const size_t hdr = fs::file_size(log);
+  const size_t rec = 16 + 8 * 3 + 4;
+  std::vector<double> jvp(3);
+  for (uint32_t s = 0; s < 10; ++s) {
+    jvp.assign(3, s + 0.5);
+    ASSERT_EQ(kan_replay_writer_append(w, s, jvp.data()), KAN_OK);
+  }
+  EXPECT_EQ(kan_replay_writer_records(w), 10u);
+  EXPECT_EQ(kan_replay_writer_truncate(w, 11), KAN_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(kan_replay_writer_truncate(w, 6), KAN_OK) << kan_last_error();
+  EXPECT_EQ(kan_replay_writer_records(w), 6u);
+  EXPECT_EQ(fs::file_size(log), hdr + 6 * rec);
+  jvp.assign(3, -7.0);
+  ASSERT_EQ(kan_replay_writer_append(w, 6, jvp.data()), KAN_OK);
+  ASSERT_EQ(kan_replay_writer_close(w), KAN_OK);
+  kan_replay_log rl;
+  ASSERT_EQ(kan_replay_read(log.c_str(), &rl), KAN_OK) << kan_last_error();
+  ASSERT_EQ(rl.nsteps, 7u);
+  EXPECT_EQ(rl.dropped_records, 0u);
+  for (uint32_t s = 0; s < 7; ++s)
+    EXPECT_EQ(rl.steps[s], s);
+  EXPECT_EQ(rl.jvp[5 * 3], 5.5);
+  EXPECT_EQ(rl.jvp[6 * 3], -7.0);
+  kan_replay_log_free(&rl);
+}
+
 // Logs of earlier versions still read: version 2 (no start step, hash or
 // checksums) and version 1 (records without lr_scale, read as 1), both with
 // a partial last record dropped as a torn tail.
@@ -542,6 +578,24 @@ void runStateReplay(kan_optim_config cfg, const char *tag) {
       EXPECT_EQ(0, std::memcmp(midState.v[p], st.v[p], st.size[p] * 8));
   }
   EXPECT_EQ(midState.beta1_t, st.beta1_t);
+  // Step by step (kan_replay_apply_steps, one record a call): the same
+  // weights and state as one call over the whole log.
+  r = init;
+  rp = r.params();
+  kan_optim_state piece;
+  ASSERT_EQ(kan_optim_state_init(&piece, &cfg, rp.size(), rp.data()), KAN_OK);
+  for (size_t i = 0; i < rl.nsteps; ++i)
+    ASSERT_EQ(kan_replay_apply_steps(&rl, i, 1, rp.size(), rp.data(), &piece),
+              KAN_OK)
+        << kan_last_error();
+  EXPECT_EQ(kan_replay_apply_steps(&rl, 11, 2, rp.size(), rp.data(), &piece),
+            KAN_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(0, std::memcmp(r.a.data(), m.a.data(), r.a.size() * 8));
+  EXPECT_EQ(0, std::memcmp(r.b.data(), m.b.data(), r.b.size() * 4));
+  for (size_t p = 0; p < st.nparams; ++p)
+    EXPECT_EQ(0, std::memcmp(piece.m[p], st.m[p], st.size[p] * 8));
+  EXPECT_EQ(piece.t, st.t);
+  kan_optim_state_free(&piece);
   kan_replay_log_free(&rl);
   kan_optim_state_free(&midState);
   kan_optim_state_free(&st);

@@ -5,6 +5,7 @@
 
 #include "kanrt/kanrt.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -110,7 +111,7 @@ Error kan::tools::checkDataset(const Dataset &d, int64_t inputs,
   return Error::success();
 }
 
-void kan::tools::standardize(Dataset &train, Dataset *test) {
+void kan::tools::standardize(Dataset &train, llvm::ArrayRef<Dataset *> others) {
   int64_t f = train.features;
   std::vector<double> mean(f, 0.0), sd(f, 0.0);
   for (int64_t r = 0; r < train.rows; ++r)
@@ -134,8 +135,24 @@ void kan::tools::standardize(Dataset &train, Dataset *test) {
         d.x[r * d.features + j] = (d.x[r * d.features + j] - mean[j]) / sd[j];
   };
   apply(train);
-  if (test)
-    apply(*test);
+  for (Dataset *d : others)
+    apply(*d);
+}
+
+Dataset kan::tools::splitTail(Dataset &d, int64_t rows, llvm::StringRef suffix) {
+  rows = std::clamp<int64_t>(rows, 0, d.rows);
+  Dataset tail;
+  tail.name = d.name + suffix.str();
+  tail.rows = rows;
+  tail.features = d.features;
+  size_t keep = static_cast<size_t>(d.rows - rows);
+  size_t f = static_cast<size_t>(d.features);
+  tail.x.assign(d.x.begin() + keep * f, d.x.end());
+  tail.labels.assign(d.labels.begin() + keep, d.labels.end());
+  d.x.resize(keep * f);
+  d.labels.resize(keep);
+  d.rows = static_cast<int64_t>(keep);
+  return tail;
 }
 
 const std::vector<int64_t> &BatchSampler::permutation(int64_t epoch) {

@@ -26,7 +26,8 @@ llvm::Expected<MetricsLog> MetricsLog::open(llvm::StringRef path, bool append) {
 
 llvm::Error MetricsLog::record(int64_t step, double seconds, double loss,
                                double testAccuracy, double lr,
-                               double stepsPerSecond) {
+                               double stepsPerSecond,
+                               double validationAccuracy) {
   auto num = [](double v) -> llvm::json::Value {
     if (!std::isfinite(v))
       return nullptr;
@@ -38,6 +39,8 @@ llvm::Error MetricsLog::record(int64_t step, double seconds, double loss,
                        {"test_accuracy", num(testAccuracy)},
                        {"lr", num(lr)},
                        {"steps_per_second", num(stepsPerSecond)}};
+  if (std::isfinite(validationAccuracy))
+    o["validation_accuracy"] = validationAccuracy;
   *os << llvm::json::Value(std::move(o)) << "\n";
   os->flush();
   if (os->has_error()) {

@@ -219,6 +219,13 @@ kan_status kan_replay_writer_append(kan_replay_writer *w, uint32_t step,
 kan_status kan_replay_writer_append_scaled(kan_replay_writer *w,
                                            uint32_t step, double lr_scale,
                                            const double *jvp);
+/** Whole records written so far. */
+uint64_t kan_replay_writer_records(const kan_replay_writer *w);
+/** Cuts the log back to its first nrecords records, so that it ends at an
+ * earlier step (a run that keeps the weights of that step); later appends
+ * follow them. */
+kan_status kan_replay_writer_truncate(kan_replay_writer *w,
+                                      uint64_t nrecords);
 /** fsyncs and closes the log (NULL is a no-op). */
 kan_status kan_replay_writer_close(kan_replay_writer *w);
 
@@ -268,6 +275,14 @@ void kan_replay_log_free(kan_replay_log *log);
 kan_status kan_replay_apply_state(const kan_replay_log *log, size_t nparams,
                                   const kan_param *params,
                                   kan_optim_state *s);
+/** kan_replay_apply_state over the records [first, first + count) only, so
+ * a caller can act between steps (kan-train's weight average); params hold
+ * the weights before record `first` (checked against the log's SHA-256
+ * when first is 0). */
+kan_status kan_replay_apply_steps(const kan_replay_log *log, size_t first,
+                                  size_t count, size_t nparams,
+                                  const kan_param *params,
+                                  kan_optim_state *state);
 /** Applies every step of the log, in order, to params (which must hold the
  * initial weights and match the log's table by name, stream, dtype and
  * size; for version 3 logs their SHA-256 must equal the recorded one, else

@@ -10,6 +10,7 @@
 #ifndef KAN_TOOLS_DATA_H
 #define KAN_TOOLS_DATA_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -42,8 +43,12 @@ llvm::Expected<Dataset> loadCsv(llvm::StringRef path, bool header);
 llvm::Error checkDataset(const Dataset &d, int64_t inputs, int64_t classes);
 
 /// Standardises features with the statistics of `train` (per feature mean and
-/// standard deviation), applied to both sets.
-void standardize(Dataset &train, Dataset *test);
+/// standard deviation), applied to `train` and to each of `others`.
+void standardize(Dataset &train, llvm::ArrayRef<Dataset *> others = {});
+
+/// Moves the last `rows` rows of `d` into a data set of their own (named
+/// after `d` with the given suffix); `d` keeps the rows before them.
+Dataset splitTail(Dataset &d, int64_t rows, llvm::StringRef suffix);
 
 /// The rows of the batch at `step`: positions [step*B, step*B+B) of the
 /// endless sequence of per-epoch permutations, each a Philox-driven

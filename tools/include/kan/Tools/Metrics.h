@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,9 +26,11 @@ class MetricsLog {
 public:
   /// Creates (or, with `append`, continues) the file.
   static llvm::Expected<MetricsLog> open(llvm::StringRef path, bool append);
-  /// One record; non-finite values are written as null.
+  /// One record; non-finite values are written as null, except the
+  /// validation accuracy, which only the records that have one carry.
   llvm::Error record(int64_t step, double seconds, double loss,
-                     double testAccuracy, double lr, double stepsPerSecond);
+                     double testAccuracy, double lr, double stepsPerSecond,
+                     double validationAccuracy = NAN);
   const std::string &path() const { return filePath; }
 
 private:
