@@ -90,8 +90,10 @@ static cli::opt<double> zeroOpt("zero-below", cl::init(1e-10),
              "does not belong)"),
     cl::cat(cat), cli::bounds(cli::tolerance));
 static cli::opt<int64_t> digitsOpt("digits", cl::init(6),
-    cl::desc("Significant digits kept in every constant (default 6; 0 = all); "
-             "every format prints the same rounded formula"),
+    cl::desc("Significant digits of every number in the formula (default "
+             "6; 0 = all), rounded after simplification, so products of the "
+             "edges' constants are rounded too; every format prints the same "
+             "rounded formula, and its RMSE on stderr is the rounded one's"),
     cl::cat(cat), cli::bounds(cli::nonNegativeCount));
 static cli::opt<int64_t> refineOpt("refine", cl::init(100),
     cl::desc("Levenberg-Marquardt iterations on the a, b, c, d of every "

@@ -33,7 +33,10 @@ using llvm::Error;
 
 llvm::cl::OptionCategory &kan::train::distributedCategory() {
   static cl::OptionCategory cat(
-      "Training across processes (mpirun -np P kan-train ...)");
+      "Training across processes (mpirun -np P kan-train ...)",
+      "KAN_TRAIN_MPI=off in the environment keeps a kan-train built with MPI "
+      "out of the job, as one built without it: started as one rank it "
+      "trains as one process, as one of several it refuses to start");
   return cat;
 }
 
@@ -86,12 +89,37 @@ static long launchedSize() {
   return std::getenv("PMIX_RANK") ? 1 : 0;
 }
 
+/// A launch without MPI: one rank trains alone; several are refused, since
+/// every rank would train alone and overwrite the others' files. `why` says
+/// why there is no MPI.
+static std::optional<std::string> withoutMpi(long launched,
+                                             llvm::StringRef why) {
+  if (launched > 1)
+    return ("started as one of " + llvm::Twine(launched) + " MPI ranks, but " +
+            why + "; every rank would train alone")
+        .str();
+  return std::nullopt;
+}
+
 std::optional<std::string> kan::train::initializeProcesses(int &argc,
                                                            char **&argv) {
+  // KAN_TRAIN_MPI=off: the path of a build without MPI in a build with it
+  // (a launcher whose MPI_Init fails can still start one rank, and the
+  // tests reach the refusal below in either build).
+  bool off = false;
+  if (const char *v = std::getenv("KAN_TRAIN_MPI"); v && *v) {
+    if (llvm::StringRef(v) != "on" && llvm::StringRef(v) != "off")
+      return "KAN_TRAIN_MPI=" + std::string(v) +
+             ": expected on (the default) or off";
+    off = llvm::StringRef(v) == "off";
+  }
   long launched = launchedSize();
   if (launched == 0)
     return std::nullopt;
 #ifdef KAN_WITH_MPI
+  if (off)
+    return withoutMpi(launched, "KAN_TRAIN_MPI=off keeps this kan-train out "
+                                "of the MPI job (unset it to join)");
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS)
     return std::string("MPI_Init failed");
   gJoined = true;
@@ -102,13 +130,10 @@ std::optional<std::string> kan::train::initializeProcesses(int &argc,
   MPI_Comm_size(MPI_COMM_WORLD, &gSize);
   return std::nullopt;
 #else
-  (void)argc, (void)argv;
-  if (launched > 1)
-    return "started as one of " + std::to_string(launched) +
-           " MPI ranks, but this kan-train was built without MPI (install "
-           "libopenmpi-dev, see scripts/setup.sh, and rebuild); every rank "
-           "would train alone";
-  return std::nullopt;
+  (void)argc, (void)argv, (void)off;
+  return withoutMpi(launched,
+                    "this kan-train was built without MPI (install "
+                    "libopenmpi-dev, see scripts/setup.sh, and rebuild)");
 #endif
 }
 

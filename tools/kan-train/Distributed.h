@@ -42,8 +42,10 @@ namespace kan::train {
 llvm::cl::OptionCategory &distributedCategory();
 
 /// Joins the MPI job when kan-train was started by mpirun (or another MPI
-/// launcher); call it first thing in main. Without MPI support, a launch
-/// with more than one rank is an error (returned as a message).
+/// launcher); call it first thing in main. Without MPI support, or with
+/// KAN_TRAIN_MPI=off in the environment, a launch with more than one rank
+/// is an error (returned as a message), as is a KAN_TRAIN_MPI other than
+/// on or off.
 std::optional<std::string> initializeProcesses(int &argc, char **&argv);
 /// This process's rank and the job's size (0 and 1 outside MPI).
 int worldRank();

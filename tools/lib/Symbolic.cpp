@@ -467,12 +467,53 @@ static double roundDigits(double v, int digits) {
   return std::strtod(buf, nullptr);
 }
 
+namespace {
+/// Every floating-point number of an expression rounded to `digits`
+/// significant digits; exact rationals (integers, the exponents 1/2, 3/2 of
+/// the library) stay as they are.
+struct RoundNumbers : G::map_function {
+  int digits;
+  explicit RoundNumbers(int digits) : digits(digits) {}
+  G::ex operator()(const G::ex &e) override {
+    if (G::is_a<G::numeric>(e)) {
+      const G::numeric &q = G::ex_to<G::numeric>(e);
+      if (q.is_rational() || !q.is_real())
+        return e;
+      return G::numeric(roundDigits(q.to_double(), digits));
+    }
+    return e.map(*this);
+  }
+};
+} // namespace
+
+/// Rounds the numbers of a simplified formula. GiNaC evaluates the rebuilt
+/// expression again, which can multiply rounded numbers (a number times a
+/// sum is distributed over its terms), so this repeats until nothing
+/// changes; the products are rounded once more each time, and rounding a
+/// rounded number changes nothing, so it ends after a pass or two.
+static G::ex roundFormula(const G::ex &e, int digits) {
+  if (digits <= 0)
+    return e;
+  RoundNumbers round(digits);
+  G::ex cur = e;
+  for (int pass = 0; pass < 16; ++pass) {
+    G::ex next = round(cur);
+    if (next.is_equal(cur))
+      break;
+    cur = next;
+  }
+  return cur;
+}
+
 std::vector<G::ex> kan::tools::composeFormula(const Model &m,
                                               const InputScaling &s,
                                               const EdgeChoices &edges,
                                               int digits,
                                               std::vector<G::symbol> &inputs) {
-  auto num = [&](double v) { return G::ex(G::numeric(roundDigits(v, digits))); };
+  // Composed and simplified from the constants as they are; the numbers of
+  // the result are rounded at the end, so a product of two constants (the
+  // factor of an edge times the one of the edge before it) is rounded too.
+  auto num = [](double v) { return G::ex(G::numeric(v)); };
   inputs.clear();
   std::vector<G::ex> cur;
   for (int64_t i = 0; i < m.shape.widths[0]; ++i) {
@@ -521,6 +562,8 @@ std::vector<G::ex> kan::tools::composeFormula(const Model &m,
       }
     cur = std::move(next);
   }
+  for (G::ex &e : cur)
+    e = roundFormula(e, digits);
   return cur;
 }
 

@@ -538,71 +538,46 @@ struct GemmCost {
   std::string error;
 };
 
-GemmCost gemmCost(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+/// The tile kernels of an f64 program (f64 x 32, two words per element) and
+/// of an f32 one (f32 x 64, one word per element).
+constexpr int64_t kF64TileWidth = 32, kF64Words = 2;
+constexpr int64_t kF32TileWidth = 64, kF32Words = 1;
+
+/// One layer GEMM on one core on the tile kernels `width` outputs wide with
+/// `words` DDR words per element (kF64*: the f64 kernels, kF32*: the f32
+/// ones), `m` rows per full tile. The f32 kernels take K in blocks of
+/// kF32KBlock, so every K chunk is padded with zero columns to a multiple of
+/// it; the f64 ones take a chunk as it is.
+GemmCost gemmCost(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm,
+                  int64_t width, int64_t words, int64_t m) {
   GemmCost g;
-  int64_t in = l.getInputs(), out = l.getOutputs(), kk = l.getFeatures();
-  int64_t m = l.getTileRows(), kc = l.getChunkColumns();
-  int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
+  bool f32 = words == kF32Words;
+  nmc::Precision prec = f32 ? nmc::Precision::f32 : nmc::Precision::f64;
+  int64_t in = l.getInputs(), out = l.getOutputs();
+  int64_t kBlock = f32 ? ::kan::nmquad::kF32KBlock : 1;
+  int64_t kc = (l.getChunkColumns() + kBlock - 1) / kBlock * kBlock;
+  int64_t nq = (in + l.getChunk() - 1) / l.getChunk();
+  int64_t nblk = (out + width - 1) / width;
+  // K as the kernels see it: padded chunks, or the unpadded features.
+  int64_t kk = f32 ? nq * kc : l.getFeatures();
   g.rowsCore = rowsCore;
   if (rowsCore <= 0)
     return g;
   g.tilesCore = (rowsCore + m - 1) / m;
   g.lastRows = rowsCore - (g.tilesCore - 1) * m;
+  // The last tile as the largest kernels that fit, widest first.
   for (int64_t left = g.lastRows; left > 0;) {
     int64_t s = left;
-    while (!nmc::isF64TileRows(s))
+    while (!nmc::isTileRows(prec, s))
       --s;
     g.tail.push_back(s);
     left -= s;
   }
   auto kernelCycles = [&](int64_t rows) {
     ::kan::nmquad::TileShape t;
-    t.m = (int)rows, t.n = 32, t.kk = (int)kc;
-    ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
-    if (!e.valid)
-      g.valid = false, g.error = e.error;
-    return e.valid ? cm.kernelScale * (double)e.cycles : 0.0;
-  };
-  double perStep = (g.tilesCore - 1) * kernelCycles(m);
-  for (int64_t r : g.tail)
-    perStep += kernelCycles(r);
-  g.kernel = perStep * nq * nblk;
-  g.useful = 2.0 * rowsCore * out * kk;
-  g.padded = 2.0 * rowsCore * nblk * 32 * kk;
-  // DDR words per core: A rows once per chunk, every Bt panel per row tile
-  // (32 columns, padded), C rows out.
-  g.ddrA = 2.0 * rowsCore * kk;
-  g.ddrB = 2.0 * g.tilesCore * kk * nblk * 32;
-  g.ddrC = 2.0 * rowsCore * out;
-  g.copy = (g.ddrA + g.ddrB + g.ddrC) * cm.copyCyclesPerWord;
-  return g;
-}
-
-/// The same GEMM on the fp32 tile kernels (n = 64 outputs, m <= 12 rows,
-/// kk a multiple of 64: each K chunk padded with zero columns), one word
-/// per element: an f32 program's layer (tile rows m), or what an f64
-/// layer would cost as f32 (m = 12).
-GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm,
-                     int64_t m = 12) {
-  GemmCost g;
-  int64_t in = l.getInputs(), out = l.getOutputs();
-  int64_t kc = (l.getChunkColumns() + 63) / 64 * 64;
-  int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 63) / 64;
-  int64_t kk = nq * kc;
-  g.rowsCore = rowsCore;
-  if (rowsCore <= 0)
-    return g;
-  g.tilesCore = (rowsCore + m - 1) / m;
-  g.lastRows = rowsCore - (g.tilesCore - 1) * m;
-  for (int64_t left = g.lastRows; left > 0;) {
-    int64_t r = left >= 12 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : left;
-    g.tail.push_back(r);
-    left -= r;
-  }
-  auto kernelCycles = [&](int64_t rows) {
-    ::kan::nmquad::TileShape t;
-    t.m = (int)rows, t.n = 64, t.kk = (int)kc;
-    t.precision = ::kan::nmquad::TilePrecision::F32;
+    t.m = (int)rows, t.n = (int)width, t.kk = (int)kc;
+    t.precision = f32 ? ::kan::nmquad::TilePrecision::F32
+                      : ::kan::nmquad::TilePrecision::F64;
     ::kan::nmquad::KernelEstimate e = costModel().estimate(t);
     if (!e.valid)
       g.valid = false, g.error = e.error;
@@ -613,12 +588,23 @@ GemmCost gemmCostF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm,
     perStep += kernelCycles(r);
   g.kernel = perStep * nq * nblk;
   g.useful = 2.0 * rowsCore * out * l.getFeatures();
-  g.padded = 2.0 * rowsCore * nblk * 64 * kk;
-  g.ddrA = 1.0 * rowsCore * kk;
-  g.ddrB = 1.0 * g.tilesCore * kk * nblk * 64;
-  g.ddrC = 1.0 * rowsCore * out;
+  g.padded = 2.0 * rowsCore * nblk * width * kk;
+  // DDR words per core: A rows once per chunk, every Bt panel per row tile
+  // (`width` columns, padded), C rows out.
+  g.ddrA = (double)words * rowsCore * kk;
+  g.ddrB = (double)words * g.tilesCore * kk * nblk * width;
+  g.ddrC = (double)words * rowsCore * out;
   g.copy = (g.ddrA + g.ddrB + g.ddrC) * cm.copyCyclesPerWord;
   return g;
+}
+
+/// The GEMM of an f64 layer on its own kernels, and what it would cost on
+/// the f32 ones (12-row tiles).
+GemmCost gemmCostF64(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+  return gemmCost(l, rowsCore, cm, kF64TileWidth, kF64Words, l.getTileRows());
+}
+GemmCost gemmCostAsF32(nmc::LayerOp l, int64_t rowsCore, const CostModel &cm) {
+  return gemmCost(l, rowsCore, cm, kF32TileWidth, kF32Words, 12);
 }
 
 /// Soft-float operations of the C-side feature rows of `rows` rows.
@@ -657,7 +643,7 @@ StepCost stepCost(NMQuadProgram &p, int64_t chips, int64_t cores,
     int64_t li = l.getIndex(), in = l.getInputs(), out = l.getOutputs();
     int64_t kk = l.getFeatures(), gk = l.getGridSize() + l.getOrder();
     int64_t nq = (in + l.getChunk() - 1) / l.getChunk(), nblk = (out + 31) / 32;
-    GemmCost g = gemmCost(l, rowsCore, cm);
+    GemmCost g = gemmCostF64(l, rowsCore, cm);
     st.valid &= g.valid;
     // Packing: this core's panels, weights read in place, panel written;
     // one product per spline coefficient when a scaler is present.
@@ -865,7 +851,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
   // An f32 program runs the f32 x 64 kernels on one-word values; an f64
   // one the f64 x 32 kernels, with the f32 figures as a projection.
   bool isF32 = p.program.getPrecision() == nmc::Precision::f32;
-  int64_t nbw = isF32 ? 64 : 32;
+  int64_t nbw = isF32 ? kF32TileWidth : kF64TileWidth;
   if (isF32)
     os << "f32 program: f32 x 64 FPU tile kernels, K chunks padded to "
           "multiples of 64, one word per value\n";
@@ -874,8 +860,8 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
     int64_t m = l.getTileRows(), kc = l.getChunkColumns();
     int64_t nq = (in + l.getChunk() - 1) / l.getChunk();
     int64_t nblk = (out + nbw - 1) / nbw;
-    GemmCost g =
-        isF32 ? gemmCostF32(l, rowsCore, cm, m) : gemmCost(l, rowsCore, cm);
+    GemmCost g = isF32 ? gemmCost(l, rowsCore, cm, kF32TileWidth, kF32Words, m)
+                       : gemmCostF64(l, rowsCore, cm);
     double soft = featureOps(l, rowsCore) * cm.softFlopCycles;
     os << llvm::formatv(
         "layer {0}: GEMM {1}x{2}x{3} (rows x outputs x K) per chip, {4} rows "
@@ -905,7 +891,7 @@ void mlir::kan::printNMQuadReport(NMQuadProgram &p,
         soft, isF32 ? "fp32" : "fp64");
     if (!g.valid)
       os << "  kernel: no estimate (" << g.error << ")\n";
-    GemmCost g32 = isF32 ? g : gemmCostF32(l, rowsCore, cm);
+    GemmCost g32 = isF32 ? g : gemmCostAsF32(l, rowsCore, cm);
     if (g32.valid && !isF32)
       os << llvm::formatv(
           "  fp32 projection: {0}x64 kernels, K chunks padded to {1}: "

@@ -75,8 +75,9 @@ double refineChoices(const ModelShape &shape, EdgeChoices &edges,
                      int64_t rows, int iterations);
 
 /// The formula of every output in the original inputs x1, x2, ... (the
-/// checkpoint's input scaling composed in), numbers rounded to `digits`
-/// significant digits (0: kept as they are).
+/// checkpoint's input scaling composed in), simplified by GiNaC from the
+/// unrounded constants; then every floating-point number of the result is
+/// rounded to `digits` significant digits (0: kept as they are).
 std::vector<GiNaC::ex> composeFormula(const Model &m, const InputScaling &s,
                                       const EdgeChoices &edges, int digits,
                                       std::vector<GiNaC::symbol> &inputs);
