@@ -68,6 +68,14 @@ static cl::opt<std::string> widthsOpt("widths", cl::init("784,64,10"),
 static cli::opt<int64_t> gridOpt("grid", cl::init(5), cl::desc("Grid size G (default 5)"), bounds(cli::gridSize), cl::cat(modelCat));
 static cli::opt<int64_t> orderOpt("order", cl::init(3), cl::desc("Spline order k (default 3; the runtime supports k <= 15)"), bounds(cli::splineOrder), cl::cat(modelCat));
 static cl::opt<std::string> dtypeOpt("dtype", cl::init("f64"), cl::desc("Parameter type: f64 or f32 (default f64)"), cl::cat(modelCat));
+static cl::opt<std::string> initWeightsOpt("init-weights",
+    cl::desc("Start a new run from the parameters of this safetensors model "
+             "(efficient-kan keys: another run's checkpoint, whose "
+             "parameters are its delivered weights, or kan-import's output) "
+             "instead of --init-seed's; its shape must be the one --widths, "
+             "--grid, --order and --dtype give. The run's settings come from "
+             "the options, not from the file (--resume continues a run)"),
+    cl::cat(modelCat));
 static cl::opt<uint64_t> initSeed("init-seed", cl::init(0),
     cl::desc("Seed of the initial weights (efficient-kan-like: uniform grid "
              "on [-1,1], base weight and scaler U(+-1/sqrt(in)), spline "
@@ -1220,9 +1228,41 @@ int main(int argc, char **argv) {
   if (!rcOr)
     return fail(rcOr.takeError());
   RunConfig rc = *rcOr;
-  if (!resuming) {
+  if (!resuming && initWeightsOpt.getNumOccurrences()) {
+    auto m = readSafetensors(initWeightsOpt);
+    if (!m)
+      return fail(m.takeError());
+    const ModelShape &got = m->shape;
+    if (got.widths != rc.shape.widths || got.gridSize != rc.shape.gridSize ||
+        got.order != rc.shape.order || got.f32 != rc.shape.f32)
+      return fail(makeError(
+          initWeightsOpt + ": the model is [" + got.widthsString() + "] G=" +
+          llvm::Twine(got.gridSize) + " k=" + llvm::Twine(got.order) + " " +
+          (got.f32 ? "f32" : "f64") + ", the options ask for [" +
+          rc.shape.widthsString() + "] G=" + llvm::Twine(rc.shape.gridSize) +
+          " k=" + llvm::Twine(rc.shape.order) + " " +
+          (rc.shape.f32 ? "f32" : "f64") +
+          " (give --widths, --grid, --order and --dtype to match)"));
+    bool symbolic = false;
+    for (size_t l = 0; l < got.numLayers(); ++l)
+      symbolic = symbolic || got.hasSymbolic(l);
+    if (!got.withScaler || got.identityActivation || symbolic)
+      return fail(makeError(
+          initWeightsOpt + ": kan-train trains efficient-kan layers (SiLU "
+          "base, spline scalers, splines on every edge); this model has " +
+          (!got.withScaler ? "no spline_scaler tensors"
+           : got.identityActivation ? "an identity base activation"
+                                    : "symbolic edges")));
+    model = std::move(*m);
+    // A new run: none of the file's training metadata carries over.
+    model.metadata.clear();
+  } else if (!resuming) {
     model = allocateModel(rc.shape);
     initializeModel(model, rc.initSeed);
+  } else if (initWeightsOpt.getNumOccurrences()) {
+    return fail(makeError("--resume continues a run from its checkpoint's "
+                          "weights; --init-weights starts a new one: give "
+                          "one of them"));
   }
   auto setupOr = makeOptimSetup(model, rc.train);
   if (!setupOr)
