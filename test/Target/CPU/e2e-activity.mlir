@@ -46,6 +46,12 @@
 // TILESC: kan_activity_update_work_size(3, 5, 3, 2, 5);
 // RUN: %kanrt-cc -fPIC -shared -I%t.tiles %t.tiles/kan_model.c %kanrt-lib -o %t.tiles/model.so
 // RUN: %python %S/Inputs/check_activity.py %t.tiles/model.so %golden %kan_src_root 2048 | FileCheck %s --check-prefix=TORCH
+// Tiles own disjoint weights: the same build gives the same bytes on one
+// thread and on three (one tile each).
+// RUN: %kanrt-cc -fopenmp -fPIC -shared -I%t.tiles %t.tiles/kan_model.c %kanrt-lib -o %t.tiles/model-omp.so
+// RUN: env OMP_NUM_THREADS=1 %python %S/Inputs/check_activity.py %t.tiles/model-omp.so %golden %kan_src_root 2048 --dump %t.tiles/one.bin
+// RUN: env OMP_NUM_THREADS=3 %python %S/Inputs/check_activity.py %t.tiles/model-omp.so %golden %kan_src_root 2048 --dump %t.tiles/three.bin
+// RUN: cmp %t.tiles/one.bin %t.tiles/three.bin
 
 // In place with the run-time step size when the step applies its update.
 // RUN: rm -rf %t.sgd && kan-translate --target=cpu -o %t.sgd %S/Inputs/kan_small.mlir --train-step --rule activity --n 4 --lr 0.05
