@@ -1,5 +1,10 @@
-//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++
-//-*-===//
+//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++ -*-===//
+//
+// Layers and their JVPs become GEMMs over A = [act(x) | B(x)]; the activity
+// update, the second GEMM dW = g^T A, gets the column tiles it runs in, so
+// that A and dW are only ever held a tile at a time (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
 
 #include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"

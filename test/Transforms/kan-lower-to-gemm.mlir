@@ -1,4 +1,6 @@
 // RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm))' | FileCheck %s
+// RUN: not kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm{update-rows=0}))' 2>&1 | FileCheck %s --check-prefix=BADROWS
+// BADROWS: kan-lower-to-gemm: update-rows and update-panel-bytes must be positive
 
 // A layer becomes one GEMM over the concatenated features: W is O x I(G+k+1)
 // = 4 x 5*(5+3+1) = 4 x 45.
