@@ -7,7 +7,11 @@
  *
  * Usage: kan_bench --mode forward|train --batch N --widths 784,64,10
  *                  [--grid-size 5] [--order 3] [--reps R] [--memory]
- *                  [--bench NAME] [--rule ternary|fg] [--density D]
+ *                  [--bench NAME] [--rule ternary|fg|activity] [--density D]
+ *
+ * The rule is the one the model was emitted with (kan-translate --train-step
+ * --rule R; every rule's step has the same C ABI); --rule and --density only
+ * label the JSON line.
  *
  * Prints one JSON line: impl, bench, widths, batch, dtype, ndir, median_ms,
  * median_cpu_ms (process CPU time: less sensitive to other jobs on a shared

@@ -323,8 +323,9 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
         resTypes.push_back(ss.getType());
       auto up = b.create<ActivityUpdateOp>(
           loc, resTypes, ins[l], map.lookup(lay.getGrid()), grads[l], wb, ws,
-          ss, b.getF64FloatAttr(lr), lay.getOrderAttr(), lay.getActAttr(),
-          gradient ? b.getUnitAttr() : UnitAttr());
+          ss, /*aux=*/Value(), b.getF64FloatAttr(lr), lay.getOrderAttr(),
+          lay.getActAttr(), gradient ? b.getUnitAttr() : UnitAttr(),
+          /*input_tile=*/IntegerAttr(), /*row_tile=*/IntegerAttr());
       auto replace = [&](Value old, Value now) {
         for (Value &v : newParams)
           if (v == old)

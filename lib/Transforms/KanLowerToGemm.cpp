@@ -1,10 +1,17 @@
-//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++
-//-*-===//
+//===- KanLowerToGemm.cpp - layers to concatenated-feature GEMMs -*- C++ -*-===//
+//
+// Layers and their JVPs become GEMMs over A = [act(x) | B(x)]; the activity
+// update, the second GEMM dW = g^T A, gets the column tiles it runs in, so
+// that A and dW are only ever held a tile at a time (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
 
 #include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
+
+#include <algorithm>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kan {
@@ -117,11 +124,53 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
   }
 };
 
+/// The tiles of an activity update's GEMM (see the pass description).
+struct TileActivityUpdate : public OpRewritePattern<ActivityUpdateOp> {
+  TileActivityUpdate(MLIRContext *ctx, int64_t rows, int64_t panelBytes)
+      : OpRewritePattern(ctx), rows(rows), panelBytes(panelBytes) {}
+  LogicalResult matchAndRewrite(ActivityUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getInputTile())
+      return failure();
+    auto x = op.getInput().getType();
+    auto grid = op.getGrid().getType();
+    int64_t order = op.getOrder(), in = grid.getDimSize(0);
+    int64_t g = grid.getDimSize(1) - 2 * order - 1;
+    int64_t r = rows;
+    if (!x.isDynamicDim(0))
+      r = std::max<int64_t>(1, std::min(r, x.getDimSize(0)));
+    // One input's feature columns of a chunk: G+k+1 values per row.
+    int64_t perInput = r * (g + order + 1) * (x.getElementTypeBitWidth() / 8);
+    int64_t tile = std::clamp<int64_t>(panelBytes / perInput, 1, in);
+    Value aux = rewriter.create<GridPrepareOp>(
+        op.getLoc(),
+        RankedTensorType::get({GridPrepareOp::getAuxSize(in, g, order)},
+                              grid.getElementType()),
+        op.getGrid(), rewriter.getI64IntegerAttr(order));
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getAuxMutable().assign(aux);
+      op.setInputTileAttr(rewriter.getI64IntegerAttr(tile));
+      op.setRowTileAttr(rewriter.getI64IntegerAttr(r));
+    });
+    return success();
+  }
+  int64_t rows, panelBytes;
+};
+
 struct KanLowerToGemmPass
     : public kan::impl::KanLowerToGemmBase<KanLowerToGemmPass> {
+  using KanLowerToGemmBase::KanLowerToGemmBase;
   void runOnOperation() override {
+    if (updateRows < 1 || updatePanelBytes < 1) {
+      getOperation().emitError()
+          << "kan-lower-to-gemm: update-rows and update-panel-bytes must be "
+             "positive";
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerLayer, LowerLayerJvp>(&getContext());
+    patterns.add<TileActivityUpdate>(&getContext(), updateRows,
+                                     updatePanelBytes);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

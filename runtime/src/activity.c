@@ -127,60 +127,79 @@ DEFINE_XENT_EXAMPLES(float, f32)
 DEFINE_ESTIMATE(double, f64)
 DEFINE_ESTIMATE(float, f32)
 
-#define DEFINE_ACTIVITY_UPDATE(T, SFX)                                         \
-  kan_status kan_activity_update_##SFX(                                        \
+KAN_EXPORT size_t kan_activity_update_work_size(int64_t out, int G, int k,
+                                                int64_t input_tile,
+                                                int64_t row_tile) {
+  size_t kb, a, t, w;
+  if (out < 1 || G < 1 || k < 0 || input_tile < 1 || row_tile < 1 ||
+      !kan_mul_ok((size_t)input_tile, (size_t)(G + k + 1), &kb) ||
+      !kan_mul_ok(kb, (size_t)row_tile, &a) ||
+      !kan_mul_ok((size_t)out, (size_t)row_tile + kb, &t))
+    return 0;
+  /* the chunk's features, their transpose, g^T of the chunk and dW. */
+  w = 2 * a + t;
+  return w < t ? 0 : w;
+}
+
+#define DEFINE_ACTIVITY_UPDATE_TILE(T, SFX)                                    \
+  kan_status kan_activity_update_tile_##SFX(                                   \
       int64_t n, int64_t in, int64_t out, int G, int k, int act, const T *x,   \
-      const T *grid, const T *g, double scale, T *base_w, T *spline_w,         \
-      T *scaler, T *grad_base, T *grad_spline, T *grad_scaler) {               \
-    const size_t gk = (size_t)(G + k), K = (size_t)in * (gk + 1);              \
-    size_t auxn, r, j, o, i;                                                   \
-    T *aux = NULL, *A = NULL, *At = NULL, *gT = NULL, *dW = NULL;              \
-    kan_status st = KAN_OK;                                                    \
+      int64_t ldx, const T *grid, const T *aux, const T *g, int64_t ldg,       \
+      int64_t first_input, int64_t input_tile, int64_t row_tile,               \
+      double scale, T *base_w, T *spline_w, T *scaler, T *grad_base,           \
+      T *grad_spline, T *grad_scaler, T *work) {                               \
+    const size_t gk = (size_t)(G + k), nk = (size_t)(G + 2 * k + 1);          \
+    size_t ni, kb, rt, r0, r, j, o, i;                                         \
+    T *A, *At, *gT, *dW;                                                       \
     if (n < 0 || in < 1 || out < 1 || G < 1 || k < 0 ||                        \
-        k > KAN_MAX_SPLINE_ORDER || !grid || !base_w || !spline_w ||           \
-        (n && (!x || !g)) || (grad_base && (!grad_spline ||                    \
-                                            (scaler && !grad_scaler))))        \
+        k > KAN_MAX_SPLINE_ORDER || ldx < in || ldg < out ||                   \
+        first_input < 0 || first_input >= in || input_tile < 1 ||             \
+        row_tile < 1 || !grid || !aux || !base_w || !spline_w || !work ||      \
+        (n && (!x || !g)) ||                                                   \
+        (grad_base && (!grad_spline || (scaler && !grad_scaler))) ||          \
+        kan_activity_update_work_size(out, G, k, input_tile, row_tile) == 0)   \
       return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
-                           "kan_activity_update: invalid argument");           \
-    auxn = kan_grid_aux_size((size_t)in, G, k);                                \
-    aux = (T *)malloc((auxn ? auxn : 1) * sizeof(T));                          \
-    A = (T *)malloc(((size_t)n * K + 1) * sizeof(T));                          \
-    At = (T *)malloc(((size_t)n * K + 1) * sizeof(T));                         \
-    gT = (T *)malloc(((size_t)n * (size_t)out + 1) * sizeof(T));               \
-    dW = (T *)malloc((size_t)out * K * sizeof(T));                             \
-    if (!aux || !A || !At || !gT || !dW) {                                     \
-      st = kan_set_error(KAN_ERR_OUT_OF_MEMORY,                                \
-                         "kan_activity_update: out of memory");                \
-      goto done;                                                               \
+                           "kan_activity_update_tile: invalid argument");      \
+    ni = (size_t)(in - first_input < input_tile ? in - first_input            \
+                                                 : input_tile);                \
+    kb = ni * (gk + 1);                                                        \
+    rt = (size_t)row_tile;                                                     \
+    A = work;                                                                  \
+    At = A + rt * kb;                                                          \
+    gT = At + rt * kb;                                                         \
+    dW = gT + (size_t)out * rt;                                                \
+    if (n == 0)                                                                \
+      memset(dW, 0, (size_t)out * kb * sizeof(T));                             \
+    /* dW = g^T A over the tile's columns, one chunk of rows at a time: the   \
+       NT GEMM of g^T (out x rows) and A^T (kb x rows). */                    \
+    for (r0 = 0; r0 < (size_t)n; r0 += rt) {                                   \
+      const size_t m = (size_t)n - r0 < rt ? (size_t)n - r0 : rt;              \
+      kan_pack_features_##SFX(m, ni, G, k, act,                               \
+                              x + r0 * (size_t)ldx + (size_t)first_input,      \
+                              (size_t)ldx, grid + (size_t)first_input * nk,    \
+                              aux + (size_t)first_input *                      \
+                                        kan_grid_aux_size(1, G, k),            \
+                              A, kb);                                          \
+      for (r = 0; r < m; r += 16)                                              \
+        for (j = 0; j < kb; j += 64) {                                         \
+          const size_t re = r + 16 < m ? r + 16 : m;                           \
+          const size_t je = j + 64 < kb ? j + 64 : kb;                         \
+          size_t rr, jj;                                                       \
+          for (jj = j; jj < je; ++jj)                                          \
+            for (rr = r; rr < re; ++rr)                                        \
+              At[jj * m + rr] = A[rr * kb + jj];                               \
+        }                                                                      \
+      for (r = 0; r < m; ++r)                                                  \
+        for (o = 0; o < (size_t)out; ++o)                                      \
+          gT[o * m + r] = g[(r0 + r) * (size_t)ldg + o];                       \
+      kan_gemm_nt_##SFX((size_t)out, kb, m, (T)1, gT, m, At, m,                \
+                        r0 ? (T)1 : (T)0, dW, kb);                             \
     }                                                                          \
-    if ((st = kan_grid_prepare_##SFX((size_t)in, G, k, grid, aux)))            \
-      goto done;                                                               \
-    kan_pack_features_##SFX((size_t)n, (size_t)in, G, k, act, x, (size_t)in,   \
-                            grid, aux, A, K);                                  \
-    /* dW = g^T A as the NT GEMM of g^T (out x n) and A^T (K x n). */         \
-    /* blocked transposes: both sides stay in cache */                        \
-    for (r = 0; r < (size_t)n; r += 16)                                        \
-      for (j = 0; j < K; j += 64) {                                            \
-        const size_t re = r + 16 < (size_t)n ? r + 16 : (size_t)n;             \
-        const size_t je = j + 64 < K ? j + 64 : K;                             \
-        size_t rr, jj;                                                         \
-        for (jj = j; jj < je; ++jj)                                            \
-          for (rr = r; rr < re; ++rr)                                          \
-            At[jj * (size_t)n + rr] = A[rr * K + jj];                          \
-      }                                                                        \
-    for (r = 0; r < (size_t)n; ++r)                                            \
-      for (o = 0; o < (size_t)out; ++o)                                        \
-        gT[o * (size_t)n + r] = g[r * (size_t)out + o];                        \
-    if (n > 0)                                                                 \
-      kan_gemm_nt_##SFX((size_t)out, K, (size_t)n, (T)1, gT, (size_t)n, At,    \
-                        (size_t)n, (T)0, dW, K);                               \
-    else                                                                       \
-      memset(dW, 0, (size_t)out * K * sizeof(T));                              \
     for (o = 0; o < (size_t)out; ++o) {                                        \
-      const T *row = dW + o * K;                                               \
-      for (i = 0; i < (size_t)in; ++i) {                                       \
-        const size_t oi = o * (size_t)in + i;                                  \
-        const T *dc = row + (size_t)in + i * gk;                               \
+      const T *row = dW + o * kb;                                              \
+      for (i = 0; i < ni; ++i) {                                               \
+        const size_t oi = o * (size_t)in + (size_t)first_input + i;            \
+        const T *dc = row + ni + i * gk;                                       \
         T *c = spline_w + oi * gk;                                             \
         const double s = scaler ? (double)scaler[oi] : 1.0;                    \
         double ds = 0.0;                                                       \
@@ -202,12 +221,55 @@ DEFINE_ESTIMATE(float, f32)
         }                                                                      \
       }                                                                        \
     }                                                                          \
+    return KAN_OK;                                                             \
+  }
+
+DEFINE_ACTIVITY_UPDATE_TILE(double, f64)
+DEFINE_ACTIVITY_UPDATE_TILE(float, f32)
+
+/* The untiled entry point: the tiles one after the other, with one tile's
+   work. */
+#define KAN_ACTIVITY_INPUT_TILE 32
+#define KAN_ACTIVITY_ROW_TILE 128
+
+#define DEFINE_ACTIVITY_UPDATE(T, SFX)                                         \
+  kan_status kan_activity_update_##SFX(                                        \
+      int64_t n, int64_t in, int64_t out, int G, int k, int act, const T *x,   \
+      const T *grid, const T *g, double scale, T *base_w, T *spline_w,         \
+      T *scaler, T *grad_base, T *grad_spline, T *grad_scaler) {               \
+    const int64_t rt = n > 0 && n < KAN_ACTIVITY_ROW_TILE                      \
+                           ? n                                                 \
+                           : KAN_ACTIVITY_ROW_TILE;                            \
+    size_t auxn, wn;                                                           \
+    int64_t i0;                                                                \
+    T *aux = NULL, *work = NULL;                                               \
+    kan_status st = KAN_OK;                                                    \
+    if (n < 0 || in < 1 || out < 1 || G < 1 || k < 0 ||                        \
+        k > KAN_MAX_SPLINE_ORDER || !grid || !base_w || !spline_w ||           \
+        (n && (!x || !g)) || (grad_base && (!grad_spline ||                    \
+                                            (scaler && !grad_scaler))))        \
+      return kan_set_error(KAN_ERR_INVALID_ARGUMENT,                           \
+                           "kan_activity_update: invalid argument");           \
+    auxn = kan_grid_aux_size((size_t)in, G, k);                                \
+    wn = kan_activity_update_work_size(out, G, k, KAN_ACTIVITY_INPUT_TILE,     \
+                                       rt);                                    \
+    aux = (T *)malloc((auxn ? auxn : 1) * sizeof(T));                          \
+    work = (T *)malloc((wn ? wn : 1) * sizeof(T));                             \
+    if (!aux || !work || !wn) {                                                \
+      st = kan_set_error(KAN_ERR_OUT_OF_MEMORY,                                \
+                         "kan_activity_update: out of memory");                \
+      goto done;                                                               \
+    }                                                                          \
+    if ((st = kan_grid_prepare_##SFX((size_t)in, G, k, grid, aux)))            \
+      goto done;                                                               \
+    for (i0 = 0; i0 < in && !st; i0 += KAN_ACTIVITY_INPUT_TILE)                \
+      st = kan_activity_update_tile_##SFX(                                     \
+          n, in, out, G, k, act, x, in, grid, aux, g, out, i0,                 \
+          KAN_ACTIVITY_INPUT_TILE, rt, scale, base_w, spline_w, scaler,        \
+          grad_base, grad_spline, grad_scaler, work);                          \
   done:                                                                        \
     free(aux);                                                                 \
-    free(A);                                                                   \
-    free(At);                                                                  \
-    free(gT);                                                                  \
-    free(dW);                                                                  \
+    free(work);                                                                \
     return st;                                                                 \
   }
 

@@ -1,4 +1,6 @@
 // RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm))' | FileCheck %s
+// RUN: not kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm{update-rows=0}))' 2>&1 | FileCheck %s --check-prefix=BADROWS
+// BADROWS: kan-lower-to-gemm: update-rows and update-panel-bytes must be positive
 
 // A layer becomes one GEMM over the concatenated features: W is O x I(G+k+1)
 // = 4 x 5*(5+3+1) = 4 x 45.
@@ -81,4 +83,42 @@ func.func @mixed_seeds(%x: tensor<16x5xf64>, %g: tensor<5x12xf64>, %wb: tensor<4
       : (tensor<16x5xf64>, tensor<5x12xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<2x4x5xf64>, tensor<2x4x5x8xf64>)
       -> (tensor<16x4xf64>, tensor<2x16x4xf64>)
   return %dy : tensor<2x16x4xf64>
+}
+
+// -----
+
+// The activity update (the second GEMM, dW = g^T A) gets its tiles: the
+// grid's knot data and column tiles of inputs whose feature chunk, 128 rows
+// x 9 features per input x 8 bytes, fits in 256 KiB: 28 of 784 inputs.
+// Neither the N x 784*9 feature matrix nor the whole dW is a value.
+// CHECK-LABEL: func.func @activity_update
+// CHECK: %[[AUX:.*]] = kan.grid_prepare %arg1 order 3 : tensor<784x12xf64> -> tensor<29008xf64>
+// CHECK: kan.activity_update %arg0, %arg1, %arg2, %arg3, %arg4 scaler %arg5 aux %[[AUX]] scale 1.000000e-02 order 3 act silu {input_tile = 28 : i64, row_tile = 128 : i64}
+// RUN: kan-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm{update-rows=4 update-panel-bytes=600}))' | FileCheck %s --check-prefix=SMALL
+// A smaller budget: 600 / (4 rows x 9 x 8 bytes) = 2 inputs per tile.
+// SMALL-LABEL: func.func @activity_update
+// SMALL: kan.activity_update {{.*}} {input_tile = 2 : i64, row_tile = 4 : i64}
+// SMALL-LABEL: func.func @activity_update_static
+// SMALL: kan.activity_update {{.*}} {input_tile = 2 : i64, row_tile = 3 : i64}
+func.func @activity_update(%x: tensor<?x784xf64>, %grid: tensor<784x12xf64>, %g: tensor<?x64xf64>,
+                           %wb: tensor<64x784xf64>, %ws: tensor<64x784x8xf64>, %s: tensor<64x784xf64>)
+    -> (tensor<64x784xf64>, tensor<64x784x8xf64>, tensor<64x784xf64>) {
+  %w:3 = kan.activity_update %x, %grid, %g, %wb, %ws scaler %s scale 1.0e-2 order 3 act silu
+      : (tensor<?x784xf64>, tensor<784x12xf64>, tensor<?x64xf64>, tensor<64x784xf64>, tensor<64x784x8xf64>, tensor<64x784xf64>)
+      -> (tensor<64x784xf64>, tensor<64x784x8xf64>, tensor<64x784xf64>)
+  return %w#0, %w#1, %w#2 : tensor<64x784xf64>, tensor<64x784x8xf64>, tensor<64x784xf64>
+}
+
+// -----
+
+// A batch of 3 rows: one chunk of 3 rows; a tile of at most all 5 inputs.
+// CHECK-LABEL: func.func @activity_update_static
+// CHECK: kan.activity_update {{.*}} gradient {input_tile = 5 : i64, row_tile = 3 : i64}
+func.func @activity_update_static(%x: tensor<3x5xf64>, %grid: tensor<5x12xf64>, %g: tensor<3x4xf64>,
+                                  %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>)
+    -> (tensor<4x5xf64>, tensor<4x5x8xf64>) {
+  %w:2 = kan.activity_update %x, %grid, %g, %wb, %ws scale 1.0 order 3 act silu gradient
+      : (tensor<3x5xf64>, tensor<5x12xf64>, tensor<3x4xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>)
+      -> (tensor<4x5xf64>, tensor<4x5x8xf64>)
+  return %w#0, %w#1 : tensor<4x5xf64>, tensor<4x5x8xf64>
 }

@@ -103,7 +103,20 @@ def KanLowerToGemm : Pass<"kan-lower-to-gemm", "::mlir::func::FuncOp"> {
     is zero. Weight tangents drawn by `kan.perturb` with one seed are fused
     into the GEMM (regenerated per direction, sparse directions kept
     sparse); other weight tangents go through `kan.pack_weights_tangent`.
+
+    `kan.activity_update` (the second GEMM, dW = g^T A) gets its tiles: the
+    grid's knot data as `aux` and column tiles of `input_tile` inputs whose
+    features, recomputed in chunks of `row_tile` = min(`update-rows`,
+    batch) rows, fit in `update-panel-bytes` (at least one input per tile).
+    Only a tile's features and its block of dW exist at a time.
   }];
+  let options = [
+    Option<"updateRows", "update-rows", "int64_t", "128",
+           "Rows per feature chunk of an activity update tile">,
+    Option<"updatePanelBytes", "update-panel-bytes", "int64_t", "262144",
+           "Budget in bytes for the feature chunk of an activity update "
+           "tile (rows x input_tile(G+k+1))">,
+  ];
   let dependentDialects = ["::mlir::kan::KanDialect"];
 }
 

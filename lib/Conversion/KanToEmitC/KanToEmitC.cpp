@@ -242,13 +242,19 @@ private:
   LogicalResult lowerAffineMin(affine::AffineMinOp op);
   LogicalResult lowerSparseDirections(SparseDirectionsOp op);
   LogicalResult allocateTileScratch(Operation *op, int64_t rows);
+  /// The scratch allocateTileScratch made for a feature GEMM inside a row
+  /// tile, whose grid's knot data `aux` kan-tile-and-fuse hoisted.
+  FailureOr<TileScratch *> tileScratch(Operation *op, Value aux);
   LogicalResult lowerFeatureGemm(FeatureGemmOp op);
   LogicalResult lowerFeatureGemmJvp(FeatureGemmJvpOp op);
   LogicalResult lowerPerturb(PerturbOp op);
   LogicalResult lowerLoss(Operation *op, bool mse, bool jvp);
   LogicalResult lowerUpdate(UpdateOp op);
-  /// The activity-rule ops, one runtime call each (kanrt/activity.h).
+  /// The activity-rule ops, one runtime call each (kanrt/activity.h) but
+  /// the update's tiles.
   LogicalResult lowerActivityOp(Operation *op);
+  /// kan.activity_update: a parallel loop over its column tiles.
+  LogicalResult lowerActivityUpdate(ActivityUpdateOp op);
   /// kan.symbolic_edges(_jvp): one runtime call each (kanrt/symbolic.h).
   LogicalResult lowerSymbolicEdges(Operation *op);
   /// The result of an update in its buffer: in place when kan-bufferize
@@ -754,12 +760,21 @@ template <typename OpT> static GemmShape gemmShape(OpT op) {
           wT.getDimSize(0), wT.getDimSize(1)};
 }
 
-LogicalResult FunctionLowering::lowerFeatureGemm(FeatureGemmOp op) {
+FailureOr<TileScratch *> FunctionLowering::tileScratch(Operation *op,
+                                                      Value aux) {
   auto it = scratch.find(op);
-  if (it == scratch.end() || !op.getAux())
-    return op.emitOpError()
-           << "must be tiled by kan-tile-and-fuse before emission";
-  TileScratch &s = it->second;
+  if (it == scratch.end() || !aux) {
+    op->emitOpError() << "must be tiled by kan-tile-and-fuse before emission";
+    return failure();
+  }
+  return &it->second;
+}
+
+LogicalResult FunctionLowering::lowerFeatureGemm(FeatureGemmOp op) {
+  FailureOr<TileScratch *> found = tileScratch(op, op.getAux());
+  if (failed(found))
+    return failure();
+  TileScratch &s = **found;
   GemmShape shape = gemmShape(op);
   int64_t order = shape.order, in = shape.in, g = shape.g, out = shape.out,
           kk = shape.kk;
@@ -786,11 +801,10 @@ LogicalResult FunctionLowering::lowerFeatureGemm(FeatureGemmOp op) {
 }
 
 LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
-  auto it = scratch.find(op);
-  if (it == scratch.end() || !op.getAux())
-    return op.emitOpError()
-           << "must be tiled by kan-tile-and-fuse before emission";
-  TileScratch &s = it->second;
+  FailureOr<TileScratch *> found = tileScratch(op, op.getAux());
+  if (failed(found))
+    return failure();
+  TileScratch &s = **found;
   GemmShape shape = gemmShape(op);
   int64_t order = shape.order, in = shape.in, g = shape.g, out = shape.out,
           kk = shape.kk;
@@ -1034,7 +1048,13 @@ LogicalResult FunctionLowering::lowerActivityOp(Operation *op) {
              ptr(a.getEstimate())});
     return success();
   }
-  auto u = cast<ActivityUpdateOp>(op);
+  return lowerActivityUpdate(cast<ActivityUpdateOp>(op));
+}
+
+LogicalResult FunctionLowering::lowerActivityUpdate(ActivityUpdateOp u) {
+  if (!u.getAux() || !u.getInputTile() || !u.getRowTile())
+    return u.emitOpError()
+           << "must be tiled by kan-lower-to-gemm before emission";
   bool gradient = u.getGradient();
   SmallVector<std::pair<Value, Value>> pairs{
       {u.getBaseWeight(), u.getNewBaseWeight()},
@@ -1062,19 +1082,52 @@ LogicalResult FunctionLowering::lowerActivityOp(Operation *op) {
   auto grad = [&](Value res) -> Arg {
     return gradient && res ? Arg(ptr(res)) : Arg(lit("NULL"));
   };
-  checked(fn("kan_activity_update"),
-          {arg(view(u.getInput()).sizes[0]), cint(w.getDimSize(1)),
-           cint(w.getDimSize(0)), cint(G), cint(k),
-           cint(static_cast<int>(u.getAct())), ptr(u.getInput()),
-           ptr(u.getGrid()), ptr(u.getLocalGrad()), scale,
-           target(u.getBaseWeight(), u.getNewBaseWeight()),
-           target(u.getSplineWeight(), u.getNewSplineWeight()),
-           u.getSplineScaler()
-               ? target(u.getSplineScaler(), u.getNewSplineScaler())
-               : Arg(lit("NULL")),
-           grad(u.getNewBaseWeight()), grad(u.getNewSplineWeight()),
-           u.getSplineScaler() ? grad(u.getNewSplineScaler())
-                               : Arg(lit("NULL"))});
+  // The tiles own disjoint weights: threads take whole tiles, each with its
+  // own work (one chunk's features, their transpose, g^T and the tile's dW).
+  int64_t in = w.getDimSize(1), out = w.getDimSize(0);
+  int64_t tile = *u.getInputTile(), rows = *u.getRowTile();
+  Value workSize =
+      call("kan_activity_update_work_size", i64(),
+           {cint(out), cint(G), cint(k), cint(tile), cint(rows)});
+  Value work = declareBuffer(T);
+  Value threads = call("kan_omp_threads", i64(), {});
+  allocate(work, mul(Dim(workSize), Dim(threads)), f32 ? 4 : 8);
+  View x = view(u.getInput()), g = view(u.getLocalGrad());
+  Value err = variable(statusType(), lit("KAN_OK"));
+  Value lb = constant(0);
+  Value ub = b.create<emitc::ConditionalOp>(
+      loc(), i64(), isOk(), constant((in + tile - 1) / tile), lb);
+  // The pragma must precede the loop directly.
+  Value one = constant(1);
+  b.create<emitc::VerbatimOp>(loc(), kParallelFor);
+  auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, one);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(forOp.getBody()->getTerminator());
+    loopError = err;
+    loopBody = forOp.getBody();
+    loopThread = Value();
+    Dim first = mul(Dim(forOp.getInductionVar()), Dim(tile));
+    checked(fn("kan_activity_update_tile"),
+            {arg(x.sizes[0]), cint(in), cint(out), cint(G), cint(k),
+             cint(static_cast<int>(u.getAct())), x.ptr, arg(x.strides[0]),
+             ptr(u.getGrid()), ptr(u.getAux()), g.ptr, arg(g.strides[0]),
+             arg(first), cint(tile), cint(rows), scale,
+             target(u.getBaseWeight(), u.getNewBaseWeight()),
+             target(u.getSplineWeight(), u.getNewSplineWeight()),
+             u.getSplineScaler()
+                 ? target(u.getSplineScaler(), u.getNewSplineScaler())
+                 : Arg(lit("NULL")),
+             grad(u.getNewBaseWeight()), grad(u.getNewSplineWeight()),
+             u.getSplineScaler() ? grad(u.getNewSplineScaler())
+                                 : Arg(lit("NULL")),
+             offset(work, mul(Dim(thread()), Dim(workSize)))});
+    loopError = Value();
+    loopBody = nullptr;
+    loopThread = Value();
+  }
+  effect([&] { check(err); });
+  release(work);
   return success();
 }
 

@@ -513,6 +513,9 @@ LogicalResult ActivityEstimateOp::verify() {
                     {true, false});
 }
 
+static LogicalResult verifyAux(Operation *op, Value aux, ShapedType grid,
+                               int64_t order);
+
 LogicalResult ActivityUpdateOp::verify() {
   auto shape =
       verifyLayerOperands(*this, getInput(), getGrid(), getBaseWeight(),
@@ -534,7 +537,12 @@ LogicalResult ActivityUpdateOp::verify() {
   double scale = getScale().convertToDouble();
   if (!std::isfinite(scale))
     return emitOpError() << "'scale' must be finite";
-  return success();
+  // The tiled form: its tiles and the knot data they read come together.
+  bool tiled = getInputTile().has_value();
+  if (tiled != getRowTile().has_value() || tiled != bool(getAux()))
+    return emitOpError() << "needs 'aux', 'input_tile' and 'row_tile' "
+                            "together (the tiled form) or none of them";
+  return verifyAux(*this, getAux(), getGrid().getType(), getOrder());
 }
 
 LogicalResult PackWeightsOp::verify() {

@@ -77,7 +77,8 @@ kan_status kan_activity_estimate_f32(int64_t n, int64_t out, int64_t ndir,
  * place, theta -= scale * dtheta; otherwise dtheta is written to
  * grad_base/grad_spline/grad_scaler (same shapes; grad_scaler only with a
  * scaler) and the parameters are left alone. scaler may be NULL. act is a
- * kan_activation. Allocates its work (O(n * in(G+k+1))). */
+ * kan_activation. Runs the tiles of kan_activity_update_tile_* one after
+ * the other with one tile's work, which it allocates. */
 kan_status kan_activity_update_f64(int64_t n, int64_t in, int64_t out, int G,
                                    int k, int act, const double *x,
                                    const double *grid, const double *g,
@@ -93,6 +94,35 @@ kan_status kan_activity_update_f32(int64_t n, int64_t in, int64_t out, int G,
                                    float *grad_base, float *grad_spline,
                                    float *grad_scaler);
 
+/** Elements of the work buffer of kan_activity_update_tile_* for tiles of
+ * input_tile inputs and chunks of row_tile rows: 2 row_tile kb + out
+ * (row_tile + kb) with kb = input_tile (G+k+1). 0 on invalid arguments or
+ * overflow. */
+size_t kan_activity_update_work_size(int64_t out, int G, int k,
+                                     int64_t input_tile, int64_t row_tile);
+/** One column tile of kan_activity_update_*: inputs [first_input,
+ * first_input + input_tile) (clipped to in) of the layer. Their features
+ * A = [act(x) | flat(B(x))] are computed from x (n x in, row stride ldx)
+ * with the grid's knot data aux (kan_grid_prepare_*) row_tile rows at a
+ * time, dW of the tile (out x input_tile(G+k+1)) is accumulated over the
+ * chunks from g (n x out, row stride ldg), and the tile's weights (or
+ * grad_*) are written as kan_activity_update_* does. Only those weights
+ * are read or written, so tiles may run in parallel, each with its own
+ * work (kan_activity_update_work_size elements); the result does not
+ * depend on which tiles run together. */
+kan_status kan_activity_update_tile_f64(
+    int64_t n, int64_t in, int64_t out, int G, int k, int act,
+    const double *x, int64_t ldx, const double *grid, const double *aux,
+    const double *g, int64_t ldg, int64_t first_input, int64_t input_tile,
+    int64_t row_tile, double scale, double *base_w, double *spline_w,
+    double *scaler, double *grad_base, double *grad_spline,
+    double *grad_scaler, double *work);
+kan_status kan_activity_update_tile_f32(
+    int64_t n, int64_t in, int64_t out, int G, int k, int act, const float *x,
+    int64_t ldx, const float *grid, const float *aux, const float *g,
+    int64_t ldg, int64_t first_input, int64_t input_tile, int64_t row_tile,
+    double scale, float *base_w, float *spline_w, float *scaler,
+    float *grad_base, float *grad_spline, float *grad_scaler, float *work);
 #ifdef __cplusplus
 }
 #endif

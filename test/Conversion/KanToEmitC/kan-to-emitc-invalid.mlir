@@ -44,3 +44,16 @@ func.func @model(%x: tensor<?x4xf64>) -> tensor<?x4xf64> {
   memref.dealloc %m : memref<?xf64>
   return %x : tensor<?x4xf64>
 }
+
+// -----
+
+// An activity update is emitted as a loop over the column tiles that
+// kan-lower-to-gemm chose; there is no untiled form.
+func.func @model(%x: tensor<?x4xf64>, %grid: tensor<4x12xf64>, %wb: tensor<4x4xf64>,
+                 %ws: tensor<4x4x8xf64>) -> tensor<4x4xf64> {
+  // expected-error @+1 {{must be tiled by kan-lower-to-gemm before emission}}
+  %w:2 = kan.activity_update %x, %grid, %x, %wb, %ws scale 1.0 order 3 act silu
+      : (tensor<?x4xf64>, tensor<4x12xf64>, tensor<?x4xf64>, tensor<4x4xf64>, tensor<4x4x8xf64>)
+      -> (tensor<4x4xf64>, tensor<4x4x8xf64>)
+  return %w#0 : tensor<4x4xf64>
+}

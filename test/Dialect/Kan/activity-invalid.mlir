@@ -43,3 +43,37 @@ func.func @examples_width(%l: tensor<?x3xf64>, %y: tensor<?xi64>, %t: tensor<8x?
       : (tensor<?x3xf64>, tensor<?xi64>, tensor<8x?x3xf64>) -> (f64, tensor<8xf64>, tensor<4x?xf64>)
   return
 }
+
+// -----
+
+// The tiled form (kan-lower-to-gemm) needs the knot data and both tiles.
+func.func @update_tiles_without_aux(%x: tensor<?x5xf64>, %grid: tensor<5x12xf64>, %g: tensor<?x4xf64>,
+                                    %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>) {
+  // expected-error @+1 {{needs 'aux', 'input_tile' and 'row_tile' together (the tiled form) or none of them}}
+  %w:2 = kan.activity_update %x, %grid, %g, %wb, %ws scale 1.0 order 3 act silu {input_tile = 2 : i64, row_tile = 8 : i64}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<?x4xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>)
+      -> (tensor<4x5xf64>, tensor<4x5x8xf64>)
+  return
+}
+
+// -----
+
+func.func @update_aux_size(%x: tensor<?x5xf64>, %grid: tensor<5x12xf64>, %g: tensor<?x4xf64>,
+                           %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %aux: tensor<100xf64>) {
+  // expected-error @+1 {{operand 'aux' expected shape 185 but got 100}}
+  %w:2 = kan.activity_update %x, %grid, %g, %wb, %ws aux %aux scale 1.0 order 3 act silu {input_tile = 2 : i64, row_tile = 8 : i64}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<?x4xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<100xf64>)
+      -> (tensor<4x5xf64>, tensor<4x5x8xf64>)
+  return
+}
+
+// -----
+
+func.func @update_zero_tile(%x: tensor<?x5xf64>, %grid: tensor<5x12xf64>, %g: tensor<?x4xf64>,
+                            %wb: tensor<4x5xf64>, %ws: tensor<4x5x8xf64>, %aux: tensor<185xf64>) {
+  // expected-error @+1 {{attribute 'input_tile' failed to satisfy constraint}}
+  %w:2 = kan.activity_update %x, %grid, %g, %wb, %ws aux %aux scale 1.0 order 3 act silu {input_tile = 0 : i64, row_tile = 8 : i64}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<?x4xf64>, tensor<4x5xf64>, tensor<4x5x8xf64>, tensor<185xf64>)
+      -> (tensor<4x5xf64>, tensor<4x5x8xf64>)
+  return
+}

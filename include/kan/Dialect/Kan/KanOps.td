@@ -373,7 +373,7 @@ def Kan_ActivityEstimateOp : Kan_Op<"activity_estimate", [Pure]> {
 }
 
 def Kan_ActivityUpdateOp
-    : Kan_Op<"activity_update", [Pure]> {
+    : Kan_Op<"activity_update", [Pure, AttrSizedOperandSegments]> {
   let summary = "a layer's update from dL/dz: the second GEMM sum_r g_r phi(x_r)^T";
   let description = [{
     With A_r = [act(x_r) | flat(B(x_r))] the features of the layer's input
@@ -384,6 +384,14 @@ def Kan_ActivityUpdateOp
     time by the step's lr_scale), or with `gradient` dtheta itself (an
     optimiser outside the step applies it).
 
+    Tiled (kan-lower-to-gemm): `aux` is the grid's knot data
+    (`kan.grid_prepare`) and the GEMM runs in column tiles of
+    `input_tile` inputs (input_tile (G+k+1) feature columns); a tile's
+    features are recomputed from `input` in chunks of `row_tile` rows and
+    its O x input_tile(G+k+1) block of dW is applied before the next tile,
+    so neither the N x I(G+k+1) feature matrix nor the whole dW exists.
+    Tiles own disjoint weights: they run in parallel.
+
     ```mlir
     %wb2, %ws2, %s2 = kan.activity_update %x, %grid, %g, %wb, %ws scaler %s
         scale 1.0e-02 order 3 act silu : (...) -> (...)
@@ -392,16 +400,19 @@ def Kan_ActivityUpdateOp
   let arguments = (ins Kan_Matrix:$input, Kan_Matrix:$grid,
       Kan_Matrix:$local_grad, Kan_Matrix:$base_weight,
       Kan_Tensor3:$spline_weight, Optional<Kan_Matrix>:$spline_scaler,
+      Optional<Kan_Vector>:$aux,
       F64Attr:$scale,
       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<15>]>, "3">:$order,
       DefaultValuedAttr<Kan_ActivationAttr, "::mlir::kan::Activation::silu">:$act,
-      UnitAttr:$gradient);
+      UnitAttr:$gradient,
+      OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$input_tile,
+      OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$row_tile);
   let results = (outs Kan_Matrix:$new_base_weight,
                       Kan_Tensor3:$new_spline_weight,
                       Optional<Kan_Matrix>:$new_spline_scaler);
   let assemblyFormat = [{
     $input `,` $grid `,` $local_grad `,` $base_weight `,` $spline_weight
-    (`scaler` $spline_scaler^)? `scale` $scale `order` $order
+    (`scaler` $spline_scaler^)? (`aux` $aux^)? `scale` $scale `order` $order
     `act` custom<Activation>($act) (`gradient` $gradient^)? attr-dict `:`
     functional-type(operands, results)
   }];

@@ -1,6 +1,6 @@
 """Checks the compiled activity-rule estimator against PyTorch's exact gradient.
 
-usage: check_activity.py MODEL.so GOLDEN_DIR SRC_ROOT DIRECTIONS
+usage: check_activity.py MODEL.so GOLDEN_DIR SRC_ROOT DIRECTIONS [--dump FILE]
 
 Calls kan_train_step_grad (rule=activity gradient=true) of the small golden
 model [5, 4, 3] on its 16 golden examples and compares every tensor's
@@ -21,6 +21,9 @@ import numpy as np
 import torch
 
 so, golden, src, ndir = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# --dump FILE: only write the first seed's estimate (every tensor, in order)
+# as raw doubles, for comparing builds and thread counts byte for byte.
+dump = sys.argv[6] if len(sys.argv) > 6 and sys.argv[5] == "--dump" else None
 sys.path.insert(0, os.path.join(src, "python"))
 from kanpeer import efficient_kan as ek  # noqa: E402
 from kanpeer.tensor_io import load_safetensors  # noqa: E402
@@ -62,6 +65,11 @@ def estimate(seed):
         "gradient mode changed the parameters"
     return dict(zip(names, gs)), loss.value
 
+
+if dump:
+    g, _ = estimate(1)
+    np.concatenate([g[k].ravel() for k in names]).tofile(dump)
+    sys.exit(0)
 
 # The exact gradient through the peer (torch.autograd, float64).
 leaves = {k: params[k].clone().double().requires_grad_(not k.endswith("grid"))
