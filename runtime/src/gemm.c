@@ -3,14 +3,7 @@
 
 #include "internal.h"
 
-#if defined(__GNUC__) && defined(__AVX__) && !defined(KANRT_GEMM_NO_VECTOR)
-#include <immintrin.h>
-/* Packing transposes blocks of 8 floats or 4 doubles x that many rows in
-   ymm registers (AVX and AVX-512 levels). */
-#define KAN_GEMM_PACK_AVX 1
-#else
-#define KAN_GEMM_PACK_AVX 0
-#endif
+#include "transpose.h"
 
 /* Compiled once per instruction-set level like kernels.c; the cblas
    forwarding of kan_gemm_nt_* is in isa.c. */
@@ -73,48 +66,7 @@
 #define KAN_GEMM_PREFETCH 512
 #endif
 
-#if KAN_GEMM_PACK_AVX
-/* r[0..7] (rows) -> r[p] = column p of the 8 x 8 block. */
-static inline void kan_transpose8_ps(__m256 r[8]) {
-  __m256 t[8], u[8];
-  int q;
-  for (q = 0; q < 4; ++q) {
-    t[2 * q] = _mm256_unpacklo_ps(r[2 * q], r[2 * q + 1]);
-    t[2 * q + 1] = _mm256_unpackhi_ps(r[2 * q], r[2 * q + 1]);
-  }
-  for (q = 0; q < 2; ++q) {
-    u[4 * q] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
-    u[4 * q + 1] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
-    u[4 * q + 2] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
-    u[4 * q + 3] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
-  }
-  for (q = 0; q < 4; ++q) {
-    r[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
-    r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
-  }
-}
-
-/* r[0..3] (rows) -> r[p] = column p of the 4 x 4 block. */
-static inline void kan_transpose4_pd(__m256d r[4]) {
-  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]),
-                t1 = _mm256_unpackhi_pd(r[0], r[1]),
-                t2 = _mm256_unpacklo_pd(r[2], r[3]),
-                t3 = _mm256_unpackhi_pd(r[2], r[3]);
-  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
-}
-#endif
-
 #define T double
-#define PV __m256d
-#define PW 4
-#define PLOAD _mm256_loadu_pd
-#define PSTORE _mm256_storeu_pd
-#define PSTORE_HALF(p, v) _mm_storeu_pd(p, _mm256_castpd256_pd128(v))
-#define PZERO _mm256_setzero_pd
-#define PTRANSPOSE kan_transpose4_pd
 #define NAME(f) KAN_ISA_NAME(f##_f64)
 #define MR KAN_GEMM_MR_F64
 #define NR KAN_GEMM_NR_F64
@@ -123,13 +75,6 @@ static inline void kan_transpose4_pd(__m256d r[4]) {
 #define NC 4080
 #include "gemm.inc"
 #undef T
-#undef PV
-#undef PW
-#undef PLOAD
-#undef PSTORE
-#undef PSTORE_HALF
-#undef PZERO
-#undef PTRANSPOSE
 #undef NAME
 #undef MR
 #undef NR
@@ -138,13 +83,6 @@ static inline void kan_transpose4_pd(__m256d r[4]) {
 #undef NC
 
 #define T float
-#define PV __m256
-#define PW 8
-#define PLOAD _mm256_loadu_ps
-#define PSTORE _mm256_storeu_ps
-#define PSTORE_HALF(p, v) _mm_storeu_ps(p, _mm256_castps256_ps128(v))
-#define PZERO _mm256_setzero_ps
-#define PTRANSPOSE kan_transpose8_ps
 #define NAME(f) KAN_ISA_NAME(f##_f32)
 #define MR KAN_GEMM_MR_F32
 #define NR KAN_GEMM_NR_F32
