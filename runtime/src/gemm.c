@@ -3,6 +3,8 @@
 
 #include "internal.h"
 
+#include "transpose.h"
+
 /* Compiled once per instruction-set level like kernels.c; the cblas
    forwarding of kan_gemm_nt_* is in isa.c. */
 #ifndef KAN_ISA_SUFFIX
@@ -20,8 +22,11 @@
    - AVX-512 (32 zmm): 12 x 2 = 24 accumulators of 64 bytes, NR = 16 doubles
      or 32 floats (the 64 outputs of the benchmark models are whole panels);
    - AVX2 (16 ymm) and SSE2 (16 xmm): 6 x 2 = 12 accumulators.
-   MC x KC of A stays in L2, a KC x NR panel of B in L1. KAN_GEMM_MR_F64 and
-   friends override the tiles (for tuning runs). */
+   The MC x KC rows of A (read in place) stay in L2 across the NR panels, a
+   KC x NR panel of B in L1. With A in place, 6 x 4 vectors (NR = 64 floats,
+   one panel for 64 outputs) measured the same as 12 x 2 with AVX-512 f32,
+   and 4 x 3 or 3 x 4 ymm 8-12 % slower than 6 x 2 with AVX2.
+   KAN_GEMM_MR_F64 and friends override the tiles (for tuning runs). */
 #if defined(__GNUC__) && !defined(KANRT_GEMM_NO_VECTOR)
 #define KAN_GEMM_VECTOR 1
 #if defined(__AVX512F__)
@@ -55,6 +60,21 @@
 #endif
 #ifndef KAN_GEMM_KC
 #define KAN_GEMM_KC 256
+#endif
+/* Values of T per cache line, and how far ahead (bytes) the rows of A are
+   prefetched where they are read in place or packed: 512 measured best of
+   256 - 2048 (f32, AVX-512, the model shapes). */
+#define KAN_GEMM_LINE (64 / sizeof(T))
+#ifndef KAN_GEMM_PREFETCH
+#define KAN_GEMM_PREFETCH 512
+#endif
+/* Packed A (kan_gemm_nt_packed_a, all of A packed once, megabytes read from
+   L3 or memory): chunks of KAN_GEMM_LINE columns prefetched this many
+   chunks ahead. Without it 256 x 64 x 7056 (f32) took 1.5 ms packed
+   against 1.1 in place; 1, 2, 4, 6, 8 ahead: 1.38, 1.20, 1.05-1.08,
+   1.00-1.02, 1.03-1.05 ms. */
+#ifndef KAN_GEMM_PACKED_AHEAD
+#define KAN_GEMM_PACKED_AHEAD 4
 #endif
 
 #define T double

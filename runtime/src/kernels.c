@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "transpose.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

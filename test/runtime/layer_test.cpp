@@ -531,3 +531,53 @@ TEST(Layer, SpanForwardSiluAcrossTheRange) {
   EXPECT_TRUE(std::isnan(y.back()));
 }
 } // namespace
+
+namespace {
+// kan_pack_weights_span's layout, value for value, against its definition:
+// row i (G+k+1) + 0 of W holds base_w[o][i], row i (G+k+1) + 1 + j holds
+// spline_w[o][i][j] scaler[o][i] (one multiply, so exact). Output and input
+// counts one short of, at and past whole vector blocks (4 doubles, 8
+// floats, 64-byte lines), window sizes below, at and past one block, a
+// padded stride (must stay untouched) and no scaler.
+template <typename T, typename Pack>
+void checkSpanPacking(Pack pack, size_t O, size_t I, int G, int k,
+                      bool withScaler) {
+  std::mt19937 rng(O * 31 + I * 7 + G);
+  const size_t nb = G + k, ldw = O + 3, rows = I * (nb + 1);
+  auto toT = [](const std::vector<double> &v) {
+    return std::vector<T>(v.begin(), v.end());
+  };
+  const std::vector<T> wb = toT(randomVector(O * I, rng)),
+                       c = toT(randomVector(O * I * nb, rng)),
+                       s = toT(randomVector(O * I, rng, 0.5, 1.5));
+  std::vector<T> W(rows * ldw, T(-7));
+  pack(O, I, G, k, wb.data(), c.data(), withScaler ? s.data() : nullptr,
+       W.data(), ldw);
+  for (size_t i = 0; i < I; ++i)
+    for (size_t o = 0; o < ldw; ++o) {
+      const size_t r0 = i * (nb + 1);
+      if (o >= O) {
+        for (size_t r = 0; r <= nb; ++r)
+          ASSERT_EQ(W[(r0 + r) * ldw + o], T(-7)) << "padding touched";
+        continue;
+      }
+      ASSERT_EQ(W[r0 * ldw + o], wb[o * I + i]) << O << "x" << I << " " << o;
+      for (size_t j = 0; j < nb; ++j) {
+        const T sc = withScaler ? s[o * I + i] : T(1);
+        ASSERT_EQ(W[(r0 + 1 + j) * ldw + o], c[(o * I + i) * nb + j] * sc)
+            << O << "x" << I << " nb " << nb << " at o " << o << " i " << i
+            << " j " << j;
+      }
+    }
+}
+
+TEST(Layer, SpanWeightPackingIsTheLayout) {
+  for (size_t O : {1, 3, 7, 8, 9, 16, 17, 64, 70})
+    for (size_t I : {1, 5, 8, 11, 16, 19})
+      for (auto [G, k] : {std::pair{5, 3}, {3, 2}, {1, 0}, {10, 3}})
+        for (bool sc : {true, false}) {
+          checkSpanPacking<double>(kan_pack_weights_span_f64, O, I, G, k, sc);
+          checkSpanPacking<float>(kan_pack_weights_span_f32, O, I, G, k, sc);
+        }
+}
+} // namespace
