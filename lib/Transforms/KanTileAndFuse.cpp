@@ -14,7 +14,9 @@
 #include "kan/Transforms/Passes.h"
 #include "kan/Support/Options.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -31,9 +33,16 @@ struct KanTileAndFusePass
     : public kan::impl::KanTileAndFuseBase<KanTileAndFusePass> {
   using KanTileAndFuseBase::KanTileAndFuseBase;
 
-  /// Rows per tile given the bytes one row of all panels takes.
-  FailureOr<int64_t> chooseRows(Operation *op, int64_t bytesPerRow,
-                                int64_t batch) {
+  /// Rows per tile given the bytes one row of all panels takes: the most
+  /// the panel budget allows (at most `max-rows`, a multiple of
+  /// `row-multiple`) and, with a `threads` hint above one, at most the
+  /// batch's share of one thread rounded up to `row-multiple`, so that a
+  /// batch of one budget-sized tile still gives every thread rows. A
+  /// dynamic batch makes the share an `affine.min` / `affine.max` of the
+  /// batch size in front of the loop. Rows are independent in every tiled
+  /// kernel, so the tile only decides which thread computes a row.
+  FailureOr<OpFoldResult> chooseRows(OpBuilder &b, Operation *op,
+                                     int64_t bytesPerRow, Value input) {
     // The verifier refuses zero-sized operands; a pass run on unverified IR
     // must still not divide by zero.
     if (bytesPerRow < 1) {
@@ -51,9 +60,37 @@ struct KanTileAndFusePass
                         << (int64_t)panelBytes << " bytes";
       return failure();
     }
-    if (!ShapedType::isDynamic(batch))
-      rows = std::min(rows, batch);
-    return rows;
+    int64_t batch = cast<ShapedType>(input.getType()).getDimSize(0);
+    // A share of T threads: ceil(N / T) rounded up to the row multiple,
+    // i.e. ceil(N / (T m)) m.
+    int64_t unit = threads * rowMultiple;
+    if (!ShapedType::isDynamic(batch)) {
+      if (threads > 1)
+        rows = std::min(rows,
+                        std::max<int64_t>((batch + unit - 1) / unit, 1) *
+                            rowMultiple);
+      return OpFoldResult(b.getIndexAttr(std::min(rows, batch)));
+    }
+    // Below one row multiple there is nothing to split.
+    if (threads == 1 || rows <= rowMultiple)
+      return OpFoldResult(b.getIndexAttr(rows));
+    Location loc = op->getLoc();
+    MLIRContext *ctx = b.getContext();
+    Value n = b.create<tensor::DimOp>(loc, input, 0);
+    AffineExpr s0 = getAffineSymbolExpr(0, ctx);
+    // At least one row multiple (an empty batch gives no tiles, not a zero
+    // step).
+    Value share = b.create<affine::AffineMaxOp>(
+        loc,
+        AffineMap::get(0, 1, {getAffineConstantExpr(rowMultiple, ctx),
+                              s0.ceilDiv(unit) * rowMultiple},
+                       ctx),
+        ValueRange{n});
+    Value tile = b.create<affine::AffineMinOp>(
+        loc,
+        AffineMap::get(0, 1, {getAffineConstantExpr(rows, ctx), s0}, ctx),
+        ValueRange{share});
+    return OpFoldResult(tile);
   }
 
   /// Hoists the grid's knot data in front of `op` (its `aux` operand).
@@ -96,10 +133,10 @@ struct KanTileAndFusePass
     op.removeDensityAttr();
   }
 
-  LogicalResult tile(IRRewriter &rewriter, Operation *op, int64_t rows) {
+  LogicalResult tile(IRRewriter &rewriter, Operation *op, OpFoldResult rows) {
     scf::SCFTilingOptions options;
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    options.setTileSizes({rewriter.getIndexAttr(rows)});
+    options.setTileSizes({rows});
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled =
         scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
@@ -115,7 +152,9 @@ struct KanTileAndFusePass
           kan::cli::check(kan::cli::tileRows, (int64_t)rowMultiple,
                             "row-multiple"),
           kan::cli::check(kan::cli::positiveCount, (int64_t)panelBytes,
-                            "panel-bytes")})
+                            "panel-bytes"),
+          kan::cli::check(kan::cli::threads, (int64_t)threads,
+                            "threads")})
       if (why) {
         getOperation().emitError() << "kan-tile-and-fuse: " << *why;
         return signalPassFailure();
@@ -131,11 +170,10 @@ struct KanTileAndFusePass
     for (Operation *op : gemms) {
       auto rowsFor = [&](Value weights, Value input, int64_t panels) {
         auto w = cast<ShapedType>(weights.getType());
-        auto x = cast<ShapedType>(input.getType());
         int64_t elt = w.getElementTypeBitWidth() / 8;
-        return chooseRows(op, panels * w.getDimSize(1) * elt, x.getDimSize(0));
+        return chooseRows(rewriter, op, panels * w.getDimSize(1) * elt, input);
       };
-      FailureOr<int64_t> rows = failure();
+      FailureOr<OpFoldResult> rows = failure();
       rewriter.setInsertionPoint(op);
       if (auto g = dyn_cast<FeatureGemmOp>(op)) {
         rows = rowsFor(g.getWeights(), g.getInput(), 1);

@@ -12,8 +12,9 @@
 // -> GEMM form.
 // RUN: kan-opt %t/1-train.mlir --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm),canonicalize,cse)' -o %t/2-gemm.mlir
 // RUN: FileCheck %s --check-prefix=GEMM --input-file=%t/2-gemm.mlir
-// -> row tiles (the CPU schedule: up to 128 rows, 8 MB of panels).
-// RUN: kan-opt %t/2-gemm.mlir --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse{max-rows=128 panel-bytes=8388608}),cse)' -o %t/3-tiles.mlir
+// -> row tiles (the CPU schedule: up to 128 rows, 8 MB of panels, a share
+// of two threads).
+// RUN: kan-opt %t/2-gemm.mlir --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse{max-rows=128 panel-bytes=8388608 threads=2}),cse)' -o %t/3-tiles.mlir
 // RUN: FileCheck %s --check-prefix=TILES --input-file=%t/3-tiles.mlir
 // -> kernel choices.
 // RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu))' -o %t/4-kernels.mlir
@@ -104,7 +105,9 @@
 // TILES-LABEL: func.func @train_step
 // TILES: kan.grid_prepare
 // TILES: kan.sparse_directions
-// TILES: scf.forall
+// TILES: %[[SHARE:.*]] = affine.max
+// TILES: %[[TILE:.*]] = affine.min #{{.*}}()[%[[SHARE]]]
+// TILES: scf.forall {{.*}} step (%[[TILE]])
 // TILES:   tensor.extract_slice
 // TILES:   kan.feature_gemm_jvp {{.*}} aux {{.*}} csr(
 // TILES:   scf.forall.in_parallel
