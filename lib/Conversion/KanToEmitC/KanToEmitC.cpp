@@ -997,8 +997,9 @@ LogicalResult FunctionLowering::lowerLoss(Operation *op, bool mse, bool jvp) {
   if (alphas)
     defineBuffer(alphas);
   Value addr = b.create<emitc::ApplyOp>(loc(), ptrTo(T), "&", l);
-  // One runtime kernel per loss (sums in double, kanrt/loss.h).
-  checked(fn(mse ? "kan_loss_mse" : "kan_loss_softmax_xent"),
+  // One runtime kernel per loss (sums in double, kanrt/loss.h), its rows
+  // and directions on the file's threads (kanrt/threads.h: the same bits).
+  checked(fn(mse ? "kan_omp_loss_mse" : "kan_omp_loss_softmax_xent"),
           {arg(view(z).sizes[0]), cint(classes), ptr(z), ptr(target), opt(zt),
            cint(width), addr, opt(alphas)});
   return success();

@@ -177,7 +177,7 @@
 // EMITC-LABEL: emitc.func @train_step_impl(
 // EMITC: emitc.call_opaque "kan_sparse_direction_f64"
 // EMITC: emitc.call_opaque "kan_layer_jacobian_span_f64"
-// EMITC: emitc.call_opaque "kan_loss_softmax_xent_f64"
+// EMITC: emitc.call_opaque "kan_omp_loss_softmax_xent_f64"
 // EMITC: emitc.call_opaque "kan_apply_update_sparse_f64"
 // EMITC-LABEL: emitc.func @kan_forward(
 // EMITC: emitc.call_opaque "model_impl"
@@ -189,7 +189,7 @@
 // C: kan_layer_jacobian_span_f64(
 // C: kan_jacobian_apply_multi_f64(
 // C-NOT: kan_jacobian_apply_f64(
-// C: kan_loss_softmax_xent_f64(v{{[0-9]+}}, 3,
+// C: kan_omp_loss_softmax_xent_f64(v{{[0-9]+}}, 3,
 
 // PANELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel panel>
 // PANELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel panel>
