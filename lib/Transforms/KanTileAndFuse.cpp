@@ -35,12 +35,13 @@ struct KanTileAndFusePass
 
   /// Rows per tile given the bytes one row of all panels takes: the most
   /// the panel budget allows (at most `max-rows`, a multiple of
-  /// `row-multiple`) and, with a `threads` hint above one, at most the
-  /// batch's share of one thread rounded up to `row-multiple`, so that a
-  /// batch of one budget-sized tile still gives every thread rows. A
-  /// dynamic batch makes the share an `affine.min` / `affine.max` of the
-  /// batch size in front of the loop. Rows are independent in every tiled
-  /// kernel, so the tile only decides which thread computes a row.
+  /// `row-multiple`) and, with a `threads` hint T above one, tiles in whole
+  /// rounds of T: a batch of one budget-sized tile still gives every
+  /// thread rows, and a batch of 1.5 tiles is not 2 tiles on one thread and
+  /// 1 on the other. A dynamic batch makes the tile `affine.max` /
+  /// `affine.min` ops of the batch size in front of the loop. Rows are
+  /// independent in every tiled kernel, so the tile only decides which
+  /// thread computes a row.
   FailureOr<OpFoldResult> chooseRows(OpBuilder &b, Operation *op,
                                      int64_t bytesPerRow, Value input) {
     // The verifier refuses zero-sized operands; a pass run on unverified IR
@@ -61,35 +62,37 @@ struct KanTileAndFusePass
       return failure();
     }
     int64_t batch = cast<ShapedType>(input.getType()).getDimSize(0);
-    // A share of T threads: ceil(N / T) rounded up to the row multiple,
-    // i.e. ceil(N / (T m)) m.
-    int64_t unit = threads * rowMultiple;
-    if (!ShapedType::isDynamic(batch)) {
-      if (threads > 1)
-        rows = std::min(rows,
-                        std::max<int64_t>((batch + unit - 1) / unit, 1) *
-                            rowMultiple);
-      return OpFoldResult(b.getIndexAttr(std::min(rows, batch)));
-    }
-    // Below one row multiple there is nothing to split.
-    if (threads == 1 || rows <= rowMultiple)
+    if (threads == 1 || rows <= rowMultiple) {
+      if (!ShapedType::isDynamic(batch))
+        rows = std::min(rows, batch);
       return OpFoldResult(b.getIndexAttr(rows));
+    }
+    // k rounds of T tiles of at most `rows` cover the batch: tiles of
+    // ceil(N / (T k)) rows, rounded up to the row multiple, i.e.
+    // ceil(N / (T k m)) m, so that the tiles come in whole rounds.
+    int64_t t = threads, m = rowMultiple;
+    if (!ShapedType::isDynamic(batch)) {
+      auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+      int64_t k = std::max<int64_t>(1, ceilDiv(batch, t * rows));
+      int64_t share = std::max(m, ceilDiv(batch, t * k * m) * m);
+      return OpFoldResult(
+          b.getIndexAttr(std::min({rows, share, std::max<int64_t>(batch, 1)})));
+    }
     Location loc = op->getLoc();
     MLIRContext *ctx = b.getContext();
     Value n = b.create<tensor::DimOp>(loc, input, 0);
-    AffineExpr s0 = getAffineSymbolExpr(0, ctx);
-    // At least one row multiple (an empty batch gives no tiles, not a zero
-    // step).
-    Value share = b.create<affine::AffineMaxOp>(
-        loc,
-        AffineMap::get(0, 1, {getAffineConstantExpr(rowMultiple, ctx),
-                              s0.ceilDiv(unit) * rowMultiple},
-                       ctx),
+    AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+    auto c = [&](int64_t v) { return getAffineConstantExpr(v, ctx); };
+    // At least one round, and at least one row multiple (an empty batch
+    // gives no tiles, not a zero step).
+    Value k = b.create<affine::AffineMaxOp>(
+        loc, AffineMap::get(0, 1, {c(1), s0.ceilDiv(t * rows)}, ctx),
         ValueRange{n});
+    Value share = b.create<affine::AffineMaxOp>(
+        loc, AffineMap::get(0, 2, {c(m), s0.ceilDiv(s1 * (t * m)) * m}, ctx),
+        ValueRange{n, k});
     Value tile = b.create<affine::AffineMinOp>(
-        loc,
-        AffineMap::get(0, 1, {getAffineConstantExpr(rows, ctx), s0}, ctx),
-        ValueRange{share});
+        loc, AffineMap::get(0, 1, {c(rows), s0}, ctx), ValueRange{share});
     return OpFoldResult(tile);
   }
 

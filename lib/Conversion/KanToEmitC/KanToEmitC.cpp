@@ -508,7 +508,7 @@ FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
                            ArrayRef<Dim> syms,
                            function_ref<Dim(Dim, Dim)> add,
                            function_ref<Dim(Dim, Dim)> mul,
-                           function_ref<Dim(Dim, int64_t)> ceilDiv) {
+                           function_ref<Dim(Dim, Dim)> ceilDiv) {
   if (auto c = dyn_cast<AffineConstantExpr>(e))
     return Dim(c.getValue());
   if (auto d = dyn_cast<AffineDimExpr>(e))
@@ -518,23 +518,21 @@ FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
   if (!bin)
     return failure();
-  // A tile computed from the batch (kan-tile-and-fuse's thread share).
-  if (e.getKind() == AffineExprKind::CeilDiv) {
-    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
-    if (!c || c.getValue() < 1)
-      return failure();
-    FailureOr<Dim> l =
-        lowerAffine(bin.getLHS(), dims, syms, add, mul, ceilDiv);
-    if (failed(l))
-      return failure();
-    return ceilDiv(*l, c.getValue());
-  }
-  if (e.getKind() != AffineExprKind::Add && e.getKind() != AffineExprKind::Mul)
+  // ceildiv: a tile computed from the batch (kan-tile-and-fuse's share of
+  // its threads), whose divisors are positive.
+  if (e.getKind() != AffineExprKind::Add &&
+      e.getKind() != AffineExprKind::Mul &&
+      e.getKind() != AffineExprKind::CeilDiv)
+    return failure();
+  if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+      e.getKind() == AffineExprKind::CeilDiv && c && c.getValue() < 1)
     return failure();
   FailureOr<Dim> l = lowerAffine(bin.getLHS(), dims, syms, add, mul, ceilDiv);
   FailureOr<Dim> r = lowerAffine(bin.getRHS(), dims, syms, add, mul, ceilDiv);
   if (failed(l) || failed(r))
     return failure();
+  if (e.getKind() == AffineExprKind::CeilDiv)
+    return ceilDiv(*l, *r);
   return e.getKind() == AffineExprKind::Add ? add(*l, *r) : mul(*l, *r);
 }
 } // namespace
@@ -548,16 +546,16 @@ LogicalResult FunctionLowering::lowerAffineMinMax(Operation *op, AffineMap map,
     ds.push_back(dims.lookup(v));
   for (Value v : symOperands)
     ss.push_back(dims.lookup(v));
-  // ceil(x / c) for any sign of x: x / c truncates toward zero, one more
-  // when a positive x leaves a remainder.
-  auto ceilDiv = [&](Dim x, int64_t c) -> Dim {
-    if (!x.v)
-      return Dim(x.c >= 0 ? (x.c + c - 1) / c : -(-x.c / c));
-    if (c == 1)
+  // ceil(x / y) for y > 0 and any sign of x: x / y truncates toward zero,
+  // one more when a positive x leaves a remainder.
+  auto ceilDiv = [&](Dim x, Dim y) -> Dim {
+    if (!x.v && !y.v)
+      return Dim(x.c >= 0 ? (x.c + y.c - 1) / y.c : -(-x.c / y.c));
+    if (y.isConst(1))
       return x;
-    Value cv = constant(c);
-    Value q = b.create<emitc::DivOp>(loc(), i64(), x.v, cv);
-    Value r = b.create<emitc::RemOp>(loc(), i64(), x.v, cv);
+    Value yv = value(y);
+    Value q = b.create<emitc::DivOp>(loc(), i64(), value(x), yv);
+    Value r = b.create<emitc::RemOp>(loc(), i64(), value(x), yv);
     Value up = b.create<emitc::CmpOp>(loc(), b.getI1Type(),
                                       emitc::CmpPredicate::gt, r, constant(0));
     Value q1 = b.create<emitc::AddOp>(loc(), i64(), q, constant(1));

@@ -105,7 +105,8 @@
 // TILES-LABEL: func.func @train_step
 // TILES: kan.grid_prepare
 // TILES: kan.sparse_directions
-// TILES: %[[SHARE:.*]] = affine.max
+// TILES: %[[ROUNDS:.*]] = affine.max #{{.*}}()[%[[N:.*]]]
+// TILES: %[[SHARE:.*]] = affine.max #{{.*}}()[%[[N]], %[[ROUNDS]]]
 // TILES: %[[TILE:.*]] = affine.min #{{.*}}()[%[[SHARE]]]
 // TILES: scf.forall {{.*}} step (%[[TILE]])
 // TILES:   tensor.extract_slice
