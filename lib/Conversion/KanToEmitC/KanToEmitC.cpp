@@ -524,12 +524,10 @@ FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
       e.getKind() != AffineExprKind::Mul &&
       e.getKind() != AffineExprKind::CeilDiv)
     return failure();
-  if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
-      e.getKind() == AffineExprKind::CeilDiv && c && c.getValue() < 1)
-    return failure();
   FailureOr<Dim> l = lowerAffine(bin.getLHS(), dims, syms, add, mul, ceilDiv);
   FailureOr<Dim> r = lowerAffine(bin.getRHS(), dims, syms, add, mul, ceilDiv);
-  if (failed(l) || failed(r))
+  if (failed(l) || failed(r) ||
+      (e.getKind() == AffineExprKind::CeilDiv && !r->v && r->c < 1))
     return failure();
   if (e.getKind() == AffineExprKind::CeilDiv)
     return ceilDiv(*l, *r);
