@@ -966,7 +966,8 @@ LogicalResult FunctionLowering::lowerPerturb(PerturbOp op) {
   defineBuffer(op.getResult());
   Value r = ptr(op.getResult());
   if (op.getDist() != Distribution::sparse_ternary) {
-    checked(fn("kan_perturb_dense_directions"),
+    // Directions on the file's threads (kanrt/threads.h: the same bits).
+    checked(fn("kan_omp_perturb_dense_directions"),
             {scalar(op.getSeed()), scalar(op.getStep()),
              cint(op.getFirstDirection()), cint(width), cint(op.getStream()),
              lit(op.getDist() == Distribution::normal ? "KAN_DIST_NORMAL"

@@ -3,7 +3,8 @@
  * Included by generated C (not by kanrt.h): the thread count and number of
  * the parallel loops of a generated file follow how that file is compiled
  * (with -fopenmp or without), not how kanrt was. The losses of
- * kanrt/loss.h run here on those threads (kan_omp_loss_*).
+ * kanrt/loss.h and the dense directions of kanrt/ops.h run here on those
+ * threads (kan_omp_loss_*, kan_omp_perturb_dense_directions_*).
  */
 #ifndef KANRT_THREADS_H
 #define KANRT_THREADS_H
@@ -33,6 +34,7 @@ static inline int kan_omp_set_threads(int n) {
 #include <stdlib.h>
 
 #include "kanrt/loss.h"
+#include "kanrt/ops.h"
 
 /* Rows per block of kan_omp_loss_*: the scratch (g and the terms) stays
    within 1024 x (classes + 1) doubles at any batch size. */
@@ -114,5 +116,47 @@ KAN_DEFINE_OMP_LOSS(mse, float, f32, float, classes, classes,
                     (double)n * (double)classes)
 #undef KAN_DEFINE_OMP_LOSS
 #undef KAN_OMP_LOSS_FOR
+
+/* kan_perturb_dense_directions (kanrt/ops.h) with the directions split over
+   the threads: each direction's draws are a function of its number alone,
+   so the result is the same bits with any thread count. Direction 0 runs
+   first on the calling thread: its errors (the arguments) are every
+   direction's. */
+#ifdef _OPENMP
+#define KAN_OMP_PERTURB_FOR                                                    \
+  _Pragma("omp parallel for schedule(static) reduction(| : failed)")
+#else
+#define KAN_OMP_PERTURB_FOR
+#endif
+#define KAN_DEFINE_OMP_PERTURB(T, SFX)                                         \
+  static inline kan_status kan_omp_perturb_dense_directions_##SFX(             \
+      uint64_t seed, uint32_t step, uint32_t first, size_t width,              \
+      uint32_t stream, int dist, size_t size, T *out) {                        \
+    const int64_t n = (int64_t)width;                                          \
+    int64_t d;                                                                 \
+    int failed = 0;                                                            \
+    kan_status st;                                                             \
+    if (n < 2 || kan_omp_threads() < 2)                                        \
+      return kan_perturb_dense_directions_##SFX(seed, step, first, width,      \
+                                                stream, dist, size, out);      \
+    st = kan_perturb_dense_directions_##SFX(seed, step, first, 1, stream,      \
+                                            dist, size, out);                  \
+    if (st)                                                                    \
+      return st;                                                               \
+    KAN_OMP_PERTURB_FOR                                                        \
+    for (d = 1; d < n; ++d)                                                    \
+      failed |= kan_perturb_dense_directions_##SFX(                            \
+                    seed, step, (uint32_t)(first + (uint32_t)d), 1, stream,    \
+                    dist, size, out + (size_t)d * size) != KAN_OK;             \
+    /* Not expected after direction 0; the serial call reports it. */         \
+    if (failed)                                                                \
+      return kan_perturb_dense_directions_##SFX(seed, step, first, width,      \
+                                                stream, dist, size, out);      \
+    return KAN_OK;                                                             \
+  }
+KAN_DEFINE_OMP_PERTURB(double, f64)
+KAN_DEFINE_OMP_PERTURB(float, f32)
+#undef KAN_DEFINE_OMP_PERTURB
+#undef KAN_OMP_PERTURB_FOR
 
 #endif /* KANRT_THREADS_H */
