@@ -16,8 +16,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kan {
@@ -81,7 +81,8 @@ struct KanTileAndFusePass
     Location loc = op->getLoc();
     MLIRContext *ctx = b.getContext();
     Value n = b.create<tensor::DimOp>(loc, input, 0);
-    AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+    AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+               s1 = getAffineSymbolExpr(1, ctx);
     auto c = [&](int64_t v) { return getAffineConstantExpr(v, ctx); };
     // At least one round, and at least one row multiple (an empty batch
     // gives no tiles, not a zero step).
@@ -153,11 +154,10 @@ struct KanTileAndFusePass
     for (auto why :
          {kan::cli::check(kan::cli::tileRows, (int64_t)maxRows, "max-rows"),
           kan::cli::check(kan::cli::tileRows, (int64_t)rowMultiple,
-                            "row-multiple"),
+                          "row-multiple"),
           kan::cli::check(kan::cli::positiveCount, (int64_t)panelBytes,
-                            "panel-bytes"),
-          kan::cli::check(kan::cli::threads, (int64_t)threads,
-                            "threads")})
+                          "panel-bytes"),
+          kan::cli::check(kan::cli::threads, (int64_t)threads, "threads")})
       if (why) {
         getOperation().emitError() << "kan-tile-and-fuse: " << *why;
         return signalPassFailure();

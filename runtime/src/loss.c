@@ -85,8 +85,8 @@ double kan_loss_sum(int64_t count, const double *term, double acc) {
     double acc = 0.0, *ad = NULL, *term = NULL, *g = NULL;                     \
     const int tangents = zt && width;                                          \
     int64_t r, d, b;                                                           \
-    kan_status st = kan_loss_softmax_xent_check_##SFX(n, classes, z, labels,   \
-                                                      zt, width, loss, alphas); \
+    kan_status st = kan_loss_softmax_xent_check_##SFX(                         \
+        n, classes, z, labels, zt, width, loss, alphas);                       \
     if (st)                                                                    \
       return st;                                                               \
     b = n < KAN_LOSS_BLOCK_ROWS ? n : KAN_LOSS_BLOCK_ROWS;                     \

@@ -504,8 +504,7 @@ Value FunctionLowering::thread() {
 //===----------------------------------------------------------------------===//
 
 namespace {
-FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
-                           ArrayRef<Dim> syms,
+FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims, ArrayRef<Dim> syms,
                            function_ref<Dim(Dim, Dim)> add,
                            function_ref<Dim(Dim, Dim)> mul,
                            function_ref<Dim(Dim, Dim)> ceilDiv) {
@@ -580,8 +579,8 @@ LogicalResult FunctionLowering::lowerAffineMinMax(Operation *op, AffineMap map,
     Value better = b.create<emitc::CmpOp>(
         loc(), b.getI1Type(),
         isMin ? emitc::CmpPredicate::lt : emitc::CmpPredicate::gt, y, x);
-    m = Dim(b.create<emitc::ConditionalOp>(loc(), i64(), better, y, x)
-                .getResult());
+    m = Dim(
+        b.create<emitc::ConditionalOp>(loc(), i64(), better, y, x).getResult());
   }
   dims[op->getResult(0)] = *m;
   return success();
