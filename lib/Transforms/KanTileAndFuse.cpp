@@ -14,8 +14,10 @@
 #include "kan/Transforms/Passes.h"
 #include "kan/Support/Options.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kan {
@@ -31,9 +33,17 @@ struct KanTileAndFusePass
     : public kan::impl::KanTileAndFuseBase<KanTileAndFusePass> {
   using KanTileAndFuseBase::KanTileAndFuseBase;
 
-  /// Rows per tile given the bytes one row of all panels takes.
-  FailureOr<int64_t> chooseRows(Operation *op, int64_t bytesPerRow,
-                                int64_t batch) {
+  /// Rows per tile given the bytes one row of all panels takes: the most
+  /// the panel budget allows (at most `max-rows`, a multiple of
+  /// `row-multiple`) and, with a `threads` hint T above one, tiles in whole
+  /// rounds of T: a batch of one budget-sized tile still gives every
+  /// thread rows, and a batch of 1.5 tiles is not 2 tiles on one thread and
+  /// 1 on the other. A dynamic batch makes the tile `affine.max` /
+  /// `affine.min` ops of the batch size in front of the loop. Rows are
+  /// independent in every tiled kernel, so the tile only decides which
+  /// thread computes a row.
+  FailureOr<OpFoldResult> chooseRows(OpBuilder &b, Operation *op,
+                                     int64_t bytesPerRow, Value input) {
     // The verifier refuses zero-sized operands; a pass run on unverified IR
     // must still not divide by zero.
     if (bytesPerRow < 1) {
@@ -51,9 +61,40 @@ struct KanTileAndFusePass
                         << (int64_t)panelBytes << " bytes";
       return failure();
     }
-    if (!ShapedType::isDynamic(batch))
-      rows = std::min(rows, batch);
-    return rows;
+    int64_t batch = cast<ShapedType>(input.getType()).getDimSize(0);
+    if (threads == 1 || rows <= rowMultiple) {
+      if (!ShapedType::isDynamic(batch))
+        rows = std::min(rows, batch);
+      return OpFoldResult(b.getIndexAttr(rows));
+    }
+    // k rounds of T tiles of at most `rows` cover the batch: tiles of
+    // ceil(N / (T k)) rows, rounded up to the row multiple, i.e.
+    // ceil(N / (T k m)) m, so that the tiles come in whole rounds.
+    int64_t t = threads, m = rowMultiple;
+    if (!ShapedType::isDynamic(batch)) {
+      auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+      int64_t k = std::max<int64_t>(1, ceilDiv(batch, t * rows));
+      int64_t share = std::max(m, ceilDiv(batch, t * k * m) * m);
+      return OpFoldResult(
+          b.getIndexAttr(std::min({rows, share, std::max<int64_t>(batch, 1)})));
+    }
+    Location loc = op->getLoc();
+    MLIRContext *ctx = b.getContext();
+    Value n = b.create<tensor::DimOp>(loc, input, 0);
+    AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+               s1 = getAffineSymbolExpr(1, ctx);
+    auto c = [&](int64_t v) { return getAffineConstantExpr(v, ctx); };
+    // At least one round, and at least one row multiple (an empty batch
+    // gives no tiles, not a zero step).
+    Value k = b.create<affine::AffineMaxOp>(
+        loc, AffineMap::get(0, 1, {c(1), s0.ceilDiv(t * rows)}, ctx),
+        ValueRange{n});
+    Value share = b.create<affine::AffineMaxOp>(
+        loc, AffineMap::get(0, 2, {c(m), s0.ceilDiv(s1 * (t * m)) * m}, ctx),
+        ValueRange{n, k});
+    Value tile = b.create<affine::AffineMinOp>(
+        loc, AffineMap::get(0, 1, {c(rows), s0}, ctx), ValueRange{share});
+    return OpFoldResult(tile);
   }
 
   /// Hoists the grid's knot data in front of `op` (its `aux` operand).
@@ -96,10 +137,10 @@ struct KanTileAndFusePass
     op.removeDensityAttr();
   }
 
-  LogicalResult tile(IRRewriter &rewriter, Operation *op, int64_t rows) {
+  LogicalResult tile(IRRewriter &rewriter, Operation *op, OpFoldResult rows) {
     scf::SCFTilingOptions options;
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    options.setTileSizes({rewriter.getIndexAttr(rows)});
+    options.setTileSizes({rows});
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled =
         scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
@@ -113,9 +154,10 @@ struct KanTileAndFusePass
     for (auto why :
          {kan::cli::check(kan::cli::tileRows, (int64_t)maxRows, "max-rows"),
           kan::cli::check(kan::cli::tileRows, (int64_t)rowMultiple,
-                            "row-multiple"),
+                          "row-multiple"),
           kan::cli::check(kan::cli::positiveCount, (int64_t)panelBytes,
-                            "panel-bytes")})
+                          "panel-bytes"),
+          kan::cli::check(kan::cli::threads, (int64_t)threads, "threads")})
       if (why) {
         getOperation().emitError() << "kan-tile-and-fuse: " << *why;
         return signalPassFailure();
@@ -131,11 +173,10 @@ struct KanTileAndFusePass
     for (Operation *op : gemms) {
       auto rowsFor = [&](Value weights, Value input, int64_t panels) {
         auto w = cast<ShapedType>(weights.getType());
-        auto x = cast<ShapedType>(input.getType());
         int64_t elt = w.getElementTypeBitWidth() / 8;
-        return chooseRows(op, panels * w.getDimSize(1) * elt, x.getDimSize(0));
+        return chooseRows(rewriter, op, panels * w.getDimSize(1) * elt, input);
       };
-      FailureOr<int64_t> rows = failure();
+      FailureOr<OpFoldResult> rows = failure();
       rewriter.setInsertionPoint(op);
       if (auto g = dyn_cast<FeatureGemmOp>(op)) {
         rows = rowsFor(g.getWeights(), g.getInput(), 1);

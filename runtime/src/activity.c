@@ -62,7 +62,7 @@ DEFINE_PERTURB_ACTIVITY(float, f32)
     for (i = 0; i < n; ++i) {                                                  \
       const T *zi = z + i * classes;                                           \
       int64_t y = labels[i];                                                   \
-      double mx = zi[0], se = 0.0;                                             \
+      double mx, se;                                                           \
       if (y < 0 || y >= classes) {                                             \
         free(p);                                                               \
         free(ad);                                                              \
@@ -71,11 +71,7 @@ DEFINE_PERTURB_ACTIVITY(float, f32)
                              "out of range [0, %lld)",                         \
                              (long long)y, (long long)classes);                \
       }                                                                        \
-      for (c = 1; c < classes; ++c)                                            \
-        if (zi[c] > mx)                                                        \
-          mx = zi[c];                                                          \
-      for (c = 0; c < classes; ++c)                                            \
-        se += exp((double)zi[c] - mx);                                         \
+      se = kan_softmax_row_##SFX(classes, zi, &mx);                            \
       acc += mx + log(se) - (double)zi[y];                                     \
       for (c = 0; c < classes; ++c)                                            \
         p[c] = (exp((double)zi[c] - mx) / se - (c == y ? 1.0 : 0.0)) /         \

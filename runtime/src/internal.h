@@ -2,6 +2,7 @@
 #ifndef KANRT_INTERNAL_H
 #define KANRT_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,27 @@ static inline int kan_add_ok(size_t a, size_t b, size_t *r) {
   *r = a + b;
   return 1;
 }
+
+/** One row of a softmax in double, shared by the losses (loss.c) and the
+ * activity rule's per-example loss (activity.c) so both round alike:
+ * *mx = max_c z[c]; returns sum_c exp(z[c] - *mx). log-sum-exp is then
+ * *mx + log(returned), softmax_c exp(z[c] - *mx) / returned. */
+#define KAN_DEFINE_SOFTMAX_ROW(T, SFX)                                         \
+  static inline double kan_softmax_row_##SFX(int64_t classes, const T *z,      \
+                                             double *mx) {                     \
+    double m = z[0], se = 0.0;                                                 \
+    int64_t c;                                                                 \
+    for (c = 1; c < classes; ++c)                                              \
+      if (z[c] > m)                                                            \
+        m = z[c];                                                              \
+    for (c = 0; c < classes; ++c)                                              \
+      se += exp((double)z[c] - m);                                             \
+    *mx = m;                                                                   \
+    return se;                                                                 \
+  }
+KAN_DEFINE_SOFTMAX_ROW(double, f64)
+KAN_DEFINE_SOFTMAX_ROW(float, f32)
+#undef KAN_DEFINE_SOFTMAX_ROW
 
 /** Reads a whole file (at most KAN_IO_MAX_BYTES) into a malloc'ed buffer. */
 kan_status kan_read_file(const char *path, unsigned char **data, size_t *size);

@@ -130,7 +130,14 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
     The tile is the largest number of rows (at most `max-rows`, a multiple
     of `row-multiple`) whose feature panel (rows x I(G+k+1)) and, with an
     input tangent, the tangent panels of all directions fit in
-    `panel-bytes`. Work shared by all tiles is hoisted in front of the loop:
+    `panel-bytes`; with `threads` T above one the tiles come in whole
+    rounds of T: for a batch of N, k = max(1, ceil(N / (T rows))) rounds of
+    tiles of ceil(N / (T k)) rows rounded up to `row-multiple`, so that a
+    batch the budget would take as one tile still gives each of T threads
+    rows (with a dynamic batch the tile is `affine.max` / `affine.min` ops
+    of N in front of the loop). Rows are independent in every tiled kernel: the
+    tile decides which thread computes a row, not how a value is summed.
+    Work shared by all tiles is hoisted in front of the loop:
     the grid's knot data (`kan.grid_prepare`, the ops' `aux` operand) and
     fused sparse ternary perturbations as per-direction CSR matrices
     (`kan.sparse_directions`, the `csr` operands).
@@ -145,6 +152,9 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
            "Row tiles are multiples of this (micro-kernel height)">,
     Option<"panelBytes", "panel-bytes", "int64_t", "1048576",
            "Budget for the panels of one tile (cache or local bank size)">,
+    Option<"threads", "threads", "int64_t", "1",
+           "Threads the row tiles are shared by: a batch gives each at "
+           "least one tile (1: tiles from the budget alone)">,
   ];
 }
 

@@ -239,7 +239,9 @@ private:
 
   LogicalResult lowerOp(Operation *op);
   LogicalResult lowerForall(scf::ForallOp loop);
-  LogicalResult lowerAffineMin(affine::AffineMinOp op);
+  LogicalResult lowerAffineMinMax(Operation *op, AffineMap map,
+                                  ValueRange dimOperands,
+                                  ValueRange symOperands, bool isMin);
   LogicalResult lowerSparseDirections(SparseDirectionsOp op);
   LogicalResult allocateTileScratch(Operation *op, int64_t rows);
   /// The scratch allocateTileScratch made for a feature GEMM inside a row
@@ -508,10 +510,10 @@ Value FunctionLowering::thread() {
 //===----------------------------------------------------------------------===//
 
 namespace {
-FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
-                           ArrayRef<Dim> syms,
+FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims, ArrayRef<Dim> syms,
                            function_ref<Dim(Dim, Dim)> add,
-                           function_ref<Dim(Dim, Dim)> mul) {
+                           function_ref<Dim(Dim, Dim)> mul,
+                           function_ref<Dim(Dim, Dim)> ceilDiv) {
   if (auto c = dyn_cast<AffineConstantExpr>(e))
     return Dim(c.getValue());
   if (auto d = dyn_cast<AffineDimExpr>(e))
@@ -519,53 +521,99 @@ FailureOr<Dim> lowerAffine(AffineExpr e, ArrayRef<Dim> dims,
   if (auto s = dyn_cast<AffineSymbolExpr>(e))
     return syms[s.getPosition()];
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin || (e.getKind() != AffineExprKind::Add &&
-               e.getKind() != AffineExprKind::Mul))
+  if (!bin)
     return failure();
-  FailureOr<Dim> l = lowerAffine(bin.getLHS(), dims, syms, add, mul);
-  FailureOr<Dim> r = lowerAffine(bin.getRHS(), dims, syms, add, mul);
-  if (failed(l) || failed(r))
+  // ceildiv: a tile computed from the batch (kan-tile-and-fuse's share of
+  // its threads), whose divisors are positive.
+  if (e.getKind() != AffineExprKind::Add &&
+      e.getKind() != AffineExprKind::Mul &&
+      e.getKind() != AffineExprKind::CeilDiv)
     return failure();
+  FailureOr<Dim> l = lowerAffine(bin.getLHS(), dims, syms, add, mul, ceilDiv);
+  FailureOr<Dim> r = lowerAffine(bin.getRHS(), dims, syms, add, mul, ceilDiv);
+  if (failed(l) || failed(r) ||
+      (e.getKind() == AffineExprKind::CeilDiv && !r->v && r->c < 1))
+    return failure();
+  if (e.getKind() == AffineExprKind::CeilDiv)
+    return ceilDiv(*l, *r);
   return e.getKind() == AffineExprKind::Add ? add(*l, *r) : mul(*l, *r);
 }
 } // namespace
 
-LogicalResult FunctionLowering::lowerAffineMin(affine::AffineMinOp op) {
+LogicalResult FunctionLowering::lowerAffineMinMax(Operation *op, AffineMap map,
+                                                  ValueRange dimOperands,
+                                                  ValueRange symOperands,
+                                                  bool isMin) {
   SmallVector<Dim> ds, ss;
-  for (Value v : op.getDimOperands())
+  for (Value v : dimOperands)
     ds.push_back(dims.lookup(v));
-  for (Value v : op.getSymbolOperands())
+  for (Value v : symOperands)
     ss.push_back(dims.lookup(v));
+  // ceil(x / y) for y > 0 and any sign of x: x / y truncates toward zero,
+  // one more when a positive x leaves a remainder.
+  auto ceilDiv = [&](Dim x, Dim y) -> Dim {
+    if (!x.v && !y.v)
+      return Dim(x.c >= 0 ? (x.c + y.c - 1) / y.c : -(-x.c / y.c));
+    if (y.isConst(1))
+      return x;
+    Value yv = value(y);
+    Value q = b.create<emitc::DivOp>(loc(), i64(), value(x), yv);
+    Value r = b.create<emitc::RemOp>(loc(), i64(), value(x), yv);
+    Value up = b.create<emitc::CmpOp>(loc(), b.getI1Type(),
+                                      emitc::CmpPredicate::gt, r, constant(0));
+    Value q1 = b.create<emitc::AddOp>(loc(), i64(), q, constant(1));
+    return Dim(
+        b.create<emitc::ConditionalOp>(loc(), i64(), up, q1, q).getResult());
+  };
   std::optional<Dim> m;
-  for (AffineExpr e : op.getAffineMap().getResults()) {
+  for (AffineExpr e : map.getResults()) {
     FailureOr<Dim> c = lowerAffine(
         e, ds, ss, [&](Dim x, Dim y) { return add(x, y); },
-        [&](Dim x, Dim y) { return mul(x, y); });
+        [&](Dim x, Dim y) { return mul(x, y); }, ceilDiv);
     if (failed(c))
-      return op.emitOpError() << "has an expression the CPU target cannot "
-                                 "lower";
+      return op->emitOpError() << "has an expression the CPU target cannot "
+                                  "lower";
     if (!m) {
       m = *c;
       continue;
     }
+    if (!m->v && !c->v) {
+      m = Dim(isMin ? std::min(m->c, c->c) : std::max(m->c, c->c));
+      continue;
+    }
     Value x = value(*m), y = value(*c);
-    Value lt = b.create<emitc::CmpOp>(loc(), b.getI1Type(),
-                                      emitc::CmpPredicate::lt, y, x);
-    m = Dim(b.create<emitc::ConditionalOp>(loc(), i64(), lt, y, x)
-                .getResult());
+    Value better = b.create<emitc::CmpOp>(
+        loc(), b.getI1Type(),
+        isMin ? emitc::CmpPredicate::lt : emitc::CmpPredicate::gt, y, x);
+    m = Dim(
+        b.create<emitc::ConditionalOp>(loc(), i64(), better, y, x).getResult());
   }
-  dims[op.getResult()] = *m;
+  dims[op->getResult(0)] = *m;
   return success();
 }
 
 LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
+  // The tile: a constant, or computed from the batch (kan-tile-and-fuse's
+  // share of its threads) as an affine.min with a constant bound, which
+  // sizes the per-thread scratch.
   std::optional<int64_t> step;
-  if (loop.getRank() == 1)
-    step = getConstantIntValue(loop.getMixedStep()[0]);
+  Value dynStep;
+  if (loop.getRank() == 1) {
+    OpFoldResult s = loop.getMixedStep()[0];
+    step = getConstantIntValue(s);
+    if (auto v = dyn_cast<Value>(s); !step && v && dims.count(v))
+      if (auto min = v.getDefiningOp<affine::AffineMinOp>())
+        for (AffineExpr e : min.getAffineMap().getResults())
+          if (auto c = dyn_cast<AffineConstantExpr>(e);
+              c && c.getValue() > 0 && (!step || c.getValue() < *step)) {
+            step = c.getValue();
+            dynStep = min.getResult();
+          }
+  }
   if (!step)
     return loop.emitOpError()
-           << "must be a one-dimensional row-tile loop with a constant tile "
-              "size (kan-tile-and-fuse)";
+           << "must be a one-dimensional row-tile loop whose tile size is a "
+              "constant or has a constant bound (kan-tile-and-fuse)";
   // The loop's results hold the buffers its tiles are written into.
   for (auto [res, arg] :
        llvm::zip(loop.getResults(), loop.getRegionIterArgs())) {
@@ -599,7 +647,7 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
   // No tile runs after a failure.
   Value ub = b.create<emitc::ConditionalOp>(
       loc(), i64(), isOk(), value(index(loop.getMixedUpperBound()[0])), lb);
-  Value st = constant(*step);
+  Value st = dynStep ? value(dims.lookup(dynStep)) : constant(*step);
   b.create<emitc::VerbatimOp>(loc(), kParallelFor);
   auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, st);
   {
@@ -931,7 +979,8 @@ LogicalResult FunctionLowering::lowerPerturb(PerturbOp op) {
   defineBuffer(op.getResult());
   Value r = ptr(op.getResult());
   if (op.getDist() != Distribution::sparse_ternary) {
-    checked(fn("kan_perturb_dense_directions"),
+    // Directions on the file's threads (kanrt/threads.h: the same bits).
+    checked(fn("kan_omp_perturb_dense_directions"),
             {scalar(op.getSeed()), scalar(op.getStep()),
              cint(op.getFirstDirection()), cint(width), cint(op.getStream()),
              lit(op.getDist() == Distribution::normal ? "KAN_DIST_NORMAL"
@@ -958,8 +1007,9 @@ LogicalResult FunctionLowering::lowerLoss(Operation *op, bool mse, bool jvp) {
   if (alphas)
     defineBuffer(alphas);
   Value addr = b.create<emitc::ApplyOp>(loc(), ptrTo(T), "&", l);
-  // One runtime kernel per loss (sums in double, kanrt/loss.h).
-  checked(fn(mse ? "kan_loss_mse" : "kan_loss_softmax_xent"),
+  // One runtime kernel per loss (sums in double, kanrt/loss.h), its rows
+  // and directions on the file's threads (kanrt/threads.h: the same bits).
+  checked(fn(mse ? "kan_omp_loss_mse" : "kan_omp_loss_softmax_xent"),
           {arg(view(z).sizes[0]), cint(classes), ptr(z), ptr(target), opt(zt),
            cint(width), addr, opt(alphas)});
   return success();
@@ -1423,7 +1473,11 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
         dims[o->getResult(0)] = isa<arith::MulIOp>(o) ? mul(x, y) : add(x, y);
         return success();
       })
-      .Case<affine::AffineMinOp>([&](auto o) { return lowerAffineMin(o); })
+      .Case<affine::AffineMinOp, affine::AffineMaxOp>([&](auto o) {
+        return lowerAffineMinMax(o, o.getAffineMap(), o.getDimOperands(),
+                                 o.getSymbolOperands(),
+                                 isa<affine::AffineMinOp>(o.getOperation()));
+      })
       .Case<LayerOp, LayerJvpOp>([&](Operation *o) -> LogicalResult {
         return o->emitOpError()
                << "must be lowered by kan-lower-to-gemm before emission";

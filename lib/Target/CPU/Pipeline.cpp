@@ -26,6 +26,7 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   KanTileAndFuseOptions t;
   t.maxRows = options.tileRows;
   t.panelBytes = options.panelBytes;
+  t.threads = options.tileThreads;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
   // Tiling materialises the batch size once per loop; one is enough.
   pm.addPass(createCSEPass());

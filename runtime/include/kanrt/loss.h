@@ -41,6 +41,62 @@ kan_status kan_loss_mse_f32(int64_t n, int64_t classes, const float *z,
                             const float *target, const float *zt,
                             int64_t width, float *loss, float *alphas);
 
+/** \name The parts of a loss
+ * Each loss above is these parts run in order: a check of the whole batch,
+ * then per block of rows the rows' terms and g (the derivative of each
+ * row's term with respect to z, before the mean; classes doubles per row),
+ * their sum, and the tangents' sums. kan_omp_loss_* (kanrt/threads.h) runs
+ * the rows and the directions of a block on several threads; every value is
+ * still summed in row order, so the results are the same bits.
+ * @{ */
+/** Arguments and labels (the same errors as the whole loss). */
+kan_status kan_loss_softmax_xent_check_f64(int64_t n, int64_t classes,
+                                           const double *z,
+                                           const int64_t *labels,
+                                           const double *zt, int64_t width,
+                                           const double *loss,
+                                           const double *alphas);
+kan_status kan_loss_softmax_xent_check_f32(int64_t n, int64_t classes,
+                                           const float *z,
+                                           const int64_t *labels,
+                                           const float *zt, int64_t width,
+                                           const float *loss,
+                                           const float *alphas);
+kan_status kan_loss_mse_check_f64(int64_t n, int64_t classes, const double *z,
+                                  const double *target, const double *zt,
+                                  int64_t width, const double *loss,
+                                  const double *alphas);
+kan_status kan_loss_mse_check_f32(int64_t n, int64_t classes, const float *z,
+                                  const float *target, const float *zt,
+                                  int64_t width, const float *loss,
+                                  const float *alphas);
+/** `rows` rows from z (labels in range): term[i] = logsumexp(z_i) -
+ * z_i[y_i]; g (NULL: not computed) = softmax(z_i) - onehot(y_i). */
+void kan_loss_softmax_xent_rows_f64(int64_t rows, int64_t classes,
+                                    const double *z, const int64_t *labels,
+                                    double *term, double *g);
+void kan_loss_softmax_xent_rows_f32(int64_t rows, int64_t classes,
+                                    const float *z, const int64_t *labels,
+                                    double *term, double *g);
+/** `rows` rows: term[e] = (z - y)^2 per element, g (NULL: not computed) =
+ * 2 (z - y). */
+void kan_loss_mse_rows_f64(int64_t rows, int64_t classes, const double *z,
+                           const double *target, double *term, double *g);
+void kan_loss_mse_rows_f32(int64_t rows, int64_t classes, const float *z,
+                           const float *target, double *term, double *g);
+/** acc plus term[0..count) in order. */
+double kan_loss_sum(int64_t count, const double *term, double acc);
+/** For d in [d0, d1): ad[d] += sum_e g[e] zt[d * ldt + e] over the rows x
+ * classes elements of a block, in order (zt points at the block's first
+ * row of direction 0; ldt = n * classes). */
+void kan_loss_tangents_f64(int64_t rows, int64_t classes, const double *g,
+                           const double *zt, int64_t ldt, int64_t d0,
+                           int64_t d1, double *ad);
+void kan_loss_tangents_f32(int64_t rows, int64_t classes, const double *g,
+                           const float *zt, int64_t ldt, int64_t d0,
+                           int64_t d1, double *ad);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,3 +57,19 @@ func.func @model(%x: tensor<?x4xf64>, %grid: tensor<4x12xf64>, %wb: tensor<4x4xf
       -> (tensor<4x4xf64>, tensor<4x4x8xf64>)
   return %w#0 : tensor<4x4xf64>
 }
+
+// -----
+
+// A row-tile loop's step sizes the per-thread scratch: a constant, or an
+// affine.min with a constant bound (kan-tile-and-fuse's share of its
+// threads), not any value.
+func.func @model(%x: tensor<?x4xf64>) -> tensor<?x4xf64> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x4xf64>
+  // expected-error @+1 {{must be a one-dimensional row-tile loop whose tile size is a constant or has a constant bound (kan-tile-and-fuse)}}
+  %y = scf.forall (%i) = (0) to (%n) step (%n) shared_outs(%o = %x) -> (tensor<?x4xf64>) {
+    scf.forall.in_parallel {
+    }
+  }
+  return %y : tensor<?x4xf64>
+}

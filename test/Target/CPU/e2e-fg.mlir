@@ -19,12 +19,12 @@
 // RUN: %t/check-tile %golden | FileCheck %s
 
 // ONCE-LABEL: static int train_step_impl(
-// ONCE: kan_perturb_dense_directions_f64(
+// ONCE: kan_omp_perturb_dense_directions_f64(
 // ONCE: kan_pack_weights_jvp_directions_f64(
 // ONCE: #pragma omp
 // ONCE-NOT: kan_regenerated_tangent_gemm
 // ONCE: kan_gemm_nt_directions_f64(3,
 // TILE-LABEL: static int train_step_impl(
-// TILE-NOT: kan_perturb_dense_directions_f64(
+// TILE-NOT: perturb_dense_directions_f64(
 // TILE: #pragma omp
 // TILE: kan_regenerated_tangent_gemm_directions_f64(3, 0,

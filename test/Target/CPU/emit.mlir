@@ -25,12 +25,44 @@
 // (5 inputs x 9 rows of 4 outputs) and one span-local kernel per row tile.
 // CHECK: if ({{v[0-9]+}}) {
 // CHECK-NEXT: kan_pack_weights_span_f64(4, 5, 8, 0, v3, v4, v5, [[S0]], 4);
+// The tile (kan-tile-and-fuse's rounds of two threads): k = max(1,
+// ceil(n / 256)) rounds, min(128, max(4, ceil(n / (8 k)) * 4)) rows: the
+// affine.max, affine.max and affine.min in front of the loop.
+// CHECK: [[C256:v[0-9]+]] = 256;
+// CHECK-NEXT: [[Q:v[0-9]+]] = [[N]] / [[C256]];
+// CHECK-NEXT: [[REM:v[0-9]+]] = [[N]] % [[C256]];
+// CHECK-NEXT: [[Z:v[0-9]+]] = 0;
+// CHECK-NEXT: bool [[UP:v[0-9]+]] = [[REM]] > [[Z]];
+// CHECK-NEXT: [[ONE:v[0-9]+]] = 1;
+// CHECK-NEXT: [[Q1:v[0-9]+]] = [[Q]] + [[ONE]];
+// CHECK-NEXT: [[CEIL:v[0-9]+]] = [[UP]] ? [[Q1]] : [[Q]];
+// CHECK-NEXT: [[ONE2:v[0-9]+]] = 1;
+// CHECK-NEXT: bool [[GT1:v[0-9]+]] = [[CEIL]] > [[ONE2]];
+// CHECK-NEXT: [[K:v[0-9]+]] = [[GT1]] ? [[CEIL]] : [[ONE2]];
+// CHECK-NEXT: [[EIGHT:v[0-9]+]] = 8;
+// CHECK-NEXT: [[K8:v[0-9]+]] = [[K]] * [[EIGHT]];
+// CHECK-NEXT: [[Q2:v[0-9]+]] = [[N]] / [[K8]];
+// CHECK-NEXT: [[REM2:v[0-9]+]] = [[N]] % [[K8]];
+// CHECK-NEXT: [[Z2:v[0-9]+]] = 0;
+// CHECK-NEXT: bool [[UP2:v[0-9]+]] = [[REM2]] > [[Z2]];
+// CHECK-NEXT: [[ONE3:v[0-9]+]] = 1;
+// CHECK-NEXT: [[Q3:v[0-9]+]] = [[Q2]] + [[ONE3]];
+// CHECK-NEXT: [[CEIL2:v[0-9]+]] = [[UP2]] ? [[Q3]] : [[Q2]];
+// CHECK-NEXT: [[F:v[0-9]+]] = 4;
+// CHECK-NEXT: [[SH:v[0-9]+]] = [[CEIL2]] * [[F]];
+// CHECK-NEXT: [[F2:v[0-9]+]] = 4;
+// CHECK-NEXT: bool [[GT:v[0-9]+]] = [[SH]] > [[F2]];
+// CHECK-NEXT: [[MAX:v[0-9]+]] = [[GT]] ? [[SH]] : [[F2]];
+// CHECK-NEXT: [[C128:v[0-9]+]] = 128;
+// CHECK-NEXT: bool [[LT:v[0-9]+]] = [[MAX]] < [[C128]];
+// CHECK-NEXT: [[STEP:v[0-9]+]] = [[LT]] ? [[MAX]] : [[C128]];
 // CHECK: kan_grid_prepare_f64(5, 5, 3, v2, [[S1]]);
-// The row-tile loop of the IR's scf.forall, behind an OpenMP pragma: tiles
-// of 128 rows (none after a failure), the last one shorter (the affine.min
-// of the tile size).
+// Per-thread scratch for the largest tile, 128 rows.
+// CHECK: kan_layer_forward_work_size_f64(128, 5, 3);
+// The row-tile loop of the IR's scf.forall, behind an OpenMP pragma (no
+// tile after a failure), the last tile shorter (the affine.min of the
+// tile size).
 // CHECK: [[UB:v[0-9]+]] = {{v[0-9]+}} ? [[N]] : {{v[0-9]+}};
-// CHECK-NEXT: [[STEP:v[0-9]+]] = 128;
 // CHECK-NEXT: #ifdef _OPENMP
 // CHECK-NEXT: #pragma omp parallel for schedule(static)
 // CHECK-NEXT: #endif

@@ -12,8 +12,9 @@
 // -> GEMM form.
 // RUN: kan-opt %t/1-train.mlir --pass-pipeline='builtin.module(func.func(kan-lower-to-gemm),canonicalize,cse)' -o %t/2-gemm.mlir
 // RUN: FileCheck %s --check-prefix=GEMM --input-file=%t/2-gemm.mlir
-// -> row tiles (the CPU schedule: up to 128 rows, 8 MB of panels).
-// RUN: kan-opt %t/2-gemm.mlir --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse{max-rows=128 panel-bytes=8388608}),cse)' -o %t/3-tiles.mlir
+// -> row tiles (the CPU schedule: up to 128 rows, 8 MB of panels, a share
+// of two threads).
+// RUN: kan-opt %t/2-gemm.mlir --pass-pipeline='builtin.module(func.func(kan-tile-and-fuse{max-rows=128 panel-bytes=8388608 threads=2}),cse)' -o %t/3-tiles.mlir
 // RUN: FileCheck %s --check-prefix=TILES --input-file=%t/3-tiles.mlir
 // -> kernel choices.
 // RUN: kan-opt %t/3-tiles.mlir --pass-pipeline='builtin.module(func.func(kan-prepare-cpu))' -o %t/4-kernels.mlir
@@ -104,7 +105,10 @@
 // TILES-LABEL: func.func @train_step
 // TILES: kan.grid_prepare
 // TILES: kan.sparse_directions
-// TILES: scf.forall
+// TILES: %[[ROUNDS:.*]] = affine.max #{{.*}}()[%[[N:.*]]]
+// TILES: %[[SHARE:.*]] = affine.max #{{.*}}()[%[[N]], %[[ROUNDS]]]
+// TILES: %[[TILE:.*]] = affine.min #{{.*}}()[%[[SHARE]]]
+// TILES: scf.forall {{.*}} step (%[[TILE]])
 // TILES:   tensor.extract_slice
 // TILES:   kan.feature_gemm_jvp {{.*}} aux {{.*}} csr(
 // TILES:   scf.forall.in_parallel
@@ -174,7 +178,7 @@
 // EMITC-LABEL: emitc.func @train_step_impl(
 // EMITC: emitc.call_opaque "kan_sparse_direction_f64"
 // EMITC: emitc.call_opaque "kan_layer_jacobian_span_f64"
-// EMITC: emitc.call_opaque "kan_loss_softmax_xent_f64"
+// EMITC: emitc.call_opaque "kan_omp_loss_softmax_xent_f64"
 // EMITC: emitc.call_opaque "kan_apply_update_sparse_f64"
 // EMITC-LABEL: emitc.func @kan_forward(
 // EMITC: emitc.call_opaque "model_impl"
@@ -186,7 +190,7 @@
 // C: kan_layer_jacobian_span_f64(
 // C: kan_jacobian_apply_multi_f64(
 // C-NOT: kan_jacobian_apply_f64(
-// C: kan_loss_softmax_xent_f64(v{{[0-9]+}}, 3,
+// C: kan_omp_loss_softmax_xent_f64(v{{[0-9]+}}, 3,
 
 // PANELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel panel>
 // PANELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel panel>

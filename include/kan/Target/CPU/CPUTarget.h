@@ -39,6 +39,10 @@ struct CPUSchedule {
   /// W is streamed once per tile: the panels of a tile stay within a few MB
   /// of last-level cache.
   int64_t panelBytes = 8 << 20;
+  /// Row tiles are split for this many threads: a batch of one tile (128
+  /// rows and fewer) still gives two cores rows. Rows are independent, so
+  /// the split does not change results.
+  int64_t tileThreads = 2;
   /// Dense directions drawn once per step up to this size (8 f64 fg
   /// directions of a 784 x 64 layer, draws included, fit).
   int64_t pregenerateBytes = 64 << 20;
@@ -51,6 +55,13 @@ public:
                             llvm::cl::desc("Largest row tile of a layer GEMM"),
                             llvm::cl::init(CPUSchedule().tileRows),
                             cli::bounds(cli::tileRows)};
+  Checked<int64_t> tileThreads{
+      *this, "tile-threads",
+      llvm::cl::desc("Threads the row tiles of a batch are shared by: each "
+                     "gets a tile even when the batch fits one "
+                     "(kan-tile-and-fuse threads; 1: tiles from tile-rows "
+                     "and panel-bytes alone)"),
+      llvm::cl::init(CPUSchedule().tileThreads), cli::bounds(cli::threads)};
   Option<int64_t> panelBytes{
       *this, "panel-bytes",
       llvm::cl::desc("Budget in bytes for the feature and tangent panels of "
