@@ -329,12 +329,11 @@ kan_status kan_optim_state_set_steps(kan_optim_state *s,
   return KAN_OK;
 }
 
-kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
+kan_status kan_optim_begin(const kan_optim_config *cfg, kan_optim_state *s,
                            double lr_eff, size_t nparams,
                            const kan_param *params,
                            const double *const *grads) {
-  size_t p, j;
-  double c1 = 1.0, c2 = 1.0;
+  size_t p;
   kan_status st = kan_optim_config_check(cfg);
   if (st)
     return st;
@@ -358,16 +357,31 @@ kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
   if (cfg->method == KAN_METHOD_ADAM) {
     s->beta1_t = s->beta1_t * cfg->beta1;
     s->beta2_t = s->beta2_t * cfg->beta2;
-    c1 = 1.0 - s->beta1_t;
-    c2 = 1.0 - s->beta2_t;
   }
   if (s && cfg->method != KAN_METHOD_SGD)
     s->t = s->t + 1;
-  for (p = 0; p < nparams; ++p) {
+  return KAN_OK;
+}
+
+void kan_optim_apply_range(const kan_optim_config *cfg,
+                           const kan_optim_state *s, double lr_eff,
+                           size_t nparams, const kan_param *params,
+                           const double *const *grads, size_t begin,
+                           size_t end) {
+  size_t p, j, base = 0;
+  double c1 = 1.0, c2 = 1.0;
+  if (cfg->method == KAN_METHOD_ADAM) {
+    c1 = 1.0 - s->beta1_t;
+    c2 = 1.0 - s->beta2_t;
+  }
+  /* The elements [begin, end) of the parameters one after another. */
+  for (p = 0; p < nparams && base < end; base += params[p].size, ++p) {
     const double *g = grads[p];
     double *m = cfg->method != KAN_METHOD_SGD ? s->m[p] : NULL;
     double *v = cfg->method == KAN_METHOD_ADAM ? s->v[p] : NULL;
-    for (j = 0; j < params[p].size; ++j) {
+    size_t lo = begin > base ? begin - base : 0;
+    size_t hi = end - base < params[p].size ? end - base : params[p].size;
+    for (j = lo; j < hi; ++j) {
       double delta;
       if (cfg->method == KAN_METHOD_SGD) {
         delta = g[j];
@@ -388,6 +402,19 @@ kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
       }
     }
   }
+}
+
+kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
+                           double lr_eff, size_t nparams,
+                           const kan_param *params,
+                           const double *const *grads) {
+  size_t p, total = 0;
+  kan_status st = kan_optim_begin(cfg, s, lr_eff, nparams, params, grads);
+  if (st)
+    return st;
+  for (p = 0; p < nparams; ++p)
+    total += params[p].size;
+  kan_optim_apply_range(cfg, s, lr_eff, nparams, params, grads, 0, total);
   return KAN_OK;
 }
 

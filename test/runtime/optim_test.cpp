@@ -614,6 +614,47 @@ TEST(Replay, AdamFgBitExact) {
 }
 
 // Adam's documented arithmetic on one element, against a direct evaluation.
+// A caller that splits the elements across threads (kan_optim_begin once,
+// then kan_optim_apply_range per part) gets kan_optim_apply's bits, parts
+// that cross a parameter's end and empty parts included.
+TEST(Optimizer, ApplyInRangesIsApply) {
+  for (int method : {KAN_METHOD_SGD, KAN_METHOD_MOMENTUM, KAN_METHOD_ADAM}) {
+    kan_optim_config cfg{KAN_OPT_ACTIVITY, KAN_DIST_NORMAL, 1, 0, 0.1, 0,
+                         method, 0.9, 0.999, 1e-8};
+    std::mt19937 rng(7);
+    Model whole{randomVector(300, rng), {}};
+    auto bv = randomVector(1200, rng);
+    whole.b.assign(bv.begin(), bv.end());
+    Model parts = whole;
+    auto pw = whole.params(), pp = parts.params();
+    kan_optim_state sw{}, sp{};
+    ASSERT_EQ(kan_optim_state_init(&sw, &cfg, pw.size(), pw.data()), KAN_OK);
+    ASSERT_EQ(kan_optim_state_init(&sp, &cfg, pp.size(), pp.data()), KAN_OK);
+    for (int step = 0; step < 3; ++step) {
+      auto ga = randomVector(300, rng), gb = randomVector(1200, rng);
+      const double *g[2] = {ga.data(), gb.data()};
+      ASSERT_EQ(kan_optim_apply(&cfg, &sw, 1e-2, pw.size(), pw.data(), g),
+                KAN_OK);
+      ASSERT_EQ(kan_optim_begin(&cfg, &sp, 1e-2, pp.size(), pp.data(), g),
+                KAN_OK);
+      const size_t cuts[] = {0, 0, 17, 299, 300, 301, 900, 1500};
+      for (size_t c = 0; c + 1 < sizeof cuts / sizeof *cuts; ++c)
+        kan_optim_apply_range(&cfg, &sp, 1e-2, pp.size(), pp.data(), g,
+                              cuts[c], cuts[c + 1]);
+    }
+    EXPECT_EQ(0, std::memcmp(whole.a.data(), parts.a.data(), 300 * 8));
+    EXPECT_EQ(0, std::memcmp(whole.b.data(), parts.b.data(), 1200 * 4));
+    EXPECT_EQ(sw.t, sp.t);
+    for (size_t p = 0; p < sw.nparams; ++p) {
+      EXPECT_EQ(0, std::memcmp(sw.m[p], sp.m[p], sw.size[p] * 8));
+      if (sw.v[p])
+        EXPECT_EQ(0, std::memcmp(sw.v[p], sp.v[p], sw.size[p] * 8));
+    }
+    kan_optim_state_free(&sw);
+    kan_optim_state_free(&sp);
+  }
+}
+
 TEST(Optimizer, AdamFollowsTheDocumentedFormula) {
   kan_optim_config cfg{KAN_OPT_ACTIVITY, KAN_DIST_NORMAL, 1, 0, 0.1, 0,
                        KAN_METHOD_ADAM, 0.8, 0.9, 1e-3};

@@ -151,11 +151,14 @@ void Averager::update(const Model &model, llvm::ArrayRef<size_t> params) {
       // Averaged in double, rounded once per step.
       const float *pw = static_cast<const float *>(w.data());
       float *pa = static_cast<float *>(a.data());
+      // (Element-wise: the same bits on any number of threads.)
+#pragma omp parallel for schedule(static)
       for (size_t j = 0; j < n; ++j)
         pa[j] = static_cast<float>(pa[j] + (1 - d) * (double(pw[j]) - pa[j]));
     } else {
       const double *pw = static_cast<const double *>(w.data());
       double *pa = static_cast<double *>(a.data());
+#pragma omp parallel for schedule(static)
       for (size_t j = 0; j < n; ++j)
         pa[j] += (1 - d) * (pw[j] - pa[j]);
     }

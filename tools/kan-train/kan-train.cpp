@@ -42,6 +42,9 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <optional>
 #include <cstdio>
 #include <cstdlib>
@@ -882,9 +885,25 @@ static Error runStep(Engine &engine, Model &model, const OptimSetup &setup,
       wide[i][j] = t.get(j);
     g.push_back(wide[i].data());
   }
-  if (int st = kan_optim_apply(&oc, &optState.state, oc.lr * lrScale,
-                               params.size(), params.data(), g.data()))
-    return runtimeError(st, "kan_optim_apply");
+  // Element-wise: the threads take one range each, same bits as one call.
+  const double lrEff = oc.lr * lrScale;
+  if (int st = kan_optim_begin(&oc, &optState.state, lrEff, params.size(),
+                               params.data(), g.data()))
+    return runtimeError(st, "kan_optim_begin");
+  size_t total = 0;
+  for (const kan_param &p : params)
+    total += p.size;
+#pragma omp parallel
+  {
+    size_t parts = 1, part = 0;
+#ifdef _OPENMP
+    parts = static_cast<size_t>(omp_get_num_threads());
+    part = static_cast<size_t>(omp_get_thread_num());
+#endif
+    kan_optim_apply_range(&oc, &optState.state, lrEff, params.size(),
+                          params.data(), g.data(), total * part / parts,
+                          total * (part + 1) / parts);
+  }
   return Error::success();
 }
 

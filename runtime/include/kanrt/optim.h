@@ -165,6 +165,22 @@ kan_status kan_optim_apply(const kan_optim_config *cfg, kan_optim_state *s,
                            const kan_param *params,
                            const double *const *grads);
 
+/** kan_optim_apply in two parts, for a caller that splits the elements
+ * across threads: kan_optim_begin checks the arguments and advances the
+ * state's step count (t, beta^t) once; kan_optim_apply_range then updates
+ * the elements [begin, end) of the parameters taken one after another
+ * (ranges of one step must not overlap). Any split gives the bits of
+ * kan_optim_apply, which is begin plus one range over all elements. */
+kan_status kan_optim_begin(const kan_optim_config *cfg, kan_optim_state *s,
+                           double lr_eff, size_t nparams,
+                           const kan_param *params,
+                           const double *const *grads);
+void kan_optim_apply_range(const kan_optim_config *cfg,
+                           const kan_optim_state *s, double lr_eff,
+                           size_t nparams, const kan_param *params,
+                           const double *const *grads, size_t begin,
+                           size_t end);
+
 /** kan_optimizer_step_scaled through cfg->method: g of every parameter is
  * regenerated from the seeds (fg: (1/n) sum_i a_i v_i, ternary:
  * sum_i tau_i v_i, in the order of kan_update_dense/sparse), then
