@@ -1173,7 +1173,7 @@ static int runRegressionTask(int64_t threads) {
         &densityOpt, &lrScheduleOpt, &lrScheduleSteps, &lrFinalOpt, &batchOpt,
         &seedOpt, &replayLogOpt, &replayOpt, &trainImages, &trainLabels,
         &testImages, &testLabels, &standardizeOpt, &checkpointEvery,
-        &evalEvery})
+        &evalEvery, &validationOpt, &selectOpt, &averageOpt, &initWeightsOpt})
     if (opt->getNumOccurrences())
       o.classificationOnly = "--" + opt->ArgStr.str();
   // The MPI partitions split noise_step directions or batches; regression
