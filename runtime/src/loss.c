@@ -40,6 +40,28 @@ void kan_loss_tangents_f32(int64_t rows, int64_t classes, const double *g,
   }
 }
 
+int kan_loss_scratch(int64_t rows, int64_t terms_per_row, int64_t classes,
+                     int64_t width, int tangents, double **ad, double **term,
+                     double **g) {
+  *ad = (double *)calloc((size_t)width + 1, sizeof(double));
+  *term = (double *)malloc(((size_t)rows * (size_t)terms_per_row + 1) *
+                           sizeof(double));
+  *g = tangents ? (double *)malloc(((size_t)rows * (size_t)classes + 1) *
+                                   sizeof(double))
+                : NULL;
+  if (*ad && *term && (!tangents || *g))
+    return 0;
+  kan_loss_scratch_free(*ad, *term, *g);
+  *ad = *term = *g = NULL;
+  return 1;
+}
+
+void kan_loss_scratch_free(double *ad, double *term, double *g) {
+  free(ad);
+  free(term);
+  free(g);
+}
+
 double kan_loss_sum(int64_t count, const double *term, double acc) {
   int64_t e;
   for (e = 0; e < count; ++e)
@@ -90,18 +112,9 @@ double kan_loss_sum(int64_t count, const double *term, double acc) {
     if (st)                                                                    \
       return st;                                                               \
     b = n < KAN_LOSS_BLOCK_ROWS ? n : KAN_LOSS_BLOCK_ROWS;                     \
-    ad = (double *)calloc((size_t)width + 1, sizeof(double));                  \
-    term = (double *)malloc(((size_t)b + 1) * sizeof(double));                 \
-    if (tangents)                                                              \
-      g = (double *)malloc(((size_t)b * (size_t)classes + 1) *                 \
-                           sizeof(double));                                    \
-    if (!ad || !term || (tangents && !g)) {                                    \
-      free(ad);                                                                \
-      free(term);                                                              \
-      free(g);                                                                 \
+    if (kan_loss_scratch(b, 1, classes, width, tangents, &ad, &term, &g))      \
       return kan_set_error(KAN_ERR_OUT_OF_MEMORY,                              \
                            "kan_loss_softmax_xent: out of memory");            \
-    }                                                                          \
     for (r = 0; r < n; r += b) {                                               \
       const int64_t m = n - r < b ? n - r : b;                                 \
       kan_loss_softmax_xent_rows_##SFX(m, classes, z + r * classes,            \
@@ -115,9 +128,7 @@ double kan_loss_sum(int64_t count, const double *term, double acc) {
     if (tangents)                                                              \
       for (d = 0; d < width; ++d)                                              \
         alphas[d] = (T)(ad[d] / (double)n);                                    \
-    free(ad);                                                                  \
-    free(term);                                                                \
-    free(g);                                                                   \
+    kan_loss_scratch_free(ad, term, g);                                        \
     return KAN_OK;                                                             \
   }
 
@@ -155,19 +166,10 @@ double kan_loss_sum(int64_t count, const double *term, double acc) {
     if (st)                                                                    \
       return st;                                                               \
     b = n < KAN_LOSS_BLOCK_ROWS ? n : KAN_LOSS_BLOCK_ROWS;                     \
-    ad = (double *)calloc((size_t)width + 1, sizeof(double));                  \
-    term = (double *)malloc(((size_t)b * (size_t)classes + 1) *                \
-                            sizeof(double));                                   \
-    if (tangents)                                                              \
-      g = (double *)malloc(((size_t)b * (size_t)classes + 1) *                 \
-                           sizeof(double));                                    \
-    if (!ad || !term || (tangents && !g)) {                                    \
-      free(ad);                                                                \
-      free(term);                                                              \
-      free(g);                                                                 \
+    if (kan_loss_scratch(b, classes, classes, width, tangents, &ad, &term,     \
+                         &g))                                                  \
       return kan_set_error(KAN_ERR_OUT_OF_MEMORY,                              \
                            "kan_loss_mse: out of memory");                     \
-    }                                                                          \
     for (r = 0; r < n; r += b) {                                               \
       const int64_t m = n - r < b ? n - r : b;                                 \
       kan_loss_mse_rows_##SFX(m, classes, z + r * classes,                     \
@@ -181,9 +183,7 @@ double kan_loss_sum(int64_t count, const double *term, double acc) {
     if (tangents)                                                              \
       for (d = 0; d < width; ++d)                                              \
         alphas[d] = (T)(ad[d] / ((double)n * (double)classes));                \
-    free(ad);                                                                  \
-    free(term);                                                                \
-    free(g);                                                                   \
+    kan_loss_scratch_free(ad, term, g);                                        \
     return KAN_OK;                                                             \
   }
 

@@ -50,13 +50,10 @@ Error OptimizerState::load(llvm::StringRef path, const kan_optim_config &cfg,
     return e;
   if (cfg.method == KAN_METHOD_SGD)
     return Error::success();
-  kan_tensor_map map;
-  kan_tensor_map_init(&map);
-  std::string p = path.str();
-  if (int st = kan_safetensors_read(p.c_str(), 0, &map)) {
-    kan_tensor_map_free(&map);
-    return kan::tools::runtimeError(st);
-  }
+  kan::tools::TensorMap tm;
+  if (Error e = kan::tools::readTensorMap(path, tm))
+    return e;
+  const kan_tensor_map &map = tm.map;
   Error err = Error::success();
   uint64_t t = 0;
   bool any = false;
@@ -82,7 +79,6 @@ Error OptimizerState::load(llvm::StringRef path, const kan_optim_config &cfg,
       else
         std::memcpy(dst, src->data, params[q].size * sizeof(double));
     }
-  kan_tensor_map_free(&map);
   if (err)
     return err;
   if (t > 0 && !any)
@@ -193,13 +189,10 @@ Error Averager::load(llvm::StringRef path, double d, Model &model,
   if (llvm::StringRef(stepsText).getAsInteger(10, steps))
     return makeError(path + ": metadata 'average_steps' = '" + stepsText +
                      "' is not an integer");
-  kan_tensor_map map;
-  kan_tensor_map_init(&map);
-  std::string p = path.str();
-  if (int st = kan_safetensors_read(p.c_str(), 0, &map)) {
-    kan_tensor_map_free(&map);
-    return kan::tools::runtimeError(st);
-  }
+  kan::tools::TensorMap tm;
+  if (Error e = kan::tools::readTensorMap(path, tm))
+    return e;
+  const kan_tensor_map &map = tm.map;
   Error err = Error::success();
   for (size_t i : params) {
     Tensor &w = model.tensors[i];
@@ -219,7 +212,6 @@ Error Averager::load(llvm::StringRef path, double d, Model &model,
     }
     std::memcpy(w.data(), src->data, w.bytes());
   }
-  kan_tensor_map_free(&map);
   return err;
 }
 

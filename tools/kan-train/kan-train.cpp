@@ -1387,12 +1387,10 @@ int main(int argc, char **argv) {
   if (dist && rc.validationRows > 0)
     return fail(makeError("--validation holds rows out in one process; "
                           "drop --partition or give --validation 0"));
+  const Recipe *recipe = dist ? nullptr : findRecipe(rc.train.rule);
   if (Error e = loadData(train, test, haveTest, rc.standardize,
                          rc.validationRows,
-                         dist || !findRecipe(rc.train.rule)
-                             ? 0
-                             : findRecipe(rc.train.rule)->validationDivisor,
-                         valid))
+                         recipe ? recipe->validationDivisor : 0, valid))
     return fail(std::move(e));
   int64_t classes = rc.shape.widths.back();
   if (Error e = checkDataset(train, rc.shape.widths[0], classes))

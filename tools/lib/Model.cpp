@@ -278,16 +278,14 @@ void kan::tools::initializeModel(Model &model, uint64_t seed) {
   }
 }
 
-namespace {
-/// Owns a kan_tensor_map.
-struct TensorMap {
-  kan_tensor_map map;
-  TensorMap() { kan_tensor_map_init(&map); }
-  ~TensorMap() { kan_tensor_map_free(&map); }
-  TensorMap(const TensorMap &) = delete;
-  TensorMap &operator=(const TensorMap &) = delete;
-};
+Error kan::tools::readTensorMap(llvm::StringRef path, TensorMap &tm) {
+  std::string p = path.str();
+  if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
+    return runtimeError(st);
+  return Error::success();
+}
 
+namespace {
 std::string shapeString(const kan_tensor &t) {
   std::string s = "[";
   for (size_t d = 0; d < t.ndim; ++d)
@@ -326,9 +324,8 @@ static Error copyInto(const kan_tensor &src, Tensor &dst, llvm::StringRef path) 
 Expected<Model> kan::tools::readSafetensors(llvm::StringRef path,
                                             bool ignoreUnknown) {
   TensorMap tm;
-  std::string p = path.str();
-  if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
-    return runtimeError(st);
+  if (Error e = readTensorMap(path, tm))
+    return std::move(e);
   return modelFromTensorMap(tm.map, path, ignoreUnknown);
 }
 
@@ -459,9 +456,8 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
 Error kan::tools::readTangents(llvm::StringRef path, const Model &model,
                                Model &tangents, Tensor &input) {
   TensorMap tm;
-  std::string p = path.str();
-  if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
-    return runtimeError(st);
+  if (Error e = readTensorMap(path, tm))
+    return std::move(e);
   tangents = allocateModel(model.shape);
   size_t used = 0;
   for (Tensor &t : tangents.tensors) {

@@ -84,6 +84,13 @@ void kan_loss_mse_rows_f64(int64_t rows, int64_t classes, const double *z,
                            const double *target, double *term, double *g);
 void kan_loss_mse_rows_f32(int64_t rows, int64_t classes, const float *z,
                            const float *target, double *term, double *g);
+/** The scratch of a loss over blocks of `rows` rows: ad (width + 1 sums,
+ * zeroed), term (rows x terms_per_row) and, with tangents, g (rows x
+ * classes; else NULL). 0 on success; on failure nothing stays allocated. */
+int kan_loss_scratch(int64_t rows, int64_t terms_per_row, int64_t classes,
+                     int64_t width, int tangents, double **ad, double **term,
+                     double **g);
+void kan_loss_scratch_free(double *ad, double *term, double *g);
 /** acc plus term[0..count) in order. */
 double kan_loss_sum(int64_t count, const double *term, double acc);
 /** For d in [d0, d1): ad[d] += sum_e g[e] zt[d * ldt + e] over the rows x

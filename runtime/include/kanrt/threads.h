@@ -67,16 +67,8 @@ static inline int kan_omp_set_threads(int n) {
       return kan_loss_##NAME##_##SFX(n, classes, z, target, zt, width, loss,   \
                                      alphas);                                  \
     b = n < KAN_OMP_LOSS_BLOCK_ROWS ? n : KAN_OMP_LOSS_BLOCK_ROWS;             \
-    ad = (double *)calloc((size_t)width + 1, sizeof(double));                  \
-    term = (double *)malloc(((size_t)b * (size_t)(TERMS) + 1) *                \
-                            sizeof(double));                                   \
-    if (tangents)                                                              \
-      g = (double *)malloc(((size_t)b * (size_t)classes + 1) *                 \
-                           sizeof(double));                                    \
-    if (!ad || !term || (tangents && !g)) {                                    \
-      free(ad);                                                                \
-      free(term);                                                              \
-      free(g);                                                                 \
+    if (kan_loss_scratch(b, (TERMS), classes, width, tangents, &ad, &term,     \
+                         &g)) {                                                \
       /* Reports the allocation failure (or runs on less memory). */           \
       return kan_loss_##NAME##_##SFX(n, classes, z, target, zt, width, loss,   \
                                      alphas);                                  \
@@ -103,9 +95,7 @@ static inline int kan_omp_set_threads(int n) {
     if (tangents)                                                              \
       for (d = 0; d < width; ++d)                                              \
         alphas[d] = (T)(ad[d] / (DENOM));                                      \
-    free(ad);                                                                  \
-    free(term);                                                                \
-    free(g);                                                                   \
+    kan_loss_scratch_free(ad, term, g);                                        \
     return KAN_OK;                                                             \
   }
 KAN_DEFINE_OMP_LOSS(softmax_xent, double, f64, int64_t, 1, 1, (double)n)

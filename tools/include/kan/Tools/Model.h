@@ -10,6 +10,7 @@
 #define KAN_TOOLS_MODEL_H
 
 #include "kan/Dialect/Kan/KanModel.h"
+#include "kanrt/tensor.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -17,8 +18,6 @@
 #include <utility>
 #include <string>
 #include <vector>
-
-struct kan_tensor_map;
 
 namespace mlir {
 class MLIRContext;
@@ -109,6 +108,17 @@ llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 /// Efficient-kan-like initialisation, deterministic from `seed` (see the
 /// implementation for the distributions).
 void initializeModel(Model &model, uint64_t seed);
+
+/// Owns a kan_tensor_map (a safetensors file's tensors and metadata).
+struct TensorMap {
+  kan_tensor_map map;
+  TensorMap() { kan_tensor_map_init(&map); }
+  ~TensorMap() { kan_tensor_map_free(&map); }
+  TensorMap(const TensorMap &) = delete;
+  TensorMap &operator=(const TensorMap &) = delete;
+};
+/// Reads every tensor and metadata entry of the safetensors file `path`.
+llvm::Error readTensorMap(llvm::StringRef path, TensorMap &tm);
 
 /// Reads a safetensors file with efficient-kan keys; G and k come from the
 /// shapes (grid columns G+2k+1, spline_weight last dim G+k). Every shape is
