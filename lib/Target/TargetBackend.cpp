@@ -84,6 +84,7 @@ KanBuildTrainStepOptions FrontendOptions::getTrainStepOptions() const {
   o.firstDirection = firstDirection;
   o.update = update;
   o.gradient = gradient;
+  o.localLosses = localLosses;
   return o;
 }
 
@@ -98,6 +99,7 @@ void FrontendOptions::setTrainStepOptions(const KanBuildTrainStepOptions &o) {
   firstDirection = o.firstDirection;
   update = o.update;
   gradient = o.gradient;
+  localLosses = o.localLosses;
 }
 
 void mlir::kan::buildFrontendPipeline(OpPassManager &pm,

@@ -3,7 +3,9 @@
 // Builds train_step(x, y, seed, step, params...) -> (loss, alphas, params...)
 // from a model function: perturbations of every trained parameter, the
 // model's JVP along them (inlined), the loss JVP, and the update that
-// regenerates each perturbation from the seed.
+// regenerates each perturbation from the seed; or rule=activity's
+// perturbations of the hidden pre-activations (with local-losses, each
+// carried through an auxiliary head of its layer).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,15 +30,20 @@ using namespace mlir::kan;
 /// @train_step after `model`: (input, target, seed, step, params...) ->
 /// (loss, alphas[directions], params...), its entry block the insertion
 /// point of `b`. Every rule's step has this signature (the C ABI's).
+/// `extra` parameters (local-loss heads) follow the model's, as arguments
+/// and as results.
 static func::FuncOp createTrainStepFunc(OpBuilder &b, func::FuncOp model,
-                                        Type targetType, int64_t directions) {
+                                        Type targetType, int64_t directions,
+                                        TypeRange extra = {}) {
   FunctionType type = model.getFunctionType();
   Type elt = cast<RankedTensorType>(type.getResult(0)).getElementType();
   SmallVector<Type> inputs{type.getInput(0), targetType, b.getI64Type(),
                            b.getI64Type()};
   llvm::append_range(inputs, type.getInputs().drop_front());
+  llvm::append_range(inputs, extra);
   SmallVector<Type> outputs{elt, RankedTensorType::get({directions}, elt)};
   llvm::append_range(outputs, type.getInputs().drop_front());
+  llvm::append_range(outputs, extra);
   b.setInsertionPointAfter(model);
   auto step = b.create<func::FuncOp>(model.getLoc(), "train_step",
                                      b.getFunctionType(inputs, outputs));
@@ -83,6 +90,10 @@ struct KanBuildTrainStepPass
     if (gradient && !activity)
       return fail("gradient=true needs rule=activity (the weight-perturbation "
                   "rules return their scalars with update=false)");
+    if (localLosses && !activity)
+      return fail("local-losses=true needs rule=activity (the local losses "
+                  "train hidden layers from perturbations of their "
+                  "activities)");
     std::string distName = dist;
     if (distName.empty())
       distName = updateRule && *updateRule == UpdateRule::ternary
@@ -237,6 +248,10 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
   if (layers.empty())
     return model.emitError() << "kan-build-train-step: the model has no "
                                 "kan.layer";
+  if (localLosses && layers.size() < 2)
+    return model.emitError() << "kan-build-train-step: local-losses=true "
+                                "needs a hidden layer (the model has one "
+                                "layer)";
 
   MLIRContext *ctx = model.getContext();
   OpBuilder b(ctx);
@@ -246,7 +261,34 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
   Type elt = logitsType.getElementType();
   auto labelsType =
       RankedTensorType::get({logitsType.getDimSize(0)}, b.getI64Type());
-  auto step = createTrainStepFunc(b, model, labelsType, directions);
+  size_t L = layers.size();
+  // Local losses: a head per hidden layer l, a layer from l's width to the
+  // classes with l's grid size, order, activation and scaler.
+  struct Head {
+    Value grid, base, spline, scaler;
+  };
+  SmallVector<Head> heads;
+  SmallVector<Type> headTypes;
+  SmallVector<unsigned> headTensors;
+  int64_t classes = logitsType.getDimSize(1);
+  if (localLosses)
+    for (size_t l = 0; l + 1 < L; ++l) {
+      LayerOp lay = layers[l];
+      auto dim = [](Value v, unsigned d) {
+        return cast<RankedTensorType>(v.getType()).getDimSize(d);
+      };
+      int64_t width = dim(lay.getOutput(), 1);
+      int64_t knots = dim(lay.getGrid(), 1);
+      int64_t coefs = dim(lay.getSplineWeight(), 2);
+      headTypes.push_back(RankedTensorType::get({width, knots}, elt));
+      headTypes.push_back(RankedTensorType::get({classes, width}, elt));
+      headTypes.push_back(RankedTensorType::get({classes, width, coefs}, elt));
+      if (lay.getSplineScaler())
+        headTypes.push_back(RankedTensorType::get({classes, width}, elt));
+      headTensors.push_back(lay.getSplineScaler() ? 4 : 3);
+    }
+  auto step =
+      createTrainStepFunc(b, model, labelsType, directions, headTypes);
   Type alphasType = step.getResultTypes()[1];
   Block *entry = &step.front();
   Value labels = entry->getArgument(1);
@@ -255,6 +297,14 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
   map.map(model.getArgument(0), entry->getArgument(0));
   for (unsigned i = 1; i < model.getNumArguments(); ++i)
     map.map(model.getArgument(i), entry->getArgument(i + 3));
+  for (unsigned h = 0, a = model.getNumArguments() + 3;
+       h < headTensors.size(); a += headTensors[h++]) {
+    Head head{entry->getArgument(a), entry->getArgument(a + 1),
+              entry->getArgument(a + 2), Value()};
+    if (headTensors[h] == 4)
+      head.scaler = entry->getArgument(a + 3);
+    heads.push_back(head);
+  }
 
   // The primal sweep: every layer's input and pre-activations.
   SmallVector<Value> ins, zs;
@@ -263,8 +313,7 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
     Operation *c = b.clone(*l, map);
     zs.push_back(c->getResult(0));
   }
-  size_t L = layers.size();
-  SmallVector<Value> grads(L);
+  SmallVector<Value> grads(L), headGrads(heads.size());
   grads[L - 1] =
       b.create<SoftmaxCrossEntropyGradOp>(loc, zs[L - 1].getType(), zs[L - 1],
                                           labels);
@@ -279,33 +328,55 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
         b.getI64IntegerAttr(0x40000000 + int64_t(l)),
         b.getI64IntegerAttr(firstDirection));
     Value h = zs[l], t = u;
-    for (size_t m = l + 1; m < L; ++m) {
-      LayerOp lm = layers[m];
-      auto hType = cast<RankedTensorType>(lm.getOutput().getType());
+    auto jvpOf = [&](Value grid, Value base, Value spline, Value scaler,
+                     LayerOp like) {
+      auto hType = RankedTensorType::get(
+          {zType.getDimSize(0), cast<RankedTensorType>(base.getType())
+                                    .getDimSize(0)},
+          elt);
       auto tType = RankedTensorType::get(
           {directions, hType.getDimSize(0), hType.getDimSize(1)}, elt);
       auto jvp = b.create<LayerJvpOp>(
-          loc, TypeRange{hType, tType}, h, map.lookup(lm.getGrid()),
-          map.lookup(lm.getBaseWeight()), map.lookup(lm.getSplineWeight()),
-          lm.getSplineScaler() ? map.lookup(lm.getSplineScaler()) : Value(),
-          t, Value(), Value(), Value(), lm.getOrderAttr(), lm.getActAttr());
+          loc, TypeRange{hType, tType}, h, grid, base, spline, scaler, t,
+          Value(), Value(), Value(), like.getOrderAttr(), like.getActAttr());
       h = jvp.getOutput();
       t = jvp.getOutputTangent();
+    };
+    if (localLosses) {
+      // Only through layer l's head: the later layers do not see it.
+      const Head &hd = heads[l];
+      jvpOf(hd.grid, hd.base, hd.spline, hd.scaler, layers[l]);
+      // The head's own update is exact.
+      headGrads[l] =
+          b.create<SoftmaxCrossEntropyGradOp>(loc, h.getType(), h, labels);
+    } else {
+      for (size_t m = l + 1; m < L; ++m) {
+        LayerOp lm = layers[m];
+        jvpOf(map.lookup(lm.getGrid()), map.lookup(lm.getBaseWeight()),
+              map.lookup(lm.getSplineWeight()),
+              lm.getSplineScaler() ? map.lookup(lm.getSplineScaler())
+                                   : Value(),
+              lm);
+      }
     }
     auto hType = cast<RankedTensorType>(h.getType());
     auto aType = RankedTensorType::get({directions, hType.getDimSize(0)}, elt);
     auto ex = b.create<SoftmaxCrossEntropyExamplesJvpOp>(
         loc, TypeRange{elt, alphasType, aType}, h, labels, t);
-    if (!loss)
-      loss = ex.getLoss(), alphas = ex.getLossTangent();
+    if (!alphas)
+      alphas = ex.getLossTangent();
     else
       alphas = b.create<arith::AddFOp>(loc, alphas, ex.getLossTangent());
+    // Without local losses the loss whose JVP this is is the model's.
+    if (!localLosses && !loss)
+      loss = ex.getLoss();
     grads[l] = b.create<ActivityEstimateOp>(loc, zType, ex.getExampleTangents(),
                                             u);
   }
-  if (!loss) {
-    // No hidden layer: the update is exact, no direction is drawn.
+  if (!loss)
     loss = b.create<SoftmaxCrossEntropyOp>(loc, elt, zs[L - 1], labels);
+  if (!alphas) {
+    // No hidden layer: the update is exact, no direction is drawn.
     Value zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(elt, 0.0));
     alphas = b.create<tensor::SplatOp>(loc, alphasType, zero);
   }
@@ -335,6 +406,25 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
       replace(ws, up.getNewSplineWeight());
       if (ss)
         replace(ss, up.getNewSplineScaler());
+    }
+    for (auto [l, hd] : llvm::enumerate(heads)) {
+      SmallVector<Type> resTypes{hd.base.getType(), hd.spline.getType()};
+      if (hd.scaler)
+        resTypes.push_back(hd.scaler.getType());
+      auto up = b.create<ActivityUpdateOp>(
+          loc, resTypes, zs[l], hd.grid, headGrads[l], hd.base, hd.spline,
+          hd.scaler, /*aux=*/Value(), b.getF64FloatAttr(lr),
+          layers[l].getOrderAttr(), layers[l].getActAttr(),
+          gradient ? b.getUnitAttr() : UnitAttr(),
+          /*input_tile=*/IntegerAttr(), /*row_tile=*/IntegerAttr());
+      for (Value &v : newParams) {
+        if (v == hd.base)
+          v = up.getNewBaseWeight();
+        else if (v == hd.spline)
+          v = up.getNewSplineWeight();
+        else if (hd.scaler && v == hd.scaler)
+          v = up.getNewSplineScaler();
+      }
     }
   }
   llvm::append_range(returned, newParams);

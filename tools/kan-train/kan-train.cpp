@@ -157,6 +157,18 @@ static const std::string ruleDesc =
           "kan-translate use, stays ternary)";
 static cl::opt<std::string> ruleOpt("rule", cl::init(stepDefaults.rule),
     cl::desc(ruleDesc), cl::cat(trainCat));
+static cl::opt<bool> localLossesOpt("local-losses",
+    cl::desc("Activity rule: local losses (Ren et al. 2023). Every hidden "
+             "layer gets an auxiliary head, a KAN layer from its width to the "
+             "classes (same G and k), and learns from that head's "
+             "cross-entropy alone: its perturbations go through the head's "
+             "JVP, not through the later layers. The heads learn from the "
+             "exact derivative of their loss, get the optimiser, the weight "
+             "average, resume and replay like the layers, and are kept in "
+             "the checkpoint as local.<l>.* (which kan-run and the other "
+             "tools skip); evaluation uses the model alone. Needs a hidden "
+             "layer; not with --partition or --task regression"),
+    cl::cat(trainCat));
 static cl::opt<std::string> distOpt("dist", cl::init(stepDefaults.dist),
     cl::desc("Direction distribution: sparse_ternary (alias sparse; "
              "ternary rule only), normal or rademacher; default "
@@ -525,6 +537,8 @@ static void setMetadata(Model &m, const RunConfig &rc, int64_t step) {
     m.setMeta("validation_rows", std::to_string(rc.validationRows));
   if (rc.average > 0)
     m.setMeta("average", fmtDouble(rc.average));
+  if (rc.train.localLosses)
+    m.setMeta("local_losses", "1");
 }
 
 /// Takes a value from checkpoint metadata unless the option was given, in
@@ -633,6 +647,20 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
       return makeError(p + ": metadata 'validation_rows' is negative");
     if (Error e = adopt(*resumed, "average", averageOpt, rc.average, p))
       return std::move(e);
+    // Absent: a run without local losses.
+    bool local = resumed->getMeta("local_losses") == "1";
+    if (std::string v = resumed->getMeta("local_losses");
+        !v.empty() && v != "1")
+      return makeError(p + ": metadata 'local_losses' = '" + v +
+                       "' is not 1");
+    if (localLossesOpt.getNumOccurrences() && localLossesOpt != local)
+      return makeError("--local-losses" +
+                       llvm::Twine(localLossesOpt ? "" : "=false") +
+                       " differs from the checkpoint " + p +
+                       (local ? ", trained with local losses"
+                              : ", trained without local losses") +
+                       " (a resumed run keeps its configuration)");
+    rc.train.localLosses = local;
   } else {
     auto w = parseWidths(widthsOpt);
     if (!w)
@@ -676,7 +704,18 @@ static llvm::Expected<RunConfig> makeConfig(Model *resumed,
         validationOpt.getNumOccurrences() ? validationOpt.getValue() : -1;
     rc.average = averageOpt.getNumOccurrences() ? averageOpt.getValue()
                                                 : recipe->average;
+    rc.train.localLosses = localLossesOpt;
   }
+  if (rc.train.localLosses && rc.train.rule != "activity")
+    return makeError(
+        (resumed ? resumePath + ": metadata 'local_losses'"
+                 : std::string("--local-losses")) +
+        " trains hidden layers from perturbations of their activities: "
+        "it needs --rule activity, not " + rc.train.rule);
+  if (rc.train.localLosses && rc.shape.numLayers() < 2)
+    return makeError("--local-losses gives every hidden layer a head of "
+                     "its own; the model [" + rc.shape.widthsString() +
+                     "] has no hidden layer");
   if (!kan::train::parseMethod(rc.optimizer))
     return makeError((resumed ? resumePath + ": metadata 'optimizer'"
                               : std::string("--optimizer")) +
@@ -964,8 +1003,11 @@ static Error replayActivity(const kan_replay_log &log, Model &model,
   if (!eng)
     return eng.takeError();
   Model grads;
-  if (oc.method != KAN_METHOD_SGD)
+  if (oc.method != KAN_METHOD_SGD) {
     grads = allocateModel(rc.shape);
+    if (rc.train.localLosses)
+      appendLocalHeads(grads);
+  }
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
@@ -1017,6 +1059,11 @@ static int runReplay(int64_t numThreads) {
   auto model = readSafetensors(init);
   if (!model)
     return fail(model.takeError());
+  // A run with local losses logs its heads' tensors too.
+  bool local = model->getMeta("local_losses") == "1";
+  if (local)
+    if (Error e = readLocalHeads(init, *model))
+      return fail(std::move(e));
   // The parameters in the log's order; a run that averaged its weights
   // keeps the trained ones next to the average, and replay continues both.
   std::vector<size_t> paramIndex;
@@ -1103,6 +1150,9 @@ static int runReplay(int64_t numThreads) {
     auto ref = readSafetensors(compareOpt);
     if (!ref)
       return fail(ref.takeError());
+    if (local)
+      if (Error e = readLocalHeads(compareOpt, *ref))
+        return fail(std::move(e));
     // Trained weights with trained weights, average with average.
     kan::train::Averager refAverager;
     if (Error e = refAverager.load(compareOpt, decay, *ref, paramIndex))
@@ -1173,7 +1223,8 @@ static int runRegressionTask(int64_t threads) {
         &densityOpt, &lrScheduleOpt, &lrScheduleSteps, &lrFinalOpt, &batchOpt,
         &seedOpt, &replayLogOpt, &replayOpt, &trainImages, &trainLabels,
         &testImages, &testLabels, &standardizeOpt, &checkpointEvery,
-        &evalEvery, &validationOpt, &selectOpt, &averageOpt, &initWeightsOpt})
+        &evalEvery, &validationOpt, &selectOpt, &averageOpt, &initWeightsOpt,
+        &localLossesOpt})
     if (opt->getNumOccurrences())
       o.classificationOnly = "--" + opt->ArgStr.str();
   // The MPI partitions split noise_step directions or batches; regression
@@ -1283,6 +1334,17 @@ int main(int argc, char **argv) {
                           "weights; --init-weights starts a new one: give "
                           "one of them"));
   }
+  // The local-loss heads follow the model's tensors: a new run's from
+  // --init-seed, a resumed run's from its checkpoint.
+  if (rc.train.localLosses) {
+    if (resuming) {
+      if (Error e = readLocalHeads(resumeOpt, model))
+        return fail(std::move(e));
+    } else {
+      appendLocalHeads(model);
+      initializeLocalHeads(model, rc.initSeed);
+    }
+  }
   auto setupOr = makeOptimSetup(model, rc.train);
   if (!setupOr)
     return fail(setupOr.takeError());
@@ -1294,6 +1356,10 @@ int main(int argc, char **argv) {
   std::unique_ptr<kan::train::Distributed> dist = std::move(*distOr);
   bool root = !dist || dist->isRoot();
   bool activity = setup.kind == KAN_OPT_ACTIVITY;
+  if (dist && rc.train.localLosses)
+    return fail(makeError("--local-losses trains in one process (the heads' "
+                          "and the layers' updates are functions of the "
+                          "batch); drop --partition"));
   // The ranks of --partition apply the rule's plain update from the
   // exchanged scalars; the activity update and the optimiser state are
   // per process.
@@ -1439,14 +1505,16 @@ int main(int argc, char **argv) {
   const char *ruleFrom = resuming                    ? "checkpoint"
                          : ruleOpt.getNumOccurrences() ? "option"
                                                        : "default";
-  progress.message(llvm::formatv("rule {0} ({1}), {2} directions, dist {3}{4}, "
-                                 "optimizer {5}, lr {6}, batch {7}",
+  progress.message(llvm::formatv("rule {0} ({1}){8}, {2} directions, dist "
+                                 "{3}{4}, optimizer {5}, lr {6}, batch {7}",
                                  rc.train.rule, ruleFrom, rc.train.directions,
                                  rc.train.resolvedDist(),
                                  setup.dist == KAN_DIST_SPARSE
                                      ? " density " + fmtDouble(oc.density)
                                      : std::string(),
-                                 rc.optimizer, fmtDouble(rc.train.lr), rc.batch)
+                                 rc.optimizer, fmtDouble(rc.train.lr), rc.batch,
+                                 rc.train.localLosses ? " with local losses"
+                                                      : "")
                        .str());
   double t0 = nowSeconds();
   TrainConfig stepConfig = dist ? dist->engineConfig() : rc.train;
@@ -1521,8 +1589,11 @@ int main(int argc, char **argv) {
 
   // The activity rule's estimated update under momentum/adam.
   Model grads;
-  if (external && activity)
+  if (external && activity) {
     grads = allocateModel(rc.shape);
+    if (rc.train.localLosses)
+      appendLocalHeads(grads);
+  }
   BatchSampler sampler(train.rows, rc.batch, rc.seed);
   std::vector<int64_t> rows, labels(static_cast<size_t>(rc.batch));
   std::vector<double> xb, alphas;
@@ -1858,7 +1929,9 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"rule\":\""
                << rc.train.rule << "\",\"rule_from\":\"" << ruleFrom
-               << "\",\"dist\":\"" << rc.train.resolvedDist()
+               << "\",\"local_losses\":"
+               << (rc.train.localLosses ? "true" : "false")
+               << ",\"dist\":\"" << rc.train.resolvedDist()
                << "\",\"directions\":" << rc.train.directions
                << ",\"density\":"
                << (setup.dist == KAN_DIST_SPARSE ? jsonNumber(oc.density)

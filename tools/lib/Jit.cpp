@@ -215,11 +215,12 @@ public:
     names = static_cast<const char *const *>(dlsym(handle, "kan_param_names"));
     return Error::success();
   }
-  /// The generated code lists its parameters; they must be ours, in order.
+  /// The generated code lists its parameters; they must be ours, in order
+  /// (local-loss heads after them are the train step's alone).
   Error checkParams(const Model &m) const {
     if (!names)
       return Error::success();
-    for (size_t i = 0; i < m.tensors.size(); ++i)
+    for (size_t i = 0, e = modelTensorCount(m); i < e; ++i)
       if (!names[i] || m.tensors[i].name != names[i])
         return makeError("the compiled model expects parameter '" +
                          llvm::Twine(names[i] ? names[i] : "(none)") +
@@ -258,6 +259,18 @@ public:
       return runtimeError(st, "kan_forward_jvp");
     return Error::success();
   }
+  /// The train step's parameters: the model's and its local-loss heads'.
+  Error checkStepParams(const Model &m, const char *what) const {
+    if (Error e = checkParams(m))
+      return e;
+    if (stepParams && m.tensors.size() != stepParams)
+      return makeError(llvm::Twine("the compiled step takes ") +
+                       llvm::Twine(stepParams) + " " + what + ", not " +
+                       llvm::Twine(m.tensors.size()) +
+                       " (local-loss heads count)");
+    return Error::success();
+  }
+  size_t stepParams = 0;
   /// Threads over row tiles; 1 where the C was compiled without OpenMP.
   int useThreads(int64_t n) {
     return setThreads ? setThreads(static_cast<int>(n)) : 1;
@@ -267,7 +280,7 @@ public:
                   std::vector<double> &alphas) override {
     if (!train)
       return makeError("the compiled model has no kan_train_step");
-    if (Error e = checkParams(m))
+    if (Error e = checkStepParams(m, "parameters"))
       return e;
     std::vector<void *> p = m.pointers();
     alphas.assign(static_cast<size_t>(ndir), 0.0);
@@ -297,7 +310,9 @@ public:
     if (!grad)
       return makeError("the compiled model has no kan_train_step_grad (a "
                        "step built with rule=activity gradient=true)");
-    if (Error e = checkParams(m))
+    if (Error e = checkStepParams(m, "parameters"))
+      return e;
+    if (Error e = checkStepParams(grads, "gradient buffers"))
       return e;
     std::vector<void *> p = m.pointers(), g = grads.pointers();
     alphas.assign(static_cast<size_t>(ndir), 0.0);
@@ -415,6 +430,10 @@ kan::tools::createCompiledEngine(const ModelShape &shape,
       jvpRequest && jvpRequest->inputTangent);
   if (Error e = engine->load())
     return std::move(e);
+  if (train)
+    engine->stepParams =
+        tensorShapes(shape).size() +
+        (train->localLosses ? localHeadShapes(shape).size() : 0);
   int got = engine->useThreads(opts.threads);
   if (opts.verbose && got != opts.threads)
     llvm::errs() << "note: running on " << got << " thread(s)\n";

@@ -278,6 +278,66 @@ void kan::tools::initializeModel(Model &model, uint64_t seed) {
   }
 }
 
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+kan::tools::localHeadShapes(const ModelShape &shape) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  int64_t G = shape.gridSize, k = shape.order;
+  int64_t classes = shape.widths.back();
+  for (size_t l = 0; l + 1 < shape.numLayers(); ++l) {
+    int64_t in = shape.widths[l + 1];
+    std::string p = "local." + std::to_string(l) + ".";
+    out.push_back({p + "grid", {in, G + 2 * k + 1}});
+    out.push_back({p + "base_weight", {classes, in}});
+    out.push_back({p + "spline_weight", {classes, in, G + k}});
+    if (shape.withScaler)
+      out.push_back({p + "spline_scaler", {classes, in}});
+  }
+  return out;
+}
+
+bool kan::tools::isLocalHeadTensor(llvm::StringRef name) {
+  return name.starts_with("local.");
+}
+
+size_t kan::tools::modelTensorCount(const Model &m) {
+  size_t n = 0;
+  while (n < m.tensors.size() && !isLocalHeadTensor(m.tensors[n].name))
+    ++n;
+  return n;
+}
+
+void kan::tools::appendLocalHeads(Model &m) {
+  for (auto &[name, dims] : localHeadShapes(m.shape)) {
+    Tensor t;
+    t.name = name;
+    t.allocate(dims, m.shape.f32);
+    m.tensors.push_back(std::move(t));
+  }
+}
+
+void kan::tools::initializeLocalHeads(Model &m, uint64_t seed) {
+  const ModelShape &s = m.shape;
+  int64_t G = s.gridSize, k = s.order;
+  size_t perHead = s.tensorsPerLayer(), first = modelTensorCount(m);
+  for (size_t l = 0; l + 1 < s.numLayers(); ++l) {
+    int64_t in = s.widths[l + 1];
+    Tensor *head = &m.tensors[first + l * perHead];
+    double h = 2.0 / static_cast<double>(G);
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t j = 0; j < G + 2 * k + 1; ++j)
+        head[Grid].set(i * (G + 2 * k + 1) + j,
+                       -1.0 + static_cast<double>(j - k) * h);
+    double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    for (size_t which = BaseWeight; which < perHead; ++which) {
+      InitStream rng(seed, 0x80000000u + static_cast<uint32_t>(3 * l + which - 1));
+      double scale = which == SplineWeight ? 0.1 / static_cast<double>(G)
+                                           : 2.0 * bound;
+      for (size_t e = 0; e < head[which].numel(); ++e)
+        head[which].set(e, (rng.next() - 0.5) * scale);
+    }
+  }
+}
+
 Error kan::tools::readTensorMap(llvm::StringRef path, TensorMap &tm) {
   std::string p = path.str();
   if (int st = kan_safetensors_read(p.c_str(), 0, &tm.map))
@@ -432,10 +492,12 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
       return std::move(e);
   }
   // kan-train keeps its optimiser state (momentum, Adam moments) next to
-  // the weights as optimizer.* tensors: not parameters, not an error.
+  // the weights as optimizer.* tensors, and the local-loss heads as
+  // local.*: not parameters, not an error.
   if (!ignoreUnknown && m.count != expected.size())
     for (size_t i = 0; i < m.count; ++i)
       if (!llvm::StringRef(m.names[i]).starts_with("optimizer.") &&
+          !isLocalHeadTensor(m.names[i]) &&
           !llvm::any_of(expected,
                         [&](const auto &e) { return e.first == m.names[i]; }))
         return makeError(path + ": tensor '" + m.names[i] +
@@ -451,6 +513,26 @@ Expected<Model> kan::tools::modelFromTensorMap(const kan_tensor_map &m,
     if (!llvm::StringRef(m.meta_keys[i]).ends_with(".symbolic_functions"))
       model.metadata.emplace_back(m.meta_keys[i], m.meta_values[i]);
   return model;
+}
+
+Error kan::tools::readLocalHeads(llvm::StringRef path, Model &m) {
+  TensorMap tm;
+  if (Error e = readTensorMap(path, tm))
+    return e;
+  size_t first = m.tensors.size();
+  appendLocalHeads(m);
+  for (size_t i = first; i < m.tensors.size(); ++i) {
+    Tensor &t = m.tensors[i];
+    kan_tensor *src = kan_tensor_map_find(&tm.map, t.name.c_str());
+    if (!src)
+      return makeError(path + ": missing tensor '" + t.name +
+                       "' (a local-loss head of the run)");
+    if (Error e = checkLike(*src, t, path))
+      return e;
+    if (Error e = copyInto(*src, t, path))
+      return e;
+  }
+  return Error::success();
 }
 
 Error kan::tools::readTangents(llvm::StringRef path, const Model &model,

@@ -132,6 +132,12 @@ public:
                                        "update dtheta instead of applying it "
                                        "(train_step_grad)"),
                         llvm::cl::init(defaults().gradient)};
+  Option<bool> localLosses{*this, "local-losses",
+                           llvm::cl::desc("rule=activity: every hidden layer "
+                                          "learns from the loss of an "
+                                          "auxiliary head (extra step "
+                                          "parameters)"),
+                           llvm::cl::init(defaults().localLosses)};
 
   /// The kan-build-train-step options these stand for.
   KanBuildTrainStepOptions getTrainStepOptions() const;

@@ -62,6 +62,19 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
     `gradient=true` returns the update dtheta of every trained tensor in
     place of the new parameter (grids unchanged), for an optimiser outside
     the step.
+
+    `local-losses=true` (rule=activity) gives every hidden layer l a local
+    loss (Ren et al. 2023): an auxiliary head, a `kan.layer` from layer l's
+    width to the classes (the grid size, order and activation of layer l),
+    whose tensors (grid, base_weight, spline_weight[, spline_scaler]) follow
+    the model's parameters as further arguments and results of the step,
+    one head after the other. Layer l's perturbation is carried by the JVP
+    of its head alone, not through the later layers, so layer l learns from
+    the cross-entropy of its head's logits only; the head takes the exact
+    local derivative of that loss (`kan.softmax_cross_entropy_grad`, as the
+    output layer); head grids are returned unchanged. `loss` is the
+    model's batch loss, `alphas` the JVPs of the local losses (summed over
+    the hidden layers).
   }];
   let options = [
     Option<"modelName", "model", "std::string", "\"model\"",
@@ -86,6 +99,9 @@ def KanBuildTrainStep : Pass<"kan-build-train-step", "::mlir::ModuleOp"> {
            "Apply the update (false: return the loss and scalars only)">,
     Option<"gradient", "gradient", "bool", "false",
            "rule=activity: return the update dtheta instead of applying it">,
+    Option<"localLosses", "local-losses", "bool", "false",
+           "rule=activity: train every hidden layer on the loss of an "
+           "auxiliary head of its own (extra step arguments and results)">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect",
                            "::mlir::func::FuncDialect",

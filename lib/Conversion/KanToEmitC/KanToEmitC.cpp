@@ -1761,6 +1761,8 @@ void KanToEmitCPass::runOnOperation() {
     Type u64 = IntegerType::get(ctx, 64, IntegerType::Unsigned);
     int64_t width = cast<ShapedType>(step.getResultTypes()[1]).getDimSize(0);
     bool upd = updates.lookup("train_step");
+    // The model's parameters, then the step's own (local-loss heads).
+    unsigned stepParams = step.getNumArguments() - 4;
     // rule=activity gradient=true: the results are the updates dtheta, into
     // buffers of their own (train_step_grad instead of train_step).
     bool gradients = llvm::any_of(
@@ -1775,16 +1777,16 @@ void KanToEmitCPass::runOnOperation() {
           b.create<emitc::CastOp>(loc, targetPtr, e->getArgument(1)),
           b.create<emitc::CastOp>(loc, i64, e->getArgument(3)),
           e->getArgument(4)};
-      args.append(paramList(b, e->getArgument(5), numParams));
+      args.append(paramList(b, e->getArgument(5), stepParams));
       args.append({e->getArgument(2), e->getArgument(7), e->getArgument(8)});
-      args.append(paramList(b, e->getArgument(6), numParams));
+      args.append(paramList(b, e->getArgument(6), stepParams));
       callImpl(b, "train_step_impl", args);
     } else {
       auto [b, e] = entryPoint("train_step_scaled",
                                {constRealPtr, constTargetPtr, i64, u64, i64,
                                 Float64Type::get(ctx), paramsT, realPtr,
                                 realPtr});
-      SmallVector<Value> params = paramList(b, e->getArgument(6), numParams);
+      SmallVector<Value> params = paramList(b, e->getArgument(6), stepParams);
       SmallVector<Value> args = {
           b.create<emitc::CastOp>(loc, realPtr, e->getArgument(0)),
           b.create<emitc::CastOp>(loc, targetPtr, e->getArgument(1)),
@@ -1814,7 +1816,8 @@ void KanToEmitCPass::runOnOperation() {
     stepInfo = ab.getDictionaryAttr(
         {ab.getNamedAttr("directions", ab.getI64IntegerAttr(width)),
          ab.getNamedAttr("target", ab.getStringAttr(targetT)),
-         ab.getNamedAttr("gradients", ab.getBoolAttr(gradients))});
+         ab.getNamedAttr("gradients", ab.getBoolAttr(gradients)),
+         ab.getNamedAttr("params", ab.getI64IntegerAttr(stepParams))});
   }
 
   for (func::FuncOp f : funcs)

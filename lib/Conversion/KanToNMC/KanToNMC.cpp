@@ -224,10 +224,14 @@ void KanToNMCPass::runOnOperation() {
     // NMC lowering: say which option chose it instead of failing on an op.
     if (train.walk([](PerturbActivityOp) { return WalkResult::interrupt(); })
             .wasInterrupted()) {
+      // Local-loss heads are parameters of the step beyond the model's.
+      bool local = train.getNumArguments() > model.getNumArguments() + 3;
       train.emitError()
           << "nmquad has no lowering for the activity rule (the train step "
-             "was built with kan-build-train-step rule=activity, --rule "
-             "activity); build it with rule=ternary or rule=fg";
+             "was built with kan-build-train-step rule=activity"
+          << (local ? " local-losses=true, --rule activity --local-losses"
+                    : ", --rule activity")
+          << "); build it with rule=ternary or rule=fg";
       return signalPassFailure();
     }
     unsigned li = 0;

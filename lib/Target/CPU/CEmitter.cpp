@@ -72,6 +72,13 @@ LogicalResult writeHeader(ModuleOp module, DictionaryAttr abi,
     int64_t width = num(step, "directions");
     auto gradients = step.getAs<BoolAttr>("gradients");
     header << "#define " << P << "DIRECTIONS " << width << "\n";
+    auto names = abi.getAs<ArrayAttr>("param_names");
+    if (int64_t params = num(step, "params");
+        names && params > static_cast<int64_t>(names.size()))
+      header << "/** params and grads of the step: the model's, then every "
+                "hidden layer's local-loss head (grid, base_weight, "
+                "spline_weight[, spline_scaler]). */\n"
+             << "#define " << P << "TRAIN_STEP_PARAMS " << params << "\n";
     if (gradients && gradients.getValue())
       header << "/** The activity rule's estimated update of a batch: loss, "
                 "the "

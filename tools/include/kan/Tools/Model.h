@@ -109,6 +109,26 @@ llvm::Error validateShape(const ModelShape &shape, llvm::StringRef what);
 /// implementation for the distributions).
 void initializeModel(Model &model, uint64_t seed);
 
+/// Local-loss heads (kan-train --local-losses): one per hidden layer l, an
+/// efficient-kan layer from widths[l+1] to the classes (the model's G, k and
+/// scaler), its tensors named local.<l>.grid, .base_weight, .spline_weight
+/// [, .spline_scaler]. They follow the model's tensors in Model::tensors,
+/// as the train step takes them; the model's own tools skip them in files.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+localHeadShapes(const ModelShape &shape);
+/// Whether the tensor named `name` belongs to a local-loss head.
+bool isLocalHeadTensor(llvm::StringRef name);
+/// The model's own tensors: those before the first local-loss head's.
+size_t modelTensorCount(const Model &m);
+/// Appends zero-filled heads (the model must have none yet).
+void appendLocalHeads(Model &m);
+/// The heads' initialisation, as initializeModel's from `seed` (streams of
+/// their own, so the model's layers are those of a run without heads).
+void initializeLocalHeads(Model &m, uint64_t seed);
+/// Appends the heads stored in the safetensors file `path` (every one
+/// checked, shape and dtype).
+llvm::Error readLocalHeads(llvm::StringRef path, Model &m);
+
 /// Owns a kan_tensor_map (a safetensors file's tensors and metadata).
 struct TensorMap {
   kan_tensor_map map;
