@@ -14,8 +14,9 @@ per tensor, is compared with the exact gradients of the local losses:
 - head l: the same loss with respect to the head's tensors (exact);
 - output layer: the model's cross-entropy (exact).
 
-Prints one JSON line with the cosines and the largest relative error of the
-exact updates.
+Prints one JSON line with the cosines, the cosines of the hidden layers'
+updates with the gradient of the model's loss instead (what the local losses
+do not follow), and the largest relative error of the exact updates.
 """
 import json
 import os
@@ -90,10 +91,22 @@ def main():
             exact[k] = g.detach().numpy().ravel()
         h = z.detach()
 
+    # The model's own loss with respect to the hidden layers: what the plain
+    # activity rule estimates, and the local losses do not.
+    q = dict(p)
+    hid = [f"layers.{l}.{t}" for l in range(nlayers - 1) for t in TRAINED
+           if f"layers.{l}.{t}" in p]
+    for k in hid:
+        q[k] = p[k].clone().requires_grad_(True)
+    loss = ek.cross_entropy_loss(ek.kan_forward(q, x), y)
+    glob = {k: g.detach().numpy().ravel()
+            for k, g in zip(hid, torch.autograd.grad(loss, [q[k] for k in hid]))}
+
     def cos(a, b):
         return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
     hidden = {l: [] for l in range(nlayers - 1)}
+    hidden_global = {l: [] for l in range(nlayers - 1)}
     exact_err = 0.0
     for seed in range(seeds):
         ck = os.path.join(work, f"s{seed}.safetensors")
@@ -106,12 +119,16 @@ def main():
             ks = [k for k in exact if k.startswith(f"layers.{l}.")]
             hidden[l].append(cos(np.concatenate([est[k] for k in ks]),
                                  np.concatenate([exact[k] for k in ks])))
+            hidden_global[l].append(cos(np.concatenate([est[k] for k in ks]),
+                                        np.concatenate([glob[k] for k in ks])))
         for k in exact:
             if k.startswith("local.") or k.startswith(f"layers.{nlayers - 1}."):
                 err = np.max(np.abs(est[k] - exact[k])) / np.max(np.abs(exact[k]))
                 exact_err = max(exact_err, float(err))
     print(json.dumps({"hidden_cos": [float(np.mean(c)) for c in hidden.values()],
                       "hidden_cos_min": min(min(c) for c in hidden.values()),
+                      "hidden_cos_model_loss": [float(np.mean(c))
+                                                for c in hidden_global.values()],
                       "exact_rel_err": exact_err,
                       "heads": sorted({k.rsplit(".", 1)[0] for k in exact
                                        if k.startswith("local.")})}))
