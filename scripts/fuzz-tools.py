@@ -255,6 +255,7 @@ OPTIONS = {
     "--validation": ["0", "1", "7", "-1", "1000000"],
     "--select": ["best", "last", "x"],
     "--average": ["0", "0.5", "0.999", "1", "-0.1", "nan"],
+    "--local-losses": ["true", "false", "x"],
 }
 
 
