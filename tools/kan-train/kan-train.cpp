@@ -1929,16 +1929,16 @@ int main(int argc, char **argv) {
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
                << ",\"start_step\":" << rc.startStep << ",\"rule\":\""
                << rc.train.rule << "\",\"rule_from\":\"" << ruleFrom
-               << "\",\"local_losses\":"
-               << (rc.train.localLosses ? "true" : "false")
-               << ",\"dist\":\"" << rc.train.resolvedDist()
+               << "\",\"dist\":\"" << rc.train.resolvedDist()
                << "\",\"directions\":" << rc.train.directions
                << ",\"density\":"
                << (setup.dist == KAN_DIST_SPARSE ? jsonNumber(oc.density)
                                                  : std::string("null"))
                << ",\"optimizer\":\"" << rc.optimizer
                << "\",\"base_lr\":" << jsonNumber(rc.train.lr)
-               << ",\"batch\":" << rc.batch << ",\"rss_before_steps_mb\":"
+               << ",\"batch\":" << rc.batch << ",\"local_losses\":"
+               << (rc.train.localLosses ? "true" : "false")
+               << ",\"rss_before_steps_mb\":"
                << jsonNumber(rssBefore) << ",\"peak_rss_steps_mb\":"
                << jsonNumber(peakSteps)
                << ",\"engine\":\""
