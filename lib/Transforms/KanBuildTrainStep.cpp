@@ -287,8 +287,7 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
         headTypes.push_back(RankedTensorType::get({classes, width}, elt));
       headTensors.push_back(lay.getSplineScaler() ? 4 : 3);
     }
-  auto step =
-      createTrainStepFunc(b, model, labelsType, directions, headTypes);
+  auto step = createTrainStepFunc(b, model, labelsType, directions, headTypes);
   Type alphasType = step.getResultTypes()[1];
   Block *entry = &step.front();
   Value labels = entry->getArgument(1);
@@ -297,8 +296,8 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
   map.map(model.getArgument(0), entry->getArgument(0));
   for (unsigned i = 1; i < model.getNumArguments(); ++i)
     map.map(model.getArgument(i), entry->getArgument(i + 3));
-  for (unsigned h = 0, a = model.getNumArguments() + 3;
-       h < headTensors.size(); a += headTensors[h++]) {
+  for (unsigned h = 0, a = model.getNumArguments() + 3; h < headTensors.size();
+       a += headTensors[h++]) {
     Head head{entry->getArgument(a), entry->getArgument(a + 1),
               entry->getArgument(a + 2), Value()};
     if (headTensors[h] == 4)
@@ -331,8 +330,8 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
     auto jvpOf = [&](Value grid, Value base, Value spline, Value scaler,
                      LayerOp like) {
       auto hType = RankedTensorType::get(
-          {zType.getDimSize(0), cast<RankedTensorType>(base.getType())
-                                    .getDimSize(0)},
+          {zType.getDimSize(0),
+           cast<RankedTensorType>(base.getType()).getDimSize(0)},
           elt);
       auto tType = RankedTensorType::get(
           {directions, hType.getDimSize(0), hType.getDimSize(1)}, elt);
@@ -354,8 +353,7 @@ LogicalResult KanBuildTrainStepPass::buildActivityStep(func::FuncOp model,
         LayerOp lm = layers[m];
         jvpOf(map.lookup(lm.getGrid()), map.lookup(lm.getBaseWeight()),
               map.lookup(lm.getSplineWeight()),
-              lm.getSplineScaler() ? map.lookup(lm.getSplineScaler())
-                                   : Value(),
+              lm.getSplineScaler() ? map.lookup(lm.getSplineScaler()) : Value(),
               lm);
       }
     }

@@ -94,16 +94,15 @@ llvm::Expected<OptimSetup> kan::tools::makeOptimSetup(const Model &model,
     }
   if (cfg.localLosses) {
     if (s.kind != KAN_OPT_ACTIVITY)
-      return makeError("local losses need the activity rule, not '" +
-                       cfg.rule + "'");
+      return makeError("local losses need the activity rule, not '" + cfg.rule +
+                       "'");
     // The heads' tensors after the model's, streams after its layers'.
     size_t first = modelTensorCount(model), perHead = sh.tensorsPerLayer();
     auto want = localHeadShapes(sh);
     if (model.tensors.size() != first + want.size())
-      return makeError("the model has " +
-                       llvm::Twine(model.tensors.size() - first) +
-                       " local-loss head tensors, expected " +
-                       llvm::Twine(want.size()));
+      return makeError(
+          "the model has " + llvm::Twine(model.tensors.size() - first) +
+          " local-loss head tensors, expected " + llvm::Twine(want.size()));
     for (size_t i = 0; i < want.size(); ++i) {
       if (model.tensors[first + i].name != want[i].first)
         return makeError("local-loss head tensor '" +

@@ -329,9 +329,10 @@ void kan::tools::initializeLocalHeads(Model &m, uint64_t seed) {
                        -1.0 + static_cast<double>(j - k) * h);
     double bound = 1.0 / std::sqrt(static_cast<double>(in));
     for (size_t which = BaseWeight; which < perHead; ++which) {
-      InitStream rng(seed, 0x80000000u + static_cast<uint32_t>(3 * l + which - 1));
-      double scale = which == SplineWeight ? 0.1 / static_cast<double>(G)
-                                           : 2.0 * bound;
+      InitStream rng(seed,
+                     0x80000000u + static_cast<uint32_t>(3 * l + which - 1));
+      double scale =
+          which == SplineWeight ? 0.1 / static_cast<double>(G) : 2.0 * bound;
       for (size_t e = 0; e < head[which].numel(); ++e)
         head[which].set(e, (rng.next() - 0.5) * scale);
     }
