@@ -9,7 +9,9 @@
 // lowered here, a tensor lives in the memref it is bound to
 // (bufferization.materialize_in_destination) or in the caller's result
 // buffer; the per-thread scratch of a loop, which no tensor holds, is
-// allocated here. The batch dimension is dynamic:
+// allocated here, and so are the per-thread tile buffers of the tensors one
+// layer of a fused row tile passes to the next (kan-tile-and-fuse's
+// chains), which live for one tile. The batch dimension is dynamic:
 // memrefs and tensors become pointers with sizes and strides held here, as
 // IREE's VM-to-EmitC does (upstream MemRef-to-EmitC handles static shapes
 // only).
