@@ -87,3 +87,22 @@ func.func @shared(%x: tensor<?x5xf64>, %g1: tensor<5x12xf64>, %w1: tensor<4x45xf
       : (tensor<?x4xf64>, tensor<4x12xf64>, tensor<3x36xf64>, tensor<3x4x8xf64>, tensor<2x?x4xf64>, tensor<2x3x36xf64>) -> (tensor<?x3xf64>, tensor<2x?x3xf64>)
   return %h, %dy : tensor<?x4xf64>, tensor<2x?x3xf64>
 }
+
+// -----
+
+// Dense weight tangents (drawn per tile, or a given W'_d of all
+// directions) cost the same whatever the tile's rows: no fusion.
+// CHECK-LABEL: func.func @dense
+// CHECK: scf.forall {{.*}} -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+// CHECK: scf.forall {{.*}} -> (tensor<?x3xf64>, tensor<2x?x3xf64>)
+func.func @dense(%x: tensor<?x5xf64>, %g1: tensor<5x12xf64>, %w1: tensor<4x45xf64>, %c1: tensor<4x5x8xf64>,
+                 %g2: tensor<4x12xf64>, %w2: tensor<3x36xf64>, %c2: tensor<3x4x8xf64>,
+                 %seed: i64, %step: i64) -> tensor<2x?x3xf64> {
+  %h, %dh = kan.feature_gemm_jvp %x, %g1, %w1, %c1 perturb seed %seed step %step order 3 act silu
+      {dist = #kan<dist normal>, streams = array<i64: 0, 1, -1>}
+      : (tensor<?x5xf64>, tensor<5x12xf64>, tensor<4x45xf64>, tensor<4x5x8xf64>, i64, i64) -> (tensor<?x4xf64>, tensor<2x?x4xf64>)
+  %y, %dy = kan.feature_gemm_jvp %h, %g2, %w2, %c2 dinput %dh perturb seed %seed step %step order 3 act silu
+      {dist = #kan<dist normal>, streams = array<i64: 3, 4, -1>}
+      : (tensor<?x4xf64>, tensor<4x12xf64>, tensor<3x36xf64>, tensor<3x4x8xf64>, tensor<2x?x4xf64>, i64, i64) -> (tensor<?x3xf64>, tensor<2x?x3xf64>)
+  return %dy : tensor<2x?x3xf64>
+}

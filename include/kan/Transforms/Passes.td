@@ -143,7 +143,9 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
     (`kan.sparse_directions`, the `csr` operands).
 
     A chain of layer JVPs, each reading the previous one's output and
-    output tangent and nothing else reading them, becomes ONE row-tile loop
+    output tangent and nothing else reading them, and none with dense
+    weight tangents (which a tile reads or draws whole, whatever its rows:
+    small tiles would multiply that work), becomes ONE row-tile loop
     (with `fuse-bytes` above zero): a tile computes its rows of every layer
     of the chain, so the intermediate outputs and tangents of all
     directions exist for one tile per thread only, never for the batch.

@@ -32,11 +32,10 @@
 // RUN: %python %S/Inputs/check_threads.py %t/apart-2.txt %t/small-2.txt | FileCheck %s
 // RUN: %python %S/Inputs/check_threads.py %t/apart-128.txt %t/fused-1.txt | FileCheck %s
 //
-// Three layers, forward gradients (dense normal directions regenerated in
-// the tile), mean squared error: one chain of three JVPs, two layers'
+// Three layers, mean squared error: one chain of three JVPs, two layers'
 // tangents passed inside the tile.
-// RUN: kan-translate --target=cpu -o %t/three %S/Inputs/kan_three.mlir --train-step --n 4 --rule fg --loss mse --pregenerate-bytes 0 --fuse-bytes 8000
-// RUN: kan-translate --target=cpu -o %t/three-apart %S/Inputs/kan_three.mlir --train-step --n 4 --rule fg --loss mse --pregenerate-bytes 0 --fuse-bytes 0
+// RUN: kan-translate --target=cpu -o %t/three %S/Inputs/kan_three.mlir --train-step --n 4 --loss mse --fuse-bytes 8000
+// RUN: kan-translate --target=cpu -o %t/three-apart %S/Inputs/kan_three.mlir --train-step --n 4 --loss mse --fuse-bytes 0
 // RUN: FileCheck %s --check-prefix=THREE --input-file=%t/three/kan_model.c
 // RUN: %kanrt-cc -fopenmp -DKAN_CHECK_MSE -I%t/three %S/Inputs/check_threads.c %t/three/kan_model.c %kanrt-lib -o %t/three/check
 // RUN: %kanrt-cc -fopenmp -DKAN_CHECK_MSE -I%t/three-apart %S/Inputs/check_threads.c %t/three-apart/kan_model.c %kanrt-lib -o %t/three-apart/check
@@ -47,6 +46,12 @@
 // RUN: diff %t/three-1.txt %t/three-3.txt
 // RUN: env OMP_NUM_THREADS=2 %t/three-apart/check 1500 2 > %t/three-apart-2.txt
 // RUN: %python %S/Inputs/check_threads.py %t/three-apart-2.txt %t/three-2.txt | FileCheck %s
+
+//
+// Forward gradients (dense directions, which a tile draws whole whatever
+// its rows) keep one loop per layer.
+// RUN: kan-translate --target=cpu -o %t/fg %S/Inputs/kan_three.mlir --train-step --n 4 --rule fg --loss mse
+// RUN: FileCheck %s --check-prefix=FG --input-file=%t/fg/kan_model.c
 
 // CHECK: PASS max_rel_err
 
@@ -72,7 +77,11 @@
 // APART: #pragma omp parallel for
 // APART: kan_jacobian_apply_multi_f64(
 // THREE-LABEL: static int train_step_impl(
+// THREE-COUNT-3: kan_sparse_direction_f64(
 // THREE: #pragma omp parallel for
-// THREE-COUNT-3: kan_regenerated_tangent_gemm_directions_f64(
+// THREE-COUNT-3: kan_sparse_tangent_csr_multi_f64(
 // THREE-NOT: #pragma omp parallel for
 // THREE: kan_omp_loss_mse_f64(
+// FG-LABEL: static int train_step_impl(
+// FG-COUNT-3: #pragma omp parallel for
+// FG: kan_omp_loss_mse_f64(
