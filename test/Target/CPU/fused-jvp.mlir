@@ -31,6 +31,10 @@
 // RUN: env OMP_NUM_THREADS=2 %t/apart/check 128 3 > %t/apart-128.txt
 // RUN: %python %S/Inputs/check_threads.py %t/apart-2.txt %t/small-2.txt | FileCheck %s
 // RUN: %python %S/Inputs/check_threads.py %t/apart-128.txt %t/fused-1.txt | FileCheck %s
+// A batch of 9: tiles of 4, 4 and 1 rows.
+// RUN: env OMP_NUM_THREADS=2 %t/small/check 9 3 > %t/small-9.txt
+// RUN: env OMP_NUM_THREADS=1 %t/apart/check 9 3 > %t/apart-9.txt
+// RUN: %python %S/Inputs/check_threads.py %t/apart-9.txt %t/small-9.txt | FileCheck %s
 //
 // Three layers, mean squared error: one chain of three JVPs, two layers'
 // tangents passed inside the tile.
