@@ -152,8 +152,8 @@ struct KanTileAndFusePass
   /// weight tangents, which a tile reads (a given W'_d of all directions) or
   /// draws (regenerated) whole whatever its rows. The small tiles of a fused
   /// chain would multiply that work (fg's 32 regenerated directions at batch
-  /// 256: 2.7 instead of 3.7 steps/s); sparse directions touch only the
-  /// columns of the tile's rows.
+  /// 256 in 12-row tiles: 1.6-2.7 instead of 3.6-3.7 steps/s); sparse
+  /// directions touch only the columns of the tile's rows.
   static bool costsPerRow(FeatureGemmJvpOp j) {
     return !j.getWeightsTangent() &&
            (!j.getDist() || *j.getDist() == Distribution::sparse_ternary);
