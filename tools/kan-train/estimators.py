@@ -23,6 +23,17 @@ count it prints one JSON line:
                      takes the exact local derivative)
 
 and, with --markdown, a table of the same.
+
+--model adds noise_step variants that kan-train does not build, modelled in
+torch from the exact per-example gradients g_r of the same batch (a JVP along
+v is g . v, so the model gives the scalars a JVP would): the sparse ternary
+rule as kan-train runs it (n directions shared by the batch, "ternary-model",
+which checks the model against the measured "ternary" rows), the same with n
+directions of each example's own ("ternary-per-example-model": a_rk = g_r .
+v_rk, the median rule over all n x rows scalars, the update sum tau_rk v_rk),
+and both at --model-density. Directions are drawn like kan-train's (per
+tensor, max(1, round(density * size)) positions with replacement, each +-1)
+from torch's generator, not Philox.
 """
 import argparse
 import gzip
@@ -110,6 +121,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work-dir", help="keep the runs here (default: a "
                                        "temporary directory)")
+    ap.add_argument("--model", action="store_true",
+                    help="also model noise_step variants from exact "
+                         "per-example gradients (see above)")
+    ap.add_argument("--model-density", default="2e-3",
+                    help="densities of the modelled variants, comma-separated "
+                         "(default 2e-3, kan-train's)")
     ap.add_argument("--markdown", action="store_true",
                     help="print a Markdown table after the JSON lines")
     args = ap.parse_args()
@@ -120,6 +137,12 @@ def main():
     for r in rules:
         if r not in ("activity", "ternary", "fg"):
             fail(f"--rules: '{r}' is not activity, ternary or fg")
+    try:
+        densities = [float(d) for d in args.model_density.split(",")]
+    except ValueError:
+        fail(f"--model-density: '{args.model_density}' is not a list of numbers")
+    if not all(0 < d <= 1 for d in densities):
+        fail("--model-density: every density must be in (0, 1]")
 
     work = args.work_dir or tempfile.mkdtemp(prefix="kan-estimators-")
     os.makedirs(work, exist_ok=True)
@@ -188,15 +211,86 @@ def main():
                    "cos_layers": [float(np.mean(per_layer[l])) for l in layers]}
             results.append(res)
             print(json.dumps(res), flush=True)
+    if args.model:
+        results += model_variants(args, p, names, x, labels, full, dirs,
+                                  densities, layers, cos)
     if args.markdown:
         print("\n| rule | directions | cosine (mean ± sd) | 1 - cos² | cosine of the "
               f"mean of {args.seeds} | per layer |")
         print("|---|---|---|---|---|---|")
         for r in results:
-            print(f"| {r['rule']} | {r['directions']} | {r['cos_mean']:.3f} ± "
-                  f"{r['cos_sd']:.3f} | {r['residual']:.3f} | "
-                  f"{r['cos_of_mean']:.3f} | "
+            name = r["rule"] + (f" (density {r['density']:g})" if "density" in r else "")
+            com = "-" if r["cos_of_mean"] is None else f"{r['cos_of_mean']:.3f}"
+            print(f"| {name} | {r['directions']} | {r['cos_mean']:.3f} ± "
+                  f"{r['cos_sd']:.3f} | {r['residual']:.3f} | {com} | "
                   + ", ".join(f"{c:.3f}" for c in r["cos_layers"]) + " |")
+
+
+def ternary_update(a, dirs_of, names, sizes):
+    """The median rule over the scalars a (any shape), then sum tau v."""
+    flat = a.reshape(-1)
+    s = np.sort(np.abs(flat))
+    med = 0.5 * (s[(len(s) - 1) // 2] + s[len(s) // 2])
+    tau = np.where((np.abs(flat) >= med) & (flat != 0), np.sign(flat), 0.0)
+    upd = {k: np.zeros(sizes[k]) for k in names}
+    for t, j in zip(tau, range(len(tau))):
+        if t == 0:
+            continue
+        for k, (pos, sign) in dirs_of(j).items():
+            np.add.at(upd[k], pos, t * sign)
+    return upd
+
+
+def model_variants(args, p, names, x, labels, full, dirs, densities, layers,
+                   cos):
+    """Cosines of modelled noise_step variants (see --model)."""
+    rows = x.shape[0]
+    sizes = {k: p[k].numel() for k in names}
+    # Exact per-example gradients, one backward pass per row.
+    per_row = []
+    for r in range(rows):
+        z = ek.kan_forward(p, torch.from_numpy(x[r:r + 1]))
+        lr_ = ek.cross_entropy_loss(z, torch.from_numpy(labels[r:r + 1]))
+        g = torch.autograd.grad(lr_, [p[k] for k in names])
+        per_row.append({k: gi.detach().numpy().ravel() for k, gi in zip(names, g)})
+    mean = {k: sum(g[k] for g in per_row) / rows for k in names}
+    out = []
+    for density in densities:
+        m = {k: max(1, round(density * sizes[k])) for k in names}
+        for variant in ("ternary-model", "ternary-per-example-model"):
+            for n in dirs:
+                cs, per_layer = [], {l: [] for l in layers}
+                for seed in range(args.seeds):
+                    gen = torch.Generator().manual_seed(1000003 * seed + n)
+                    count = n if variant == "ternary-model" else n * rows
+                    drawn = [{k: (torch.randint(sizes[k], (m[k],), generator=gen).numpy(),
+                                  torch.randint(2, (m[k],), generator=gen).numpy() * 2.0 - 1)
+                              for k in names} for _ in range(count)]
+                    a = np.zeros(count)
+                    for j, v in enumerate(drawn):
+                        if variant == "ternary-model":
+                            a[j] = sum(float((sign * mean[k][pos]).sum())
+                                       for k, (pos, sign) in v.items())
+                        else:
+                            g = per_row[j // n]
+                            a[j] = sum(float((sign * g[k][pos]).sum())
+                                       for k, (pos, sign) in v.items())
+                    upd = ternary_update(a, lambda j: drawn[j], names, sizes)
+                    e = np.concatenate([upd[k] for k in names])
+                    cs.append(cos(e, full))
+                    for l in layers:
+                        ks = [k for k in names if k.split(".")[1] == l]
+                        ex = np.concatenate([mean[k] for k in ks])
+                        per_layer[l].append(cos(np.concatenate([upd[k] for k in ks]), ex))
+                c = float(np.mean(cs))
+                res = {"rule": variant, "directions": n, "density": density,
+                       "seeds": args.seeds, "rows": rows, "widths": args.widths,
+                       "cos_mean": c, "cos_sd": float(np.std(cs)),
+                       "residual": 1 - c * c, "cos_of_mean": None,
+                       "cos_layers": [float(np.mean(per_layer[l])) for l in layers]}
+                out.append(res)
+                print(json.dumps(res), flush=True)
+    return out
 
 
 if __name__ == "__main__":

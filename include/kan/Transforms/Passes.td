@@ -157,6 +157,20 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
     the grid's knot data (`kan.grid_prepare`, the ops' `aux` operand) and
     fused sparse ternary perturbations as per-direction CSR matrices
     (`kan.sparse_directions`, the `csr` operands).
+
+    A chain of layer JVPs, each reading the previous one's output and
+    output tangent and nothing else reading them, and none with dense
+    weight tangents (which a tile reads or draws whole, whatever its rows:
+    small tiles would multiply that work), becomes ONE row-tile loop
+    (with `fuse-bytes` above zero): a tile computes its rows of every layer
+    of the chain, so the intermediate outputs and tangents of all
+    directions exist for one tile per thread only, never for the batch.
+    Its tile is chosen as above from `fuse-bytes`, the bytes one tile
+    holds per row: the feature panel of every layer, the input-tangent
+    work of every layer after the first (the smaller of the tangent panels
+    and the input Jacobian, as kan-prepare-cpu chooses) and the outputs and
+    tangents passed between the layers. Rows stay independent, so the
+    fused loop computes the values the separate loops did.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
@@ -171,6 +185,10 @@ def KanTileAndFuse : Pass<"kan-tile-and-fuse", "::mlir::func::FuncOp"> {
     Option<"threads", "threads", "int64_t", "1",
            "Threads the row tiles are shared by: a batch gives each at "
            "least one tile (1: tiles from the budget alone)">,
+    Option<"fuseBytes", "fuse-bytes", "int64_t", "2097152",
+           "Budget for one row tile of a fused chain of layer JVPs: the "
+           "panels of every layer and the outputs and tangents passed "
+           "between them (0: no fusion, one loop per layer)">,
   ];
 }
 

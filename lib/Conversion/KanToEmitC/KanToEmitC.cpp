@@ -9,7 +9,9 @@
 // lowered here, a tensor lives in the memref it is bound to
 // (bufferization.materialize_in_destination) or in the caller's result
 // buffer; the per-thread scratch of a loop, which no tensor holds, is
-// allocated here. The batch dimension is dynamic:
+// allocated here, and so are the per-thread tile buffers of the tensors one
+// layer of a fused row tile passes to the next (kan-tile-and-fuse's
+// chains), which live for one tile. The batch dimension is dynamic:
 // memrefs and tensors become pointers with sizes and strides held here, as
 // IREE's VM-to-EmitC does (upstream MemRef-to-EmitC handles static shapes
 // only).
@@ -83,6 +85,13 @@ struct Arg {
 struct TileScratch {
   Value panel, tpanel, jac, work, workSize, wt, tb, tc, ts;
   int64_t rows = 0;
+};
+
+/// A tensor one layer of a fused row tile passes to the next: one tile of
+/// it per thread, `rows` rows (the loop's largest tile) of `elems` elements.
+struct TileBuffer {
+  Value buffer;
+  int64_t rows = 0, elems = 0;
 };
 
 class FunctionLowering {
@@ -284,6 +293,7 @@ private:
   DenseMap<Value, Dim> dims;
   DenseMap<Value, tensor::ParallelInsertSliceOp> insertOf;
   DenseMap<Operation *, TileScratch> scratch;
+  DenseMap<Value, TileBuffer> tileBuffers;
   /// The memref each tensor is bound to (kan-bufferize).
   DenseMap<Value, Value> bufferOf;
   /// memref.dealloc ops in front of the return: the cleanup frees them.
@@ -427,6 +437,27 @@ void FunctionLowering::defineBuffer(Value v) {
     return;
   }
   View w;
+  // A tensor passed between the layers of a fused tile: this thread's tile
+  // buffer, rows strided by the largest tile, as many rows as the layer's
+  // input tile has.
+  auto tb = tileBuffers.find(v);
+  if (tb != tileBuffers.end()) {
+    TileBuffer buf = tb->second;
+    Operation *def = v.getDefiningOp();
+    Dim rows = view(def->getOperand(0)).sizes[0];
+    int64_t rowDim = t.getRank() == 3 ? 1 : 0;
+    int64_t stride = 1;
+    w.strides.resize(t.getRank());
+    w.sizes.resize(t.getRank());
+    for (int64_t i = t.getRank() - 1; i >= 0; --i) {
+      w.strides[i] = Dim(stride);
+      w.sizes[i] = i == rowDim ? rows : Dim(t.getDimSize(i));
+      stride *= i == rowDim ? buf.rows : t.getDimSize(i);
+    }
+    w.ptr = offset(buf.buffer, mul(Dim(thread()), Dim(buf.elems)));
+    views[v] = w;
+    return;
+  }
   denseView(w, t, Dim(n), [&](Dim x, Dim y) { return mul(x, y); });
   auto ret = resultIndex.find(v);
   if (ret != resultIndex.end()) {
@@ -639,6 +670,32 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
     if (isa<FeatureGemmOp, FeatureGemmJvpOp>(op) &&
         failed(allocateTileScratch(&op, *step)))
       return failure();
+  // The outputs and tangents one layer of a fused tile passes to the next
+  // (kan-tile-and-fuse's chains) are not inserted into the loop's results:
+  // each thread has one tile of them.
+  SmallVector<Value> passed;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (!isa<FeatureGemmOp, FeatureGemmJvpOp>(op))
+      continue;
+    for (OpResult r : op.getResults()) {
+      if (insertOf.count(r))
+        continue;
+      auto t = cast<RankedTensorType>(r.getType());
+      int64_t rowDim = t.getRank() == 3 ? 1 : 0;
+      int64_t rows = t.isDynamicDim(rowDim)
+                         ? *step
+                         : std::max(*step, t.getDimSize(rowDim));
+      int64_t elems = rows;
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        if (i != rowDim)
+          elems *= t.getDimSize(i);
+      Value buf = declareBuffer(T);
+      Value threads = call("kan_omp_threads", i64(), {});
+      allocate(buf, mul(Dim(elems), Dim(threads)), elemBytes(t));
+      tileBuffers[r] = TileBuffer{buf, rows, elems};
+      passed.push_back(buf);
+    }
+  }
   // Row tiles are independent: threads (OpenMP, when compiled with it) each
   // take whole tiles with scratch of their own; an error inside the loop is
   // recorded and raised after it.
@@ -674,6 +731,8 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
       if (v)
         release(v);
   }
+  for (Value v : passed)
+    release(v);
   return success();
 }
 

@@ -27,6 +27,7 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   t.maxRows = options.tileRows;
   t.panelBytes = options.panelBytes;
   t.threads = options.tileThreads;
+  t.fuseBytes = options.fuseBytes;
   pm.addNestedPass<func::FuncOp>(createKanTileAndFuse(t));
   // Tiling materialises the batch size once per loop; one is enough.
   pm.addPass(createCSEPass());

@@ -91,15 +91,22 @@
 // CHECK: kan_buffer_alloc([[COUNT]], 8);
 // CHECK: #pragma omp parallel for
 // CHECK: kan_sparse_direction_f64(
-// CHECK-NOT: kan_pack_features_jvp_f64
-// All 8 directions in one call, eight panel rows at a time through each.
-// CHECK: kan_sparse_tangent_csr_multi_f64(v{{[0-9]+}}, v{{[0-9]+}}, 45, 4, 8,
-// Second layer: the A' half from the input tangent through the layer's input
-// Jacobian (4 inputs x 3 outputs per row, padded to 8, one per tile for all
-// 8 directions, applied to all 8 row by row in one call), not through
-// tangent feature panels; no per-direction loop is left.
+// The two layers' JVPs are one row-tile loop (kan-tile-and-fuse's fused
+// chain): the second layer's span copy of W is made in front of it.
 // CHECK: kan_weights_dense_to_span_f64(3, 4, 8, 0,
+// CHECK: #pragma omp parallel for
 // CHECK-NOT: kan_pack_features_jvp_f64
+// All 8 directions in one call, eight panel rows at a time through each,
+// into this thread's tile of the layer's tangents (rows strided by the
+// tile, 128 rows, directions by 4 x 128).
+// CHECK: kan_sparse_tangent_csr_multi_f64(v{{[0-9]+}}, v{{[0-9]+}}, 45, 4, 8, v{{[0-9]+}}, 5, v{{[0-9]+}}, v{{[0-9]+}}, v{{[0-9]+}}, v{{[0-9]+}}, 4, 512);
+// Second layer, in the same tile: the A' half from the input tangent
+// through the layer's input Jacobian (4 inputs x 3 outputs per row, padded
+// to 8, one per tile for all 8 directions, applied to all 8 row by row in
+// one call), not through tangent feature panels; no per-direction loop is
+// left.
+// CHECK-NOT: kan_pack_features_jvp_f64
+// CHECK-NOT: #pragma omp parallel for
 // CHECK: kan_layer_jacobian_span_f64(v{{[0-9]+}}, 4, 3, 5, 3, KAN_ACT_SILU,
 // CHECK-NEXT: kan_jacobian_apply_multi_f64(v{{[0-9]+}}, 4, 3, 8, v{{[0-9]+}}, 8,
 // CHECK-NEXT: kan_sparse_tangent_csr_multi_f64(v{{[0-9]+}}, v{{[0-9]+}}, 36, 3, 8,

@@ -102,24 +102,34 @@
 // GEMM: kan.feature_gemm_jvp {{.*}} perturb seed
 // GEMM-NOT: kan.perturb
 
+// The two layer JVPs are one loop (a fused chain): a tile runs both
+// layers on its rows, and only the logits and their tangents leave it.
 // TILES-LABEL: func.func @train_step
+// TILES: kan.grid_prepare
+// TILES: kan.sparse_directions
 // TILES: kan.grid_prepare
 // TILES: kan.sparse_directions
 // TILES: %[[ROUNDS:.*]] = affine.max #{{.*}}()[%[[N:.*]]]
 // TILES: %[[SHARE:.*]] = affine.max #{{.*}}()[%[[N]], %[[ROUNDS]]]
 // TILES: %[[TILE:.*]] = affine.min #{{.*}}()[%[[SHARE]]]
-// TILES: scf.forall {{.*}} step (%[[TILE]])
+// TILES: scf.forall {{.*}} step (%[[TILE]]) {{.*}} -> (tensor<?x3xf64>, tensor<4x?x3xf64>)
 // TILES:   tensor.extract_slice
-// TILES:   kan.feature_gemm_jvp {{.*}} aux {{.*}} csr(
+// TILES:   %[[Y1:.*]], %[[DY1:.*]] = kan.feature_gemm_jvp {{.*}} aux {{.*}} csr(
+// TILES-SAME: -> (tensor<?x4xf64>, tensor<4x?x4xf64>)
+// TILES-NOT: tensor.extract_slice
+// TILES:   kan.feature_gemm_jvp %[[Y1]], {{.*}} dinput %[[DY1]] aux {{.*}} csr(
 // TILES:   scf.forall.in_parallel
+// TILES-NOT: scf.forall
+// TILES: kan.softmax_cross_entropy_jvp
 
 // KERNELS-LABEL: func.func @model
 // KERNELS: kan.pack_weights {{.*}}layout = #kan<layout span>
 // KERNELS: kan.feature_gemm {{.*}}kernel = #kan<forward_kernel span>
 // KERNELS-LABEL: func.func @train_step
 // KERNELS: kan.pack_weights {{.*}}layout = #kan<layout dense>
-// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel none>, {{.*}}weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>
 // KERNELS: kan.span_weights
+// KERNELS: scf.forall
+// KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel none>, {{.*}}weight_tangent_kernel = #kan<weight_tangent_kernel sparse_rows>
 // KERNELS: kan.feature_gemm_jvp {{.*}}input_tangent_kernel = #kan<input_tangent_kernel jacobian_multi>
 
 // PLAN-LABEL: func.func @model

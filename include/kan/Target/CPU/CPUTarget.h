@@ -43,6 +43,9 @@ struct CPUSchedule {
   /// rows and fewer) still gives two cores rows. Rows are independent, so
   /// the split does not change results.
   int64_t tileThreads = 2;
+  /// A fused chain of layer JVPs (noise_step's and fg's steps) keeps one
+  /// tile's panels and inter-layer tangents per thread within this.
+  int64_t fuseBytes = 2 << 20;
   /// Dense directions drawn once per step up to this size (8 f64 fg
   /// directions of a 784 x 64 layer, draws included, fit).
   int64_t pregenerateBytes = 64 << 20;
@@ -67,6 +70,13 @@ public:
       llvm::cl::desc("Budget in bytes for the feature and tangent panels of "
                      "one row tile"),
       llvm::cl::init(CPUSchedule().panelBytes)};
+  Option<int64_t> fuseBytes{
+      *this, "fuse-bytes",
+      llvm::cl::desc("Budget in bytes for one row tile of a chain of layer "
+                     "JVPs fused into one loop: every layer's panels and the "
+                     "tangents passed between the layers (kan-tile-and-fuse; "
+                     "0: one loop per layer)"),
+      llvm::cl::init(CPUSchedule().fuseBytes)};
   Option<std::string> inputTangentKernel{
       *this, "input-tangent-kernel",
       llvm::cl::desc("Input tangents of a layer JVP: auto, jacobian (one "
