@@ -49,6 +49,19 @@
 // RUN: diff %t/three-1.txt %t/three-3.txt
 // RUN: env OMP_NUM_THREADS=2 %t/three-whole/check 700 2 > %t/three-whole-2.txt
 // RUN: %python %S/Inputs/check_threads.py %t/three-whole-2.txt %t/three-1.txt | FileCheck %s
+//
+// f32 (blocks of 8 columns), against the whole panel to f32 rounding.
+// RUN: kan-translate --target=cpu -o %t/f32 %S/Inputs/kan_small_f32.mlir --train-step --rule fg --n 3 --lr 0.01 --pregenerate-bytes 0 --draw-bytes 1000
+// RUN: kan-translate --target=cpu -o %t/f32-whole %S/Inputs/kan_small_f32.mlir --train-step --rule fg --n 3 --lr 0.01 --pregenerate-bytes 0 --draw-bytes 0
+// RUN: FileCheck %s --check-prefix=F32 --input-file=%t/f32/kan_model.c
+// RUN: %kanrt-cc -fopenmp -I%t/f32 %S/Inputs/check_threads.c %t/f32/kan_model.c %kanrt-lib -o %t/f32/check
+// RUN: %kanrt-cc -fopenmp -I%t/f32-whole %S/Inputs/check_threads.c %t/f32-whole/kan_model.c %kanrt-lib -o %t/f32-whole/check
+// RUN: env OMP_NUM_THREADS=2 %t/f32/check 300 3 > %t/f32-2.txt
+// RUN: env OMP_NUM_THREADS=3 %t/f32/check 300 3 > %t/f32-3.txt
+// RUN: diff %t/f32-2.txt %t/f32-3.txt
+// RUN: env OMP_NUM_THREADS=1 %t/f32-whole/check 300 3 > %t/f32-whole-1.txt
+// RUN: %python %S/Inputs/check_threads.py --rtol 1e-5 %t/f32-whole-1.txt %t/f32-2.txt | FileCheck %s
+// F32: kan_regenerated_layer_jvp_cols_f32(
 
 // CHECK: PASS max_rel_err
 
