@@ -117,7 +117,7 @@ struct KanPrepareCPUPass
   /// Directions regenerated per row tile are drawn in blocks of columns:
   /// a block's features serve the primal GEMM and every direction while in
   /// cache, and only one block of the features and of one W'_d exists per
-  /// thread (fg's 784 x 64 layer, 128 rows: 13.9 MiB of panel, packed
+  /// thread (fg's 784 x 64 layer, 128 rows: 21 MiB of panel, packed
   /// panel and W'_d scratch per thread, 0.8 MiB in blocks of 512).
   void chooseDrawColumns(FeatureGemmJvpOp j) {
     if (drawBytes <= 0 || j.getWeightTangentCols() ||
@@ -133,7 +133,8 @@ struct KanPrepareCPUPass
     int64_t elt = wT.getElementType().getIntOrFloatBitWidth() / 8;
     // Per column: the tile's features, the W'_d block, the spline draws
     // and the packed row of their inputs (kan_layer_jvp_cols_work_size).
-    int64_t perCol = (*rows + out + 2) * elt + 2 * elt / std::max<int64_t>(gk, 1);
+    int64_t perCol =
+        (*rows + out + 2) * elt + 2 * elt / std::max<int64_t>(gk, 1);
     int64_t fit = drawBytes / perCol;
     int64_t cols = fit >= 256 ? fit / 256 * 256 : fit / 8 * 8;
     if (cols < 8)
