@@ -119,7 +119,8 @@ struct LowerLayerJvp : public OpRewritePattern<LayerJvpOp> {
         seed, step, /*aux=*/Value(), /*csr=*/Value(), Value(), Value(),
         /*span_weights=*/Value(), op.getOrderAttr(), op.getActAttr(), dist,
         density, streams, InputTangentKernelAttr(), WeightTangentKernelAttr(),
-        rewriter.getI64IntegerAttr(firstDirection));
+        rewriter.getI64IntegerAttr(firstDirection),
+        /*weight_tangent_cols=*/IntegerAttr());
     return success();
   }
 };

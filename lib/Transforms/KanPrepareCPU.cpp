@@ -7,7 +7,8 @@
 //  - the kernel of each primal GEMM (span-local or feature panel),
 //  - how a layer JVP computes A'_d W^T (Jacobian or tangent panels; the
 //    Jacobian's span-layout copy of W becomes a `kan.span_weights` op in
-//    front of the row tiles) and A W'_d^T (given, regenerated, CSR rows).
+//    front of the row tiles) and A W'_d^T (given, regenerated, CSR rows;
+//    regenerated ones in blocks of columns sized by `draw-bytes`).
 // Tile sizes are the steps of the row-tile loops (kan-tile-and-fuse).
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +16,7 @@
 #include "kan/Dialect/Kan/KanOps.h"
 #include "kan/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::kan {
@@ -91,6 +93,56 @@ struct KanPrepareCPUPass
     j.removeDistAttr();
     j.removeStreamsAttr();
     j.removeDensityAttr();
+  }
+
+  /// The largest row tile of the loop around `op`: its constant step, or
+  /// the constant bound of kan-tile-and-fuse's `affine.min` tile.
+  static std::optional<int64_t> tileRows(Operation *op) {
+    auto loop = op->getParentOfType<scf::ForallOp>();
+    if (!loop || loop.getRank() != 1)
+      return std::nullopt;
+    OpFoldResult s = loop.getMixedStep()[0];
+    if (std::optional<int64_t> c = getConstantIntValue(s))
+      return c;
+    std::optional<int64_t> rows;
+    if (auto v = dyn_cast<Value>(s))
+      if (auto min = v.getDefiningOp<affine::AffineMinOp>())
+        for (AffineExpr e : min.getAffineMap().getResults())
+          if (auto c = dyn_cast<AffineConstantExpr>(e);
+              c && c.getValue() > 0 && (!rows || c.getValue() < *rows))
+            rows = c.getValue();
+    return rows;
+  }
+
+  /// Directions regenerated per row tile are drawn in blocks of columns:
+  /// a block's features serve the primal GEMM and every direction while in
+  /// cache, and only one block of the features and of one W'_d exists per
+  /// thread (fg's 784 x 64 layer, 128 rows: 21 MiB of panel, packed
+  /// panel and W'_d scratch per thread, 0.8 MiB in blocks of 512).
+  void chooseDrawColumns(FeatureGemmJvpOp j) {
+    if (drawBytes <= 0 || j.getWeightTangentCols() ||
+        j.getWeightTangentKernel() != WeightTangentKernel::regenerate ||
+        j.getInputTangentKernel() == InputTangentKernel::panel)
+      return;
+    std::optional<int64_t> rows = tileRows(j);
+    if (!rows)
+      return;
+    auto wT = j.getWeights().getType();
+    int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
+    int64_t gk = j.getSplineWeight().getType().getDimSize(2);
+    int64_t elt = wT.getElementType().getIntOrFloatBitWidth() / 8;
+    // Per column: the tile's features, the W'_d block, the spline draws
+    // and the packed row of their inputs (kan_layer_jvp_cols_work_size).
+    int64_t perCol =
+        (*rows + out + 2) * elt + 2 * elt / std::max<int64_t>(gk, 1);
+    int64_t fit = drawBytes / perCol;
+    int64_t cols = fit >= 256 ? fit / 256 * 256 : fit / 8 * 8;
+    if (cols < 8)
+      cols = 8;
+    if (cols >= kk)
+      return;
+    j.setWeightTangentColsAttr(
+        IntegerAttr::get(IntegerType::get(&getContext(), 64), cols));
   }
 
   void runOnOperation() override {
@@ -185,6 +237,7 @@ struct KanPrepareCPUPass
                                     : WeightTangentKernel::none;
         j.setWeightTangentKernelAttr(WeightTangentKernelAttr::get(ctx, wtk));
       }
+      chooseDrawColumns(j);
       return WalkResult::advance();
     });
     if (r.wasInterrupted())

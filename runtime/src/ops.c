@@ -1,6 +1,7 @@
 /*===- ops.c - whole-op entry points of generated code ----------*- C -*-===*/
 #include "kanrt/kanrt.h"
 #include "kanrt/ops.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,12 @@ static size_t largest_draw(size_t out, size_t in, size_t gk, double density,
 }
 
 static size_t align8(size_t bytes) { return (bytes + 7) / 8 * 8; }
+
+size_t kan_layer_jvp_cols_work_size(size_t m, size_t out, size_t gk,
+                                    size_t cols) {
+  const size_t nimax = cols / (gk ? gk : 1) + 2;
+  return (m + out) * cols + nimax * (2 * gk + 2);
+}
 
 #define KAN_OPS_T double
 #define KAN_OPS_SFX(name) name##_f64

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -120,6 +121,101 @@ TEST(RegeneratedTangent, DirectionsSameBitsAsOneCallEach) {
   checkRegeneratedDirections<double>(KAN_DIST_NORMAL);
   checkRegeneratedDirections<double>(KAN_DIST_RADEMACHER);
   checkRegeneratedDirections<float>(KAN_DIST_NORMAL);
+}
+
+// A row tile's layer JVP in column blocks computes what the whole feature
+// panel and whole W'_d do (kan_pack_features, kan_gemm_nt for y,
+// kan_regenerated_tangent_gemm_directions), to rounding: blocks that split
+// inputs' basis columns, one block, x outside the grid (the recursion) and
+// inside it, one row and 37.
+template <typename T>
+void checkLayerJvpCols(int dist, size_t m, size_t cols, double tol) {
+  const size_t nd = 3, out = 9, in = 6;
+  const int G = 5, k = 3;
+  const size_t gk = G + k, kk = in * (gk + 1), nk = G + 2 * k + 1;
+  const uint32_t first = 1;
+  std::vector<T> grid(in * nk), aux(kan_grid_aux_size(in, G, k));
+  for (size_t i = 0; i < in; ++i)
+    for (size_t j = 0; j < nk; ++j)
+      grid[i * nk + j] = (T)(-1.0 + 0.4 * ((double)j - 3.0));
+  std::vector<T> x(m * in), C(out * in * gk), S(out * in), W(out * kk);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = (T)(1.3 * std::sin(0.71 * (double)i));
+  for (size_t i = 0; i < C.size(); ++i)
+    C[i] = (T)(0.1 * (double)(i % 7) - 0.3);
+  for (size_t i = 0; i < S.size(); ++i)
+    S[i] = (T)(1.0 + 0.05 * (double)i);
+  for (size_t i = 0; i < W.size(); ++i)
+    W[i] = (T)std::cos(0.3 * (double)i);
+  std::vector<T> A(m * kk), wt(out * kk), tb(out * in), tc(out * in * gk),
+      ts(out * in), y0(m * out), y1(m * out), t0(nd * m * out);
+  for (size_t i = 0; i < t0.size(); ++i)
+    t0[i] = (T)(0.01 * (double)(i % 13));
+  std::vector<T> t1 = t0;
+  std::vector<T> work(kan_layer_jvp_cols_work_size(m, out, gk, cols));
+  kan_status st, st2;
+  if constexpr (sizeof(T) == 8) {
+    ASSERT_EQ(kan_grid_prepare_f64(in, G, k, grid.data(), aux.data()), KAN_OK);
+    kan_pack_features_f64(m, in, G, k, KAN_ACT_SILU, x.data(), in, grid.data(),
+                          aux.data(), A.data(), kk);
+    kan_gemm_nt_f64(m, out, kk, 1, A.data(), kk, W.data(), kk, 0, y0.data(),
+                    out);
+    st = kan_regenerated_tangent_gemm_directions_f64(
+        nd, first, m, out, in, gk, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        A.data(), wt.data(), tb.data(), tc.data(), ts.data(), t0.data(), out,
+        m * out);
+    st2 = kan_regenerated_layer_jvp_cols_f64(
+        m, in, G, k, KAN_ACT_SILU, x.data(), in, grid.data(), aux.data(),
+        W.data(), kk, out, nd, first, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        cols, work.data(), y1.data(), out, t1.data(), out, m * out);
+  } else {
+    ASSERT_EQ(kan_grid_prepare_f32(in, G, k, grid.data(), aux.data()), KAN_OK);
+    kan_pack_features_f32(m, in, G, k, KAN_ACT_SILU, x.data(), in, grid.data(),
+                          aux.data(), A.data(), kk);
+    kan_gemm_nt_f32(m, out, kk, 1, A.data(), kk, W.data(), kk, 0, y0.data(),
+                    out);
+    st = kan_regenerated_tangent_gemm_directions_f32(
+        nd, first, m, out, in, gk, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        A.data(), wt.data(), tb.data(), tc.data(), ts.data(), t0.data(), out,
+        m * out);
+    st2 = kan_regenerated_layer_jvp_cols_f32(
+        m, in, G, k, KAN_ACT_SILU, x.data(), in, grid.data(), aux.data(),
+        W.data(), kk, out, nd, first, 7, 3, 0, 1, 2, dist, C.data(), S.data(),
+        cols, work.data(), y1.data(), out, t1.data(), out, m * out);
+  }
+  ASSERT_EQ(st, KAN_OK);
+  ASSERT_EQ(st2, KAN_OK);
+  auto near = [&](T a, T b) {
+    return std::fabs((double)a - (double)b) <=
+           tol * std::max(1.0, std::fabs((double)a));
+  };
+  for (size_t i = 0; i < y0.size(); ++i)
+    ASSERT_TRUE(near(y0[i], y1[i]))
+        << "y element " << i << ": " << y0[i] << " against " << y1[i]
+        << " (blocks of " << cols << ")";
+  for (size_t i = 0; i < t0.size(); ++i)
+    ASSERT_TRUE(near(t0[i], t1[i]))
+        << "tangent element " << i << ": " << t0[i] << " against " << t1[i]
+        << " (blocks of " << cols << ")";
+}
+
+TEST(RegeneratedLayerJvpCols, MatchesWholePanel) {
+  for (size_t cols : {1, 5, 8, 13, 27, 54, 200})
+    for (size_t m : {1, 37}) {
+      checkLayerJvpCols<double>(KAN_DIST_NORMAL, m, cols, 1e-12);
+      checkLayerJvpCols<double>(KAN_DIST_RADEMACHER, m, cols, 1e-12);
+      checkLayerJvpCols<float>(KAN_DIST_NORMAL, m, cols, 2e-5);
+    }
+}
+
+TEST(RegeneratedLayerJvpCols, ZeroColumnsRejected) {
+  std::vector<double> dummy(16);
+  EXPECT_EQ(kan_regenerated_layer_jvp_cols_f64(
+                1, 1, 1, 1, KAN_ACT_SILU, dummy.data(), 1, dummy.data(),
+                dummy.data(), dummy.data(), 3, 1, 1, 0, 7, 3, 0, 1, 2,
+                KAN_DIST_NORMAL, dummy.data(), NULL, 0, dummy.data(),
+                dummy.data(), 1, dummy.data(), 1, 1),
+            KAN_ERR_INVALID_ARGUMENT);
 }
 
 TEST(UpdateCoefficients, Rules) {

@@ -210,6 +210,15 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
     `pregenerate-bytes` are first made a given W'_d, drawn and packed once
     in front of the row tiles (`kan.perturb`, `kan.pack_weights_tangent`),
     so the kernel is dense rather than regenerate.
+    A regenerated JVP whose input tangents do not need the feature panel
+    (none or the Jacobian) gets `weight_tangent_cols`: its tile computes
+    the features and draws W'_d that many columns at a time, so neither
+    the tile's feature panel nor a whole W'_d exists. The columns are the
+    most whose features (tile rows), W'_d block (outputs) and draws
+    (2 + 2/(G+k) values) per column fit in `draw-bytes`, a multiple of
+    256 (the runtime GEMM's k-block, so the blocked sums are the unblocked
+    ones) when 256 fit, else of 8; none when all columns fit or
+    `draw-bytes` is 0.
     The C printer reads these attributes and decides nothing itself.
     Choices already present in the IR are kept, so a pipeline cut after
     this pass can be finished by running it again; the options force a
@@ -227,6 +236,10 @@ def KanPrepareCPU : Pass<"kan-prepare-cpu", "::mlir::func::FuncOp"> {
            "Dense fused directions whose packed W'_d and draws (all "
            "directions) fit in this many bytes are drawn once in front of "
            "the row tiles instead of per tile and direction (0: never)">,
+    Option<"drawBytes", "draw-bytes", "int64_t", "1048576",
+           "Budget per thread for one column block of a layer JVP with "
+           "directions regenerated per tile: its features, W'_d block and "
+           "draws (0: no blocks)">,
   ];
   let dependentDialects = ["::mlir::kan::KanDialect"];
 }

@@ -84,6 +84,9 @@ struct Arg {
 /// Per-thread scratch of a tiled layer op, allocated before its loop.
 struct TileScratch {
   Value panel, tpanel, jac, work, workSize, wt, tb, tc, ts;
+  /// weight_tangent_cols: one column block's features, W'_d and draws.
+  Value cols;
+  int64_t colsSize = 0;
   int64_t rows = 0;
 };
 
@@ -727,7 +730,8 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
     if (it == scratch.end())
       continue;
     TileScratch &s = it->second;
-    for (Value v : {s.panel, s.tpanel, s.jac, s.work, s.wt, s.tb, s.tc, s.ts})
+    for (Value v :
+         {s.panel, s.tpanel, s.jac, s.work, s.wt, s.tb, s.tc, s.ts, s.cols})
       if (v)
         release(v);
   }
@@ -828,16 +832,31 @@ LogicalResult FunctionLowering::allocateTileScratch(Operation *op,
   auto wT = j.getWeights().getType();
   int64_t out = wT.getDimSize(0), kk = wT.getDimSize(1);
   int64_t in = j.getGrid().getType().getDimSize(0), width = j.getWidth();
-  alloc(s.panel, tr * kk);
+  InputTangentKernel itk = *j.getInputTangentKernel();
+  std::optional<uint64_t> cols = j.getWeightTangentCols();
+  if (cols && (*j.getWeightTangentKernel() != WeightTangentKernel::regenerate ||
+               itk == InputTangentKernel::panel))
+    return j.emitOpError()
+           << "has weight_tangent_cols, which needs the regenerate weight "
+              "tangent kernel and input tangents without feature panels";
+  if (cols) {
+    // Column blocks (kan_layer_jvp_cols_work_size): no feature panel, no
+    // whole W'_d.
+    s.colsSize = (tr + out) * (int64_t)*cols + ((int64_t)*cols / gk + 2) *
+                                                   (2 * gk + 2);
+    alloc(s.cols, s.colsSize);
+  } else {
+    alloc(s.panel, tr * kk);
+  }
   // Jacobian rows padded to a multiple of 8 outputs (full vector blocks).
   int64_t ldj = (out + 7) / 8 * 8;
-  InputTangentKernel itk = *j.getInputTangentKernel();
   if (itk == InputTangentKernel::jacobian ||
       itk == InputTangentKernel::jacobian_multi)
     alloc(s.jac, tr * in * ldj);
   else if (itk == InputTangentKernel::panel)
     alloc(s.tpanel, width * tr * kk);
-  if (*j.getWeightTangentKernel() == WeightTangentKernel::regenerate) {
+  if (*j.getWeightTangentKernel() == WeightTangentKernel::regenerate &&
+      !cols) {
     // Dense directions are regenerated per tile into one O x K buffer; the
     // n x |W| perturbation never exists.
     alloc(s.wt, out * kk);
@@ -936,13 +955,14 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
   bool sparse = wtk == WeightTangentKernel::sparse_rows;
   Value th = thread();
 
-  Value pt = offset(s.panel, mul(Dim(th), Dim(tr * kk)));
+  std::optional<uint64_t> cols = op.getWeightTangentCols();
+  Value pt = cols ? Value() : offset(s.panel, mul(Dim(th), Dim(tr * kk)));
   Value jt, tpt, wtt, tbt, tct, tst;
   if (useJac)
     jt = offset(s.jac, mul(Dim(th), Dim(tr * in * ldj)));
   else if (hasXt)
     tpt = offset(s.tpanel, mul(Dim(th), Dim(width * tr * kk)));
-  if (regenerate) {
+  if (regenerate && !cols) {
     wtt = offset(s.wt, mul(Dim(th), Dim(out * kk)));
     tbt = offset(s.tb, mul(Dim(th), Dim(out * in)));
     tct = offset(s.tc, mul(Dim(th), Dim(out * in * gk)));
@@ -954,13 +974,15 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
           arg(x.strides[0]), cint(width), xt.ptr, arg(xt.strides[1]),
           arg(xt.strides[0]), grid, aux, pt, cint(kk), tpt, cint(kk),
           cint(tr * kk)});
-  else
+  else if (!cols)
     call(fn("kan_pack_features"), Type(),
          {arg(m), cint(in), cint(g), cint(order), act, x.ptr,
           arg(x.strides[0]), grid, aux, pt, cint(kk)});
-  call(fn("kan_gemm_nt"), Type(),
-       {arg(m), cint(out), cint(kk), cint(1), pt, cint(kk), w, cint(kk),
-        cint(0), y.ptr, arg(y.strides[0])});
+  // With column blocks the primal product is made block by block below.
+  if (!cols)
+    call(fn("kan_gemm_nt"), Type(),
+         {arg(m), cint(out), cint(kk), cint(1), pt, cint(kk), w, cint(kk),
+          cint(0), y.ptr, arg(y.strides[0])});
   if (useJac)
     call(fn("kan_layer_jacobian_span"), Type(),
          {arg(m), cint(in), cint(out), cint(g), cint(order), act, x.ptr,
@@ -1003,7 +1025,24 @@ LogicalResult FunctionLowering::lowerFeatureGemmJvp(FeatureGemmJvpOp op) {
          {cint(width), arg(m), cint(out), cint(kk), pt, cint(kk),
           ptr(op.getWeightsTangent()), cint(kk), cint(out * kk), cint(1),
           yt.ptr, arg(yt.strides[1]), arg(yt.strides[0])});
-  if (regenerate) {
+  if (regenerate && cols) {
+    // Features, y and every direction's A W'_d^T one column block at a
+    // time (kan-prepare-cpu's weight_tangent_cols).
+    ArrayRef<int64_t> streams = *op.getStreams();
+    checked(fn("kan_regenerated_layer_jvp_cols"),
+            {arg(m), cint(in), cint(g), cint(order), act, x.ptr,
+             arg(x.strides[0]), grid, aux, w, cint(kk), cint(out),
+             cint(width), cint(op.getFirstDirection()), scalar(op.getSeed()),
+             scalar(op.getStep()), cint(streams[0]), cint(streams[1]),
+             cint(streams[2]),
+             lit(*op.getDist() == Distribution::normal ? "KAN_DIST_NORMAL"
+                                                       : "KAN_DIST_RADEMACHER"),
+             ptr(op.getSplineWeight()), opt(op.getSplineScaler()),
+             cint((int64_t)*cols),
+             offset(s.cols, mul(Dim(th), Dim(s.colsSize))), y.ptr,
+             arg(y.strides[0]), yt.ptr, arg(yt.strides[1]),
+             arg(yt.strides[0])});
+  } else if (regenerate) {
     ArrayRef<int64_t> streams = *op.getStreams();
     checked(fn("kan_regenerated_tangent_gemm_directions"),
             {cint(width), cint(op.getFirstDirection()), arg(m), cint(out),

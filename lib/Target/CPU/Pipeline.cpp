@@ -34,6 +34,7 @@ void mlir::kan::buildCPUBackendPipeline(OpPassManager &pm,
   KanPrepareCPUOptions p;
   p.inputTangentKernel = options.inputTangentKernel;
   p.pregenerateBytes = options.pregenerateBytes;
+  p.drawBytes = options.drawBytes;
   pm.addNestedPass<func::FuncOp>(createKanPrepareCPU(p));
   pm.addNestedPass<func::FuncOp>(createKanPlanMemory());
   // The plan as memref IR: allocs, views, bindings, deallocs.

@@ -71,6 +71,20 @@ void kan_pack_features_f32(size_t m, size_t in, int G, int k, int act,
                            const float *x, size_t ldx, const float *grid,
                            const float *aux, float *panel, size_t ldp);
 
+/** Columns [c0, c1) of the panel kan_pack_features_f64 writes (column c
+ * at panel[r * ldp + c - c0]), each value computed as there: one column
+ * block of A at a time, for products that never hold all of A. */
+void kan_pack_features_cols_f64(size_t m, size_t in, int G, int k, int act,
+                                const double *x, size_t ldx,
+                                const double *grid, const double *aux,
+                                size_t c0, size_t c1, double *panel,
+                                size_t ldp);
+/** Float version of kan_pack_features_cols_f64. */
+void kan_pack_features_cols_f32(size_t m, size_t in, int G, int k, int act,
+                                const float *x, size_t ldx, const float *grid,
+                                const float *aux, size_t c0, size_t c1,
+                                float *panel, size_t ldp);
+
 /** Tangent feature packing for ndir directions. Direction d's input tangent
  * is xt + d*xt_dir_stride (rows of stride ldxt); its output is
  * A'_d = [act'(x) x'_d | flat(B'(x) x'_d)] at tpanel + d*tpanel_dir_stride

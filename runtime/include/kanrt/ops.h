@@ -191,6 +191,40 @@ kan_status kan_regenerated_tangent_gemm_directions_f32(
     const float *spline_w, const float *scaler, const float *A, float *wt,
     float *tb, float *tc, float *ts, float *Y, size_t ldy, size_t ldyd);
 
+/** The layer JVP of one row tile with regenerated dense directions, one
+ * block of `cols` feature columns at a time: per block, columns [c0, c1) of
+ * the features A of x (kan_pack_features_cols_f64), y += A_c W_c^T (y = for
+ * the first block) and, for each direction d (first_dir + d), the columns
+ * [c0, c1) of W'_d drawn and packed (the same numbers as
+ * kan_regenerated_tangent_gemm_f64 draws whole) and Yt_d += A_c W'_{d,c}^T
+ * (Yt_d = Yt + d * ldytd, rows of stride ldyt, holding the input tangents'
+ * part or zeros). Neither A nor W'_d exists whole: work holds
+ * kan_layer_jvp_cols_work_size(m, out, G + k, cols) values. Blocks of a
+ * multiple of the GEMM's k-block (256) columns give the sums of the whole
+ * products, in the same order. */
+kan_status kan_regenerated_layer_jvp_cols_f64(
+    size_t m, size_t in, int G, int k, int act, const double *x, size_t ldx,
+    const double *grid, const double *aux, const double *W, size_t ldw,
+    size_t out, size_t ndir, uint32_t first_dir, uint64_t seed,
+    uint32_t step, int64_t base_stream, int64_t spline_stream,
+    int64_t scaler_stream, int dist, const double *spline_w,
+    const double *scaler, size_t cols, double *work, double *Y, size_t ldy,
+    double *Yt, size_t ldyt, size_t ldytd);
+/** Float version of kan_regenerated_layer_jvp_cols_f64. */
+kan_status kan_regenerated_layer_jvp_cols_f32(
+    size_t m, size_t in, int G, int k, int act, const float *x, size_t ldx,
+    const float *grid, const float *aux, const float *W, size_t ldw,
+    size_t out, size_t ndir, uint32_t first_dir, uint64_t seed,
+    uint32_t step, int64_t base_stream, int64_t spline_stream,
+    int64_t scaler_stream, int dist, const float *spline_w,
+    const float *scaler, size_t cols, float *work, float *Y, size_t ldy,
+    float *Yt, size_t ldyt, size_t ldytd);
+/** Values of the per-call work of kan_regenerated_layer_jvp_cols_*: the
+ * feature block (m x cols), one direction's W'_d block (out x cols) and the
+ * draws and packing of one output row's inputs in a block. */
+size_t kan_layer_jvp_cols_work_size(size_t m, size_t out, size_t gk,
+                                    size_t cols);
+
 /** Update rules of kan.update_coefficients. */
 typedef enum kan_update_rule {
   KAN_RULE_FG = 0,     /**< c_i = a_i */

@@ -566,7 +566,9 @@ def Kan_FeatureGemmJvpOp
     `first_direction` .. `first_direction + width - 1`, or the CSR
     matrices of `kan.sparse_directions` (`csr`): sparse ternary directions
     are never densified, the tangent product touches only the s*|W|
-    non-zero columns of the feature tile. Rows are independent: a tile of
+    non-zero columns of the feature tile. `weight_tangent_cols` (set by
+    kan-prepare-cpu for regenerated directions) computes a tile's features
+    and draws W'_d that many columns at a time. Rows are independent: a tile of
     the op is the op on a slice of rows of `input`, `input_tangent` and
     both results (`TilingInterface`).
   }];
@@ -587,7 +589,8 @@ def Kan_FeatureGemmJvpOp
       OptionalAttr<DenseI64ArrayAttr>:$streams,
       OptionalAttr<Kan_InputTangentKernelAttr>:$input_tangent_kernel,
       OptionalAttr<Kan_WeightTangentKernelAttr>:$weight_tangent_kernel,
-      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction);
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>]>, "0">:$first_direction,
+      OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$weight_tangent_cols);
   let results = (outs Kan_Matrix:$output, Kan_Tensor3:$output_tangent);
   let assemblyFormat = [{
     $input `,` $grid `,` $weights `,` $spline_weight

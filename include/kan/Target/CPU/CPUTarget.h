@@ -49,6 +49,10 @@ struct CPUSchedule {
   /// Dense directions drawn once per step up to this size (8 f64 fg
   /// directions of a 784 x 64 layer, draws included, fit).
   int64_t pregenerateBytes = 64 << 20;
+  /// Dense directions drawn per tile are drawn, and the tile's features
+  /// computed, in blocks of columns whose features, W'_d and draws fit in
+  /// this per thread (fg's 784 x 64 layer at 128 rows: 512 columns).
+  int64_t drawBytes = 1 << 20;
 };
 
 /// Options of the CPU target (kan-translate --target=cpu, kan-compile-cpu).
@@ -89,6 +93,14 @@ public:
                      "directions fit in this many bytes are drawn once per "
                      "step instead of per row tile (0: always per tile)"),
       llvm::cl::init(CPUSchedule().pregenerateBytes)};
+  Option<int64_t> drawBytes{
+      *this, "draw-bytes",
+      llvm::cl::desc("Budget in bytes per thread for one column block of a "
+                     "layer JVP whose dense directions are drawn per row "
+                     "tile: the tile's features, W'_d and the draws of that "
+                     "many columns (kan-prepare-cpu; 0: the whole feature "
+                     "panel and W'_d at once)"),
+      llvm::cl::init(CPUSchedule().drawBytes)};
   Option<std::string, cli::CheckedStringParser> prefix{
       *this, "prefix",
       llvm::cl::desc("Prefix of every exported C symbol and of the file "
