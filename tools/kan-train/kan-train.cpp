@@ -264,6 +264,13 @@ static cl::opt<std::string> selectOpt("select", cl::init("best"),
              "state, and the replay log is cut back to it, so both replay "
              "and resume from there) or last"),
     cl::cat(runCat));
+static cli::opt<int64_t> patienceOpt("patience", cl::init(0),
+    cl::desc("With a validation set: stop once N evaluations in a row "
+             "(--eval-every steps apart) have not reached the best "
+             "validation accuracy so far, instead of running to --steps or "
+             "--time-budget (default 0: never). The summary's 'stopped' "
+             "says which ended the run"),
+    bounds(cli::nonNegativeCount), cl::cat(runCat));
 static cl::opt<std::string> workDirOpt("work-dir", cl::init("."),
     cl::desc("Directory for the default checkpoint and the compiled-model "
              "cache (default: current directory for the checkpoint, "
@@ -1224,7 +1231,7 @@ static int runRegressionTask(int64_t threads) {
         &seedOpt, &replayLogOpt, &replayOpt, &trainImages, &trainLabels,
         &testImages, &testLabels, &standardizeOpt, &checkpointEvery,
         &evalEvery, &validationOpt, &selectOpt, &averageOpt, &initWeightsOpt,
-        &localLossesOpt})
+        &localLossesOpt, &patienceOpt})
     if (opt->getNumOccurrences())
       o.classificationOnly = "--" + opt->ArgStr.str();
   // The MPI partitions split noise_step directions or batches; regression
@@ -1471,6 +1478,14 @@ int main(int argc, char **argv) {
   if (selectOpt != "best" && selectOpt != "last")
     return fail(makeError("--select must be best or last, not '" + selectOpt +
                           "'"));
+  if (patienceOpt > 0 && valid.rows == 0)
+    return fail(makeError(
+        "--patience stops on the validation accuracy, and this run holds no "
+        "training rows out: give --validation N (the recipes of ternary and "
+        "fg hold none out)"));
+  if (patienceOpt > 0 && evalEvery == 0)
+    return fail(makeError("--patience counts the evaluations of "
+                          "--eval-every, which is 0: give --eval-every N"));
   // Keep the best validated step: its weights and optimiser state, the
   // replay log cut back to it.
   bool selecting = valid.rows > 0 && selectOpt == "best";
@@ -1602,6 +1617,9 @@ int main(int argc, char **argv) {
   int64_t bestStep = -1;
   uint64_t bestRecords = 0;
   double bestValid = -1, bestSchedP = 0, validAccuracy = NAN;
+  double patienceBest = -1;
+  int64_t patienceMisses = 0;
+  bool stoppedByPatience = false;
   if (selecting)
     best.allocate(model, optState, averager);
   // Memory: the process holds the data, the model, the optimiser state and
@@ -1663,6 +1681,12 @@ int main(int argc, char **argv) {
     if (!acc)
       return acc.takeError();
     validAccuracy = *acc;
+    // --patience: evaluations in a row below the best so far (a tie counts
+    // as reaching it, as --select best keeps the later of equal steps).
+    if (validAccuracy >= patienceBest)
+      patienceBest = validAccuracy, patienceMisses = 0;
+    else
+      ++patienceMisses;
     if (selecting && validAccuracy >= bestValid) {
       best.save(model, optState, averager);
       bestValid = validAccuracy, bestStep = step, bestSchedP = schedP;
@@ -1719,6 +1743,14 @@ int main(int argc, char **argv) {
       break;
     if (!dist && timeBudget > 0 && elapsed >= timeBudget)
       break;
+    if (patienceOpt > 0 && patienceMisses >= patienceOpt) {
+      stoppedByPatience = true;
+      progress.message(llvm::formatv(
+          "step {0}: stopping, {1} evaluations in a row below the best "
+          "validation accuracy ({2:f2}%) (--patience {1})",
+          step, patienceMisses, 100 * patienceBest).str());
+      break;
+    }
     if (step >= (int64_t(1) << 32) - 1)
       break; // step counters of the perturbations are 32-bit
     // Written once the run goes on: the last step's line is the final
@@ -1855,6 +1887,10 @@ int main(int argc, char **argv) {
   bool stoppedBySignal = interrupted || (agreedStop & kan::train::StopSignal);
   if (stoppedBySignal)
     progress.message("interrupted: writing the checkpoint at step " + std::to_string(step));
+  const char *stopReason = stoppedBySignal     ? "signal"
+                           : stoppedByPatience ? "patience"
+                           : stepsOpt > 0 && step >= stepsOpt ? "steps"
+                                                              : "time";
   // The final weights, the same on every rank.
   std::string weightsHash;
   if (dist) {
@@ -1924,6 +1960,7 @@ int main(int argc, char **argv) {
                << ",\"average\":" << jsonNumber(rc.average)
                << ",\"select\":\""
                << (valid.rows ? selectOpt.getValue() : std::string("last"))
+               << "\",\"stopped\":\"" << stopReason
                << "\",\"last_loss\":" << jsonNumber(lastLoss)
                << ",\"steps_per_second\":" << jsonNumber(rate)
                << ",\"lr\":" << jsonNumber(rc.train.lr * lrScale)
