@@ -256,6 +256,7 @@ OPTIONS = {
     "--select": ["best", "last", "x"],
     "--average": ["0", "0.5", "0.999", "1", "-0.1", "nan"],
     "--local-losses": ["true", "false", "x"],
+    "--patience": ["0", "1", "3", "-1", "x"],
 }
 
 
