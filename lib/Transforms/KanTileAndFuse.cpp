@@ -272,7 +272,9 @@ struct KanTileAndFusePass
     for (auto [r, out] :
          llvm::zip(prev->getResults(), loop.getRegionIterArgs())) {
       SmallVector<OpFoldResult> offsets, sizes;
-      rowTilePosition(rewriter, r.getType(), iv, size, offsets, sizes);
+      if (failed(cast<TilingInterface>(prev).getResultTilePosition(
+              rewriter, r.getResultNumber(), {iv}, {size}, offsets, sizes)))
+        return failure();
       SmallVector<OpFoldResult> strides(offsets.size(),
                                         rewriter.getIndexAttr(1));
       rewriter.create<tensor::ParallelInsertSliceOp>(loc, r, out, offsets,
@@ -282,23 +284,6 @@ struct KanTileAndFusePass
     for (FeatureGemmJvpOp j : llvm::reverse(chain.drop_back()))
       rewriter.eraseOp(j);
     return success();
-  }
-
-  /// Offsets and sizes of a row tile in a result of rank 2 (rows, outputs)
-  /// or 3 (directions, rows, outputs).
-  static void rowTilePosition(OpBuilder &b, Type type, OpFoldResult off,
-                              OpFoldResult size,
-                              SmallVector<OpFoldResult> &offsets,
-                              SmallVector<OpFoldResult> &sizes) {
-    auto t = cast<RankedTensorType>(type);
-    if (t.getRank() == 3) {
-      offsets = {b.getIndexAttr(0), off, b.getIndexAttr(0)};
-      sizes = {b.getIndexAttr(t.getDimSize(0)), size,
-               b.getIndexAttr(t.getDimSize(2))};
-      return;
-    }
-    offsets = {off, b.getIndexAttr(0)};
-    sizes = {size, b.getIndexAttr(t.getDimSize(1))};
   }
 
   LogicalResult tile(IRRewriter &rewriter, Operation *op, OpFoldResult rows) {

@@ -166,19 +166,25 @@ Error kan::tools::validateShape(const ModelShape &shape, llvm::StringRef what) {
   return Error::success();
 }
 
+/// The tensors of one KAN layer from `in` to `o` features, named <p>grid,
+/// base_weight, spline_weight (and spline_scaler).
+static void appendLayerShapes(
+    const ModelShape &shape, const std::string &p, int64_t in, int64_t o,
+    std::vector<std::pair<std::string, std::vector<int64_t>>> &out) {
+  int64_t G = shape.gridSize, k = shape.order;
+  out.push_back({p + "grid", {in, G + 2 * k + 1}});
+  out.push_back({p + "base_weight", {o, in}});
+  out.push_back({p + "spline_weight", {o, in, G + k}});
+  if (shape.withScaler)
+    out.push_back({p + "spline_scaler", {o, in}});
+}
+
 std::vector<std::pair<std::string, std::vector<int64_t>>>
 kan::tools::tensorShapes(const ModelShape &shape) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  int64_t G = shape.gridSize, k = shape.order;
-  for (size_t l = 0; l < shape.numLayers(); ++l) {
-    int64_t in = shape.widths[l], o = shape.widths[l + 1];
-    std::string p = "layers." + std::to_string(l) + ".";
-    out.push_back({p + "grid", {in, G + 2 * k + 1}});
-    out.push_back({p + "base_weight", {o, in}});
-    out.push_back({p + "spline_weight", {o, in, G + k}});
-    if (shape.withScaler)
-      out.push_back({p + "spline_scaler", {o, in}});
-  }
+  for (size_t l = 0; l < shape.numLayers(); ++l)
+    appendLayerShapes(shape, "layers." + std::to_string(l) + ".",
+                      shape.widths[l], shape.widths[l + 1], out);
   // Symbolic edges' (a, b, c, d), after every layer's tensors (the order of
   // buildModel's arguments).
   for (size_t l = 0; l < shape.numLayers(); ++l)
@@ -256,42 +262,39 @@ private:
 // U(-1/sqrt(I), 1/sqrt(I)); spline_weight is U(-0.5, 0.5) * 0.1 / G directly
 // (efficient-kan least-squares-fits the spline to such noise, which gives
 // coefficients of the same scale).
+/// One layer's tensors (grid first, tensorsPerLayer() of them) with `in`
+/// inputs; the weights draw from the streams stream0 + 0, 1, 2.
+static void initializeLayer(const ModelShape &s, Tensor *layer, int64_t in,
+                            uint64_t seed, uint32_t stream0) {
+  int64_t G = s.gridSize, k = s.order;
+  double h = 2.0 / static_cast<double>(G);
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t j = 0; j < G + 2 * k + 1; ++j)
+      layer[Grid].set(i * (G + 2 * k + 1) + j,
+                      -1.0 + static_cast<double>(j - k) * h);
+  double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  for (size_t which = BaseWeight; which < s.tensorsPerLayer(); ++which) {
+    InitStream rng(seed, stream0 + static_cast<uint32_t>(which - 1));
+    double scale =
+        which == SplineWeight ? 0.1 / static_cast<double>(G) : 2.0 * bound;
+    for (size_t e = 0; e < layer[which].numel(); ++e)
+      layer[which].set(e, (rng.next() - 0.5) * scale);
+  }
+}
+
 void kan::tools::initializeModel(Model &model, uint64_t seed) {
   const ModelShape &s = model.shape;
-  int64_t G = s.gridSize, k = s.order;
-  for (size_t l = 0; l < s.numLayers(); ++l) {
-    int64_t in = s.widths[l];
-    Tensor &grid = model.tensor(l, Grid);
-    double h = 2.0 / static_cast<double>(G);
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t j = 0; j < G + 2 * k + 1; ++j)
-        grid.set(i * (G + 2 * k + 1) + j, -1.0 + static_cast<double>(j - k) * h);
-    double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    for (size_t which = BaseWeight; which < s.tensorsPerLayer(); ++which) {
-      Tensor &t = model.tensor(l, which);
-      InitStream rng(seed, static_cast<uint32_t>(3 * l + which - 1));
-      double scale = which == SplineWeight ? 0.1 / static_cast<double>(G)
-                                           : 2.0 * bound;
-      for (size_t e = 0; e < t.numel(); ++e)
-        t.set(e, (rng.next() - 0.5) * scale);
-    }
-  }
+  for (size_t l = 0; l < s.numLayers(); ++l)
+    initializeLayer(s, &model.tensor(l, Grid), s.widths[l], seed,
+                    static_cast<uint32_t>(3 * l));
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>>
 kan::tools::localHeadShapes(const ModelShape &shape) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  int64_t G = shape.gridSize, k = shape.order;
-  int64_t classes = shape.widths.back();
-  for (size_t l = 0; l + 1 < shape.numLayers(); ++l) {
-    int64_t in = shape.widths[l + 1];
-    std::string p = "local." + std::to_string(l) + ".";
-    out.push_back({p + "grid", {in, G + 2 * k + 1}});
-    out.push_back({p + "base_weight", {classes, in}});
-    out.push_back({p + "spline_weight", {classes, in, G + k}});
-    if (shape.withScaler)
-      out.push_back({p + "spline_scaler", {classes, in}});
-  }
+  for (size_t l = 0; l + 1 < shape.numLayers(); ++l)
+    appendLayerShapes(shape, "local." + std::to_string(l) + ".",
+                      shape.widths[l + 1], shape.widths.back(), out);
   return out;
 }
 
@@ -317,26 +320,10 @@ void kan::tools::appendLocalHeads(Model &m) {
 
 void kan::tools::initializeLocalHeads(Model &m, uint64_t seed) {
   const ModelShape &s = m.shape;
-  int64_t G = s.gridSize, k = s.order;
   size_t perHead = s.tensorsPerLayer(), first = modelTensorCount(m);
-  for (size_t l = 0; l + 1 < s.numLayers(); ++l) {
-    int64_t in = s.widths[l + 1];
-    Tensor *head = &m.tensors[first + l * perHead];
-    double h = 2.0 / static_cast<double>(G);
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t j = 0; j < G + 2 * k + 1; ++j)
-        head[Grid].set(i * (G + 2 * k + 1) + j,
-                       -1.0 + static_cast<double>(j - k) * h);
-    double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    for (size_t which = BaseWeight; which < perHead; ++which) {
-      InitStream rng(seed,
-                     0x80000000u + static_cast<uint32_t>(3 * l + which - 1));
-      double scale =
-          which == SplineWeight ? 0.1 / static_cast<double>(G) : 2.0 * bound;
-      for (size_t e = 0; e < head[which].numel(); ++e)
-        head[which].set(e, (rng.next() - 0.5) * scale);
-    }
-  }
+  for (size_t l = 0; l + 1 < s.numLayers(); ++l)
+    initializeLayer(s, &m.tensors[first + l * perHead], s.widths[l + 1], seed,
+                    0x80000000u + static_cast<uint32_t>(3 * l));
 }
 
 Error kan::tools::readTensorMap(llvm::StringRef path, TensorMap &tm) {

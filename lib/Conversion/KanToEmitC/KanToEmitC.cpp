@@ -251,6 +251,11 @@ private:
 
   LogicalResult lowerOp(Operation *op);
   LogicalResult lowerForall(scf::ForallOp loop);
+  /// A C loop from lb to ub (step) that the threads share (kParallelFor);
+  /// no iteration starts after a failure, and `body`, built inside it,
+  /// records errors in the loop's status, raised after it.
+  LogicalResult parallelFor(Value lb, Value ub, Value step,
+                            function_ref<LogicalResult(Value)> body);
   LogicalResult lowerAffineMinMax(Operation *op, AffineMap map,
                                   ValueRange dimOperands,
                                   ValueRange symOperands, bool isMin);
@@ -702,29 +707,17 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
   // Row tiles are independent: threads (OpenMP, when compiled with it) each
   // take whole tiles with scratch of their own; an error inside the loop is
   // recorded and raised after it.
-  Value err = variable(statusType(), lit("KAN_OK"));
   Value lb = value(index(loop.getMixedLowerBound()[0]));
-  // No tile runs after a failure.
-  Value ub = b.create<emitc::ConditionalOp>(
-      loc(), i64(), isOk(), value(index(loop.getMixedUpperBound()[0])), lb);
+  Value ub = value(index(loop.getMixedUpperBound()[0]));
   Value st = dynStep ? value(dims.lookup(dynStep)) : constant(*step);
-  b.create<emitc::VerbatimOp>(loc(), kParallelFor);
-  auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, st);
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPoint(forOp.getBody()->getTerminator());
-    loopError = err;
-    loopBody = forOp.getBody();
-    loopThread = Value();
-    dims[loop.getInductionVar(0)] = Dim(forOp.getInductionVar());
-    for (Operation &op : loop.getBody()->without_terminator())
-      if (failed(lowerOp(&op)))
-        return failure();
-    loopError = Value();
-    loopBody = nullptr;
-    loopThread = Value();
-  }
-  effect([&] { check(err); });
+  if (failed(parallelFor(lb, ub, st, [&](Value iv) -> LogicalResult {
+        dims[loop.getInductionVar(0)] = Dim(iv);
+        for (Operation &op : loop.getBody()->without_terminator())
+          if (failed(lowerOp(&op)))
+            return failure();
+        return success();
+      })))
+    return failure();
   for (Operation &op : loop.getBody()->without_terminator()) {
     auto it = scratch.find(&op);
     if (it == scratch.end())
@@ -737,6 +730,33 @@ LogicalResult FunctionLowering::lowerForall(scf::ForallOp loop) {
   }
   for (Value v : passed)
     release(v);
+  return success();
+}
+
+LogicalResult
+FunctionLowering::parallelFor(Value lb, Value ub, Value step,
+                              function_ref<LogicalResult(Value)> body) {
+  Value err = variable(statusType(), lit("KAN_OK"));
+  Value guardedUb =
+      b.create<emitc::ConditionalOp>(loc(), i64(), isOk(), ub, lb);
+  // The pragma must precede the loop directly.
+  b.create<emitc::VerbatimOp>(loc(), kParallelFor);
+  auto forOp = b.create<emitc::ForOp>(loc(), lb, guardedUb, step);
+  LogicalResult built = success();
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(forOp.getBody()->getTerminator());
+    loopError = err;
+    loopBody = forOp.getBody();
+    loopThread = Value();
+    built = body(forOp.getInductionVar());
+    loopError = Value();
+    loopBody = nullptr;
+    loopThread = Value();
+  }
+  if (failed(built))
+    return failure();
+  effect([&] { check(err); });
   return success();
 }
 
@@ -766,35 +786,25 @@ LogicalResult FunctionLowering::lowerSparseDirections(SparseDirectionsOp op) {
   Value threads = call("kan_omp_threads", i64(), {});
   allocate(work, mul(Dim(threads), Dim(workSize)), 1);
   // Directions are independent: threads take them.
-  Value err = variable(statusType(), lit("KAN_OK"));
-  Value lb = constant(0), one = constant(1);
-  Value ub = b.create<emitc::ConditionalOp>(loc(), i64(), isOk(),
-                                            constant(width), lb);
-  b.create<emitc::VerbatimOp>(loc(), kParallelFor);
-  auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, one);
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPoint(forOp.getBody()->getTerminator());
-    loopError = err;
-    loopBody = forOp.getBody();
-    loopThread = Value();
-    Value d = forOp.getInductionVar();
-    Value dir = add(Dim(d), Dim(op.getFirstDirection())).v;
-    if (!dir)
-      dir = d;
-    Value w = offset(work, mul(Dim(thread()), Dim(workSize)));
-    SmallVector<Arg> args = {scalar(op.getSeed()), scalar(op.getStep()), dir};
-    args.append(shape.begin(), shape.end());
-    args.append({ptr(op.getSplineWeight()), opt(op.getSplineScaler()), w,
-                 offset(rp.ptr, mul(Dim(d), rp.strides[0])),
-                 offset(cc.ptr, mul(Dim(d), cap)),
-                 offset(cv.ptr, mul(Dim(d), cap))});
-    checked(fn("kan_sparse_direction"), args);
-    loopError = Value();
-    loopBody = nullptr;
-    loopThread = Value();
-  }
-  effect([&] { check(err); });
+  // The bounds in statements of their own: the order of the C declarations
+  // must not depend on the order C++ evaluates arguments in.
+  Value lb = constant(0), ub = constant(width), one = constant(1);
+  if (failed(parallelFor(lb, ub, one, [&](Value d) -> LogicalResult {
+        Value dir = add(Dim(d), Dim(op.getFirstDirection())).v;
+        if (!dir)
+          dir = d;
+        Value w = offset(work, mul(Dim(thread()), Dim(workSize)));
+        SmallVector<Arg> args = {scalar(op.getSeed()), scalar(op.getStep()),
+                                 dir};
+        args.append(shape.begin(), shape.end());
+        args.append({ptr(op.getSplineWeight()), opt(op.getSplineScaler()), w,
+                     offset(rp.ptr, mul(Dim(d), rp.strides[0])),
+                     offset(cc.ptr, mul(Dim(d), cap)),
+                     offset(cv.ptr, mul(Dim(d), cap))});
+        checked(fn("kan_sparse_direction"), args);
+        return success();
+      })))
+    return failure();
   release(work);
   return success();
 }
@@ -1241,40 +1251,40 @@ LogicalResult FunctionLowering::lowerActivityUpdate(ActivityUpdateOp u) {
   Value threads = call("kan_omp_threads", i64(), {});
   allocate(work, mul(Dim(workSize), Dim(threads)), f32 ? 4 : 8);
   View x = view(u.getInput()), g = view(u.getLocalGrad());
-  Value err = variable(statusType(), lit("KAN_OK"));
-  Value lb = constant(0);
-  Value ub = b.create<emitc::ConditionalOp>(
-      loc(), i64(), isOk(), constant((in + tile - 1) / tile), lb);
-  // The pragma must precede the loop directly.
-  Value one = constant(1);
-  b.create<emitc::VerbatimOp>(loc(), kParallelFor);
-  auto forOp = b.create<emitc::ForOp>(loc(), lb, ub, one);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(forOp.getBody()->getTerminator());
-    loopError = err;
-    loopBody = forOp.getBody();
-    loopThread = Value();
-    Dim first = mul(Dim(forOp.getInductionVar()), Dim(tile));
-    checked(fn("kan_activity_update_tile"),
-            {arg(x.sizes[0]), cint(in), cint(out), cint(G), cint(k),
-             cint(static_cast<int>(u.getAct())), x.ptr, arg(x.strides[0]),
-             ptr(u.getGrid()), ptr(u.getAux()), g.ptr, arg(g.strides[0]),
-             arg(first), cint(tile), cint(rows), scale,
-             target(u.getBaseWeight(), u.getNewBaseWeight()),
-             target(u.getSplineWeight(), u.getNewSplineWeight()),
-             u.getSplineScaler()
-                 ? target(u.getSplineScaler(), u.getNewSplineScaler())
-                 : Arg(lit("NULL")),
-             grad(u.getNewBaseWeight()), grad(u.getNewSplineWeight()),
-             u.getSplineScaler() ? grad(u.getNewSplineScaler())
-                                 : Arg(lit("NULL")),
-             offset(work, mul(Dim(thread()), Dim(workSize)))});
-    loopError = Value();
-    loopBody = nullptr;
-    loopThread = Value();
-  }
-  effect([&] { check(err); });
+  Value lb = constant(0), ub = constant((in + tile - 1) / tile),
+        one = constant(1);
+  if (failed(parallelFor(lb, ub, one, [&](Value t) -> LogicalResult {
+        Dim first = mul(Dim(t), Dim(tile));
+        checked(fn("kan_activity_update_tile"),
+                {arg(x.sizes[0]),
+                 cint(in),
+                 cint(out),
+                 cint(G),
+                 cint(k),
+                 cint(static_cast<int>(u.getAct())),
+                 x.ptr,
+                 arg(x.strides[0]),
+                 ptr(u.getGrid()),
+                 ptr(u.getAux()),
+                 g.ptr,
+                 arg(g.strides[0]),
+                 arg(first),
+                 cint(tile),
+                 cint(rows),
+                 scale,
+                 target(u.getBaseWeight(), u.getNewBaseWeight()),
+                 target(u.getSplineWeight(), u.getNewSplineWeight()),
+                 u.getSplineScaler()
+                     ? target(u.getSplineScaler(), u.getNewSplineScaler())
+                     : Arg(lit("NULL")),
+                 grad(u.getNewBaseWeight()),
+                 grad(u.getNewSplineWeight()),
+                 u.getSplineScaler() ? grad(u.getNewSplineScaler())
+                                     : Arg(lit("NULL")),
+                 offset(work, mul(Dim(thread()), Dim(workSize)))});
+        return success();
+      })))
+    return failure();
   release(work);
   return success();
 }
